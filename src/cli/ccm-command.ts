@@ -1,0 +1,68 @@
+import { Command, Flags, Interfaces } from '@oclif/core';
+import { CcmError } from '../client/api-errors.js';
+
+export type CcmFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof CcmCommand)['baseFlags'] & T['flags']>;
+export type CcmArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * The base of every ccm command: the global --name/--dir flags, --json, and one error policy.
+ * An expected error (CcmError) prints `error: <message>` (or `{error:{code,message}}` under --json) and exits 1;
+ * a flag parse error exits 2; anything else is a bug and shows its stack.
+ */
+export abstract class CcmCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    name: Flags.string({
+      summary: 'Cluster name.',
+      default: 'default',
+      helpGroup: 'GLOBAL',
+    }),
+    dir: Flags.string({
+      summary: 'Cluster home directory (holds one folder per cluster).',
+      env: 'CCM_HOME',
+      default: './.ccm',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected flags!: CcmFlags<T>;
+  protected args!: CcmArgs<T>;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof CcmCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as CcmFlags<T>;
+    this.args = args as CcmArgs<T>;
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof CcmError) {
+      if (this.argv.includes('--json')) {
+        process.stdout.write(JSON.stringify(err.toBody(), null, 2) + '\n');
+      } else {
+        process.stderr.write(`error: ${err.message}\n`);
+      }
+      process.exitCode = 1;
+      return undefined;
+    }
+    if (err.oclif?.exit !== undefined || err.exitCode !== undefined) return super.catch(err);
+    if (this.argv.includes('--json')) {
+      process.stdout.write(JSON.stringify({ error: { code: 'internal', message: err.message } }, null, 2) + '\n');
+      process.exitCode = 1;
+      return undefined;
+    }
+    return super.catch(err);
+  }
+}
+
+/** Whether a human-readable line should be printed: not under --json. */
+export function isHuman(command: Command): boolean {
+  return !command.jsonEnabled();
+}
