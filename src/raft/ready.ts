@@ -1,0 +1,93 @@
+/**
+ * What the core hands the application (Ready), the structured events it emits, and its status snapshot.
+ */
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Role, Snapshot } from './messages.js';
+import type { ProgressState } from './progress.js';
+
+/** Volatile state worth showing: who leads, and our role. */
+export interface SoftState {
+  leaderId: NodeId | null;
+  role: Role;
+}
+
+/**
+ * One batch of work for the application. Process the fields in the order of the contract at the top of
+ * raft-node.ts, then call advance(ready).
+ */
+export interface Ready {
+  /** Present when the leader or our role changed since the last Ready. */
+  softState?: SoftState;
+  /** Present when term, vote or commit changed: persist it. */
+  hardState?: HardState;
+  /** Append to stable storage; may replace a conflicting suffix starting at entries[0].index. */
+  entries: Entry[];
+  /** Install: persist it and load it into the state machine (it replaces the log up to meta.index). */
+  snapshot?: Snapshot;
+  /** Apply in order (bounded by maxCommittedSizePerReadyBytes). Conf-change entries go through applyConfChange. */
+  committedEntries: Entry[];
+  /** Send only after this Ready's hardState, entries and snapshot are durable. */
+  messages: Message[];
+  /** Serve each read once the applied index is >= its index. */
+  readStates: ReadState[];
+  /** Structured events for logs, the TUI and the simulator trace. */
+  events: RaftEvent[];
+}
+
+/** Why a node left a role, when it is worth saying. */
+export type RoleChangeReason =
+  | 'election-timeout'
+  | 'campaign'
+  | 'won-election'
+  | 'lost-election'
+  | 'higher-term'
+  | 'heard-leader'
+  | 'check-quorum'
+  | 'removed'
+  | 'leader-transfer'
+  | 'restart';
+
+/** Structured events; `term` is the node's term when the event happened. */
+export type RaftEvent =
+  | { type: 'role-changed'; from: Role; to: Role; term: number; reason: RoleChangeReason }
+  | { type: 'term-changed'; from: number; to: number }
+  | { type: 'leader-changed'; from: NodeId | null; to: NodeId | null; term: number }
+  | { type: 'election-started'; term: number; preVote: boolean; leaderTransfer: boolean }
+  | { type: 'vote-granted'; candidate: NodeId; term: number; preVote: boolean }
+  | { type: 'snapshot-sent'; to: NodeId; index: number; term: number }
+  | { type: 'snapshot-restored'; index: number; term: number; from: NodeId }
+  | { type: 'conf-change-applied'; change: ConfChange; confState: ConfState }
+  | { type: 'transfer-started'; to: NodeId; term: number }
+  | { type: 'transfer-aborted'; to: NodeId; term: number; reason: 'timeout' | 'target-removed' | 'superseded' | 'stepped-down' }
+  | { type: 'reads-aborted'; requestCtxs: string[]; term: number };
+
+/** The leader's view of one peer. */
+export interface PeerProgress {
+  match: number;
+  next: number;
+  state: ProgressState;
+  recentActive: boolean;
+  isLearner: boolean;
+  pendingSnapshot: number;
+  inflight: number;
+}
+
+/** The cheap part of the status (no per-peer data), for hot paths such as the simulator's checks. */
+export interface BasicStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  vote: NodeId | null;
+  leaderId: NodeId | null;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  firstIndex: number;
+  leadTransferee: NodeId | null;
+}
+
+/** Everything `ccm status` shows about Raft on one node. `progress` is filled only on the leader. */
+export interface RaftStatus extends BasicStatus {
+  confState: ConfState;
+  progress: Record<NodeId, PeerProgress>;
+  pendingReads: number;
+}
