@@ -1,0 +1,230 @@
+/**
+ * The Wing–Gong search with Lowe's memoisation, as Porcupine's checkSingle runs it (depth first).
+ *
+ * The history is a linked list of call and return entries in time order (calls before returns at equal
+ * times, so operations that touch are concurrent). Just in time, the search linearizes one of the calls
+ * that come before the first remaining return (the candidates), steps the model, lifts the call and its
+ * return out of the list and starts again from the head. When it reaches a return whose call is not
+ * linearized yet, that operation's deadline has passed: it backtracks and tries the next candidate. Every
+ * (set of linearized operations, model state) configuration reached is remembered (a bitset and the state
+ * key, hashed incrementally: Zobrist bits XOR a state hash); reaching one again is a dead end.
+ *
+ * Indeterminate operations (completion +∞) live in a second list. They are tried only after every ordinary
+ * candidate (they are only needed to explain something), identical ones only in invocation order, and
+ * never when they would leave the state unchanged (using one then is never better than keeping it). Once
+ * every operation with a completion is linearized the search succeeds: the rest never happened.
+ *
+ * Fast on linearizable histories (it follows one good order); on a non-linearizable one it must exhaust
+ * every configuration before the failure, which the frontier search does better; the checker runs both.
+ */
+import { SeededRandom } from '../random/random.js';
+import type { Operation } from './history.js';
+import {
+  describeState,
+  hashStateKey,
+  identicalPredecessors,
+  isIndeterminate,
+  type SearchLimits,
+  type SearchRun,
+  type SequentialModel,
+} from './sequential-model.js';
+
+/** Per-entry overhead of a remembered configuration beyond its bitset (object, array slot, key). */
+const CONFIGURATION_OVERHEAD_BYTES = 72;
+const ITERATIONS_PER_SLICE = 2048;
+const NIL = -1;
+
+interface CacheEntry {
+  bits: Uint32Array;
+  key: string | number;
+}
+
+/**
+ * Searches `ops` (one partition, in invocation order, no fail or inert operations). `watchIndex`: collect
+ * the states in which the search got stuck at that operation's completion.
+ */
+export function* wglSearch<S>(
+  model: SequentialModel<S>,
+  ops: readonly Operation[],
+  limits: SearchLimits,
+  watchIndex = -1,
+): SearchRun {
+  const n = ops.length;
+  const stuckStates: string[] = [];
+  if (n === 0) return { result: 'ok', configurations: 0, stuckStates };
+
+  const isInfo = new Uint8Array(n);
+  const nodeTime = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    isInfo[i] = isIndeterminate(ops[i]) ? 1 : 0;
+    nodeTime[2 * i] = ops[i].invokeMs;
+    nodeTime[2 * i + 1] = ops[i].completeMs;
+  }
+
+  // Finite operations: call node 2i and return node 2i+1, in one list; indeterminate calls in another.
+  const finiteNodes: number[] = [];
+  const infoNodes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (isInfo[i]) infoNodes.push(2 * i);
+    else finiteNodes.push(2 * i, 2 * i + 1);
+  }
+  finiteNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || (a & 1) - (b & 1) || a - b);
+  infoNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || a - b);
+
+  const headFinite = 2 * n;
+  const headInfo = 2 * n + 1;
+  const next = new Int32Array(2 * n + 2).fill(NIL);
+  const prev = new Int32Array(2 * n + 2).fill(NIL);
+  const link = (head: number, nodes: number[]): void => {
+    let last = head;
+    for (const node of nodes) {
+      next[last] = node;
+      prev[node] = last;
+      last = node;
+    }
+    next[last] = NIL;
+  };
+  link(headFinite, finiteNodes);
+  link(headInfo, infoNodes);
+
+  const mustFollow = identicalPredecessors(ops);
+
+  const words = (n + 31) >>> 5;
+  const bits = new Uint32Array(words);
+  const random = new SeededRandom(n * 7919 + 17);
+  const opHash = new Uint32Array(n);
+  for (let i = 0; i < n; i++) opHash[i] = Math.floor(random.next() * 4294967296) >>> 0;
+  let bitsHash = 0;
+
+  const cache = new Map<number, CacheEntry[]>();
+  const bytesPerEntry = words * 4 + CONFIGURATION_OVERHEAD_BYTES;
+  const maxEntries = Math.max(1, Math.min(limits.maxConfigurations, Math.floor(limits.maxMemoryBytes / bytesPerEntry)));
+  let configurations = 0;
+
+  const isBitSet = (i: number): boolean => (bits[i >>> 5] & (1 << (i & 31))) !== 0;
+
+  /** True if (bits ∪ {i}, key) was reached before; otherwise remembers it. */
+  const seenOrRemember = (i: number, key: string | number): boolean => {
+    const hash = (bitsHash ^ opHash[i] ^ hashStateKey(key)) >>> 0;
+    let bucket = cache.get(hash);
+    const word = i >>> 5;
+    const mask = 1 << (i & 31);
+    if (bucket !== undefined) {
+      for (const entry of bucket) {
+        if (entry.key !== key) continue;
+        let equal = true;
+        for (let w = 0; w < words; w++) {
+          const expected = w === word ? (bits[w] | mask) >>> 0 : bits[w];
+          if (entry.bits[w] !== expected) {
+            equal = false;
+            break;
+          }
+        }
+        if (equal) return true;
+      }
+    } else {
+      bucket = [];
+      cache.set(hash, bucket);
+    }
+    const copy = bits.slice();
+    copy[word] |= mask;
+    bucket.push({ bits: copy, key });
+    configurations++;
+    return false;
+  };
+
+  const unlink = (node: number): void => {
+    next[prev[node]] = next[node];
+    if (next[node] !== NIL) prev[next[node]] = prev[node];
+  };
+  const relink = (node: number): void => {
+    next[prev[node]] = node;
+    if (next[node] !== NIL) prev[next[node]] = node;
+  };
+  // A call and its return are lifted together and put back in the reverse order (the list is a stack of
+  // removals, so each node's prev and next are still right when it goes back).
+  const lift = (i: number): void => {
+    unlink(2 * i);
+    if (!isInfo[i]) unlink(2 * i + 1);
+  };
+  const unlift = (i: number): void => {
+    if (!isInfo[i]) relink(2 * i + 1);
+    relink(2 * i);
+  };
+
+  // The stack of linearized operations, with the state before each and the horizon it was tried under.
+  const stackOp: number[] = [];
+  const stackState: S[] = [];
+  const stackHorizon: number[] = [];
+
+  let state = model.init();
+  let stateKey = model.stateKey(state);
+  let node = next[headFinite];
+  let inInfoPhase = false;
+  let horizonMs = 0;
+  let iterations = 0;
+
+  for (;;) {
+    if (next[headFinite] === NIL) return { result: 'ok', configurations, stuckStates };
+    if (++iterations % ITERATIONS_PER_SLICE === 0) yield;
+
+    let candidate = NIL;
+    if (!inInfoPhase) {
+      if ((node & 1) === 1) {
+        // The first remaining return: every finite candidate was tried; now the indeterminate ones.
+        horizonMs = nodeTime[node];
+        if (node >> 1 === watchIndex && stuckStates.length < 8) {
+          const described = describeState(model, state);
+          if (!stuckStates.includes(described)) stuckStates.push(described);
+        }
+        inInfoPhase = true;
+        node = next[headInfo];
+        continue;
+      }
+      candidate = node >> 1;
+    } else if (node !== NIL && nodeTime[node] <= horizonMs) {
+      candidate = node >> 1;
+      const earlier = mustFollow[candidate];
+      if (earlier !== NIL && !isBitSet(earlier)) {
+        node = next[node];
+        continue;
+      }
+    }
+
+    if (candidate !== NIL) {
+      const stepped = model.step(state, ops[candidate]);
+      const key = stepped.ok ? model.stateKey(stepped.state) : stateKey;
+      const isUseless = isInfo[candidate] === 1 && key === stateKey;
+      if (stepped.ok && !isUseless && !seenOrRemember(candidate, key)) {
+        if (configurations >= maxEntries) {
+          return { result: 'unknown', reason: `memory budget exceeded (${configurations} configurations)`, configurations, stuckStates };
+        }
+        stackOp.push(candidate);
+        stackState.push(state);
+        stackHorizon.push(horizonMs);
+        state = stepped.state;
+        stateKey = key;
+        bits[candidate >>> 5] |= 1 << (candidate & 31);
+        bitsHash = (bitsHash ^ opHash[candidate]) >>> 0;
+        lift(candidate);
+        inInfoPhase = false;
+        node = next[headFinite];
+      } else {
+        node = next[node];
+      }
+      continue;
+    }
+
+    // No candidate left before the first return's deadline: undo the last linearization.
+    const undone = stackOp.pop();
+    if (undone === undefined) return { result: 'illegal', configurations, stuckStates };
+    state = stackState.pop() as S;
+    stateKey = model.stateKey(state);
+    horizonMs = stackHorizon.pop() as number;
+    bits[undone >>> 5] &= ~(1 << (undone & 31));
+    bitsHash = (bitsHash ^ opHash[undone]) >>> 0;
+    unlift(undone);
+    inInfoPhase = isInfo[undone] === 1;
+    node = next[2 * undone];
+  }
+}

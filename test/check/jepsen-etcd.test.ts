@@ -1,0 +1,30 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { expect } from 'chai';
+import { pairOperations } from '../../src/check/history.js';
+import { parseJepsenLog } from '../../src/check/jepsen-log.js';
+import { checkOperations } from '../../src/check/linearizability.js';
+import { registerModel } from '../../src/check/register-model.js';
+
+// dist/test/check/ -> repository root
+const fixtures = new URL('../../../test/fixtures/jepsen-etcd/', import.meta.url);
+const verdicts = JSON.parse(readFileSync(new URL('verdicts.json', fixtures), 'utf8')) as Record<string, boolean>;
+
+describe('linearizability: real Jepsen etcd histories agree with their published verdicts', () => {
+  it('has the 52 fixture logs (note: *.log is gitignored; they must be present in the tree)', () => {
+    const logs = readdirSync(fixtures).filter((name) => name.endsWith('.log'));
+    expect(logs.sort()).to.deep.equal(Object.keys(verdicts).sort());
+  });
+
+  for (const [file, isLinearizable] of Object.entries(verdicts)) {
+    it(`${file} is ${isLinearizable ? 'linearizable' : 'not linearizable'}`, () => {
+      const ops = pairOperations(parseJepsenLog(readFileSync(new URL(file, fixtures), 'utf8')));
+      const result = checkOperations(registerModel, ops, { timeBudgetMs: 20_000 });
+      expect(result.result, result.summary).to.equal(isLinearizable ? 'ok' : 'illegal');
+      if (!isLinearizable) {
+        const example = result.counterExample;
+        expect(example, 'an illegal history has a counter-example').to.not.equal(undefined);
+        expect(example?.ops.map((op) => op.id)).to.include(example?.failingOp.id);
+      }
+    });
+  }
+});
