@@ -27,6 +27,9 @@
  *     is delivered or fails: until then that follower gets no appends.
  *   - A brand-new cluster calls bootstrap(voters) on every initial voter (same list); a node joining later starts
  *     with empty storage, no bootstrap, and learns the configuration from the log or a snapshot.
+ *   - A node removed from the configuration stops campaigning but must keep answering (votes above all) until
+ *     every remaining voter has applied its removal: a voter that has not yet learned that the removal
+ *     committed still counts the removed node, and may need its vote to elect a successor.
  *   - On restart pass RaftConfig.applied = the applied index you persisted, with the ConfState as of that index
  *     returned by storage.initialState().
  */

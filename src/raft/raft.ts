@@ -61,6 +61,8 @@ export class Raft {
   events: RaftEvent[] = [];
 
   leadTransferee: NodeId | null = null;
+  /** This node applied its own removal (in this process lifetime); see canCampaign(). */
+  private removedSelf = false;
   /** A conf change may be proposed only once this index is applied (one pending change at a time). */
   pendingConfIndex = 0;
   /** Payload bytes of the leader's uncommitted entries (maxUncommittedEntriesBytes). */
@@ -195,11 +197,30 @@ export class Raft {
     this.appendEntries([{ kind: 'normal', data: '' }]);
     this.uncommittedSize = 0; // the no-op is not charged
     this.queueAppendAll(SEND_EVEN_IF_EMPTY);
+    if (this.isLameDuck()) this.handOff();
   }
 
-  /** Whether this node may campaign: it is a voter in its configuration. */
+  /** Whether this node is a voter in its configuration. */
   promotable(): boolean {
     return this.tracker.voters.has(this.id);
+  }
+
+  /**
+   * Whether this node may stand for election: a voter, or a "caretaker" — a node that applied its own removal
+   * but still holds entries beyond its commit index. Under single-server changes applied on commit, the
+   * remaining voters may not have learned that the removal committed, so they still count this node and need
+   * its vote, which it must refuse while its log is longer than theirs: only it can then lead, replicate those
+   * entries and hand over. It tallies votes of its own (new) configuration, which overlaps every configuration
+   * in use, so election safety holds; as a leader outside its configuration it drops proposals and hands over.
+   */
+  private canCampaign(): boolean {
+    if (this.promotable()) return true;
+    return this.removedSelf && !this.tracker.isMember(this.id) && this.tracker.voters.size > 0 && this.log.lastIndex() > this.log.committed;
+  }
+
+  /** A leader outside its own configuration (it applied its removal): it only hands leadership over. */
+  private isLameDuck(): boolean {
+    return this.role === 'leader' && !this.tracker.voters.has(this.id);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -213,7 +234,7 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.canCampaign()) {
       this.electionElapsed = 0;
       this.hup(this.preVote ? 'pre-election' : 'election');
     }
@@ -232,6 +253,8 @@ export class Raft {
         for (const [id, pr] of this.tracker.progress) if (id !== this.id) pr.recentActive = false;
       }
       if (this.leadTransferee !== null) this.abortLeaderTransfer('timeout');
+      if (this.isLameDuck()) this.handOff();
+      if (this.role !== 'leader') return;
     }
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;
@@ -245,7 +268,7 @@ export class Raft {
   /** Starts an election if allowed (a voter, not leader, nothing unapplied that could change the configuration). */
   hup(type: CampaignType): void {
     if (this.role === 'leader') return;
-    if (!this.promotable()) return;
+    if (!this.canCampaign()) return;
     if (this.log.hasPendingSnapshot()) return;
     if (this.hasUnappliedConfChanges()) return;
     this.campaign(type);
@@ -543,7 +566,10 @@ export class Raft {
     } else {
       this.queueAppend(m.from, SEND_IF_NONEMPTY); // the window may have room for more
     }
-    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
+      this.sendTimeoutNow(m.from);
+      if (this.isLameDuck()) this.becomeFollower(this.term, null, 'removed');
+    }
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
@@ -745,25 +771,19 @@ export class Raft {
   /** The application applied a committed conf-change entry: switch to the new configuration. */
   applyConfChange(cc: ConfChange): ConfState {
     this.tracker.apply(cc, this.log.lastIndex() + 1);
+    if (cc.type === 'remove-node' && cc.nodeId === this.id) this.removedSelf = true;
     this.isLearner = this.tracker.learners.has(this.id);
     const cs = this.tracker.confState();
     this.events.push({ type: 'conf-change-applied', change: { type: cc.type, nodeId: cc.nodeId }, confState: cs });
     if (this.leadTransferee !== null && !this.tracker.voters.has(this.leadTransferee)) this.abortLeaderTransfer('target-removed');
     if (this.role !== 'leader') return cs;
     if (!this.tracker.voters.has(this.id)) {
-      // Removed (the change is committed): hand over to the most caught-up voter at once, then step down,
-      // rather than leave the cluster waiting out an election timeout.
-      let best: NodeId | null = null;
-      let bestMatch = -1;
-      for (const id of [...this.tracker.voters].sort()) {
-        const pr = this.tracker.progress.get(id);
-        if (pr !== undefined && pr.match > bestMatch) {
-          best = id;
-          bestMatch = pr.match;
-        }
-      }
-      if (best !== null && bestMatch === this.log.lastIndex()) this.sendTimeoutNow(best);
-      this.becomeFollower(this.term, null, 'removed');
+      // Removed, and the change is committed: lead on as a lame duck (proposals are dropped) until a voter
+      // holds our whole log, then hand over with TimeoutNow. Stepping down at once could strand entries the
+      // remaining voters lack, with no one able to win an election (see canCampaign).
+      if (this.maybeCommit()) this.releasePendingReadIndexRequests(); // the new quorum may commit more at once
+      this.queueAppendAll(SEND_EVEN_IF_EMPTY);
+      this.handOff();
       this.noteLeader();
       return cs;
     }
@@ -797,25 +817,32 @@ export class Raft {
 
   readIndex(requestCtx: string): void {
     this.requireLeader();
-    if (this.tracker.isSingleton() && this.tracker.voters.has(this.id)) {
-      // No one else could have committed anything: our commit index is the latest.
-      this.readStates.push({ index: this.log.committed, requestCtx });
-      return;
-    }
     if (!this.committedEntryInCurrentTerm()) {
-      // Until our no-op commits, our commit index may lag what the previous leader committed (thesis §6.4).
+      // Until an entry of our term commits, our commit index may lag what an earlier leader committed
+      // (thesis §6.4) — even for a single voter, whose predecessor may have been a lame duck outside the
+      // configuration. The read waits for our no-op.
       this.pendingReadIndexRequests.push(requestCtx);
       return;
     }
+    this.serveRead(requestCtx);
+  }
+
+  private serveRead(requestCtx: string): void {
+    if (this.tracker.isSingleton() && this.tracker.voters.has(this.id)) {
+      // No one else can commit anything now: our commit index is the latest.
+      this.readStates.push({ index: this.log.committed, requestCtx });
+      return;
+    }
+    // Confirm we are still leader: one heartbeat round carrying the newest context answers every read queued.
     this.readOnly.addRequest(this.log.committed, requestCtx, this.id);
     this.heartbeatForReadsPending = true;
   }
 
   private releasePendingReadIndexRequests(): void {
     if (this.pendingReadIndexRequests.length === 0 || !this.committedEntryInCurrentTerm()) return;
-    for (const ctx of this.pendingReadIndexRequests) this.readOnly.addRequest(this.log.committed, ctx, this.id);
+    const ctxs = this.pendingReadIndexRequests;
     this.pendingReadIndexRequests = [];
-    this.heartbeatForReadsPending = true;
+    for (const ctx of ctxs) this.serveRead(ctx);
   }
 
   transferLeader(to: NodeId): void {
@@ -833,6 +860,32 @@ export class Raft {
     this.events.push({ type: 'transfer-started', to, term: this.term });
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.queueAppend(to, SEND_EVEN_IF_EMPTY); // catch it up first; the ack that completes it sends TimeoutNow
+  }
+
+  /** Lame duck: transfer leadership to the most caught-up voter (at once if it holds our whole log). */
+  private handOff(): void {
+    if (!this.isLameDuck()) return;
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const id of [...this.tracker.voters].sort()) {
+      const pr = this.tracker.progress.get(id);
+      if (pr !== undefined && pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === null) return;
+    if (bestMatch === this.log.lastIndex()) {
+      this.sendTimeoutNow(best);
+      this.becomeFollower(this.term, null, 'removed');
+      return;
+    }
+    if (this.leadTransferee === best) return;
+    if (this.leadTransferee !== null) this.abortLeaderTransfer('superseded');
+    this.electionElapsed = 0;
+    this.leadTransferee = best;
+    this.events.push({ type: 'transfer-started', to: best, term: this.term });
+    this.queueAppend(best, SEND_EVEN_IF_EMPTY);
   }
 
   private abortLeaderTransfer(reason: 'timeout' | 'target-removed' | 'superseded' | 'stepped-down'): void {

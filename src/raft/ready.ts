@@ -91,3 +91,31 @@ export interface RaftStatus extends BasicStatus {
   progress: Record<NodeId, PeerProgress>;
   pendingReads: number;
 }
+
+/** One human-readable line for an event (logs, the TUI, the simulator trace). */
+export function describeRaftEvent(e: RaftEvent): string {
+  switch (e.type) {
+    case 'role-changed':
+      return `role ${e.from} -> ${e.to} (${e.reason})`;
+    case 'term-changed':
+      return `term ${e.from} -> ${e.to}`;
+    case 'leader-changed':
+      return `leader ${e.from ?? '-'} -> ${e.to ?? '-'}`;
+    case 'election-started':
+      return `${e.preVote ? 'pre-vote' : 'election'} for term ${e.term}${e.leaderTransfer ? ' (leader transfer)' : ''}`;
+    case 'vote-granted':
+      return `${e.preVote ? 'pre-vote' : 'vote'} granted to ${e.candidate} for term ${e.term}`;
+    case 'snapshot-sent':
+      return `snapshot ${e.index}/${e.term} sent to ${e.to}`;
+    case 'snapshot-restored':
+      return `snapshot ${e.index}/${e.term} from ${e.from} restored`;
+    case 'conf-change-applied':
+      return `conf change ${e.change.type} ${e.change.nodeId} applied: voters [${e.confState.voters.join(',')}] learners [${e.confState.learners.join(',')}]`;
+    case 'transfer-started':
+      return `leader transfer to ${e.to} started`;
+    case 'transfer-aborted':
+      return `leader transfer to ${e.to} aborted (${e.reason})`;
+    case 'reads-aborted':
+      return `${e.requestCtxs.length} pending read(s) aborted`;
+  }
+}
