@@ -78,7 +78,10 @@ export class RawNode {
     }));
     r.log.append(ents);
     r.log.committed = ents.length;
-    for (const id of ids) r.applyConfChange({ type: 'add-voter', nodeId: id });
+    // The configuration takes effect now; the application applies the same entries again from the first
+    // Ready (re-applying an add-voter is a no-op), which is when their events appear.
+    for (const id of ids) r.tracker.apply({ type: 'add-voter', nodeId: id }, 1);
+    r.isLearner = false;
   }
 
   /** Advances logical time by one tick: election timeouts on followers, heartbeats and check-quorum on leaders. */
