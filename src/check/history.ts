@@ -83,12 +83,17 @@ export class MalformedHistoryError extends Error {
 
 const EVENT_TYPES: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
 
-interface PairingResult {
+/** Operations paired from a history, and the defects found (events at fault are skipped). */
+export interface PairingResult {
   operations: Operation[];
   problems: HistoryProblem[];
 }
 
-function pair(events: readonly HistoryEvent[]): PairingResult {
+/**
+ * Pairs what can be paired and lists every defect instead of throwing: for reports, which should show a
+ * malformed history rather than nothing. Checkers use pairOperations.
+ */
+export function pairHistory(events: readonly HistoryEvent[]): PairingResult {
   const problems: HistoryProblem[] = [];
   const operations: Operation[] = [];
   // process -> the operation it has outstanding
@@ -181,7 +186,7 @@ function pair(events: readonly HistoryEvent[]): PairingResult {
 
 /** Every defect in a history's shape (empty if it is well-formed). Never throws. */
 export function validateHistory(events: readonly HistoryEvent[]): HistoryProblem[] {
-  return pair(events).problems;
+  return pairHistory(events).problems;
 }
 
 /**
@@ -190,7 +195,7 @@ export function validateHistory(events: readonly HistoryEvent[]): HistoryProblem
  * function or key, a time is not finite, or time goes back. Invocations never completed become `info`.
  */
 export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
-  const { operations, problems } = pair(events);
+  const { operations, problems } = pairHistory(events);
   if (problems.length > 0) throw new MalformedHistoryError(problems);
   return operations;
 }
