@@ -218,6 +218,6 @@ export class TestCluster {
 }
 
 /** Messages in `msgs` of one type. */
-export function ofType<T extends MessageType>(msgs: readonly Message[], type: T): Extract<Message, { type: T }>[] {
-  return msgs.filter((m): m is Extract<Message, { type: T }> => m.type === type);
+export function ofType<T extends MessageType>(msgs: readonly Message[], type: T): (Message & { type: T })[] {
+  return msgs.filter((m): m is Message & { type: T } => m.type === type);
 }
