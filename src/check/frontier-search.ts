@@ -16,7 +16,8 @@
  * Pruning, all exact: identical indeterminate operations are used in invocation order; an indeterminate
  * operation that would leave the state unchanged is never used; and a configuration that has used a
  * superset of another's indeterminate operations (same state, same running set) is dropped: the other can
- * do everything it can.
+ * do everything it can. The sequences at a return are explored breadth first, so that the configuration
+ * with fewer indeterminate operations used is usually met before those it dominates.
  *
  * Cost grows with concurrency (operations running at once), not with history length; the WGL search is
  * usually faster on linearizable histories, this one on non-linearizable ones. The checker runs both.
@@ -88,8 +89,6 @@ interface Frame<S> {
   stateKey: string | number;
   running: number[];
   used: Uint32Array;
-  candidates: number[];
-  position: number;
 }
 
 /**
@@ -164,6 +163,9 @@ export function* frontierSearch<S>(
     };
 
     const isOptional = ops[x].status === 'info';
+    // Breadth first over all configurations at once, so that one reached with fewer indeterminate
+    // operations used is met before the ones it dominates.
+    const queue: Frame<S>[] = [];
     for (const group of frontier.values()) {
       for (const used of group.usedSets) {
         if (group.running.includes(x)) {
@@ -172,61 +174,46 @@ export function* frontierSearch<S>(
         }
         // an optional operation may not have happened at all
         if (isOptional) addConfiguration(survivors, group.state, group.stateKey, group.running, used);
-        if (!addConfiguration(visited, group.state, group.stateKey, group.running, used)) continue;
-        const stack: Frame<S>[] = [
-          {
-            state: group.state,
-            stateKey: group.stateKey,
-            running: group.running,
-            used,
-            candidates: candidatesOf(group.running, used),
-            position: 0,
-          },
-        ];
-        while (stack.length > 0) {
-          if (++steps % STEPS_PER_SLICE === 0) yield;
-          const frame = stack[stack.length - 1];
-          if (frame.position >= frame.candidates.length) {
-            stack.pop();
-            continue;
-          }
-          const op = frame.candidates[frame.position++];
-          const stepped = model.step(frame.state, ops[op]);
-          if (!stepped.ok) {
-            if (op === x && stuck.size < 8) stuck.set(frame.stateKey, frame.state);
-            continue;
-          }
-          const key = model.stateKey(stepped.state);
-          const bit = infoBit[op];
-          if (bit >= 0 && key === frame.stateKey) continue; // an indeterminate no-op is never worth using
-          let used2 = frame.used;
-          if (bit >= 0) {
-            used2 = frame.used.slice();
-            used2[bit >>> 5] |= 1 << (bit & 31);
-          }
-          if (op === x) {
-            addConfiguration(survivors, stepped.state, key, frame.running, used2);
-            continue;
-          }
-          const running2 = bit >= 0 ? frame.running : [...frame.running, op].sort((a, b) => a - b);
-          if (!addConfiguration(visited, stepped.state, key, running2, used2)) continue;
-          if (visited.size + survivors.size + frontier.size > maxConfigurations) {
-            return {
-              result: 'unknown',
-              reason: `memory budget exceeded (${visited.size + survivors.size + frontier.size} configurations)`,
-              configurations: visited.size + survivors.size + frontier.size,
-              stuckStates: [],
-            };
-          }
-          stack.push({
-            state: stepped.state,
-            stateKey: key,
-            running: running2,
-            used: used2,
-            candidates: candidatesOf(running2, used2),
-            position: 0,
-          });
+        if (addConfiguration(visited, group.state, group.stateKey, group.running, used)) {
+          queue.push({ state: group.state, stateKey: group.stateKey, running: group.running, used });
         }
+      }
+    }
+    for (let head = 0; head < queue.length; head++) {
+      const frame = queue[head];
+      queue[head] = undefined as unknown as Frame<S>; // let it be collected
+      // dominated by a configuration found after this one was queued?
+      if (!visited.get(groupKey(frame.stateKey, frame.running))?.usedSets.includes(frame.used)) continue;
+      for (const op of candidatesOf(frame.running, frame.used)) {
+        if (++steps % STEPS_PER_SLICE === 0) yield;
+        const stepped = model.step(frame.state, ops[op]);
+        if (!stepped.ok) {
+          if (op === x && stuck.size < 8) stuck.set(frame.stateKey, frame.state);
+          continue;
+        }
+        const key = model.stateKey(stepped.state);
+        const bit = infoBit[op];
+        if (bit >= 0 && key === frame.stateKey) continue; // an indeterminate no-op is never worth using
+        let used2 = frame.used;
+        if (bit >= 0) {
+          used2 = frame.used.slice();
+          used2[bit >>> 5] |= 1 << (bit & 31);
+        }
+        if (op === x) {
+          addConfiguration(survivors, stepped.state, key, frame.running, used2);
+          continue;
+        }
+        const running2 = bit >= 0 ? frame.running : [...frame.running, op].sort((a, b) => a - b);
+        if (!addConfiguration(visited, stepped.state, key, running2, used2)) continue;
+        if (visited.size + survivors.size + frontier.size > maxConfigurations) {
+          return {
+            result: 'unknown',
+            reason: `memory budget exceeded (${visited.size + survivors.size + frontier.size} configurations)`,
+            configurations: visited.size + survivors.size + frontier.size,
+            stuckStates: [],
+          };
+        }
+        queue.push({ state: stepped.state, stateKey: key, running: running2, used: used2 });
       }
     }
 

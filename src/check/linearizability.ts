@@ -428,7 +428,8 @@ function findCounterExample<S>(
 /** The counter-example without searching: the last completed operation and those concurrent with it. */
 function unshrunkCounterExample(key: string, ops: readonly Operation[]): LinearizabilityCounterExample {
   const finite = ops.filter((op) => !isIndeterminate(op));
-  const last = finite.reduce((a, b) => (b.completeMs > a.completeMs ? b : a));
+  // an illegal partition has a completed operation (indeterminate ones alone constrain nothing)
+  const last = finite.reduce((a, b) => (b.completeMs > a.completeMs ? b : a), finite[0] ?? ops[0]);
   const shown = concurrentWith(last, finite);
   return {
     key,

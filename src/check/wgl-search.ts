@@ -7,11 +7,13 @@
  * return out of the list and starts again from the head. When it reaches a return whose call is not
  * linearized yet, that operation's deadline has passed: it backtracks and tries the next candidate. Every
  * (set of linearized operations, model state) configuration reached is remembered (a bitset and the state
- * key, hashed incrementally: Zobrist bits XOR a state hash); reaching one again is a dead end.
+ * key, hashed incrementally: Zobrist bits XOR a state hash); reaching one again is a dead end, and so is
+ * reaching one that differs only by having used more indeterminate operations (it is dominated).
  *
  * Indeterminate operations (completion +∞) live in a second list. They are tried only after every ordinary
- * candidate (they are only needed to explain something), identical ones only in invocation order, and
- * never when they would leave the state unchanged (using one then is never better than keeping it). Once
+ * candidate (they are only needed to explain something), identical ones only in invocation order, never
+ * when they would leave the state unchanged (using one then is never better than keeping it), and never
+ * right after another one when skipping that other one gives the same state (it was used for nothing). Once
  * every operation with a completion is linearized the search succeeds: the rest never happened.
  *
  * Fast on linearizable histories (it follows one good order); on a non-linearizable one it must exhaust
@@ -34,9 +36,15 @@ const CONFIGURATION_OVERHEAD_BYTES = 72;
 const ITERATIONS_PER_SLICE = 2048;
 const NIL = -1;
 
+/**
+ * Remembered configurations with one set of linearized finite operations and one state: the sets of
+ * indeterminate operations used to get there, minimal ones only. A configuration that used a superset of
+ * a remembered set is dominated (same future, fewer options) and needs no search.
+ */
 interface CacheEntry {
-  bits: Uint32Array;
+  finite: Uint32Array;
   key: string | number;
+  infoSets: Uint32Array[];
 }
 
 /**
@@ -91,45 +99,70 @@ export function* wglSearch<S>(
 
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
+  const finiteMask = new Uint32Array(words);
+  for (let i = 0; i < n; i++) if (!isInfo[i]) finiteMask[i >>> 5] |= 1 << (i & 31);
+  // Zobrist hashing over finite operations only: configurations that differ in indeterminate operations
+  // share a bucket, where dominance is checked
   const random = new SeededRandom(n * 7919 + 17);
   const opHash = new Uint32Array(n);
-  for (let i = 0; i < n; i++) opHash[i] = Math.floor(random.next() * 4294967296) >>> 0;
+  for (let i = 0; i < n; i++) opHash[i] = isInfo[i] ? 0 : Math.floor(random.next() * 4294967296) >>> 0;
   let bitsHash = 0;
 
   const cache = new Map<number, CacheEntry[]>();
-  const bytesPerEntry = words * 4 + CONFIGURATION_OVERHEAD_BYTES;
+  const bytesPerEntry = words * 8 + CONFIGURATION_OVERHEAD_BYTES;
   const maxEntries = Math.max(1, Math.min(limits.maxConfigurations, Math.floor(limits.maxMemoryBytes / bytesPerEntry)));
   let configurations = 0;
 
   const isBitSet = (i: number): boolean => (bits[i >>> 5] & (1 << (i & 31))) !== 0;
 
-  /** True if (bits ∪ {i}, key) was reached before; otherwise remembers it. */
+  /** True if (bits ∪ {i}, key) was reached before or is dominated; otherwise remembers it. */
   const seenOrRemember = (i: number, key: string | number): boolean => {
     const hash = (bitsHash ^ opHash[i] ^ hashStateKey(key)) >>> 0;
     let bucket = cache.get(hash);
     const word = i >>> 5;
     const mask = 1 << (i & 31);
+    const withI = (w: number): number => (w === word ? (bits[w] | mask) >>> 0 : bits[w]);
+    let entry: CacheEntry | undefined;
     if (bucket !== undefined) {
-      for (const entry of bucket) {
-        if (entry.key !== key) continue;
+      for (const candidate of bucket) {
+        if (candidate.key !== key) continue;
         let equal = true;
         for (let w = 0; w < words; w++) {
-          const expected = w === word ? (bits[w] | mask) >>> 0 : bits[w];
-          if (entry.bits[w] !== expected) {
+          if (candidate.finite[w] !== (withI(w) & finiteMask[w]) >>> 0) {
             equal = false;
             break;
           }
         }
-        if (equal) return true;
+        if (equal) {
+          entry = candidate;
+          break;
+        }
       }
     } else {
       bucket = [];
       cache.set(hash, bucket);
     }
-    const copy = bits.slice();
-    copy[word] |= mask;
-    bucket.push({ bits: copy, key });
-    configurations++;
+    const infoSet = new Uint32Array(words);
+    for (let w = 0; w < words; w++) infoSet[w] = (withI(w) & ~finiteMask[w]) >>> 0;
+    if (entry === undefined) {
+      const finite = new Uint32Array(words);
+      for (let w = 0; w < words; w++) finite[w] = (withI(w) & finiteMask[w]) >>> 0;
+      bucket.push({ finite, key, infoSets: [infoSet] });
+      configurations++;
+      return false;
+    }
+    const isSubsetOfNew = (set: Uint32Array): boolean => {
+      for (let w = 0; w < words; w++) if ((set[w] & ~infoSet[w]) !== 0) return false;
+      return true;
+    };
+    if (entry.infoSets.some(isSubsetOfNew)) return true;
+    const before = entry.infoSets.length;
+    entry.infoSets = entry.infoSets.filter((set) => {
+      for (let w = 0; w < words; w++) if ((infoSet[w] & ~set[w]) !== 0) return true;
+      return false; // a superset of the new set: dominated now
+    });
+    entry.infoSets.push(infoSet);
+    configurations += entry.infoSets.length - before;
     return false;
   };
 
@@ -194,7 +227,13 @@ export function* wglSearch<S>(
     if (candidate !== NIL) {
       const stepped = model.step(state, ops[candidate]);
       const key = stepped.ok ? model.stateKey(stepped.state) : stateKey;
-      const isUseless = isInfo[candidate] === 1 && key === stateKey;
+      let isUseless = isInfo[candidate] === 1 && key === stateKey;
+      const last = stackOp.length - 1;
+      if (!isUseless && stepped.ok && isInfo[candidate] === 1 && last >= 0 && isInfo[stackOp[last]] === 1) {
+        // the indeterminate operation just before was used for nothing if skipping it gives the same state
+        const skipping = model.step(stackState[last], ops[candidate]);
+        isUseless = skipping.ok && model.stateKey(skipping.state) === key;
+      }
       if (stepped.ok && !isUseless && !seenOrRemember(candidate, key)) {
         if (configurations >= maxEntries) {
           return { result: 'unknown', reason: `memory budget exceeded (${configurations} configurations)`, configurations, stuckStates };

@@ -148,7 +148,7 @@ describe('linearizability: budgets give unknown, not a guess', () => {
   const busy = (): Operation[] =>
     // concurrent writes and reads: more than a handful of configurations to explore
     ops(
-      ...Array.from({ length: 12 }, (_, i) => ({ p: i, f: 'write', in: i % 3, t: [0, 100] as [number, number] })),
+      ...Array.from({ length: 10 }, (_, i) => ({ p: i, f: 'write', in: i % 3, t: [0, 100] as [number, number] })),
       { p: 20, f: 'read', out: 7, t: [200, 210] },
     );
 
@@ -176,7 +176,7 @@ describe('linearizability: budgets give unknown, not a guess', () => {
 });
 
 /** A random tiny register history: one operation per process, random intervals, values and outcomes. */
-const tinyHistory = fc
+const tinyHistoryWith = (outcomes: ('ok' | 'info' | 'fail')[]) => fc
   .array(
     fc.record({
       f: fc.constantFrom('read', 'read', 'write', 'cas'),
@@ -184,7 +184,7 @@ const tinyHistory = fc
       from: fc.constantFrom(null, 0, 1),
       start: fc.integer({ min: 0, max: 40 }),
       length: fc.integer({ min: 0, max: 25 }),
-      outcome: fc.constantFrom('ok', 'ok', 'ok', 'info', 'fail'),
+      outcome: fc.constantFrom(...outcomes),
     }),
     { minLength: 1, maxLength: 7 },
   )
@@ -196,10 +196,47 @@ const tinyHistory = fc
         in: spec.f === 'write' ? spec.value : spec.f === 'cas' ? [spec.from, spec.value] : null,
         out: spec.f === 'read' ? spec.value : undefined,
         t: [spec.start, spec.start + spec.length] as [number, number],
-        status: spec.f === 'read' && spec.outcome === 'fail' ? ('ok' as const) : (spec.outcome as 'ok' | 'info' | 'fail'),
+        status: spec.f === 'read' && spec.outcome === 'fail' ? ('ok' as const) : spec.outcome,
       })),
     ),
   );
+const tinyHistory = tinyHistoryWith(['ok', 'ok', 'ok', 'info', 'fail']);
+
+/** Up to ten operations by four processes, each process sequential, half the outcomes info (Jepsen-style:
+ * a process that times out is replaced by a new one). */
+const sequentialProcessesHistory = fc
+  .array(
+    fc.record({
+      f: fc.constantFrom('read', 'read', 'write', 'cas'),
+      value: fc.constantFrom(null, 0, 1, 2),
+      from: fc.constantFrom(null, 0, 1),
+      start: fc.integer({ min: 0, max: 60 }),
+      length: fc.integer({ min: 0, max: 30 }),
+      outcome: fc.constantFrom('ok', 'info'),
+      process: fc.integer({ min: 0, max: 3 }),
+    }),
+    { minLength: 1, maxLength: 10 },
+  )
+  .map((specs) => {
+    const busyUntil = new Map<number, number>();
+    return ops(
+      ...specs.map((spec, i) => {
+        const p = spec.outcome === 'info' ? 100 + i : spec.process;
+        const start = Math.max(spec.start, (busyUntil.get(p) ?? -1) + 1);
+        busyUntil.set(p, start + spec.length);
+        return {
+          p,
+          f: spec.f,
+          in: spec.f === 'write' ? spec.value : spec.f === 'cas' ? [spec.from, spec.value] : null,
+          out: spec.f === 'read' ? spec.value : undefined,
+          t: [start, start + spec.length] as [number, number],
+          status: spec.f === 'read' ? ('ok' as const) : spec.outcome,
+        };
+      }),
+    );
+  });
+/** Mostly indeterminate writes: exercises the pruning of info operations (symmetry, no-ops, dominance). */
+const infoHeavyHistory = tinyHistoryWith(['ok', 'info', 'info']);
 
 function prefixAt(operations: readonly Operation[], cutMs: number): Operation[] {
   return operations
@@ -217,6 +254,30 @@ describe('linearizability: agreement with a brute-force oracle on random tiny hi
         }
       }),
       { numRuns: 400, seed: 7 },
+    );
+  });
+
+  it('every algorithm agrees with the oracle on sequential processes with many indeterminate writes', () => {
+    fc.assert(
+      fc.property(sequentialProcessesHistory, (operations) => {
+        const expected = oracleLinearizable(operations) ? 'ok' : 'illegal';
+        for (const algorithm of ALGORITHMS) {
+          expect(checkOperations(registerModel, operations, { algorithm, counterExample: false }).result, algorithm).to.equal(expected);
+        }
+      }),
+      { numRuns: 400, seed: 17 },
+    );
+  });
+
+  it('every algorithm agrees with the oracle when most writes are indeterminate', () => {
+    fc.assert(
+      fc.property(infoHeavyHistory, (operations) => {
+        const expected = oracleLinearizable(operations) ? 'ok' : 'illegal';
+        for (const algorithm of ALGORITHMS) {
+          expect(checkOperations(registerModel, operations, { algorithm, counterExample: false }).result, algorithm).to.equal(expected);
+        }
+      }),
+      { numRuns: 400, seed: 13 },
     );
   });
 
