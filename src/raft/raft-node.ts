@@ -203,6 +203,8 @@ export class RawNode {
     }
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
     this.raft.onPersisted();
+    this.raft.onApplied();
+    this.raft.settle();
   }
 
   /** Cheap status for hot paths (no per-peer data). */

@@ -63,6 +63,8 @@ export class Raft {
   leadTransferee: NodeId | null = null;
   /** This node applied its own removal (in this process lifetime); see canCampaign(). */
   private removedSelf = false;
+  /** A TimeoutNow arrived while a committed conf change was still unapplied: campaign once it is applied. */
+  private transferCampaignPending = false;
   /** A conf change may be proposed only once this index is applied (one pending change at a time). */
   pendingConfIndex = 0;
   /** Payload bytes of the leader's uncommitted entries (maxUncommittedEntriesBytes). */
@@ -137,6 +139,7 @@ export class Raft {
     this.leaderId = null;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.transferCampaignPending = false;
     this.randomizedElectionTimeout = this.electionTimeout + this.random.int(0, this.electionTimeout - 1);
     if (this.leadTransferee !== null) this.abortLeaderTransfer('stepped-down');
     this.tracker.resetVotes();
@@ -269,10 +272,25 @@ export class Raft {
   hup(type: CampaignType): void {
     if (this.role === 'leader') return;
     if (!this.canCampaign()) return;
-    if (this.log.hasPendingSnapshot()) return;
-    if (this.hasUnappliedConfChanges()) return;
+    if (this.log.hasPendingSnapshot() || this.hasUnappliedConfChanges()) {
+      // Our configuration may be about to change. A leader transfer is worth waiting for (a removed leader
+      // hands over right after its removal commits, often before we applied it): retry once applied.
+      if (type === 'transfer') this.transferCampaignPending = true;
+      return;
+    }
+    this.transferCampaignPending = false;
     this.campaign(type);
     this.noteLeader();
+  }
+
+  /** The application applied entries (advance): run a leader-transfer campaign that was waiting for them. */
+  onApplied(): void {
+    if (!this.transferCampaignPending) return;
+    if (this.role !== 'follower') {
+      this.transferCampaignPending = false;
+      return;
+    }
+    if (this.log.applied >= this.log.committed && !this.log.hasPendingSnapshot()) this.hup('transfer');
   }
 
   /** An election forced by the application (tests, operators): pre-vote first if configured. */

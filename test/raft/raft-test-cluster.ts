@@ -44,6 +44,11 @@ export interface ClusterOptions {
   learners?: NodeId[];
   config?: Partial<RaftConfig>;
   random?: Random;
+  /**
+   * Start from empty storage and bootstrap() the voters (the configuration lives in log entries 1..n, as in a
+   * real cluster) instead of seeding MemoryStorage with a ConfState at index 0.
+   */
+  bootstrap?: boolean;
 }
 
 export class TestCluster {
@@ -55,7 +60,15 @@ export class TestCluster {
 
   constructor(ids: NodeId[], private readonly opts: ClusterOptions = {}) {
     const cs: ConfState = { voters: opts.voters ?? ids, learners: opts.learners ?? [] };
-    for (const id of ids) this.addNode(id, new MemoryStorage(cs));
+    for (const id of ids) {
+      if (opts.bootstrap === true) {
+        const n = this.addNode(id, new MemoryStorage());
+        n.raw.bootstrap(cs.voters);
+        this.processReady(id);
+      } else {
+        this.addNode(id, new MemoryStorage(cs));
+      }
+    }
   }
 
   /** Adds a node over the given storage (a fresh, empty one for a joiner). */
