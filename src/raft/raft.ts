@@ -381,7 +381,12 @@ export class Raft {
         // A granted pre-vote carries the term we asked for; we raise it only once we win the pre-vote.
       } else {
         const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
+        const elapsed = this.electionElapsed;
         this.becomeFollower(m.term, fromLeader ? m.from : null, fromLeader ? 'heard-leader' : 'higher-term');
+        // Figure 2: only hearing a leader or granting a vote restarts the election timer. (etcd restarts it on
+        // any higher term: then a stale candidate with a fast clock, refused again and again, keeps every
+        // up-to-date node from ever timing out when pre-vote is off.)
+        if (!fromLeader) this.electionElapsed = Math.min(elapsed, this.electionTimeout);
       }
     } else if (m.term < this.term) {
       if ((this.checkQuorum || this.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {

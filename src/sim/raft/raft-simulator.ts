@@ -212,6 +212,7 @@ class RaftSimulation implements SimNodeHost {
       const raw = node.start(this.rng.fork());
       raw.bootstrap(ids);
       node.processReady(); // the bootstrap entries are durable before anything can crash
+      this.queue.push(this.rng.int(0, TICK_MS), { kind: 'tick', node, incarnation: node.incarnation });
     }
     this.queue.push(this.rng.int(1, 10), { kind: 'client' });
     this.queue.push(this.rng.int(20, 100), { kind: 'fault' });
@@ -266,7 +267,6 @@ class RaftSimulation implements SimNodeHost {
     this.nodes.set(id, node);
     // Each node's clock runs at its own rate (8-12 ms per 10 ms tick): skew for free.
     this.tickIntervalMs.set(id, this.rng.int(TICK_MS - 2, TICK_MS + 2));
-    this.queue.push(this.nowMs + this.rng.int(0, TICK_MS), { kind: 'tick', node, incarnation: node.incarnation });
     return node;
   }
 
@@ -454,7 +454,8 @@ class RaftSimulation implements SimNodeHost {
 
   private clientAction(): void {
     const leader = this.currentLeader();
-    // Now and then a client asks a node that is not the leader: it must refuse.
+    // Without a leader, clients mostly wait; now and then one asks a node that is not the leader: it must refuse.
+    if (leader === undefined && this.rng.next() < 0.9) return;
     const up = this.upNodes();
     const target = leader === undefined || this.rng.next() < 0.1 ? (up.length > 0 ? up[this.rng.int(0, up.length - 1)] : undefined) : leader;
     if (target?.raw === undefined) return;
