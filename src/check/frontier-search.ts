@@ -89,6 +89,8 @@ interface Frame<S> {
   stateKey: string | number;
   running: number[];
   used: Uint32Array;
+  /** The last operation of the sequence was indeterminate: a blind one now would make it useless. */
+  isAfterInfo: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ export function* frontierSearch<S>(
   for (let i = 0; i < n; i++) if (isIndeterminate(ops[i])) infoBit[i] = infoCount++;
   const words = (infoCount + 31) >>> 5;
   const mustFollow = identicalPredecessors(ops);
+  const isBlind = ops.map((op, i) => infoBit[i] >= 0 && (model.isBlind?.(op) ?? false));
 
   // Invocations (kind 0) before returns (kind 1) at equal times: operations that touch are concurrent.
   const events: { timeMs: number; kind: 0 | 1; index: number }[] = [];
@@ -146,10 +149,11 @@ export function* frontierSearch<S>(
     const visited = new Map<string, Group<S>>();
     const stuck = new Map<string | number, S>();
 
-    const candidatesOf = (running: readonly number[], used: Uint32Array): number[] => {
+    const candidatesOf = (running: readonly number[], used: Uint32Array, isAfterInfo: boolean): number[] => {
       const candidates: number[] = [];
       for (const op of runningOps) if (!running.includes(op)) candidates.push(op);
       for (const op of invokedInfo) {
+        if (isAfterInfo && isBlind[op]) continue;
         const bit = infoBit[op];
         if ((used[bit >>> 5] & (1 << (bit & 31))) !== 0) continue;
         const earlier = mustFollow[op];
@@ -175,7 +179,7 @@ export function* frontierSearch<S>(
         // an optional operation may not have happened at all
         if (isOptional) addConfiguration(survivors, group.state, group.stateKey, group.running, used);
         if (addConfiguration(visited, group.state, group.stateKey, group.running, used)) {
-          queue.push({ state: group.state, stateKey: group.stateKey, running: group.running, used });
+          queue.push({ state: group.state, stateKey: group.stateKey, running: group.running, used, isAfterInfo: false });
         }
       }
     }
@@ -184,7 +188,7 @@ export function* frontierSearch<S>(
       queue[head] = undefined as unknown as Frame<S>; // let it be collected
       // dominated by a configuration found after this one was queued?
       if (!visited.get(groupKey(frame.stateKey, frame.running))?.usedSets.includes(frame.used)) continue;
-      for (const op of candidatesOf(frame.running, frame.used)) {
+      for (const op of candidatesOf(frame.running, frame.used, frame.isAfterInfo)) {
         if (++steps % STEPS_PER_SLICE === 0) yield;
         const stepped = model.step(frame.state, ops[op]);
         if (!stepped.ok) {
@@ -213,7 +217,7 @@ export function* frontierSearch<S>(
             stuckStates: [],
           };
         }
-        queue.push({ state: stepped.state, stateKey: key, running: running2, used: used2 });
+        queue.push({ state: stepped.state, stateKey: key, running: running2, used: used2, isAfterInfo: bit >= 0 });
       }
     }
 

@@ -75,5 +75,6 @@ export const registerModel: SequentialModel<RegisterValue> = {
   },
   stateKey: valueKey,
   isInert: (op: Operation) => op.f === 'read' && op.status !== 'ok',
+  isBlind: (op: Operation) => op.f === 'write',
   describeState: (state: RegisterValue) => formatValue(state),
 };

@@ -28,6 +28,12 @@ export interface SequentialModel<S> {
   stateKey(state: S): string | number;
   /** True for an operation with no effect and no constraint (e.g. an indeterminate read): dropped. */
   isInert?(op: Operation): boolean;
+  /**
+   * True if the state after `op` does not depend on the state before it (a blind write). Optional; it lets
+   * the search skip using such an indeterminate operation right after another one (the pair leaves what
+   * the blind one alone leaves, with one operation fewer used up).
+   */
+  isBlind?(op: Operation): boolean;
   /** A short description of a state for counter-examples; default: the state key. */
   describeState?(state: S): string;
   /** Which independent partition an operation belongs to; default: its key ('' when it has none). */

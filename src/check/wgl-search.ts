@@ -69,20 +69,28 @@ export function* wglSearch<S>(
     nodeTime[2 * i + 1] = ops[i].completeMs;
   }
 
-  // Finite operations: call node 2i and return node 2i+1, in one list; indeterminate calls in another.
+  // Finite operations: call node 2i and return node 2i+1, in one list. Indeterminate calls in two more:
+  // blind ones (the state after does not depend on the state before) and the others.
+  const isBlind = new Uint8Array(n);
   const finiteNodes: number[] = [];
+  const blindNodes: number[] = [];
   const infoNodes: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (isInfo[i]) infoNodes.push(2 * i);
-    else finiteNodes.push(2 * i, 2 * i + 1);
+    if (!isInfo[i]) finiteNodes.push(2 * i, 2 * i + 1);
+    else if (model.isBlind?.(ops[i]) ?? false) {
+      isBlind[i] = 1;
+      blindNodes.push(2 * i);
+    } else infoNodes.push(2 * i);
   }
   finiteNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || (a & 1) - (b & 1) || a - b);
+  blindNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || a - b);
   infoNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || a - b);
 
   const headFinite = 2 * n;
   const headInfo = 2 * n + 1;
-  const next = new Int32Array(2 * n + 2).fill(NIL);
-  const prev = new Int32Array(2 * n + 2).fill(NIL);
+  const headBlind = 2 * n + 2;
+  const next = new Int32Array(2 * n + 3).fill(NIL);
+  const prev = new Int32Array(2 * n + 3).fill(NIL);
   const link = (head: number, nodes: number[]): void => {
     let last = head;
     for (const node of nodes) {
@@ -94,13 +102,19 @@ export function* wglSearch<S>(
   };
   link(headFinite, finiteNodes);
   link(headInfo, infoNodes);
+  link(headBlind, blindNodes);
 
   const mustFollow = identicalPredecessors(ops);
 
-  const words = (n + 31) >>> 5;
-  const bits = new Uint32Array(words);
-  const finiteMask = new Uint32Array(words);
-  for (let i = 0; i < n; i++) if (!isInfo[i]) finiteMask[i >>> 5] |= 1 << (i & 31);
+  // Linearized operations as two bitsets: finite operations and indeterminate ones, each densely indexed.
+  const index = new Int32Array(n);
+  let finiteCount = 0;
+  let infoCount = 0;
+  for (let i = 0; i < n; i++) index[i] = isInfo[i] ? infoCount++ : finiteCount++;
+  const finiteWords = (finiteCount + 31) >>> 5;
+  const infoWords = (infoCount + 31) >>> 5;
+  const finiteBits = new Uint32Array(finiteWords);
+  const infoBits = new Uint32Array(infoWords);
   // Zobrist hashing over finite operations only: configurations that differ in indeterminate operations
   // share a bucket, where dominance is checked
   const random = new SeededRandom(n * 7919 + 17);
@@ -109,26 +123,37 @@ export function* wglSearch<S>(
   let bitsHash = 0;
 
   const cache = new Map<number, CacheEntry[]>();
-  const bytesPerEntry = words * 8 + CONFIGURATION_OVERHEAD_BYTES;
+  const bytesPerEntry = finiteWords * 4 + infoWords * 4 + CONFIGURATION_OVERHEAD_BYTES;
   const maxEntries = Math.max(1, Math.min(limits.maxConfigurations, Math.floor(limits.maxMemoryBytes / bytesPerEntry)));
   let configurations = 0;
 
-  const isBitSet = (i: number): boolean => (bits[i >>> 5] & (1 << (i & 31))) !== 0;
+  const isLinearized = (i: number): boolean => {
+    const bits = isInfo[i] ? infoBits : finiteBits;
+    return (bits[index[i] >>> 5] & (1 << (index[i] & 31))) !== 0;
+  };
+  const setLinearized = (i: number, isOn: boolean): void => {
+    const bits = isInfo[i] ? infoBits : finiteBits;
+    if (isOn) bits[index[i] >>> 5] |= 1 << (index[i] & 31);
+    else bits[index[i] >>> 5] &= ~(1 << (index[i] & 31));
+    if (!isInfo[i]) bitsHash = (bitsHash ^ opHash[i]) >>> 0;
+  };
 
-  /** True if (bits ∪ {i}, key) was reached before or is dominated; otherwise remembers it. */
+  /** True if (linearized ∪ {i}, key) was reached before or is dominated; otherwise remembers it. */
   const seenOrRemember = (i: number, key: string | number): boolean => {
     const hash = (bitsHash ^ opHash[i] ^ hashStateKey(key)) >>> 0;
     let bucket = cache.get(hash);
-    const word = i >>> 5;
-    const mask = 1 << (i & 31);
-    const withI = (w: number): number => (w === word ? (bits[w] | mask) >>> 0 : bits[w]);
+    const word = index[i] >>> 5;
+    const mask = 1 << (index[i] & 31);
+    // the prospective bitsets, word by word, without allocating
+    const finiteWord = isInfo[i] ? (w: number) => finiteBits[w] : (w: number) => (w === word ? (finiteBits[w] | mask) >>> 0 : finiteBits[w]);
+    const infoWord = isInfo[i] ? (w: number) => (w === word ? (infoBits[w] | mask) >>> 0 : infoBits[w]) : (w: number) => infoBits[w];
     let entry: CacheEntry | undefined;
     if (bucket !== undefined) {
       for (const candidate of bucket) {
         if (candidate.key !== key) continue;
         let equal = true;
-        for (let w = 0; w < words; w++) {
-          if (candidate.finite[w] !== (withI(w) & finiteMask[w]) >>> 0) {
+        for (let w = 0; w < finiteWords; w++) {
+          if (candidate.finite[w] !== finiteWord(w)) {
             equal = false;
             break;
           }
@@ -142,23 +167,30 @@ export function* wglSearch<S>(
       bucket = [];
       cache.set(hash, bucket);
     }
-    const infoSet = new Uint32Array(words);
-    for (let w = 0; w < words; w++) infoSet[w] = (withI(w) & ~finiteMask[w]) >>> 0;
+    if (entry !== undefined) {
+      for (const set of entry.infoSets) {
+        let isSubset = true;
+        for (let w = 0; w < infoWords; w++) {
+          if ((set[w] & ~infoWord(w)) !== 0) {
+            isSubset = false;
+            break;
+          }
+        }
+        if (isSubset) return true;
+      }
+    }
+    const infoSet = new Uint32Array(infoWords);
+    for (let w = 0; w < infoWords; w++) infoSet[w] = infoWord(w);
     if (entry === undefined) {
-      const finite = new Uint32Array(words);
-      for (let w = 0; w < words; w++) finite[w] = (withI(w) & finiteMask[w]) >>> 0;
+      const finite = new Uint32Array(finiteWords);
+      for (let w = 0; w < finiteWords; w++) finite[w] = finiteWord(w);
       bucket.push({ finite, key, infoSets: [infoSet] });
       configurations++;
       return false;
     }
-    const isSubsetOfNew = (set: Uint32Array): boolean => {
-      for (let w = 0; w < words; w++) if ((set[w] & ~infoSet[w]) !== 0) return false;
-      return true;
-    };
-    if (entry.infoSets.some(isSubsetOfNew)) return true;
     const before = entry.infoSets.length;
     entry.infoSets = entry.infoSets.filter((set) => {
-      for (let w = 0; w < words; w++) if ((infoSet[w] & ~set[w]) !== 0) return true;
+      for (let w = 0; w < infoWords; w++) if ((infoSet[w] & ~set[w]) !== 0) return true;
       return false; // a superset of the new set: dominated now
     });
     entry.infoSets.push(infoSet);
@@ -193,7 +225,8 @@ export function* wglSearch<S>(
   let state = model.init();
   let stateKey = model.stateKey(state);
   let node = next[headFinite];
-  let inInfoPhase = false;
+  // 0: finite candidates; 1: blind indeterminate ones; 2: the other indeterminate ones
+  let phase = 0;
   let horizonMs = 0;
   let iterations = 0;
 
@@ -202,26 +235,32 @@ export function* wglSearch<S>(
     if (++iterations % ITERATIONS_PER_SLICE === 0) yield;
 
     let candidate = NIL;
-    if (!inInfoPhase) {
+    if (phase === 0) {
       if ((node & 1) === 1) {
-        // The first remaining return: every finite candidate was tried; now the indeterminate ones.
+        // The first remaining return: every finite candidate was tried; now the indeterminate ones. A
+        // blind one right after another indeterminate one would make that one useless: not tried.
         horizonMs = nodeTime[node];
         if (node >> 1 === watchIndex && stuckStates.length < 8) {
           const described = describeState(model, state);
           if (!stuckStates.includes(described)) stuckStates.push(described);
         }
-        inInfoPhase = true;
-        node = next[headInfo];
+        const top = stackOp.length > 0 ? stackOp[stackOp.length - 1] : NIL;
+        phase = top !== NIL && isInfo[top] === 1 ? 2 : 1;
+        node = next[phase === 1 ? headBlind : headInfo];
         continue;
       }
       candidate = node >> 1;
     } else if (node !== NIL && nodeTime[node] <= horizonMs) {
       candidate = node >> 1;
       const earlier = mustFollow[candidate];
-      if (earlier !== NIL && !isBitSet(earlier)) {
+      if (earlier !== NIL && !isLinearized(earlier)) {
         node = next[node];
         continue;
       }
+    } else if (phase === 1) {
+      phase = 2;
+      node = next[headInfo];
+      continue;
     }
 
     if (candidate !== NIL) {
@@ -243,10 +282,9 @@ export function* wglSearch<S>(
         stackHorizon.push(horizonMs);
         state = stepped.state;
         stateKey = key;
-        bits[candidate >>> 5] |= 1 << (candidate & 31);
-        bitsHash = (bitsHash ^ opHash[candidate]) >>> 0;
+        setLinearized(candidate, true);
         lift(candidate);
-        inInfoPhase = false;
+        phase = 0;
         node = next[headFinite];
       } else {
         node = next[node];
@@ -260,10 +298,9 @@ export function* wglSearch<S>(
     state = stackState.pop() as S;
     stateKey = model.stateKey(state);
     horizonMs = stackHorizon.pop() as number;
-    bits[undone >>> 5] &= ~(1 << (undone & 31));
-    bitsHash = (bitsHash ^ opHash[undone]) >>> 0;
+    setLinearized(undone, false);
     unlift(undone);
-    inInfoPhase = isInfo[undone] === 1;
+    phase = isInfo[undone] === 0 ? 0 : isBlind[undone] === 1 ? 1 : 2;
     node = next[2 * undone];
   }
 }
