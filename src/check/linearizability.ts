@@ -204,7 +204,10 @@ interface ShrinkContext<S> {
 /** Most model states a window may start from before the window is given up as too costly. */
 const MAX_WINDOW_START_STATES = 4096;
 
-/** One check while shrinking: the frontier search, at most a quarter of the shrink time left. */
+/**
+ * One check while shrinking, with at most a quarter of the shrink time left: both searches in competition
+ * when they can (a plain prefix), the frontier search alone for a window (start states, optional ops).
+ */
 function shrinkCheck<S>(
   context: ShrinkContext<S>,
   ops: readonly Operation[],
@@ -215,8 +218,12 @@ function shrinkCheck<S>(
   if (now >= context.deadlineMs) return { result: 'unknown', stuckStates: [] };
   context.checks++;
   const searched = searchable(context.model, ops).sort(byInvocation);
-  const run = frontierSearch(context.model, searched, context.limits, initialStates);
   const deadline = now + Math.max(1, (context.deadlineMs - now) / 4);
+  const hasOptional = searched.some((op) => op.status === 'info' && !isIndeterminate(op));
+  if (initialStates === undefined && !hasOptional) {
+    return race(context.model, searched, 'competition', context.limits, context.nowMs, deadline);
+  }
+  const run = frontierSearch(context.model, searched, context.limits, initialStates);
   for (;;) {
     const step = run.next();
     if (step.done) return step.value;
@@ -244,7 +251,13 @@ function identityOf(op: Operation): string {
  * Every state `ops` could lead to, in any order and any subset (a superset of what they could really
  * produce: enough for a sound window start), or undefined if there are more than `cap`.
  */
-function reachableStates<S>(model: SequentialModel<S>, ops: readonly Operation[], cap: number): S[] | undefined {
+function reachableStates<S>(
+  model: SequentialModel<S>,
+  ops: readonly Operation[],
+  cap: number,
+  nowMs: () => number,
+  deadlineMs: number,
+): S[] | undefined {
   const representatives = new Map<string, Operation>();
   for (const op of ops) {
     const indeterminate = relax(op);
@@ -255,6 +268,7 @@ function reachableStates<S>(model: SequentialModel<S>, ops: readonly Operation[]
   const states = [initial];
   const seen = new Set<string | number>([model.stateKey(initial)]);
   for (let i = 0; i < states.length; i++) {
+    if (nowMs() >= deadlineMs) return undefined;
     for (const op of representatives.values()) {
       const stepped = model.step(states[i], op);
       if (!stepped.ok) continue;
@@ -283,6 +297,7 @@ function findCounterExample<S>(
   model: SequentialModel<S>,
   key: string,
   ops: readonly Operation[],
+  verdict: SearchOutcome,
   nowMs: () => number,
   budgetMs: number,
   maxChecks: number,
@@ -296,11 +311,13 @@ function findCounterExample<S>(
     limits: { maxConfigurations: 250_000, maxMemoryBytes: 128 * 1024 * 1024 },
   };
 
-  // 1. The failing operation: where the frontier search runs out of configurations. If it cannot say
-  // within half the budget, binary-search the shortest illegal prefix over completion times instead.
+  // 1. The failing operation: where the frontier search ran out of configurations (in the verdict, if it
+  // answered there; else now). If it cannot say within half the budget, binary-search the shortest
+  // illegal prefix over completion times instead.
   let failingOp: Operation | undefined;
   let stuckStates: string[] = [];
-  const frontier = race(model, ops, 'frontier', context.limits, nowMs, nowMs() + budgetMs / 2);
+  const frontier =
+    verdict.failingIndex !== undefined ? verdict : race(model, ops, 'frontier', context.limits, nowMs, nowMs() + budgetMs / 2);
   if (frontier.result === 'illegal' && frontier.failingIndex !== undefined) {
     failingOp = ops[frontier.failingIndex];
     stuckStates = frontier.stuckStates;
@@ -335,7 +352,7 @@ function findCounterExample<S>(
     if (!startCache.has(startMs)) {
       startCache.set(
         startMs,
-        reachableStates(model, prefix.filter((op) => op.invokeMs < startMs), MAX_WINDOW_START_STATES),
+        reachableStates(model, prefix.filter((op) => op.invokeMs < startMs), MAX_WINDOW_START_STATES, nowMs, context.deadlineMs),
       );
     }
     return startCache.get(startMs);
@@ -477,7 +494,7 @@ export function checkOperations<S>(
   }
 
   const partitions: PartitionOutcome[] = [];
-  const illegal: { key: string; ops: Operation[] }[] = [];
+  const illegal: { key: string; ops: Operation[]; outcome: RaceOutcome }[] = [];
   for (const [key, group] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const ops = searchable(model, group).sort(byInvocation);
     const partitionStartMs = nowMs();
@@ -494,7 +511,7 @@ export function checkOperations<S>(
       configurations: outcome.configurations,
       elapsedMs: nowMs() - partitionStartMs,
     });
-    if (outcome.result === 'illegal') illegal.push({ key, ops });
+    if (outcome.result === 'illegal') illegal.push({ key, ops, outcome });
   }
 
   const result: SearchResult = partitions.some((p) => p.result === 'illegal')
@@ -515,6 +532,7 @@ export function checkOperations<S>(
             model,
             smallest.key,
             smallest.ops,
+            smallest.outcome,
             nowMs,
             shrink?.timeBudgetMs ?? DEFAULT_COUNTER_EXAMPLE_BUDGET_MS,
             shrink?.maxChecks ?? DEFAULT_COUNTER_EXAMPLE_MAX_CHECKS,

@@ -21,7 +21,8 @@ export interface SequentialModel<S> {
   /**
    * Applies `op` in `state`. `op.status` is 'ok' (its output is known and must be explained) or 'info'
    * (output unknown: accept if the operation could have taken effect, and return the state it leaves).
-   * Never sees 'fail' operations. Must be deterministic and must not mutate `state`.
+   * Never sees 'fail' operations. Must be deterministic, must not mutate `state`, and an operation that
+   * took effect must leave the same state whether its output is known or not (as a register's do).
    */
   step(state: S, op: Operation): StepResult<S>;
   /** Equal keys if and only if equal states (used to memoise configurations). */
