@@ -180,6 +180,19 @@ describe('raft: leader election (Raft §5.2)', () => {
     expect(resp.map((m) => [m.to, m.reject])).to.deep.equal([['c', true]]);
   });
 
+  it('Raft §5.2 (Figure 2): refusing a higher-term vote does not restart the election timer', () => {
+    const c = new TestCluster(['a', 'b', 'c'], noPreVote);
+    c.elect('a');
+    c.isolated.add('a'); // the leader is gone
+    c.tick('b', 8);
+    // a stale candidate (empty log) asks b for its vote in a higher term: b adopts the term but refuses...
+    c.stepOne({ type: 'vote', from: 'c', to: 'b', term: 5, index: 0, logTerm: 0, isLeaderTransfer: false });
+    expect(c.raw('b').basicStatus()).to.include({ term: 5, vote: null, role: 'follower' });
+    // ...and still times out on schedule (2 more ticks), instead of waiting a whole new timeout
+    c.tick('b', 2);
+    expect(c.raw('b').basicStatus().role).to.equal('candidate');
+  });
+
   it('campaign() on a non-voter does nothing', () => {
     const c = new TestCluster(['a', 'b', 'l'], { voters: ['a', 'b'], learners: ['l'] });
     c.raw('l').campaign();

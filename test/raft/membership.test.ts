@@ -142,6 +142,41 @@ describe('raft: membership changes with learners (thesis §4, single-server chan
     expect(c.appliedData('b')).to.deep.equal(['late']);
   });
 
+  it('a removed node holding entries the last voter lacks stands for election (caretaker) and hands over', () => {
+    // {a, b}: a proposes its removal and then 'late'; b acks the removal but never learns it committed nor
+    // gets 'late'. a, a lame duck cut off from b, steps down by check-quorum. Now b still counts a and needs
+    // its vote, which a must refuse (its log is longer). Only a can move: it campaigns under its new
+    // configuration {b}, wins b's vote, replicates 'late' and hands over.
+    const c = new TestCluster(['a', 'b'], { config: { preVote: false } });
+    c.elect('a');
+    c.raw('a').proposeConfChange({ type: 'remove-node', nodeId: 'a' }); // index 2
+    c.processReady('a');
+    c.deliver();
+    c.processAll(); // b has 2 and acks
+    c.raw('a').propose('late'); // index 3
+    c.processReady('a');
+    c.take((m) => m.to === 'b');
+    c.deliver((m) => m.to === 'a'); // a commits 2...
+    c.isolated.add('b'); // ...but b never hears of it
+    c.processAll(); // a applies its removal: lame duck
+    c.tick('a', 20); // check-quorum: no one answers, a steps down
+    c.processAll();
+    c.take();
+    expect(c.node('a').events.some((e) => e.type === 'role-changed' && e.from === 'leader' && e.reason === 'check-quorum')).to.equal(true);
+    expect(c.node('b').confState.voters).to.deep.equal(['a', 'b']);
+    c.isolated.clear();
+    c.tick('b', 10); // b campaigns and loses: a refuses (a's log is longer)
+    c.stabilize();
+    expect(c.raw('b').basicStatus().role).to.equal('follower');
+    c.tick('a', 10); // the caretaker campaigns under {b}, and b's vote suffices
+    c.stabilize();
+    expect(c.node('a').events.some((e) => e.type === 'role-changed' && e.to === 'leader' && e.term > 1)).to.equal(true);
+    expect(c.appliedData('b')).to.deep.equal(['late']);
+    expect(c.node('b').confState.voters).to.deep.equal(['b']);
+    expect(c.leader()).to.equal('b'); // handed over with TimeoutNow
+    expect(c.raw('a').basicStatus().role).to.equal('follower');
+  });
+
   it('bootstrap: every initial voter starts with the same committed conf-change entries', () => {
     const ids = ['c', 'a', 'b'];
     const nodes = ids.map((id) => {
