@@ -16,7 +16,9 @@
  *       3. if rd.snapshot: load it into the state machine. Apply rd.committedEntries in order; for a
  *          'conf-change' entry, call applyConfChange(decodeConfChange(e.data)) and keep the returned ConfState
  *          with the applied index. An empty-data 'normal' entry is the leader's no-op: skip it;
- *       4. answer rd.readStates: serve each read once the applied index is >= its index;
+ *          Acknowledge a client's write only once its entry is applied here (so its commit is durable);
+ *       4. answer rd.readStates: serve each read once the applied index is >= its index. A 'reads-aborted'
+ *          event lists reads that will never be answered (leadership lost): fail them (not_leader);
  *       5. log/show rd.events and rd.softState;
  *       6. call advance(rd). ready() may not be called again before that; step(), tick() and proposals may.
  *   - Everything proposed between two ready() calls reaches each follower in one append message (up to
@@ -27,9 +29,11 @@
  *     is delivered or fails: until then that follower gets no appends.
  *   - A brand-new cluster calls bootstrap(voters) on every initial voter (same list); a node joining later starts
  *     with empty storage, no bootstrap, and learns the configuration from the log or a snapshot.
- *   - A node removed from the configuration stops campaigning but must keep answering (votes above all) until
- *     every remaining voter has applied its removal: a voter that has not yet learned that the removal
- *     committed still counts the removed node, and may need its vote to elect a successor.
+ *   - A node removed from the configuration must keep running until every remaining voter has applied its
+ *     removal: a voter that has not yet learned that the removal committed still counts the removed node and
+ *     may need its vote. A removed leader leads on as a lame duck (dropping proposals) until a voter holds its
+ *     whole log, then hands over with TimeoutNow; a removed node holding entries no voter has may campaign
+ *     once more to do the same (see Raft.canCampaign). Watch status().confState to know when to stop it.
  *   - On restart pass RaftConfig.applied = the applied index you persisted, with the ConfState as of that index
  *     returned by storage.initialState().
  */

@@ -8,6 +8,11 @@ import { CompactedError, RaftArgumentError, SnapshotOutOfDateError, UnavailableE
 import type { ConfState, Entry, HardState, Snapshot } from './messages.js';
 import { entrySizeBytes } from './messages.js';
 
+/**
+ * Every method is called synchronously from inside step()/ready(), some on every message (term() of recent
+ * entries, firstIndex(), lastIndex()): an SQLite-backed implementation should answer those from memory (cache
+ * the index range and the terms of the unapplied tail) and hit the database only for entries().
+ */
 export interface RaftStorage {
   /** The durable hard state and the configuration as of RaftConfig.applied (or of the snapshot, if applied is 0). */
   initialState(): { hardState: HardState; confState: ConfState };
