@@ -49,7 +49,7 @@ export class RaftInvariantChecker {
   private readonly commitSeen = new Map<NodeId, number>();
   /** index -> the state hash after applying it, and who first applied it. */
   private readonly appliedAt: ({ term: number; hash: number; node: NodeId } | undefined)[] = [];
-  /** Each pending read's lower bound: the highest durable commit index anywhere when it was requested. */
+  /** Each pending read's lower bound: the highest commit index anywhere when it was requested. */
   private readonly readBound = new Map<string, number>();
   /** Highest commit index known committed by any node (in memory). */
   maxCommitted = 0;
@@ -203,9 +203,12 @@ export class RaftInvariantChecker {
     return this.appliedAt[index]?.term;
   }
 
-  /** A ReadIndex request is being made now: its answer must cover every commit a client could have seen. */
+  /**
+   * A ReadIndex request is being made now: its answer must cover every index any node knows committed (in
+   * memory or durable), so it reflects every write that could have been acknowledged before it.
+   */
   observeReadRequested(requestCtx: string): void {
-    this.readBound.set(requestCtx, this.maxPersistedCommit);
+    this.readBound.set(requestCtx, Math.max(this.maxCommitted, this.maxPersistedCommit));
   }
 
   /** The request was refused at once (not leader): no answer is expected. */
@@ -224,7 +227,7 @@ export class RaftInvariantChecker {
     if (index < bound) {
       this.report(
         'read-linearizability',
-        `${node} answered read ${requestCtx} at index ${index}, but index ${bound} was committed and durable when it was requested`,
+        `${node} answered read ${requestCtx} at index ${index}, but index ${bound} was known committed when it was requested`,
       );
     }
   }

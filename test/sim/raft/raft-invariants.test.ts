@@ -77,7 +77,7 @@ describe('sim/raft: the invariant checker rejects known-bad histories', () => {
     expect(e.violations.map((v) => v.kind)).to.deep.equal(['state-machine-safety']);
   });
 
-  it('read linearizability: an answer below the durable commit index at request time is a violation', () => {
+  it('read linearizability: an answer below the highest commit index known at request time is a violation', () => {
     const c = new RaftInvariantChecker();
     c.observePersistedCommit(10);
     c.observeReadRequested('r1');
@@ -89,5 +89,10 @@ describe('sim/raft: the invariant checker rejects known-bad histories', () => {
     expect(c.violations.map((v) => v.kind)).to.deep.equal(['read-linearizability']);
     c.observeReadAnswered('a', 'r2', 12); // answered twice
     expect(c.violations).to.have.length(2);
+    // a commit index known only in memory (not yet durable anywhere) raises the bar too
+    c.observeCommit('b', 14, log(Array.from({ length: 14 }, () => 1)));
+    c.observeReadRequested('r3');
+    c.observeReadAnswered('a', 'r3', 13);
+    expect(c.violations.map((v) => v.kind)).to.deep.equal(['read-linearizability', 'read-linearizability', 'read-linearizability']);
   });
 });
