@@ -56,6 +56,14 @@ export class ProbeOrder {
   }
 }
 
+/**
+ * A ping-req helper gives up on the target (and nacks) after this fraction of the probe timeout. The prober sends
+ * ping-reqs at probeTimeout and decides at probeInterval, which is 2 × probeTimeout in every preset; memberlist nacks
+ * after a full probeTimeout, so its nack lands just after the prober has decided and Lifeguard never sees it. At 0.8
+ * the nack arrives in time on any link faster than 0.1 × probeTimeout each way.
+ */
+export const NACK_AFTER_PROBE_TIMEOUT_FRACTION = 0.8;
+
 /** What the prober needs from its node. */
 export interface ProberHost {
   readonly selfId: string;
@@ -187,7 +195,8 @@ export class Prober {
       this.stats.relaysDropped++;
     }
     const seq = this.host.nextSeq();
-    this.relays.set(seq, { originSeq: msg.seq, requesterAddress: fromAddress, deadlineMs: nowMs + this.host.config.probeTimeoutMs, wantsNack: msg.wantsNack });
+    const deadlineMs = nowMs + NACK_AFTER_PROBE_TIMEOUT_FRACTION * this.host.config.probeTimeoutMs;
+    this.relays.set(seq, { originSeq: msg.seq, requesterAddress: fromAddress, deadlineMs, wantsNack: msg.wantsNack });
     this.stats.relaysStarted++;
     this.host.send(msg.targetAddress, [{ type: 'ping', seq, target: msg.target }]);
   }
