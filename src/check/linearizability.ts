@@ -135,8 +135,10 @@ function race<S>(
   if (algorithm !== 'wgl') runners.push({ name: 'frontier', run: frontierSearch(model, ops, limits) });
   const reasons: string[] = [];
   let configurations = 0;
-  // fair turns: the runner that has used the least time goes next, so the race costs at most about twice
-  // the faster search
+  // Weighted turns: the runner that has used the least (weighted) time goes next. Most histories are
+  // linearizable and WGL is the faster on those, so it gets two thirds of the time: the race costs about
+  // 1.5 times WGL when WGL answers, 3 times the frontier search when that answers.
+  const weights = runners.map((runner) => (runner.name === 'wgl' ? 1 : 2));
   const usedMs = runners.map(() => 0);
   let now = nowMs();
   while (runners.length > 0) {
@@ -149,7 +151,7 @@ function race<S>(
     const runner = runners[r];
     const step = runner.run.next();
     const after = nowMs();
-    usedMs[r] += after - now;
+    usedMs[r] += (after - now) * weights[r];
     now = after;
     if (!step.done) continue;
     const outcome = step.value;
@@ -161,6 +163,7 @@ function race<S>(
     configurations = Math.max(configurations, outcome.configurations);
     runners.splice(r, 1);
     usedMs.splice(r, 1);
+    weights.splice(r, 1);
   }
   return { result: 'unknown', reason: reasons.join('; '), configurations, stuckStates: [] };
 }

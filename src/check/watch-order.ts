@@ -13,8 +13,11 @@
  *   as one watch (events concatenated) so that the resumption is checked too. Ok and info watches are
  *   checked on what they delivered; failed ones (e.g. `compacted`) are not.
  *
- * Committed versions are those with an ok write's revision, plus every event any watcher delivered (the
- * server does not invent revisions; if two watchers disagree on a version's value, that is reported).
+ * Committed versions are those with an ok write's revision, plus every event any watcher delivered that
+ * some write (ok or info) could have produced: a write whose reply was lost may still have committed.
+ * An event with a value no write of that key ever carried is a phantom, reported as such (and not taken
+ * as committed, so other watchers are not blamed for missing it). If two watchers disagree on a version's
+ * value, that is reported too.
  * Within one revision (a transaction), events of different keys may come in any order.
  */
 import type { CheckResult, CounterExample, Verdict } from './check-result.js';
@@ -37,7 +40,7 @@ export interface WatchOrderOptions {
 
 /** A watch violation. */
 export interface WatchViolation extends CounterExample {
-  kind: 'gap' | 'duplicate' | 'out-of-order' | 'before-start' | 'wrong-value';
+  kind: 'gap' | 'duplicate' | 'out-of-order' | 'before-start' | 'wrong-value' | 'phantom';
   /** The watch operation. */
   watch: Operation;
   key: string;
@@ -110,6 +113,20 @@ export function checkWatchOrder(operations: readonly Operation[], options: Watch
       write: op,
     });
   }
+  // every value each key was ever written (by writes that may have happened), to tell phantoms
+  const writtenValues = new Map<string, unknown[]>();
+  for (const op of operations) {
+    if (!WRITE_FUNCTIONS.has(op.f) || op.status === 'fail' || op.key === undefined) continue;
+    const values = writtenValues.get(op.key) ?? [];
+    values.push(op.f === 'delete' ? null : op.input);
+    writtenValues.set(op.key, values);
+  }
+  const isPhantom = (event: WatchEvent): boolean => {
+    const hasValue = event.type === 'delete' || 'value' in event;
+    if (!hasValue) return false;
+    const value = event.type === 'delete' ? null : event.value;
+    return !(writtenValues.get(event.key) ?? []).some((written) => registerValuesEqual(written ?? null, value ?? null));
+  };
   const watches = operations
     .filter((op) => op.f === 'watch' && op.status !== 'fail')
     .map((op) => ({ op, events: parseEvents(op.output) }))
@@ -117,7 +134,7 @@ export function checkWatchOrder(operations: readonly Operation[], options: Watch
   for (const { events } of watches) {
     for (const event of events) {
       const id = versionId(event.key, event.revision);
-      if (!committed.has(id)) {
+      if (!committed.has(id) && !isPhantom(event)) {
         committed.set(id, {
           key: event.key,
           revision: event.revision,
@@ -174,6 +191,15 @@ export function checkWatchOrder(operations: readonly Operation[], options: Watch
         });
       }
       lastRevision = Math.max(lastRevision, event.revision);
+      if (!committed.has(id) && isPhantom(event)) {
+        report({
+          kind: 'phantom',
+          key: event.key,
+          revision: event.revision,
+          description: `${name} delivered revision ${event.revision} of ${JSON.stringify(event.key)} with ${formatValue(event.value)}, a value no write of that key carried.`,
+        });
+        continue;
+      }
       const version = committed.get(id);
       const eventValue = event.type === 'delete' ? null : event.value;
       const eventHasValue = event.type === 'delete' || 'value' in event;

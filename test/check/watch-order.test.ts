@@ -68,9 +68,16 @@ describe('watch order: known-bad streams are rejected', () => {
     expect(result.violations.map((v) => [v.kind, v.revision])).to.deep.equal([['gap', 5]]);
   });
 
-  it('a gap seen only through another watcher', () => {
+  it('a gap seen only through another watcher (the writes’ replies were lost)', () => {
+    const lost = (value: string, t: [number, number]): OpSpec => ({ p: 0, f: 'write', key: 'a', in: value, t, status: 'info' });
     const result = checkWatchOrder(
-      ops(watch(1, 'a', 1, [ev('a', 2, 'a1'), ev('a', 3, 'a2'), ev('a', 4, 'a3')]), watch(2, 'a', 1, [ev('a', 2, 'a1'), ev('a', 4, 'a3')])),
+      ops(
+        lost('a1', [10, 20]),
+        lost('a2', [30, 40]),
+        lost('a3', [50, 60]),
+        watch(1, 'a', 1, [ev('a', 2, 'a1'), ev('a', 3, 'a2'), ev('a', 4, 'a3')]),
+        watch(2, 'a', 1, [ev('a', 2, 'a1'), ev('a', 4, 'a3')]),
+      ),
     );
     expect(result.violations.map((v) => [v.kind, v.watch.process, v.revision])).to.deep.equal([['gap', 2, 3]]);
   });
@@ -85,6 +92,13 @@ describe('watch order: known-bad streams are rejected', () => {
     expect(result.verdict).to.equal('invalid');
     expect(result.counterExample!.kind).to.equal('out-of-order');
     expect(result.counterExample!.description).to.contain('revision 4').and.contain('after revision 5');
+  });
+
+  it('a phantom event: a value no write carried (and the other watcher is not blamed for missing it)', () => {
+    const result = checkWatchOrder(
+      ops(...writes, watch(1, 'a', 1, [ev('a', 2, 'a1'), ev('a', 3, 'ghost'), ev('a', 4, 'a2'), ev('a', 5, 'a3')], 5), watch(2, 'a', 1, [ev('a', 2, 'a1'), ev('a', 4, 'a2'), ev('a', 5, 'a3')], 5)),
+    );
+    expect(result.violations.map((v) => [v.kind, v.watch.process, v.revision])).to.deep.equal([['phantom', 1, 3]]);
   });
 
   it('an event with a value the revision never had, and one from before the watch’s start', () => {
