@@ -211,29 +211,29 @@ export function checkLeaseExclusivity(
 
   // 3. fencing at the resource: an accepted use never carries a token below one accepted strictly earlier
   for (const [key, ops] of groupByKey(operations)) {
-    const uses = ops
-      .filter((op) => op.f === 'use' && op.status === 'ok' && numberField(op.input, 'token') !== undefined)
-      .sort((a, b) => a.completeMs - b.completeMs);
-    let highest: Operation | undefined; // the completed use with the highest token, among those completed so far
-    let pending = 0;
-    const byInvoke = [...uses].sort((a, b) => a.invokeMs - b.invokeMs);
-    for (const use of byInvoke) {
-      while (pending < uses.length && uses[pending].completeMs < use.invokeMs) {
-        const done = uses[pending++];
-        if (highest === undefined || numberField(done.input, 'token')! > numberField(highest.input, 'token')!) highest = done;
+    const uses = ops.flatMap((op) => {
+      const token = op.f === 'use' && op.status === 'ok' ? numberField(op.input, 'token') : undefined;
+      return token === undefined ? [] : [{ op, token }];
+    });
+    const byCompletion = [...uses].sort((a, b) => a.op.completeMs - b.op.completeMs);
+    let highest: { op: Operation; token: number } | undefined; // among the uses completed so far
+    let completed = 0;
+    for (const use of [...uses].sort((a, b) => a.op.invokeMs - b.op.invokeMs)) {
+      while (completed < byCompletion.length && byCompletion[completed].op.completeMs < use.op.invokeMs) {
+        const done = byCompletion[completed++];
+        if (highest === undefined || done.token > highest.token) highest = done;
       }
-      const token = numberField(use.input, 'token')!;
-      if (highest !== undefined && token < numberField(highest.input, 'token')!) {
-        add({
-          kind: 'stale-token-accepted',
-          key,
-          atMs: use.completeMs,
-          description:
-            `the resource ${JSON.stringify(key)} accepted stale token ${token} (use #${use.id} by p${use.process}, invoked at ${formatMs(use.invokeMs)}) ` +
-            `after it had accepted token ${numberField(highest.input, 'token')} (use #${highest.id} by p${highest.process}, completed at ${formatMs(highest.completeMs)}).`,
-          ops: [highest, use],
-        });
-      }
+      if (highest === undefined || use.token >= highest.token) continue;
+      add({
+        kind: 'stale-token-accepted',
+        key,
+        atMs: use.op.completeMs,
+        description:
+          `the resource ${JSON.stringify(key)} accepted stale token ${use.token} (use #${use.op.id} by p${use.op.process}, invoked at ` +
+          `${formatMs(use.op.invokeMs)}) after it had accepted token ${highest.token} (use #${highest.op.id} by p${highest.op.process}, ` +
+          `completed at ${formatMs(highest.op.completeMs)}).`,
+        ops: [highest.op, use.op],
+      });
     }
   }
 

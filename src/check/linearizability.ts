@@ -14,16 +14,22 @@
  *   Wing–Gong–Lowe depth-first search with memoised (linearized bitset, state) configurations and
  *   just-in-time linearization (wgl-search.ts; fast on linearizable histories), and the just-in-time
  *   breadth-first frontier search (frontier-search.ts; fast on non-linearizable ones, and it names the
- *   failing operation). They take turns in short slices; the first answer wins.
+ *   failing operation). They take turns in short slices, WGL getting two thirds of the time; the first
+ *   answer wins.
  * - Budgets: time (on an injected clock) for the whole check; configurations and bytes per search. When a
  *   budget runs out the answer is `unknown`, never a guess.
  *
- * Counter-example (for the smallest illegal partition): the frontier search finds the operation X whose
- * return ends the shortest illegal prefix. Then, within the prefix, operations are relaxed, a group at a
- * time, to indeterminate (a relaxed read disappears; a relaxed write may take effect any time after its
- * invocation, or never); a relaxation is kept when the prefix stays illegal. What is left is a window of
- * operations that admit no legal order whatever the others did: a counter-example that stands on its
- * own, and minimal (each remaining operation was shown to be needed) when the budget allowed.
+ * Counter-example (for the smallest illegal partition), on its own budget:
+ * 1. the failing operation X: the one whose return ends the shortest illegal prefix (the frontier search
+ *    stops right there; failing that, a binary search over completion times finds it);
+ * 2. the window: the latest start m such that, from every state the operations invoked before m could
+ *    produce (in any order), the operations of the prefix still running at m or invoked after it admit no
+ *    legal order (see findCounterExample for why that is a proof);
+ * 3. shrinking: operations of the window are made optional (they may have taken effect within their own
+ *    interval, with any result, or not at all), a group at a time, keeping each relaxation under which the
+ *    window stays illegal.
+ * What is left stands on its own, and is minimal (each remaining operation was shown to be needed) when
+ * the budget allowed.
  */
 import type { CheckResult, CounterExample, Verdict } from './check-result.js';
 import { frontierSearch } from './frontier-search.js';
