@@ -54,7 +54,9 @@ class SimStorage extends MemoryStorage {
   override snapshot(): Snapshot {
     const stored = super.snapshot();
     const s = this.source?.();
-    if (s !== undefined && s.applied > stored.meta.index) return this.createSnapshot(s.applied, s.confState, s.data);
+    if (s !== undefined && s.applied > stored.meta.index && s.applied <= this.lastIndex()) {
+      return this.createSnapshot(s.applied, s.confState, s.data);
+    }
     return stored;
   }
 }
