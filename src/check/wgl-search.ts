@@ -48,14 +48,17 @@ interface CacheEntry {
 }
 
 /**
- * Searches `ops` (one partition, in invocation order, no fail or inert operations). `watchIndex`: collect
- * the states in which the search got stuck at that operation's completion.
+ * Searches `ops` (one partition, in invocation order, no fail or inert operations).
+ *
+ * For an illegal history it also names the failing operation: the furthest return at which any
+ * configuration got stuck. Every configuration the search can reach was explored, and none got past that
+ * return, while one reached it with every earlier return passed: so the history is linearizable up to just
+ * before it and not once it is reached, which is where the shortest illegal prefix ends.
  */
 export function* wglSearch<S>(
   model: SequentialModel<S>,
   ops: readonly Operation[],
   limits: SearchLimits,
-  watchIndex = -1,
 ): SearchRun {
   const n = ops.length;
   const stuckStates: string[] = [];
@@ -83,6 +86,10 @@ export function* wglSearch<S>(
     } else infoNodes.push(2 * i);
   }
   finiteNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || (a & 1) - (b & 1) || a - b);
+  const rank = new Int32Array(2 * n);
+  finiteNodes.forEach((node, position) => {
+    rank[node] = position;
+  });
   blindNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || a - b);
   infoNodes.sort((a, b) => nodeTime[a] - nodeTime[b] || a - b);
 
@@ -220,13 +227,15 @@ export function* wglSearch<S>(
   // The stack of linearized operations, with the state before each and the horizon it was tried under.
   const stackOp: number[] = [];
   const stackState: S[] = [];
-  const stackHorizon: number[] = [];
+  const stackHorizon: number[] = []; // the return node that bounded the candidates
+  let furthestStuck = NIL; // the furthest return node any configuration got stuck at
 
   let state = model.init();
   let stateKey = model.stateKey(state);
   let node = next[headFinite];
   // 0: finite candidates; 1: blind indeterminate ones; 2: the other indeterminate ones
   let phase = 0;
+  let horizonNode = NIL;
   let horizonMs = 0;
   let iterations = 0;
 
@@ -239,11 +248,8 @@ export function* wglSearch<S>(
       if ((node & 1) === 1) {
         // The first remaining return: every finite candidate was tried; now the indeterminate ones. A
         // blind one right after another indeterminate one would make that one useless: not tried.
+        horizonNode = node;
         horizonMs = nodeTime[node];
-        if (node >> 1 === watchIndex && stuckStates.length < 8) {
-          const described = describeState(model, state);
-          if (!stuckStates.includes(described)) stuckStates.push(described);
-        }
         const top = stackOp.length > 0 ? stackOp[stackOp.length - 1] : NIL;
         phase = top !== NIL && isInfo[top] === 1 ? 2 : 1;
         node = next[phase === 1 ? headBlind : headInfo];
@@ -279,7 +285,7 @@ export function* wglSearch<S>(
         }
         stackOp.push(candidate);
         stackState.push(state);
-        stackHorizon.push(horizonMs);
+        stackHorizon.push(horizonNode);
         state = stepped.state;
         stateKey = key;
         setLinearized(candidate, true);
@@ -292,12 +298,21 @@ export function* wglSearch<S>(
       continue;
     }
 
-    // No candidate left before the first return's deadline: undo the last linearization.
+    // No candidate left before the first return's deadline: stuck here. Undo the last linearization.
+    if (furthestStuck === NIL || rank[horizonNode] > rank[furthestStuck]) {
+      furthestStuck = horizonNode;
+      stuckStates.length = 0;
+    }
+    if (horizonNode === furthestStuck && stuckStates.length < 8) {
+      const described = describeState(model, state);
+      if (!stuckStates.includes(described)) stuckStates.push(described);
+    }
     const undone = stackOp.pop();
-    if (undone === undefined) return { result: 'illegal', configurations, stuckStates };
+    if (undone === undefined) return { result: 'illegal', configurations, failingIndex: furthestStuck >> 1, stuckStates };
     state = stackState.pop() as S;
     stateKey = model.stateKey(state);
-    horizonMs = stackHorizon.pop() as number;
+    horizonNode = stackHorizon.pop() as number;
+    horizonMs = nodeTime[horizonNode];
     setLinearized(undone, false);
     unlift(undone);
     phase = isInfo[undone] === 0 ? 0 : isBlind[undone] === 1 ? 1 : 2;

@@ -20,10 +20,14 @@ describe('linearizability: real Jepsen etcd histories agree with their published
       const ops = pairOperations(parseJepsenLog(readFileSync(new URL(file, fixtures), 'utf8')));
       const expected = isLinearizable ? 'ok' : 'illegal';
       // each search alone must agree too: the competition must not hide a wrong answer from one of them
+      // and both name the same failing operation (the end of the shortest illegal prefix)
+      const failing = new Set<number | undefined>();
       for (const algorithm of ['wgl', 'frontier'] as const) {
-        const alone = checkOperations(registerModel, ops, { algorithm, timeBudgetMs: 20_000, counterExample: false });
+        const alone = checkOperations(registerModel, ops, { algorithm, timeBudgetMs: 20_000 });
         expect(alone.result, `${algorithm}: ${alone.summary}`).to.equal(expected);
+        failing.add(alone.counterExample?.failingOp.id);
       }
+      expect(failing.size).to.equal(1);
       const result = checkOperations(registerModel, ops, { timeBudgetMs: 20_000 });
       expect(result.result, result.summary).to.equal(expected);
       if (!isLinearizable) {

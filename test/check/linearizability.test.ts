@@ -289,6 +289,11 @@ describe('linearizability: agreement with a brute-force oracle on random tiny hi
         if (result.result !== 'illegal') return;
         illegalSeen++;
         const example = result.counterExample!;
+        // each search alone names the same failing operation
+        for (const algorithm of ['wgl', 'frontier'] as const) {
+          const alone = checkOperations(registerModel, operations, { algorithm });
+          expect(alone.counterExample!.failingOp.completeMs, algorithm).to.equal(example.failingOp.completeMs);
+        }
         const endMs = example.windowEndMs;
         expect(example.failingOp.completeMs).to.equal(endMs);
         // the shortest illegal prefix ends with the failing operation's completion
