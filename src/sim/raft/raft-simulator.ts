@@ -563,7 +563,9 @@ class RaftSimulation implements SimNodeHost {
       // Mostly keep a majority up; sometimes take down more (safety must hold regardless).
       const maxDown = this.rng.next() < 0.1 ? live.length : Math.floor((live.length - 1) / 2);
       if (up.length === 0 || down >= maxDown) return;
-      const victim = up[this.rng.int(0, up.length - 1)];
+      // Leaders crash more often than others: leader churn is where Raft's subtle cases live (Figure 8).
+      const leader = this.currentLeader();
+      const victim = leader !== undefined && this.rng.next() < 0.4 ? leader : up[this.rng.int(0, up.length - 1)];
       victim.crash();
       f.crashes++;
       f.total++;
