@@ -185,6 +185,23 @@ describe('SwimNode', () => {
       expect(h.eventsOf('refuted', 'n2')).to.have.length(1);
     });
 
+    it('Lifeguard buddy system: every probe of a suspect carries the suspicion, even after its gossip ran out', () => {
+      const clock = new ManualClock(0);
+      // retransmitMult 1 at n = 2: the suspect broadcast is sent once, then only the buddy system carries it.
+      const n1 = new SwimNode({ id: 'n1', address: 'n1', meta: { joinedAtMs: 0, tags: {} }, config: { ...localConfig(), retransmitMult: 1, suspicionMult: 20 }, clock, random: new SeededRandom(5) });
+      n1.receivePacket('n2', packet('n2', { type: 'alive', member: 'n2', address: 'n2', incarnation: 0, meta: { joinedAtMs: 1, tags: {} } }));
+      n1.receivePacket('n3', packet('n3', { type: 'suspect', member: 'n2', incarnation: 0, from: 'n3' }));
+      const pings: SwimPacket[] = [];
+      for (let t = 0; t < 2000; t += 10) {
+        clock.set(t);
+        n1.tick();
+        for (const p of n1.drain().packets) if (p.packet.msgs[0].type === 'ping') pings.push(p.packet);
+      }
+      expect(pings.length).to.be.at.least(3);
+      expect(n1.pendingBroadcasts()).to.equal(0);
+      for (const p of pings) expect(p.msgs.some((m) => m.type === 'suspect' && m.member === 'n2' && m.from === 'n1')).to.equal(true);
+    });
+
     it('Lifeguard buddy system, eagerly: the prober whose probe failed tells the suspect directly', () => {
       const h = new SwimHarness(12);
       h.cluster(ids(4));
