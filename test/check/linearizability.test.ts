@@ -340,7 +340,7 @@ describe('linearizability: long synthetic histories', () => {
 
   it('accepts histories that are linearizable by construction (with info operations)', () => {
     for (const seed of [1, 2, 3]) {
-      const result = checkLinearizability(registerModel, synthetic(seed));
+      const result = checkLinearizability(registerModel, synthetic(seed), { timeBudgetMs: 30_000 });
       expect(result.result, result.summary).to.equal('ok');
       expect(result.partitions).to.have.length(2);
     }
@@ -364,7 +364,8 @@ describe('linearizability: long synthetic histories', () => {
     expect(operations.filter((op) => op.f !== 'read' && JSON.stringify(op.input).includes(String(old.input)))).to.have.length(1);
     const mutated = operations.map((op) => (op === read ? { ...op, output: old.input } : op));
     expect(checkOperations(registerModel, operations).result).to.equal('ok');
-    const result = checkOperations(registerModel, mutated);
+    // generous budgets: a loaded machine must not cut the shrinking short
+    const result = checkOperations(registerModel, mutated, { timeBudgetMs: 30_000, counterExample: { timeBudgetMs: 20_000 } });
     expect(result.result).to.equal('illegal');
     expect(result.counterExample!.failingOp.id).to.equal(read.id);
     expect(result.counterExample!.ops.length).to.be.lessThan(6);
