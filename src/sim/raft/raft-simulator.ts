@@ -14,6 +14,7 @@ import {
   NotLeaderError,
   ProposalDroppedError,
   RaftArgumentError,
+  RaftError,
   describeRaftEvent,
   type ConfChange,
   type Message,
@@ -293,7 +294,8 @@ class RaftSimulation implements SimNodeHost {
       case 'tick': {
         const node = ev.node;
         if (node.raw === undefined || node.incarnation !== ev.incarnation) return;
-        node.raw.tick();
+        const raw = node.raw;
+        this.guarded(node, () => raw.tick());
         this.dirty.add(node);
         this.scheduleReady(node);
         this.queue.push(this.nowMs + (this.tickIntervalMs.get(node.id) ?? TICK_MS), ev);
@@ -303,7 +305,7 @@ class RaftSimulation implements SimNodeHost {
         const node = ev.node;
         if (node.raw === undefined || node.incarnation !== ev.incarnation) return;
         node.readyScheduled = false;
-        node.processReady();
+        this.guarded(node, () => node.processReady());
         this.dirty.add(node);
         this.scheduleReady(node);
         return;
@@ -322,7 +324,7 @@ class RaftSimulation implements SimNodeHost {
         return;
       case 'restart':
         if (ev.node.isUp || ev.node.decommissioned) return;
-        this.startNode(ev.node);
+        this.guarded(ev.node, () => this.startNode(ev.node));
         this.stats.faults.restarts++;
         this.traceNode(ev.node, 'restarted from durable state');
         return;
@@ -384,9 +386,30 @@ class RaftSimulation implements SimNodeHost {
       return;
     }
     this.stats.messagesDelivered++;
-    to.raw.step(m);
+    const raw = to.raw;
+    this.guarded(to, () => raw.step(m));
     this.dirty.add(to);
     this.scheduleReady(to);
+  }
+
+  /**
+   * Runs a node's action. Normally an exception is a bug and ends the run (a 'node-error' violation). With a
+   * defect injected, a node tripping its own assertions is expected: like the supervisor, restart it and
+   * keep going, so the checkers see what the defect does to the cluster's guarantees.
+   */
+  private guarded(node: SimRaftNode, action: () => void): void {
+    if (this.options.bug === undefined) {
+      action();
+      return;
+    }
+    try {
+      action();
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err;
+      this.traceNode(node, `crashed on ${err.name}: ${err.message} (restarted by the supervisor)`);
+      if (node.isUp) node.crash();
+      this.queue.push(this.nowMs + 10 * TICK_MS, { kind: 'restart', node });
+    }
   }
 
   /** Host: events from a Ready go to the trace and the stats. */

@@ -26,7 +26,8 @@ import type { LogView, RaftInvariantChecker } from './raft-invariants.js';
 /**
  * Test-only defects, to prove the checkers catch what such bugs cause:
  * - 'grant-all-votes': every vote request is granted (a voter that ignores its earlier vote and the log check);
- * - 'ack-before-fsync': the last Ready's writes are lost on a crash although its messages (acks, votes) went out.
+ * - 'ack-before-fsync': writes are synced only every few Readys, yet messages (acks, votes) go out at once:
+ *   a crash loses the unsynced writes that those messages promised.
  */
 export type RaftSimBug = 'grant-all-votes' | 'ack-before-fsync';
 
@@ -61,7 +62,7 @@ class SimStorage extends MemoryStorage {
   }
 }
 
-/** What the last Ready wrote, to undo it on a crash under the 'ack-before-fsync' bug. */
+/** What one Ready wrote, to undo it on a crash under the 'ack-before-fsync' bug. */
 interface UndoRecord {
   hardState: HardState;
   lastIndex: number;
@@ -86,7 +87,9 @@ export class SimRaftNode {
   readyScheduled = false;
   /** Removed from the configuration and shut down for good. */
   decommissioned = false;
-  private undo: UndoRecord | undefined;
+  /** Writes not yet synced (newest last), under the 'ack-before-fsync' bug. */
+  private unsynced: UndoRecord[] = [];
+  private readiesSinceSync = 0;
 
   constructor(
     readonly id: NodeId,
@@ -117,8 +120,11 @@ export class SimRaftNode {
     this.raw = undefined;
     this.incarnation++;
     this.readyScheduled = false;
-    if (this.bug === 'ack-before-fsync' && this.undo !== undefined) this.rollbackLastWrite(this.undo);
-    this.undo = undefined;
+    if (this.bug === 'ack-before-fsync') {
+      for (let i = this.unsynced.length - 1; i >= 0; i--) this.rollbackWrite(this.unsynced[i]);
+    }
+    this.unsynced = [];
+    this.readiesSinceSync = 0;
   }
 
   /** A read-only view of the log for the checker. */
@@ -138,7 +144,7 @@ export class SimRaftNode {
     if (raw === undefined || !raw.hasReady()) return;
     const rd = raw.ready();
     const checker = this.host.checker;
-    if (this.bug === 'ack-before-fsync') this.undo = this.captureUndo(rd);
+    if (this.bug === 'ack-before-fsync') this.captureUndo(rd);
 
     // 1. persist: snapshot, entries, hard state
     if (rd.snapshot !== undefined) {
@@ -198,21 +204,29 @@ export class SimRaftNode {
     this.storage.createSnapshot(applied, this.confState, this.app.snapshotData());
     const compactTo = applied - this.snapshotPolicy.keepEntries;
     if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
-    this.undo = undefined; // the bug's rollback cannot cross a compaction
+    this.unsynced = []; // the bug's rollback cannot cross a compaction: call it a sync
   }
 
-  private captureUndo(rd: Ready): UndoRecord | undefined {
-    if (rd.snapshot !== undefined) return undefined;
+  private captureUndo(rd: Ready): void {
+    // A sync every 4th Ready: what came since is lost on a crash.
+    if (++this.readiesSinceSync >= 4) {
+      this.readiesSinceSync = 0;
+      this.unsynced = [];
+    }
+    if (rd.snapshot !== undefined) {
+      this.unsynced = []; // installing a snapshot syncs
+      return;
+    }
     const lastIndex = this.storage.lastIndex();
     let overwritten: Entry[] = [];
     if (rd.entries.length > 0 && rd.entries[0].index <= lastIndex) {
       const from = Math.max(rd.entries[0].index, this.storage.firstIndex());
       if (from <= lastIndex) overwritten = this.storage.entries(from, lastIndex + 1);
     }
-    return { hardState: this.storage.getHardState(), lastIndex, overwritten, snapshotIndex: this.storage.storedSnapshot().meta.index };
+    this.unsynced.push({ hardState: this.storage.getHardState(), lastIndex, overwritten, snapshotIndex: this.storage.storedSnapshot().meta.index });
   }
 
-  private rollbackLastWrite(u: UndoRecord): void {
+  private rollbackWrite(u: UndoRecord): void {
     if (this.storage.storedSnapshot().meta.index !== u.snapshotIndex) return;
     this.storage.setHardState(u.hardState);
     if (u.overwritten.length > 0) {

@@ -97,9 +97,9 @@ describe('sim/raft: deterministic simulation of Raft under faults', function () 
     expect(r?.bug).to.equal('grant-all-votes');
   });
 
-  it('the checker catches a real bug: acknowledging before fsync loses committed entries', () => {
-    const r = findViolation('ack-before-fsync', 3, ['leader-completeness', 'state-machine-safety', 'log-matching'], 60);
-    expect(r, 'no seed in 1..60 exposed the lost writes').to.not.equal(undefined);
+  it('the checker catches a real bug: acknowledging before fsync loses committed entries or votes', () => {
+    const r = findViolation('ack-before-fsync', 3, ['leader-completeness', 'state-machine-safety', 'log-matching', 'election-safety'], 100);
+    expect(r, 'no seed in 1..100 exposed the lost writes').to.not.equal(undefined);
   });
 
   it('liveness is checked: a heal phase too short to elect and commit is reported', () => {
