@@ -108,7 +108,7 @@ export interface RaftSimReport {
 }
 
 export const DEFAULT_RAFT_SIM_NODES = 5;
-export const DEFAULT_RAFT_SIM_STEPS = 3000;
+export const DEFAULT_RAFT_SIM_STEPS = 8000;
 const TICK_MS = 10;
 const MAX_NODES = 9;
 

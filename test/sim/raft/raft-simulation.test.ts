@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { runRaftSimulation, type RaftSimReport, type RaftSimBug } from '../../../src/sim/raft/raft-simulator.js';
+import { DEFAULT_RAFT_SIM_STEPS, runRaftSimulation, type RaftSimReport, type RaftSimBug } from '../../../src/sim/raft/raft-simulator.js';
 
 /** The seed sweep npm test runs: mixed cluster sizes, every fault, every workload. */
 const SWEEP_SEEDS = 300;
 const SWEEP_BATCH = 50;
-const SWEEP_STEPS = 8000;
+const SWEEP_STEPS = DEFAULT_RAFT_SIM_STEPS;
 const sweepNodes = (seed: number): number => [3, 5, 5, 3, 4, 7, 1, 2, 5, 3][seed % 10];
 
 function describeFailure(r: RaftSimReport, steps: number): string {
