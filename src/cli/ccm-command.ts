@@ -1,5 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { CcmError } from '../client/api-errors.js';
+import { clusterPaths, type ClusterPaths } from '../cluster/cluster-dir.js';
 
 export type CcmFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof CcmCommand)['baseFlags'] & T['flags']>;
 export type CcmArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -28,10 +29,12 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
 
   protected flags!: CcmFlags<T>;
   protected args!: CcmArgs<T>;
+  /** Every positional argument, for commands that take a variable number (static strict = false). */
+  protected positional: string[] = [];
 
   public override async init(): Promise<void> {
     await super.init();
-    const { args, flags } = await this.parse({
+    const { args, flags, argv } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof CcmCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -40,6 +43,12 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as CcmFlags<T>;
     this.args = args as CcmArgs<T>;
+    this.positional = argv as string[];
+  }
+
+  /** Where the cluster named by --name lives under --dir (or CCM_HOME). */
+  protected clusterPaths(): ClusterPaths {
+    return clusterPaths(this.flags.dir, this.flags.name);
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

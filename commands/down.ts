@@ -1,0 +1,18 @@
+import { Flags } from '@oclif/core';
+import { CcmCommand } from '../src/cli/ccm-command.js';
+import { downCluster, type DownResult } from '../src/cluster/launcher.js';
+
+export default class Down extends CcmCommand<typeof Down> {
+  static override summary = 'Stop every node of the cluster (SIGTERM, then SIGKILL after a grace period).';
+  static override flags = {
+    purge: Flags.boolean({ summary: 'Also delete the cluster directory (data, logs, cluster.json).', default: false }),
+  };
+
+  async run(): Promise<DownResult & { cluster: string }> {
+    const paths = this.clusterPaths();
+    const result = await downCluster(paths, { purge: this.flags.purge });
+    this.log(`stopped ${result.stopped.length} node${result.stopped.length === 1 ? '' : 's'}${result.stopped.length ? ` (${result.stopped.join(', ')})` : ''}`);
+    if (result.purged) this.log(`removed ${paths.dir}`);
+    return { cluster: paths.name, ...result };
+  }
+}

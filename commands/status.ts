@@ -1,0 +1,41 @@
+import { Flags } from '@oclif/core';
+import { CcmCommand } from '../src/cli/ccm-command.js';
+import { renderTable } from '../src/cli/output-table.js';
+import type { ClusterStatus } from '../src/client/api-types.js';
+import { clusterStatus } from '../src/cluster/cluster-status.js';
+import { formatDuration } from '../src/time/duration.js';
+
+export default class Status extends CcmCommand<typeof Status> {
+  static override summary = 'Show every node: process state, ports, uptime, and who can reach whom.';
+  static override flags = {
+    'no-probe': Flags.boolean({ summary: 'Skip the reachability probe (faster).', default: false }),
+  };
+
+  async run(): Promise<ClusterStatus> {
+    const status = await clusterStatus(this.clusterPaths(), { probeReachability: !this.flags['no-probe'] });
+    const total = status.nodes.length;
+    this.log(
+      renderTable(
+        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'HTTP', 'PEER', 'GOSSIP', 'REACHES'],
+        status.nodes.map((n) => [
+          n.id,
+          n.state === 'running' && !n.responding ? 'running (not answering)' : n.state,
+          n.pid,
+          n.kind,
+          n.uptimeMs === null ? null : formatDuration(n.uptimeMs),
+          n.startCount,
+          n.ports.http,
+          n.ports.peer,
+          n.ports.gossip,
+          n.state !== 'running' || this.flags['no-probe']
+            ? '-'
+            : n.cannotReach.length === 0
+              ? `all ${total - 1}`
+              : `${n.reaches.length}/${total - 1} (not ${n.cannotReach.join(',')})`,
+        ]),
+      ),
+    );
+    if (status.faults.length > 0) this.log(`\nactive faults:\n${status.faults.map((f) => `  ${f}`).join('\n')}`);
+    return status;
+  }
+}

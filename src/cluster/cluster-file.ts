@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CcmError } from '../client/api-errors.js';
+import type { ClusterPaths } from './cluster-dir.js';
+import { NODE_ID_PATTERN } from './cluster-dir.js';
+import type { Fault } from '../chaos/faults.js';
+
+export interface NodePorts {
+  /** Client API and admin (HTTP). */
+  http: number;
+  /** Peer RPC and Raft (TCP). */
+  peer: number;
+  /** Gossip (UDP). */
+  gossip: number;
+}
+
+export interface NodeRecord {
+  id: string;
+  ports: NodePorts;
+  /** The process we last started, or null when we know it is not running. */
+  pid: number | null;
+  /** What the operator asked for: the supervisor restarts a node that should run but died. */
+  desired: 'running' | 'stopped';
+  /** Set by `node pause` (SIGSTOP), cleared by resume. */
+  paused: boolean;
+  startedAtMs: number | null;
+  /** Restarts done by the supervisor since the cluster came up. */
+  restarts: number;
+}
+
+/** Tunables a cluster is started with; each node reads them at start. */
+export interface ClusterSettings {
+  raftTickMs: number;
+  raftElectionTicks: number;
+  raftHeartbeatTicks: number;
+  gossipProbeIntervalMs: number;
+  /** Test-only fault switch, to prove the checkers can fail (see chaos). Never set in normal use. */
+  unsafeFaultSwitch?: string;
+}
+
+export const DEFAULT_SETTINGS: ClusterSettings = {
+  raftTickMs: 50,
+  raftElectionTicks: 6,
+  raftHeartbeatTicks: 1,
+  gossipProbeIntervalMs: 200,
+};
+
+export interface ClusterFile {
+  version: 1;
+  name: string;
+  host: string;
+  createdAtMs: number;
+  /** The Raft voters the cluster was created with (the first --core nodes). */
+  core: string[];
+  /** Whether the supervisor restarts nodes that die. */
+  heal: boolean;
+  supervisorPid: number | null;
+  nodes: NodeRecord[];
+  /** Active link faults (partitions, delays, loss); compiled into each node's link filter. */
+  faults: Fault[];
+  settings: ClusterSettings;
+}
+
+export function clusterExists(paths: ClusterPaths): boolean {
+  return fs.existsSync(paths.clusterFile);
+}
+
+/** Reads and validates cluster.json; a missing file is `not_running`, a damaged one a clear `failed_precondition`. */
+export function readClusterFile(paths: ClusterPaths): ClusterFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(paths.clusterFile, 'utf8');
+  } catch {
+    throw new CcmError('not_running', `cluster "${paths.name}" does not exist (no ${paths.clusterFile}); start it with: ccm up --name ${paths.name}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw corrupt(paths, `not valid JSON (${(err as Error).message})`);
+  }
+  const problem = findProblem(value);
+  if (problem) throw corrupt(paths, problem);
+  const file = value as ClusterFile;
+  file.settings = { ...DEFAULT_SETTINGS, ...(file.settings ?? {}) };
+  file.faults ??= [];
+  return file;
+}
+
+function corrupt(paths: ClusterPaths, why: string): CcmError {
+  return new CcmError(
+    'failed_precondition',
+    `${paths.clusterFile} is corrupt: ${why}. Stop any node processes it started and remove the file (or run ccm down --purge --name ${paths.name}).`,
+  );
+}
+
+function findProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return 'expected an object';
+  const f = value as Record<string, unknown>;
+  if (f.version !== 1) return `unsupported version ${JSON.stringify(f.version)}`;
+  if (typeof f.name !== 'string') return 'missing "name"';
+  if (typeof f.host !== 'string') return 'missing "host"';
+  if (!Array.isArray(f.core) || !f.core.every((x) => typeof x === 'string')) return '"core" must be a list of node ids';
+  if (!Array.isArray(f.nodes) || f.nodes.length === 0) return '"nodes" must be a non-empty list';
+  const seen = new Set<string>();
+  for (const [i, n] of (f.nodes as unknown[]).entries()) {
+    if (typeof n !== 'object' || n === null) return `nodes[${i}] is not an object`;
+    const r = n as Record<string, unknown>;
+    if (typeof r.id !== 'string' || !NODE_ID_PATTERN.test(r.id)) return `nodes[${i}].id is invalid`;
+    if (seen.has(r.id)) return `node id ${r.id} appears twice`;
+    seen.add(r.id);
+    const p = r.ports as Record<string, unknown> | undefined;
+    for (const k of ['http', 'peer', 'gossip']) {
+      const port = p?.[k];
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return `nodes[${i}].ports.${k} is invalid`;
+    }
+    if (r.pid !== null && (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid <= 0)) return `nodes[${i}].pid is invalid`;
+    if (r.desired !== 'running' && r.desired !== 'stopped') return `nodes[${i}].desired is invalid`;
+  }
+  for (const id of f.core as string[]) if (!seen.has(id)) return `core voter ${id} is not a node`;
+  if (f.faults !== undefined && !Array.isArray(f.faults)) return '"faults" must be a list';
+  return null;
+}
+
+/** Writes cluster.json atomically (write a temp file, fsync, rename), so a reader never sees half a file. */
+export function writeClusterFile(paths: ClusterPaths, file: ClusterFile): void {
+  fs.mkdirSync(paths.dir, { recursive: true });
+  const tmp = path.join(paths.dir, `.cluster.json.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, JSON.stringify(file, null, 2) + '\n');
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, paths.clusterFile);
+}
+
+const LOCK_WAIT_MS = 10_000;
+
+/**
+ * Runs `fn` holding the cluster's lock file, so the CLI and the supervisor never lose each other's updates.
+ * A lock left by a dead process is taken over.
+ */
+export async function withClusterLock<T>(paths: ClusterPaths, fn: () => Promise<T> | T): Promise<T> {
+  fs.mkdirSync(paths.dir, { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = fs.openSync(paths.lockFile, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new CcmError('invalid_argument', `cannot lock ${paths.lockFile}: ${(err as Error).message}`);
+      }
+      const holder = Number(safeRead(paths.lockFile));
+      if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
+        fs.rmSync(paths.lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new CcmError('timeout', `cluster "${paths.name}" is locked by process ${holder}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(paths.lockFile, { force: true });
+  }
+}
+
+/** Read-modify-write of cluster.json under the lock. */
+export async function updateClusterFile(paths: ClusterPaths, change: (file: ClusterFile) => void): Promise<ClusterFile> {
+  return withClusterLock(paths, () => {
+    const file = readClusterFile(paths);
+    change(file);
+    writeClusterFile(paths, file);
+    return file;
+  });
+}
+
+function safeRead(p: string): string {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function findNode(file: ClusterFile, id: string): NodeRecord {
+  const node = file.nodes.find((n) => n.id === id);
+  if (!node) {
+    throw new CcmError('not_found', `unknown node "${id}"; cluster "${file.name}" has ${file.nodes.map((n) => n.id).join(', ')}`);
+  }
+  return node;
+}

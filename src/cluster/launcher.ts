@@ -1,0 +1,354 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { CcmError } from '../client/api-errors.js';
+import type { NodeStatus } from '../client/api-types.js';
+import { requestJson } from '../client/http-json.js';
+import { compileFaults } from '../chaos/faults.js';
+import { appendClusterEvent } from './cluster-events.js';
+import { clusterExists, findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SETTINGS } from './cluster-file.js';
+import type { ClusterFile, ClusterSettings, NodeRecord } from './cluster-file.js';
+import { ensureWritableDir, nodeDir, nodeLogPath, type ClusterPaths } from './cluster-dir.js';
+import { allocatePorts } from './port-allocator.js';
+import { processState, signal, waitForExit } from './process-table.js';
+
+const NODE_MAIN = fileURLToPath(new URL('../node/main.js', import.meta.url));
+export const MAX_NODES = 100;
+const STOP_GRACE_MS = 3000;
+
+export interface UpOptions {
+  nodes?: number;
+  core?: number;
+  host?: string;
+  basePort?: number;
+  heal?: boolean;
+  /** How long to wait for every node to answer; default grows with the node count. */
+  readyTimeoutMs?: number;
+  settings?: Partial<ClusterSettings>;
+}
+
+export interface UpResult {
+  file: ClusterFile;
+  /** True when the cluster was already running and nothing was started. */
+  alreadyRunning: boolean;
+  started: string[];
+  elapsedMs: number;
+}
+
+export function validateUpOptions(opts: UpOptions): { nodes: number; core: number } {
+  const nodes = opts.nodes ?? 3;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new CcmError('invalid_argument', `--nodes must be a whole number from 1 to ${MAX_NODES} (got ${nodes})`);
+  }
+  const core = opts.core ?? (nodes >= 3 ? 3 : 1);
+  if (!Number.isInteger(core) || core < 1 || core > 7 || core % 2 === 0) {
+    throw new CcmError('invalid_argument', `--core must be odd, from 1 to 7 (got ${core}): an even number of voters tolerates no more failures than one fewer`);
+  }
+  if (core > nodes) throw new CcmError('invalid_argument', `--core ${core} is more than --nodes ${nodes}`);
+  return { nodes, core };
+}
+
+/** `ccm up`: create (or restart) the cluster, start every node, wait until each answers. */
+export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Promise<UpResult> {
+  const t0 = performance.now();
+  const { nodes, core } = validateUpOptions(opts);
+  ensureWritableDir(paths.home);
+  const existed = clusterExists(paths);
+  let file: ClusterFile;
+  if (existed) {
+    file = readClusterFile(paths);
+    const live = file.nodes.filter((n) => processState(n.pid, n.id) !== 'stopped');
+    if (live.length > 0) {
+      return { file, alreadyRunning: true, started: [], elapsedMs: performance.now() - t0 };
+    }
+    if (opts.nodes !== undefined && opts.nodes !== file.nodes.length) {
+      throw new CcmError(
+        'failed_precondition',
+        `cluster "${paths.name}" already exists with ${file.nodes.length} nodes; start it as it is (omit --nodes) or remove it first: ccm down --purge --name ${paths.name}`,
+      );
+    }
+  } else {
+    ensureWritableDir(paths.dir);
+    const host = opts.host ?? '127.0.0.1';
+    const ports = await allocatePorts(host, nodes, { basePort: opts.basePort });
+    file = {
+      version: 1,
+      name: paths.name,
+      host,
+      createdAtMs: Date.now(),
+      core: Array.from({ length: core }, (_, i) => `n${i + 1}`),
+      heal: opts.heal ?? true,
+      supervisorPid: null,
+      nodes: ports.map((p, i) => ({ id: `n${i + 1}`, ports: p, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 })),
+      faults: [],
+      settings: { ...DEFAULT_SETTINGS, ...opts.settings },
+    };
+  }
+  if (opts.heal !== undefined) file.heal = opts.heal;
+  for (const n of file.nodes) {
+    n.desired = 'running';
+    n.paused = false;
+    n.pid = null;
+  }
+  await withClusterLock(paths, () => writeClusterFile(paths, file));
+
+  const started: string[] = [];
+  try {
+    const pids = file.nodes.map((n) => spawnNode(paths, n.id));
+    await updateClusterFile(paths, (f) => {
+      f.nodes.forEach((n, i) => {
+        n.pid = pids[i];
+        n.startedAtMs = Date.now();
+      });
+    });
+    file.nodes.forEach((n, i) => (n.pid = pids[i]));
+    const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000 + 300 * file.nodes.length;
+    await Promise.all(file.nodes.map((n) => waitUntilReady(paths, file, n, readyTimeoutMs).then(() => started.push(n.id))));
+  } catch (err) {
+    await stopAll(paths, file);
+    if (!existed) fs.rmSync(paths.dir, { recursive: true, force: true });
+    throw err;
+  }
+  appendClusterEvent(paths, 'cli', 'cluster-up', `cluster ${paths.name} up with ${file.nodes.length} nodes (core ${file.core.join(',')})`);
+  return { file: readClusterFile(paths), alreadyRunning: false, started, elapsedMs: performance.now() - t0 };
+}
+
+/** Starts one node process, detached, with its output appended to its node.log; returns its pid. */
+export function spawnNode(paths: ClusterPaths, id: string): number {
+  fs.mkdirSync(nodeDir(paths, id), { recursive: true });
+  // A raw fd, so the node writes its log itself: with a { file } target execa would pipe the output through
+  // this process, and the node would lose its log (and get EPIPE) when the CLI exits. execa's types omit
+  // integer fds for stdout/stderr, though it passes them straight to the child.
+  const logFd = fs.openSync(nodeLogPath(paths, id), 'a') as 1;
+  try {
+    const child = execa(process.execPath, [NODE_MAIN, '--dir', paths.dir, '--id', id], {
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stdin: 'ignore',
+      stdout: logFd,
+      stderr: logFd,
+    });
+    child.unref();
+    if (child.pid === undefined) throw new CcmError('internal', `could not start a process for node ${id}`);
+    return child.pid;
+  } finally {
+    fs.closeSync(logFd);
+  }
+}
+
+/** Waits until the node answers /v1/status; fails fast (with its last log lines) if its process dies. */
+export async function waitUntilReady(paths: ClusterPaths, file: ClusterFile, node: NodeRecord, timeoutMs: number): Promise<NodeStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (node.pid !== null && processState(node.pid, node.id) === 'stopped') {
+      throw new CcmError('unavailable', `node ${node.id} exited during start-up. Its last log lines:\n${lastLogLines(paths, node.id, 8)}`);
+    }
+    try {
+      const status = await requestJson<NodeStatus>({ host: file.host, port: node.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 1000 });
+      if (status.pid === node.pid || node.pid === null) return status;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new CcmError('timeout', `node ${node.id} did not become ready within ${timeoutMs} ms. Its last log lines:\n${lastLogLines(paths, node.id, 8)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function lastLogLines(paths: ClusterPaths, id: string, count: number): string {
+  try {
+    const text = fs.readFileSync(nodeLogPath(paths, id), 'utf8');
+    const lines = text.trimEnd().split('\n').slice(-count);
+    return lines.map((l) => `  ${l}`).join('\n') || '  (empty log)';
+  } catch {
+    return '  (no log)';
+  }
+}
+
+async function stopProcess(pid: number, id: string): Promise<void> {
+  if (processState(pid, id) === 'stopped') return;
+  // A stopped (paused) process would hold SIGTERM until continued.
+  signal(pid, 'SIGCONT');
+  signal(pid, 'SIGTERM');
+  if (!(await waitForExit(pid, id, STOP_GRACE_MS))) {
+    signal(pid, 'SIGKILL');
+    await waitForExit(pid, id, 2000);
+  }
+}
+
+async function stopAll(paths: ClusterPaths, file: ClusterFile): Promise<string[]> {
+  const stopped: string[] = [];
+  await Promise.all(
+    file.nodes.map(async (n) => {
+      if (n.pid !== null && processState(n.pid, n.id) !== 'stopped') {
+        await stopProcess(n.pid, n.id);
+        stopped.push(n.id);
+      }
+    }),
+  );
+  return stopped;
+}
+
+export interface DownResult {
+  stopped: string[];
+  purged: boolean;
+}
+
+/** `ccm down`: stop the supervisor, then every node (SIGTERM, SIGKILL after a grace period); --purge deletes the dir. */
+export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean } = {}): Promise<DownResult> {
+  if (!clusterExists(paths)) {
+    if (opts.purge && fs.existsSync(paths.dir)) {
+      fs.rmSync(paths.dir, { recursive: true, force: true });
+      return { stopped: [], purged: true };
+    }
+    throw new CcmError('not_running', `cluster "${paths.name}" does not exist (nothing at ${paths.dir})`);
+  }
+  let file: ClusterFile;
+  try {
+    file = await updateClusterFile(paths, (f) => {
+      for (const n of f.nodes) n.desired = 'stopped';
+    });
+  } catch (err) {
+    // A corrupt cluster.json can still be purged.
+    if (opts.purge && err instanceof CcmError && err.code === 'failed_precondition') {
+      fs.rmSync(paths.dir, { recursive: true, force: true });
+      return { stopped: [], purged: true };
+    }
+    throw err;
+  }
+  if (file.supervisorPid !== null) {
+    signal(file.supervisorPid, 'SIGTERM');
+  }
+  const stopped = await stopAll(paths, file);
+  if (opts.purge) {
+    fs.rmSync(paths.dir, { recursive: true, force: true });
+    return { stopped: stopped.sort(byNodeId), purged: true };
+  }
+  await updateClusterFile(paths, (f) => {
+    f.supervisorPid = null;
+    for (const n of f.nodes) {
+      n.pid = null;
+      n.paused = false;
+    }
+  });
+  appendClusterEvent(paths, 'cli', 'cluster-down', `cluster ${paths.name} stopped (${stopped.length} nodes)`);
+  return { stopped: stopped.sort(byNodeId), purged: false };
+}
+
+/** Reads cluster.json and insists the cluster has at least one live node. */
+export function readRunningCluster(paths: ClusterPaths): ClusterFile {
+  const file = readClusterFile(paths);
+  if (file.nodes.every((n) => processState(n.pid, n.id) === 'stopped')) {
+    throw new CcmError('not_running', `cluster "${paths.name}" is not running (every node is stopped); start it with: ccm up --name ${paths.name}`);
+  }
+  return file;
+}
+
+export type NodeAction = 'start' | 'stop' | 'kill' | 'restart' | 'pause' | 'resume';
+
+export interface NodeActionResult {
+  id: string;
+  action: NodeAction;
+  pid: number | null;
+  state: 'running' | 'paused' | 'stopped';
+}
+
+/** One node's lifecycle: start/stop/kill/restart/pause/resume, with the checks that make bad requests clear. */
+export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAction): Promise<NodeActionResult> {
+  const file = readClusterFile(paths);
+  const node = findNode(file, id);
+  const state = processState(node.pid, node.id);
+  switch (action) {
+    case 'start': {
+      if (state !== 'stopped') throw new CcmError('failed_precondition', `node ${id} is already ${state} (pid ${node.pid})`);
+      const pid = await startNodeProcess(paths, file, id);
+      appendClusterEvent(paths, 'cli', 'node-start', `started ${id} (pid ${pid})`, { node: id, pid });
+      return { id, action, pid, state: 'running' };
+    }
+    case 'stop': {
+      if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
+      await updateClusterFile(paths, (f) => (findNode(f, id).desired = 'stopped'));
+      await stopProcess(node.pid!, id);
+      await updateClusterFile(paths, (f) => {
+        const n = findNode(f, id);
+        n.pid = null;
+        n.paused = false;
+      });
+      appendClusterEvent(paths, 'cli', 'node-stop', `stopped ${id}`, { node: id });
+      return { id, action, pid: null, state: 'stopped' };
+    }
+    case 'kill': {
+      if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
+      signal(node.pid!, 'SIGKILL');
+      await waitForExit(node.pid!, id, 2000);
+      // desired stays 'running': a kill is a crash, and the supervisor (if healing) treats it as one.
+      await updateClusterFile(paths, (f) => (findNode(f, id).paused = false));
+      appendClusterEvent(paths, 'cli', 'node-kill', `killed ${id} (SIGKILL, pid ${node.pid})`, { node: id, pid: node.pid });
+      return { id, action, pid: node.pid, state: 'stopped' };
+    }
+    case 'restart': {
+      if (state !== 'stopped') await stopProcess(node.pid!, id);
+      const pid = await startNodeProcess(paths, readClusterFile(paths), id);
+      appendClusterEvent(paths, 'cli', 'node-restart', `restarted ${id} (pid ${pid})`, { node: id, pid });
+      return { id, action, pid, state: 'running' };
+    }
+    case 'pause': {
+      if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
+      if (state === 'paused') throw new CcmError('failed_precondition', `node ${id} is already paused`);
+      signal(node.pid!, 'SIGSTOP');
+      await updateClusterFile(paths, (f) => (findNode(f, id).paused = true));
+      appendClusterEvent(paths, 'cli', 'node-pause', `paused ${id} (SIGSTOP)`, { node: id });
+      return { id, action, pid: node.pid, state: 'paused' };
+    }
+    case 'resume': {
+      if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
+      if (state !== 'paused') throw new CcmError('failed_precondition', `node ${id} is not paused`);
+      signal(node.pid!, 'SIGCONT');
+      await updateClusterFile(paths, (f) => (findNode(f, id).paused = false));
+      appendClusterEvent(paths, 'cli', 'node-resume', `resumed ${id} (SIGCONT)`, { node: id });
+      return { id, action, pid: node.pid, state: 'running' };
+    }
+  }
+}
+
+/** Starts a stopped node with its old data dir and ports, and waits until it answers. */
+export async function startNodeProcess(paths: ClusterPaths, file: ClusterFile, id: string): Promise<number> {
+  const pid = spawnNode(paths, id);
+  const updated = await updateClusterFile(paths, (f) => {
+    const n = findNode(f, id);
+    n.pid = pid;
+    n.desired = 'running';
+    n.paused = false;
+    n.startedAtMs = Date.now();
+  });
+  await waitUntilReady(paths, updated, findNode(updated, id), 10_000);
+  return pid;
+}
+
+/** Pushes every node's compiled link filter (after a fault change); nodes that are down pick it up at start. */
+export async function pushLinkFilters(file: ClusterFile): Promise<{ applied: string[]; unreachable: string[] }> {
+  const compiled = compileFaults(file.faults, file.nodes.map((n) => n.id));
+  const applied: string[] = [];
+  const unreachable: string[] = [];
+  await Promise.all(
+    file.nodes.map(async (n) => {
+      if (processState(n.pid, n.id) !== 'running') {
+        unreachable.push(n.id);
+        return;
+      }
+      try {
+        await requestJson({ host: file.host, port: n.ports.http }, 'PUT', '/admin/link-filter', compiled[n.id], { timeoutMs: 2000 });
+        applied.push(n.id);
+      } catch {
+        unreachable.push(n.id);
+      }
+    }),
+  );
+  return { applied: applied.sort(byNodeId), unreachable: unreachable.sort(byNodeId) };
+}
+
+export function byNodeId(a: string, b: string): number {
+  return Number(a.slice(1)) - Number(b.slice(1));
+}

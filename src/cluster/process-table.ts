@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+
+/** What the operating system says about a node's recorded pid. */
+export type ProcessState = 'running' | 'paused' | 'stopped';
+
+/**
+ * The state of `pid`, checking that it really is our node `nodeId` (a pid from before a reboot, or one reused by
+ * another program, reads as stopped). Uses /proc where there is one, plain signal 0 elsewhere.
+ */
+export function processState(pid: number | null, nodeId: string): ProcessState {
+  if (pid === null || pid <= 0) return 'stopped';
+  const procDir = `/proc/${pid}`;
+  if (fs.existsSync('/proc/self/stat')) {
+    let stat: string;
+    let cmdline: string;
+    try {
+      stat = fs.readFileSync(`${procDir}/stat`, 'utf8');
+      cmdline = fs.readFileSync(`${procDir}/cmdline`, 'utf8');
+    } catch {
+      return 'stopped';
+    }
+    const args = cmdline.split('\0');
+    const idAt = args.indexOf('--id');
+    if (idAt < 0 || args[idAt + 1] !== nodeId || !args.some((a) => a.endsWith('node/main.js'))) return 'stopped';
+    // Field 3 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X' || state === 'x') return 'stopped';
+    if (state === 'T' || state === 't') return 'paused';
+    return 'running';
+  }
+  try {
+    process.kill(pid, 0);
+    return 'running';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'stopped';
+  }
+}
+
+export function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `pid` is no longer our running node, up to `timeoutMs`; returns whether it is gone. */
+export async function waitForExit(pid: number, nodeId: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (processState(pid, nodeId) === 'stopped') return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return processState(pid, nodeId) === 'stopped';
+}

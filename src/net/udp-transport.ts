@@ -1,0 +1,114 @@
+import dgram from 'node:dgram';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import type { LinkFilter } from './link-filter.js';
+import type { PeerAddress } from './tcp-transport.js';
+
+export interface UdpTransportOptions {
+  selfId: string;
+  host: string;
+  port: number;
+  filter: LinkFilter;
+  onMessage: (envelope: Envelope, from: { address: string; port: number }) => void;
+}
+
+/** Largest datagram we send; gossip keeps far below it (about 1,400 bytes, one Ethernet frame). */
+export const MAX_DATAGRAM_BYTES = 60_000;
+
+export interface UdpTransportStats {
+  sent: number;
+  received: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Datagrams that did not decode, or came from an unknown or mismatched sender: dropped and counted. */
+  garbage: number;
+  tooLarge: number;
+}
+
+/** Best-effort datagrams between nodes (gossip), through the link filter both ways. */
+export class UdpTransport {
+  private socket: dgram.Socket | null = null;
+  private readonly peers = new Map<string, PeerAddress>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  readonly stats: UdpTransportStats = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, garbage: 0, tooLarge: 0 };
+
+  constructor(private readonly options: UdpTransportOptions) {}
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket('udp4');
+      socket.once('error', reject);
+      socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+      socket.bind(this.options.port, this.options.host, () => {
+        socket.off('error', reject);
+        socket.on('error', () => undefined);
+        this.socket = socket;
+        resolve();
+      });
+    });
+  }
+
+  setPeers(peers: PeerAddress[]): void {
+    for (const peer of peers) if (peer.id !== this.options.selfId) this.peers.set(peer.id, peer);
+  }
+
+  /** Returns the encoded size, or 0 when nothing was sent (unknown peer, dropped by the filter, too large). */
+  send(envelope: Envelope): number {
+    const socket = this.socket;
+    const peer = this.peers.get(envelope.to);
+    if (!socket || !peer) return 0;
+    const payload = encodeEnvelope(envelope);
+    if (payload.length > MAX_DATAGRAM_BYTES) {
+      this.stats.tooLarge++;
+      return 0;
+    }
+    const decision = this.options.filter.decide(envelope.to, 'out');
+    if (!decision.deliver) return 0;
+    const transmit = (): void => {
+      for (let i = 0; i < decision.copies; i++) {
+        socket.send(payload, peer.gossipPort, peer.host);
+        this.stats.sent++;
+        this.stats.bytesSent += payload.length;
+      }
+    };
+    if (decision.delayMs > 0) this.later(decision.delayMs, transmit);
+    else transmit();
+    return payload.length;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.stats.bytesReceived += msg.length;
+    const envelope = decodeEnvelope(msg);
+    // A datagram must come from the port its claimed sender gossips on; anything else is a stranger.
+    const peer = envelope ? this.peers.get(envelope.from) : undefined;
+    if (!envelope || !peer || envelope.to !== this.options.selfId || peer.gossipPort !== rinfo.port) {
+      this.stats.garbage++;
+      return;
+    }
+    const decision = this.options.filter.decide(envelope.from, 'in');
+    if (!decision.deliver) return;
+    const deliver = (): void => {
+      for (let i = 0; i < decision.copies; i++) {
+        this.stats.received++;
+        this.options.onMessage(envelope, { address: rinfo.address, port: rinfo.port });
+      }
+    };
+    if (decision.delayMs > 0) this.later(decision.delayMs, deliver);
+    else deliver();
+  }
+
+  private later(delayMs: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+}

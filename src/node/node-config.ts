@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { compileFaults } from '../chaos/faults.js';
+import { nodeDir, type ClusterPaths } from '../cluster/cluster-dir.js';
+import { findNode, type ClusterFile, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
+import type { LinkFilterConfig } from '../net/link-filter.js';
+import type { PeerAddress } from '../net/tcp-transport.js';
+
+/** Everything a node process needs to start, derived from cluster.json and its own id. */
+export interface NodeConfig {
+  id: string;
+  cluster: string;
+  clusterDir: string;
+  dataDir: string;
+  host: string;
+  ports: NodePorts;
+  /** Every other node of the cluster. */
+  peers: PeerAddress[];
+  /** Raft voters the cluster was created with. */
+  core: string[];
+  settings: ClusterSettings;
+  linkFilter: LinkFilterConfig;
+}
+
+export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id: string): NodeConfig {
+  const self = findNode(file, id);
+  const compiled = compileFaults(file.faults, file.nodes.map((n) => n.id));
+  return {
+    id,
+    cluster: file.name,
+    clusterDir: paths.dir,
+    dataDir: path.resolve(nodeDir(paths, id)),
+    host: file.host,
+    ports: self.ports,
+    peers: file.nodes
+      .filter((n) => n.id !== id)
+      .map((n) => ({ id: n.id, host: file.host, peerPort: n.ports.peer, gossipPort: n.ports.gossip })),
+    core: file.core,
+    settings: file.settings,
+    linkFilter: compiled[id] ?? { peers: {} },
+  };
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { NodeStatus } from '../client/api-types.js';
+import { HttpServer } from '../net/http-server.js';
+import { LinkFilter, type LinkFilterConfig } from '../net/link-filter.js';
+import type { Envelope } from '../net/envelope.js';
+import { PeerRpc } from '../net/peer-rpc.js';
+import { TcpTransport } from '../net/tcp-transport.js';
+import { UdpTransport } from '../net/udp-transport.js';
+import { SeededRandom } from '../random/random.js';
+import { nodeDbPath } from '../cluster/cluster-dir.js';
+import { openDatabase, type SqliteDatabase } from '../storage/database.js';
+import { recordStart, type NodeIdentity } from '../storage/node-identity.js';
+import { SystemClock } from '../time/clock.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { registerClientRoutes } from './client-routes.js';
+import { EventLog } from './event-log.js';
+import type { NodeConfig } from './node-config.js';
+import fs from 'node:fs';
+
+/**
+ * One node process: wires the transports, the database and the HTTP API together. It holds no protocol
+ * logic of its own; each subsystem gets what it needs from here.
+ */
+export class NodeRuntime {
+  readonly clock = new SystemClock();
+  readonly random = new SeededRandom(randomBytes(4).readUInt32LE(0));
+  readonly log: EventLog;
+  readonly filter: LinkFilter;
+  readonly tcp: TcpTransport;
+  readonly udp: UdpTransport;
+  readonly rpc: PeerRpc;
+  readonly http = new HttpServer();
+  db!: SqliteDatabase;
+  identity!: NodeIdentity;
+  private readonly startedAtMono = performance.now();
+  private readonly reachHeard = new Map<string, string>();
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  private isStopping = false;
+
+  constructor(readonly config: NodeConfig) {
+    this.log = new EventLog(config.id, () => this.clock.nowMs());
+    this.filter = new LinkFilter(this.random);
+    this.filter.set(config.linkFilter);
+    this.tcp = new TcpTransport({
+      selfId: config.id,
+      host: config.host,
+      port: config.ports.peer,
+      filter: this.filter,
+      onMessage: (e) => this.dispatch(e),
+      onError: (message, detail) => this.log.warn(message, detail),
+    });
+    this.udp = new UdpTransport({ selfId: config.id, host: config.host, port: config.ports.gossip, filter: this.filter, onMessage: (e) => this.dispatch(e) });
+    this.rpc = new PeerRpc(config.id, (e) => this.tcp.send(e));
+    this.tcp.setPeers(config.peers);
+    this.udp.setPeers(config.peers);
+  }
+
+  async start(): Promise<void> {
+    fs.mkdirSync(this.config.dataDir, { recursive: true });
+    this.db = openDatabase(nodeDbPath(this.config.dataDir));
+    this.identity = recordStart(this.db, this.config.id, this.config.cluster, this.clock.nowMs());
+    registerClientRoutes(this.http, this);
+    registerAdminRoutes(this.http, this);
+    await this.listen('peer (TCP)', this.config.ports.peer, () => this.tcp.listen());
+    await this.listen('gossip (UDP)', this.config.ports.gossip, () => this.udp.listen());
+    await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
+    this.loopDelay.enable();
+    this.log.event('node-started', `${this.config.id} started (start #${this.identity.startCount}, pid ${process.pid})`, {
+      pid: process.pid,
+      startCount: this.identity.startCount,
+      ports: this.config.ports,
+    });
+  }
+
+  async stop(reason: string): Promise<void> {
+    if (this.isStopping) return;
+    this.isStopping = true;
+    this.log.event('node-stopping', `${this.config.id} stopping: ${reason}`, { reason });
+    this.loopDelay.disable();
+    this.rpc.close();
+    await Promise.allSettled([this.http.close(), this.tcp.close(), this.udp.close()]);
+    this.db?.close();
+  }
+
+  setLinkFilter(config: LinkFilterConfig): void {
+    this.filter.set(config);
+    const peers = Object.keys(config.peers);
+    this.log.event('link-filter-set', peers.length === 0 ? 'link filter cleared' : `link filter set for ${peers.join(', ')}`, { linkFilter: config });
+  }
+
+  setClockSkew(offsetMs: number): void {
+    this.clock.skewMs = offsetMs;
+    this.log.event('clock-skew-set', `clock offset set to ${offsetMs} ms`, { offsetMs });
+  }
+
+  /** One-way probes to every peer; each records the nonce, and the CLI reads them back to build the matrix. */
+  sendReachPings(nonce: string): number {
+    const peers = this.tcp.peerIds();
+    for (const peer of peers) this.tcp.send({ kind: 'reach-ping', from: this.config.id, to: peer, body: { nonce } });
+    return peers.length;
+  }
+
+  status(): NodeStatus {
+    return {
+      id: this.config.id,
+      cluster: this.config.cluster,
+      pid: process.pid,
+      kind: this.config.core.includes(this.config.id) ? 'core' : 'member',
+      startCount: this.identity.startCount,
+      startedAtMs: this.identity.lastStartMs,
+      uptimeMs: Math.round(performance.now() - this.startedAtMono),
+      ports: this.config.ports,
+      reachHeard: Object.fromEntries(this.reachHeard),
+      linkFilter: this.filter.get(),
+      memoryRssBytes: process.memoryUsage.rss(),
+      eventLoopLagMs: Number.isNaN(this.loopDelay.mean) ? 0 : Math.round(this.loopDelay.mean / 1e4) / 100,
+      clockSkewMs: this.clock.skewMs,
+    };
+  }
+
+  private dispatch(envelope: Envelope): void {
+    switch (envelope.kind) {
+      case 'reach-ping': {
+        const nonce = (envelope.body as { nonce?: unknown })?.nonce;
+        if (typeof nonce === 'string') this.reachHeard.set(envelope.from, nonce);
+        return;
+      }
+      case 'rpc-req':
+      case 'rpc-res':
+        void this.rpc.receive(envelope);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async listen(what: string, port: number, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? `port ${port} is already in use` : (err as Error).message;
+      throw new Error(`cannot listen for ${what} on ${this.config.host}:${port}: ${why}`);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import Database from 'better-sqlite3';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * Opens (creating if needed) a node's SQLite database: WAL journal, synchronous=FULL so that a commit is on
+ * disk when it returns, and the schema migrated to the latest version.
+ */
+export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS): SqliteDatabase {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  // A checkpoint costs an fsync of the main file; keep the WAL growing a little longer between them.
+  db.pragma('wal_autocheckpoint = 4000');
+  migrate(db, migrations);
+  return db;
+}
+
+export function schemaVersion(db: SqliteDatabase): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+export function migrate(db: SqliteDatabase, migrations: Migration[]): void {
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  ordered.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migrations must be numbered 1..n without gaps; found ${m.version} at position ${i + 1}`);
+  });
+  const current = schemaVersion(db);
+  if (current > ordered.length) {
+    throw new Error(`database schema is version ${current}, newer than this ccm (${ordered.length}); refusing to open it`);
+  }
+  for (const m of ordered.slice(current)) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}

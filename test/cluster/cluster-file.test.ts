@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { CcmError } from '../../src/client/api-errors.js';
+import { clusterPaths, ensureWritableDir } from '../../src/cluster/cluster-dir.js';
+import { readClusterFile, updateClusterFile, writeClusterFile, DEFAULT_SETTINGS, type ClusterFile } from '../../src/cluster/cluster-file.js';
+import { validateUpOptions } from '../../src/cluster/launcher.js';
+import { allocatePorts, isPortFree } from '../../src/cluster/port-allocator.js';
+import { processState } from '../../src/cluster/process-table.js';
+import net from 'node:net';
+
+function sample(): ClusterFile {
+  return {
+    version: 1,
+    name: 't',
+    host: '127.0.0.1',
+    createdAtMs: 1,
+    core: ['n1'],
+    heal: true,
+    supervisorPid: null,
+    nodes: [{ id: 'n1', ports: { http: 30000, peer: 30001, gossip: 30002 }, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 }],
+    faults: [],
+    settings: DEFAULT_SETTINGS,
+  };
+}
+
+describe('launcher bookkeeping', () => {
+  let home: string;
+  beforeEach(() => (home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-unit-'))));
+  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('cluster.json round-trips and updates under the lock', async () => {
+    const p = clusterPaths(home, 't');
+    writeClusterFile(p, sample());
+    await updateClusterFile(p, (f) => (f.nodes[0].pid = 1234));
+    expect(readClusterFile(p).nodes[0].pid).to.equal(1234);
+    expect(fs.existsSync(p.lockFile)).to.equal(false);
+  });
+
+  it('concurrent updates under the lock lose nothing', async () => {
+    const p = clusterPaths(home, 't');
+    writeClusterFile(p, sample());
+    await Promise.all(Array.from({ length: 20 }, () => updateClusterFile(p, (f) => f.nodes[0].restarts++)));
+    expect(readClusterFile(p).nodes[0].restarts).to.equal(20);
+  });
+
+  it('a stale lock from a dead process is taken over', async () => {
+    const p = clusterPaths(home, 't');
+    writeClusterFile(p, sample());
+    fs.writeFileSync(p.lockFile, '999999999');
+    await updateClusterFile(p, (f) => (f.heal = false));
+    expect(readClusterFile(p).heal).to.equal(false);
+  });
+
+  it('a missing cluster is not_running; a corrupt one says what is wrong', () => {
+    const p = clusterPaths(home, 't');
+    expect(() => readClusterFile(p)).to.throw(CcmError, /does not exist/);
+    fs.mkdirSync(p.dir, { recursive: true });
+    fs.writeFileSync(p.clusterFile, '{"version":1');
+    expect(() => readClusterFile(p)).to.throw(CcmError, /corrupt: not valid JSON/);
+    const bad = sample() as any;
+    bad.nodes.push({ ...bad.nodes[0] });
+    fs.writeFileSync(p.clusterFile, JSON.stringify(bad));
+    expect(() => readClusterFile(p)).to.throw(CcmError, /appears twice/);
+    bad.nodes = [{ ...bad.nodes[0], ports: { http: 70000, peer: 1, gossip: 2 } }];
+    fs.writeFileSync(p.clusterFile, JSON.stringify(bad));
+    expect(() => readClusterFile(p)).to.throw(CcmError, /ports\.http/);
+  });
+
+  it('cluster names and up options are validated', () => {
+    expect(() => clusterPaths(home, '../evil')).to.throw(CcmError);
+    expect(() => validateUpOptions({ nodes: 0 })).to.throw(/--nodes/);
+    expect(() => validateUpOptions({ nodes: 101 })).to.throw(/--nodes/);
+    expect(() => validateUpOptions({ nodes: 1.5 })).to.throw(/--nodes/);
+    expect(() => validateUpOptions({ nodes: 5, core: 2 })).to.throw(/odd/);
+    expect(() => validateUpOptions({ nodes: 5, core: 0 })).to.throw(/odd/);
+    expect(() => validateUpOptions({ nodes: 3, core: 5 })).to.throw(/more than --nodes/);
+    expect(validateUpOptions({ nodes: 5 })).to.deep.equal({ nodes: 5, core: 3 });
+    expect(validateUpOptions({ nodes: 1 })).to.deep.equal({ nodes: 1, core: 1 });
+    expect(validateUpOptions({ nodes: 2 })).to.deep.equal({ nodes: 2, core: 1 });
+  });
+
+  it('an unwritable or impossible cluster dir is a clear error', () => {
+    const file = path.join(home, 'afile');
+    fs.writeFileSync(file, '');
+    expect(() => ensureWritableDir(path.join(file, 'sub'))).to.throw(CcmError, /not writable/);
+    expect(() => ensureWritableDir('/proc/ccm-test-nope')).to.throw(CcmError, /not writable/);
+  });
+
+  it('ports: distinct and free; a taken base port is named', async () => {
+    const ports = await allocatePorts('127.0.0.1', 10);
+    const all = ports.flatMap((p) => [p.http, p.peer, p.gossip]);
+    expect(new Set(all).size).to.equal(30);
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const taken = (server.address() as net.AddressInfo).port;
+    try {
+      expect(await isPortFree('127.0.0.1', taken)).to.equal(false);
+      let err: unknown;
+      try {
+        await allocatePorts('127.0.0.1', 1, { basePort: taken });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(CcmError);
+      expect((err as Error).message).to.include(`port ${taken}`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a recorded pid that is not our node reads as stopped (reused pid, reboot)', () => {
+    expect(processState(process.pid, 'n1')).to.equal('stopped');
+    expect(processState(null, 'n1')).to.equal('stopped');
+    expect(processState(2 ** 22 + 12345, 'n1')).to.equal('stopped');
+  });
+});
