@@ -52,9 +52,11 @@ export interface SwimConfig {
   deadMemberRetentionMs: number;
   /** Bound on queued broadcasts; beyond it the most-transmitted are dropped first (memberlist Prune). */
   maxBroadcastQueueLength: number;
+  /** Bound on members held; news of further members is ignored and counted (a flood of made-up ids cannot exhaust memory). */
+  maxMembers: number;
   /** Bound on ping-reqs we relay for others at once; beyond it the oldest relay is forgotten. */
   maxPendingRelays: number;
-  /** Bound on undrained events and packets; beyond it the oldest are dropped and counted. */
+  /** Bound on undrained events and packets; beyond it new ones are dropped and counted (drain at least this often). */
   maxOutboxLength: number;
 }
 
@@ -77,6 +79,7 @@ export function baseConfig(): SwimConfig {
     maxMetaBytes: 512,
     deadMemberRetentionMs: 24 * 60 * 60 * 1000,
     maxBroadcastQueueLength: 4096,
+    maxMembers: 100_000,
     maxPendingRelays: 256,
     maxOutboxLength: 10_000,
   };
@@ -147,6 +150,7 @@ const FIELD_RULES: Record<keyof SwimConfig, FieldRule> = {
   maxMetaBytes: { min: 32, max: 65_507, isInteger: true },
   deadMemberRetentionMs: { min: 0, max: 365 * 86_400_000, isInteger: false },
   maxBroadcastQueueLength: { min: 16, max: 1_000_000, isInteger: true },
+  maxMembers: { min: 2, max: 1_000_000, isInteger: true },
   maxPendingRelays: { min: 1, max: 1_000_000, isInteger: true },
   maxOutboxLength: { min: 16, max: 10_000_000, isInteger: true },
 };

@@ -34,6 +34,9 @@ import { buildPushPullState, parsePushPullState, pushPullScale, reconnectProbabi
 import { confirmationsWanted, Suspicion, SuspicionTimers, suspicionTimeoutMs } from './suspicion.js';
 import { validateSwimConfig, type SwimConfig } from './swim-config.js';
 
+/** Bound on accusers remembered by answerAccuser; the memory is cleared when full. */
+const ANSWERED_ACCUSERS_MAX = 1024;
+
 /** How a piece of news reached us. */
 export type EventSource = 'probe' | 'gossip' | 'push-pull' | 'local';
 
@@ -101,6 +104,8 @@ export interface SwimStats extends ProberStats {
   refutations: number;
   /** Our alive re-gossiped because someone accused an incarnation we had already refuted. */
   reassertions: number;
+  /** Our alive sent straight to an accuser (once per accuser and incarnation). */
+  directRefutations: number;
   packetsSent: number;
   packetsReceived: number;
   messagesSent: number;
@@ -111,6 +116,8 @@ export interface SwimStats extends ProberStats {
   malformedPackets: number;
   misdirectedPings: number;
   addressConflicts: number;
+  /** New members ignored because the table was at maxMembers. */
+  membersRefused: number;
   pushPullsSent: number;
   pushPullsReceived: number;
   broadcastsDropped: number;
@@ -144,12 +151,25 @@ export interface SwimNodeOptions {
   roster?: Roster;
 }
 
-const MAX_PUSH_PULL_MEMBERS = 100_000;
-
 /**
- * SWIM + Lifeguard as a pure state machine (memberlist's state.go): no I/O, no timers. The driver calls tick() when
- * time passes (at nextDeadlineMs() at the latest), feeds received datagrams and push-pull exchanges in, and drains
- * packets, push-pulls and events out.
+ * SWIM + Lifeguard as a pure state machine (memberlist's state.go): no I/O, no timers, time from the injected Clock
+ * (monotonicMs for every timeout), randomness from the injected Random.
+ *
+ * The driver's contract (the node runtime and the simulator both follow it):
+ *  1. Construct with the node's id, its advertised address, meta (joinedAtMs = wall time at start), a config and the
+ *     clock/random; call join(seeds) (seeds may be empty for the first node).
+ *  2. Loop: sleep until nextDeadlineMs() (monotonic) or until input arrives, whichever is first; then
+ *     - for each datagram: JSON.parse it (drop what does not parse) and call receivePacket(fromAddress, value, bytes);
+ *       feed the per-peer phi detector with value.from when receivePacket returns true;
+ *     - for each inbound TCP push-pull: reply with receivePushPull(fromAddress, value), JSON, on the same connection;
+ *     - call tick();
+ *     - drain(): send every packet (UDP, JSON) to its `to` address; for every push-pull open a TCP connection to `to`,
+ *       send the state, and hand the reply to receivePushPullReply (on error or timeout, nothing: it is retried by the
+ *       periodic push-pull); log/apply events. Drain after every call that can produce output (receive*, tick, join,
+ *       leave, setMeta) and before sleeping, at least every maxOutboxLength outputs.
+ *  3. To leave: leave(), keep the loop running until hasPendingLeave() is false (or a deadline such as
+ *     3 × gossipIntervalMs · retransmit limit), then stop.
+ * Nothing here throws on network input; setMeta/setTags/join throw CcmError on bad arguments.
  */
 export class SwimNode {
   readonly id: string;
@@ -167,6 +187,8 @@ export class SwimNode {
   private ownIncarnation = 0;
   private ownMeta: MemberMeta;
   private hasLeftFlag = false;
+  /** Accuser → our incarnation we last sent it directly (answerAccuser). */
+  private readonly answeredAccusers = new Map<string, number>();
   private seq = 0;
   private readonly gossipPhaseMs: number;
   private nextGossipAtMs: number;
@@ -182,6 +204,7 @@ export class SwimNode {
     deathsDeclared: 0,
     refutations: 0,
     reassertions: 0,
+    directRefutations: 0,
     packetsSent: 0,
     packetsReceived: 0,
     messagesSent: 0,
@@ -191,6 +214,7 @@ export class SwimNode {
     malformedPackets: 0,
     misdirectedPings: 0,
     addressConflicts: 0,
+    membersRefused: 0,
     pushPullsSent: 0,
     pushPullsReceived: 0,
     outboxDrops: 0,
@@ -207,7 +231,7 @@ export class SwimNode {
     this.clock = opts.clock;
     this.random = opts.random;
     this.ownMeta = opts.meta;
-    this.limits = { maxMetaBytes: this.config.maxMetaBytes, maxMessagesPerPacket: 256, maxIdLength: 256, maxMembers: MAX_PUSH_PULL_MEMBERS };
+    this.limits = { maxMetaBytes: this.config.maxMetaBytes, maxMessagesPerPacket: 256, maxIdLength: 256, maxMembers: this.config.maxMembers };
     this.envelope = envelopeBytes(this.id);
     this.table = new MembershipTable(opts.roster);
     this.queue = new BroadcastQueue(this.config.maxBroadcastQueueLength);
@@ -339,20 +363,22 @@ export class SwimNode {
 
   /**
    * A datagram's decoded JSON. Anything malformed is dropped and counted, never thrown. `bytes` (optional) is the
-   * datagram size, for the received-bytes counter.
+   * datagram size, for the received-bytes counter. Returns whether the packet was well formed (then `packet.from`
+   * is a sign of life from that member, for its phi detector).
    */
-  receivePacket(fromAddress: string, packet: unknown, bytes?: number): void {
+  receivePacket(fromAddress: string, packet: unknown, bytes?: number): boolean {
     const parsed = parseSwimPacket(packet, this.limits);
     if (typeof parsed === 'string' || typeof fromAddress !== 'string' || fromAddress.length === 0) {
       this.counters.malformedPackets++;
       this.lastMalformed = typeof parsed === 'string' ? parsed : 'empty sender address';
-      return;
+      return false;
     }
     this.counters.packetsReceived++;
     this.counters.messagesReceived += parsed.msgs.length;
     if (typeof bytes === 'number' && Number.isFinite(bytes)) this.counters.bytesReceived += bytes;
     const now = this.clock.monotonicMs();
     for (const msg of parsed.msgs) this.handleMessage(fromAddress, msg, now);
+    return true;
   }
 
   /** A push-pull request over TCP: returns our state (as it was before merging theirs), then merges theirs. */
@@ -506,6 +532,10 @@ export class SwimNode {
         this.refute(msg.incarnation, 'alive', undefined, via, now);
         return;
       case 'add':
+        if (this.table.size >= this.config.maxMembers) {
+          this.counters.membersRefused++;
+          return;
+        }
         this.table.set({ id: msg.member, address: msg.address, state: 'alive', incarnation: msg.incarnation, meta: msg.meta, stateChangedAtMs: now });
         this.enqueueBroadcast(msg.member, msg);
         this.emit({ type: 'joined', memberId: msg.member, incarnation: msg.incarnation, atMs: now, via, address: msg.address, meta: msg.meta });
@@ -544,7 +574,7 @@ export class SwimNode {
     const verdict = judgeSuspect(current, msg.incarnation, isSelf, timer !== undefined);
     switch (verdict.action) {
       case 'ignore':
-        if (isSelf && verdict.why === 'stale-incarnation') this.reassert();
+        if (isSelf && verdict.why === 'stale-incarnation') this.reassert(msg.from);
         return;
       case 'confirm':
         if (timer!.confirm(msg.from, now)) {
@@ -600,7 +630,7 @@ export class SwimNode {
     const verdict = judgeDead(current, msg, isSelf, this.hasLeftFlag);
     switch (verdict.action) {
       case 'ignore':
-        if (isSelf && verdict.why === 'stale-incarnation') this.reassert();
+        if (isSelf && verdict.why === 'stale-incarnation') this.reassert(msg.from);
         return;
       case 'refute':
         this.refute(msg.incarnation, 'dead', msg.from, via, now);
@@ -638,6 +668,23 @@ export class SwimNode {
     this.enqueueBroadcast(this.id, this.ownAliveMessage());
     this.counters.refutations++;
     this.emit({ type: 'refuted', memberId: this.id, incarnation: this.ownIncarnation, atMs: now, via, accusation, accusedIncarnation, accuser });
+    this.answerAccuser(accuser);
+  }
+
+  /**
+   * Sends our alive straight to whoever accused us, once per accuser and incarnation. Gossip spreads a refutation to
+   * random members a few times (4 at n < 10), so an accuser can miss it and let its timer run out; in the simulator that
+   * was the last source of false positives with a stalled node. Bounded: one datagram per accuser per incarnation.
+   */
+  private answerAccuser(accuser: string | undefined): void {
+    if (accuser === undefined || accuser === this.id || this.hasLeftFlag) return;
+    if (this.answeredAccusers.get(accuser) === this.ownIncarnation) return;
+    const m = this.table.get(accuser);
+    if (m === undefined || m.state === 'left') return;
+    if (this.answeredAccusers.size >= ANSWERED_ACCUSERS_MAX) this.answeredAccusers.clear();
+    this.answeredAccusers.set(accuser, this.ownIncarnation);
+    this.counters.directRefutations++;
+    this.send(m.address, [this.ownAliveMessage()]);
   }
 
   /**
@@ -646,8 +693,10 @@ export class SwimNode {
    * accuser pings us with the accusation, so our ack carries the answer straight back. memberlist ignores such stale
    * accusations; in the simulator that let a refuted suspicion run out at a node the refutation missed.
    */
-  private reassert(): void {
-    if (this.hasLeftFlag || this.queue.has(this.id)) return;
+  private reassert(accuser: string): void {
+    if (this.hasLeftFlag) return;
+    this.answerAccuser(accuser);
+    if (this.queue.has(this.id)) return;
     this.counters.reassertions++;
     this.enqueueBroadcast(this.id, this.ownAliveMessage());
   }

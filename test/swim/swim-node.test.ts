@@ -67,6 +67,21 @@ describe('SwimNode', () => {
       expect(h.eventsOf('refuted', 'n2')).to.have.length(1);
     });
 
+    it('a refutation also goes straight to the accuser, once per accuser and incarnation', () => {
+      const h = new SwimHarness(24);
+      h.cluster(ids(4));
+      const n2 = h.node('n2');
+      const direct = (to: string) => h.sent.filter((p) => p.from === 'n2' && p.to === to && p.packet.msgs[0].type === 'alive');
+      n2.receivePacket('n1', packet('n1', { type: 'suspect', member: 'n2', incarnation: 0, from: 'n1' }));
+      h.collect();
+      expect(direct('n1').map((p) => p.packet.msgs[0])).to.deep.include.members([{ type: 'alive', member: 'n2', address: 'n2', incarnation: 1, meta: n2.meta() }]);
+      n2.receivePacket('n4', packet('n4', { type: 'suspect', member: 'n2', incarnation: 0, from: 'n3' }));
+      n2.receivePacket('n4', packet('n4', { type: 'dead', member: 'n2', incarnation: 0, from: 'n3' }));
+      h.collect();
+      expect(direct('n3')).to.have.length(1);
+      expect(n2.stats().directRefutations).to.equal(2);
+    });
+
     it('SWIM: a suspicion at a higher incarnation voids the running timer (the member refuted it) and starts a fresh one', () => {
       const h = new SwimHarness(5);
       h.cluster(ids(4));
@@ -362,6 +377,16 @@ describe('SwimNode', () => {
       expect(n1.stats().malformedPackets).to.equal(rejected);
       expect(JSON.stringify(n1.members())).to.equal(before);
       expect(n1.lastMalformedReason()).to.be.a('string');
+    });
+
+    it('the table is bounded: news of members beyond maxMembers is ignored and counted', () => {
+      const clock = new ManualClock(0);
+      const n1 = new SwimNode({ id: 'n1', address: 'n1', meta: { joinedAtMs: 0, tags: {} }, config: { ...localConfig(), maxMembers: 3 }, clock, random: new SeededRandom(1) });
+      const alive = (id: string): SwimMessage => ({ type: 'alive', member: id, address: id, incarnation: 0, meta: { joinedAtMs: 0, tags: {} } });
+      expect(n1.receivePacket('x', packet('x', alive('a'), alive('b'), alive('c'), alive('d')))).to.equal(true);
+      expect(n1.members().map((m) => m.id)).to.deep.equal(['n1', 'a', 'b']);
+      expect(n1.stats().membersRefused).to.equal(2);
+      expect(n1.receivePacket('x', { v: 1, from: 'x', msgs: [{ type: 'alive' }] })).to.equal(false);
     });
 
     it('every packet stays within maxPacketBytes, and its counted size is the exact UTF-8 length of its JSON', () => {

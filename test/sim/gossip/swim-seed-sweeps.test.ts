@@ -34,7 +34,7 @@ describe('SWIM seed sweeps (simulated cluster, virtual time)', function () {
   it('SWIM + Lifeguard: behind 5 % packet loss on every link, no live node is ever declared dead (but some are suspected and refute)', () => {
     let suspicions = 0;
     let refutations = 0;
-    for (const seed of seeds(1, 10)) {
+    for (const seed of seeds(1, 15)) {
       const r = runStability({ nodes: 7, loss: 0.05, seed, durationMs: 60_000 });
       expect(r.falsePositives, replay('false positives at 5 % loss', seed)).to.deep.equal([]);
       expect(r.isConvergedAtEnd, replay('one view at the end', seed)).to.equal(true);
@@ -50,7 +50,7 @@ describe('SWIM seed sweeps (simulated cluster, virtual time)', function () {
     let suspicions = 0;
     let refutations = 0;
     let maxHealth = 0;
-    for (const seed of seeds(1, 10)) {
+    for (const seed of seeds(1, 15)) {
       const r = runStability({ nodes: 7, seed, durationMs: 60_000, slowNodes: 1, stalls: { meanGapMs: 1000, minMs: 100, maxMs: 400 } });
       expect(r.falsePositives, replay('false positives with a slow node', seed)).to.deep.equal([]);
       expect(r.isConvergedAtEnd, replay('one view at the end', seed)).to.equal(true);
