@@ -67,7 +67,7 @@ export default class SimGossip extends CcmCommand<typeof SimGossip> {
       if (human) this.printDissemination(r, preset ?? 'lan');
     }
     if (scenarios.has('failure')) {
-      const r = runFailureDetection({ nodes, loss, seed, preset: preset ?? 'local', settleMs: 10_000 });
+      const r = runFailureDetection({ nodes, loss, seed, preset: preset ?? 'local', settleMs: 5000 });
       result.failure = r;
       if (human) this.printFailure(r, preset ?? 'local');
     }
