@@ -19,6 +19,20 @@ import type { NodeConfig } from './node-config.js';
 import fs from 'node:fs';
 
 /**
+ * A part of the node (consistent core, gossip, health monitor, ...): it registers its routes, envelope
+ * handlers and rpc methods when made, and adds its own fields to /v1/status.
+ */
+export interface NodeSubsystem {
+  /** Before the node listens (open state, recover). */
+  start?(): Promise<void> | void;
+  /** Once the node listens (start timers, join). */
+  afterListen?(): void;
+  stop?(): Promise<void>;
+  /** Fields merged into /v1/status (e.g. `raft`, `gossip`). */
+  status?(): Partial<NodeStatus>;
+}
+
+/**
  * One node process: wires the transports, the database and the HTTP API together. It holds no protocol
  * logic of its own; each subsystem gets what it needs from here.
  */
@@ -37,6 +51,8 @@ export class NodeRuntime {
   private readonly reachHeard = new Map<string, string>();
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   private isStopping = false;
+  private readonly envelopeHandlers = new Map<string, (e: Envelope) => void>();
+  private readonly subsystems: NodeSubsystem[] = [];
 
   constructor(readonly config: NodeConfig) {
     this.log = new EventLog(config.id, () => this.clock.nowMs());
@@ -56,15 +72,28 @@ export class NodeRuntime {
     this.udp.setPeers(config.peers);
   }
 
-  async start(): Promise<void> {
+  /** Routes envelopes of one kind (other than rpc and reach-ping) to a subsystem. */
+  onEnvelope(kind: Envelope['kind'], handler: (e: Envelope) => void): void {
+    this.envelopeHandlers.set(kind, handler);
+  }
+
+  /** A subsystem started with the node (after the database opens, before it listens) and stopped with it. */
+  addSubsystem(subsystem: NodeSubsystem): void {
+    this.subsystems.push(subsystem);
+  }
+
+  async start(subsystems: ((node: NodeRuntime) => NodeSubsystem)[] = []): Promise<void> {
     fs.mkdirSync(this.config.dataDir, { recursive: true });
     this.db = openDatabase(nodeDbPath(this.config.dataDir));
     this.identity = recordStart(this.db, this.config.id, this.config.cluster, this.clock.nowMs());
     registerClientRoutes(this.http, this);
     registerAdminRoutes(this.http, this);
+    for (const make of subsystems) this.addSubsystem(make(this));
+    for (const s of this.subsystems) await s.start?.();
     await this.listen('peer (TCP)', this.config.ports.peer, () => this.tcp.listen());
     await this.listen('gossip (UDP)', this.config.ports.gossip, () => this.udp.listen());
     await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
+    for (const s of this.subsystems) s.afterListen?.();
     this.loopDelay.enable();
     this.log.event('node-started', `${this.config.id} started (start #${this.identity.startCount}, pid ${process.pid})`, {
       pid: process.pid,
@@ -78,6 +107,7 @@ export class NodeRuntime {
     this.isStopping = true;
     this.log.event('node-stopping', `${this.config.id} stopping: ${reason}`, { reason });
     this.loopDelay.disable();
+    for (const s of [...this.subsystems].reverse()) await Promise.resolve(s.stop?.()).catch(() => undefined);
     this.rpc.close();
     await Promise.allSettled([this.http.close(), this.tcp.close(), this.udp.close()]);
     this.db?.close();
@@ -102,7 +132,9 @@ export class NodeRuntime {
   }
 
   status(): NodeStatus {
+    const extensions = Object.assign({}, ...this.subsystems.map((s) => s.status?.() ?? {}));
     return {
+      ...extensions,
       id: this.config.id,
       cluster: this.config.cluster,
       pid: process.pid,
@@ -131,7 +163,7 @@ export class NodeRuntime {
         void this.rpc.receive(envelope);
         return;
       default:
-        return;
+        this.envelopeHandlers.get(envelope.kind)?.(envelope);
     }
   }
 
