@@ -94,3 +94,163 @@ export interface ClusterEvent {
   message: string;
   [field: string]: unknown;
 }
+
+// ---- gossip: membership, emergent leader, tags (GossipDriver) --------------------------------------------------
+
+/** A member's state in one node's SWIM view. */
+export type MemberStateView = 'alive' | 'suspect' | 'dead' | 'left';
+
+/** Outcome of a health check, and of a node as a whole (the worst of its checks). Consul's three states. */
+export type HealthStatus = 'passing' | 'warning' | 'critical';
+
+/** What a node spreads about its own health in its gossip meta (`meta.health`): small, so it fits a datagram. */
+export interface HealthSummary {
+  status: HealthStatus;
+  /** Names of the checks that are not passing (at most 8). */
+  failing: string[];
+}
+
+/** One member as one node's gossip view holds it (GET /v1/members). */
+export interface MemberRow {
+  id: string;
+  /** host:gossipPort */
+  address: string;
+  state: MemberStateView;
+  incarnation: number;
+  /** The viewing node's phi accrual suspicion of this member (every datagram from it is a heartbeat); 0 for itself. */
+  phi: number;
+  /** Milliseconds since the viewing node last saw this member's state change. */
+  stateForMs: number;
+  /** When the member's process started (wall clock, its own): the emergent-leader rule ranks by it. */
+  joinedAtMs: number;
+  tags: Record<string, string>;
+  /** meta.health, or null when the member publishes none. */
+  health: HealthSummary | null;
+  /** The rest of the member's meta (e.g. `core`: Raft role/term/leader, `configVersion`), as published. */
+  meta: Record<string, unknown>;
+  isSelf: boolean;
+}
+
+/** A running suspicion in one node's view: who accused, who confirmed, when it turns into a death. */
+export interface SuspicionRow {
+  member: string;
+  incarnation: number;
+  accusers: string[];
+  confirmations: number;
+  confirmationsWanted: number;
+  /** Milliseconds until the member is declared dead unless it refutes. */
+  deadInMs: number;
+}
+
+/** GET /v1/members: one node's view of the cluster. */
+export interface MembersView {
+  node: string;
+  incarnation: number;
+  emergentLeader: string | null;
+  members: MemberRow[];
+  suspicions: SuspicionRow[];
+}
+
+/** GET /v1/leader: the emergent leader as one node's view names it. */
+export interface LeaderView {
+  node: string;
+  leader: string | null;
+  isSelf: boolean;
+  rule: 'oldest';
+  /** Alive members, best first (earliest joinedAtMs, ties by id). */
+  ranking: { id: string; joinedAtMs: number }[];
+  /** Members ranking above the leader that this view does not hold alive. */
+  passedOver: { id: string; state: MemberStateView; joinedAtMs: number }[];
+}
+
+/** `ccm leader`: every running node's pick, and whether they agree. */
+export interface ClusterLeaderView {
+  cluster: string;
+  isAgreed: boolean;
+  /** The leader every answering node names, when they agree. */
+  leader: string | null;
+  views: { node: string; leader: string | null; isReachable: boolean; error?: string }[];
+  /** Answering nodes grouped by the leader they name, largest group first (a partition shows two groups). */
+  groups: { leader: string | null; nodes: string[] }[];
+}
+
+/** PUT /admin/gossip/tags and `ccm gossip set|unset`. */
+export interface NodeTagsResult {
+  node: string;
+  /** The node's incarnation after the change (tags spread with an incarnation bump). */
+  incarnation: number;
+  tags: Record<string, string>;
+  changed: boolean;
+}
+
+/** GET /v1/gossip: counters of the gossip layer on one node. */
+export interface GossipStatsView {
+  node: string;
+  summary: GossipSummaryView;
+  swim: Record<string, number>;
+  udp: { sent: number; received: number; bytesSent: number; bytesReceived: number; garbage: number; tooLarge: number };
+  /** Datagrams from known peers that decoded but were not a valid SWIM packet (dropped). */
+  malformedPackets: number;
+  lastMalformedReason: string | null;
+  pushPullFailures: number;
+  joinAttempts: number;
+  isJoined: boolean;
+}
+
+// ---- health monitor --------------------------------------------------------------------------------------------
+
+/** Where a check comes from: built in, registered by another subsystem (e.g. raft-lag), or added by the user. */
+export type HealthCheckKind = 'builtin' | 'provider' | 'http' | 'tcp' | 'command';
+
+/** A user check as stored (PUT /admin/health/checks/:name; `ccm health check add`). Exactly one of http/tcp/command. */
+export interface HealthCheckSpec {
+  http?: string;
+  /** host:port */
+  tcp?: string;
+  /** Run with /bin/sh -c; exit 0 passing, 1 warning, anything else critical (Consul's rule). */
+  command?: string;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** One check on one node, with its last result. */
+export interface HealthCheckView {
+  name: string;
+  kind: HealthCheckKind;
+  status: HealthStatus;
+  output: string;
+  /** URL, host:port or command line for user checks. */
+  target: string | null;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Wall-clock time of the last completed run, or null before the first. */
+  lastRunAtMs: number | null;
+  lastDurationMs: number | null;
+  /** Wall-clock time the status last changed. */
+  statusSinceMs: number;
+}
+
+/** GET /v1/health: this node's checks, and every member's gossiped health summary as this node sees it. */
+export interface NodeHealthView {
+  node: string;
+  status: HealthStatus;
+  checks: HealthCheckView[];
+  members: { id: string; state: MemberStateView; health: HealthSummary | null }[];
+}
+
+/** `ccm health`: per node and per check. */
+export interface ClusterHealthView {
+  cluster: string;
+  /** The worst status over every node. */
+  status: HealthStatus;
+  nodes: {
+    id: string;
+    status: HealthStatus;
+    /** 'node': the checks came from the node itself; 'gossip': it did not answer, so this is what its peers hold. */
+    source: 'node' | 'gossip';
+    /** The node's gossip check first (its liveness in its peers' views), then its own checks. */
+    checks: HealthCheckView[];
+  }[];
+  /** Each answering node's view: member → the status it holds for it (dead/left members are critical). */
+  views: Record<string, Record<string, HealthStatus>>;
+}

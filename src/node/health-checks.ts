@@ -1,0 +1,308 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { CcmError } from '../client/api-errors.js';
+import type { HealthCheckSpec, HealthStatus, HealthSummary } from '../client/api-types.js';
+import type { StoredHealthCheck } from '../storage/health-check-store.js';
+
+/** What a check run says. */
+export interface HealthCheckResult {
+  status: HealthStatus;
+  output: string;
+}
+
+/** A check function registered by another subsystem (e.g. the Raft driver's `raft-lag`). May be async. */
+export type HealthCheckProvider = () => HealthCheckResult | Promise<HealthCheckResult>;
+
+/** A check name: 1–64 letters, digits, `_`, `.` or `-`. */
+export const CHECK_NAME_RULE = /^[a-zA-Z0-9_.-]{1,64}$/;
+/** Bounds on a user check's schedule: faster than this is a load test, not a health check. */
+export const MIN_CHECK_INTERVAL_MS = 100;
+export const MAX_CHECK_INTERVAL_MS = 86_400_000;
+/** Output kept per check run (the tail of a command's output, the head of an HTTP body). */
+export const MAX_CHECK_OUTPUT_CHARS = 1000;
+const MAX_URL_LENGTH = 2048;
+const MAX_COMMAND_LENGTH = 4096;
+
+const SEVERITY: Record<HealthStatus, number> = { passing: 0, warning: 1, critical: 2 };
+
+/** The worse of two statuses. */
+export function worstStatus(a: HealthStatus, b: HealthStatus): HealthStatus {
+  return SEVERITY[a] >= SEVERITY[b] ? a : b;
+}
+
+/** The summary a node gossips: the worst status, and the names of the checks that are not passing (at most 8). */
+export function summarize(checks: readonly { name: string; status: HealthStatus }[]): HealthSummary {
+  let status: HealthStatus = 'passing';
+  const failing: string[] = [];
+  for (const c of checks) {
+    status = worstStatus(status, c.status);
+    if (c.status !== 'passing') failing.push(c.name);
+  }
+  failing.sort();
+  return { status, failing: failing.slice(0, 8) };
+}
+
+/** Higher is worse: passing below `warning`, warning below `critical`, critical from there. */
+export function thresholdStatus(value: number, limits: { warning: number; critical: number }): HealthStatus {
+  if (!(value < limits.critical)) return 'critical';
+  if (!(value < limits.warning)) return 'warning';
+  return 'passing';
+}
+
+/** Consul's HTTP rule: 2xx passing, 429 Too Many Requests warning, anything else critical. */
+export function httpStatusToHealth(code: number): HealthStatus {
+  if (code >= 200 && code < 300) return 'passing';
+  if (code === 429) return 'warning';
+  return 'critical';
+}
+
+/** Consul's script rule: exit 0 passing, exit 1 warning, any other exit (or a signal) critical. */
+export function exitCodeToHealth(code: number | null): HealthStatus {
+  if (code === 0) return 'passing';
+  if (code === 1) return 'warning';
+  return 'critical';
+}
+
+/** A user check, validated: what is stored and run. */
+export type UserCheckDefinition = Omit<StoredHealthCheck, 'createdAtMs'>;
+
+/**
+ * Validates a user check received from outside (the CLI or any HTTP client). Throws invalid_argument naming the
+ * problem; returns the definition to store. Exactly one of http/tcp/command; 0 < timeout < interval.
+ */
+export function validateCheckSpec(name: string, value: unknown): UserCheckDefinition {
+  if (!CHECK_NAME_RULE.test(name)) {
+    throw new CcmError('invalid_argument', `check name ${JSON.stringify(name)} must be 1-64 letters, digits, '_', '.' or '-'`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CcmError('invalid_argument', 'a check is an object {"http"|"tcp"|"command": ..., "intervalMs": n, "timeoutMs": n}');
+  }
+  const spec = value as Record<string, unknown>;
+  for (const field of Object.keys(spec)) {
+    if (!['http', 'tcp', 'command', 'intervalMs', 'timeoutMs'].includes(field)) throw new CcmError('invalid_argument', `check ${name}: unknown field "${field}"`);
+  }
+  const kinds = (['http', 'tcp', 'command'] as const).filter((k) => spec[k] !== undefined);
+  if (kinds.length !== 1) throw new CcmError('invalid_argument', `check ${name} needs exactly one of http, tcp or command (got ${kinds.length === 0 ? 'none' : kinds.join(' and ')})`);
+  const kind = kinds[0];
+  const target = spec[kind];
+  if (typeof target !== 'string' || target.length === 0) throw new CcmError('invalid_argument', `check ${name}: ${kind} must be a non-empty string`);
+  if (kind === 'http') validateUrl(name, target);
+  if (kind === 'tcp') parseHostPort(name, target);
+  if (kind === 'command' && (target.length > MAX_COMMAND_LENGTH || target.includes('\0'))) {
+    throw new CcmError('invalid_argument', `check ${name}: command must be at most ${MAX_COMMAND_LENGTH} characters, without NUL`);
+  }
+  const intervalMs = spec.intervalMs;
+  const timeoutMs = spec.timeoutMs;
+  if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs <= 0) {
+    throw new CcmError('invalid_argument', `check ${name}: interval must be a positive duration (got ${describeMs(intervalMs)})`);
+  }
+  if (intervalMs < MIN_CHECK_INTERVAL_MS || intervalMs > MAX_CHECK_INTERVAL_MS) {
+    throw new CcmError('invalid_argument', `check ${name}: interval must be from ${MIN_CHECK_INTERVAL_MS}ms to 1d (got ${intervalMs}ms)`);
+  }
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new CcmError('invalid_argument', `check ${name}: timeout must be a positive duration (got ${describeMs(timeoutMs)})`);
+  }
+  if (timeoutMs >= intervalMs) {
+    throw new CcmError('invalid_argument', `check ${name}: timeout (${timeoutMs}ms) must be shorter than the interval (${intervalMs}ms), so runs never overlap`);
+  }
+  return { name, kind, target, intervalMs, timeoutMs };
+}
+
+function describeMs(v: unknown): string {
+  return typeof v === 'number' ? `${v}ms` : JSON.stringify(v) ?? String(v);
+}
+
+function validateUrl(name: string, text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CcmError('invalid_argument', `check ${name}: "${text}" is not a URL (for example http://127.0.0.1:8080/health)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CcmError('invalid_argument', `check ${name}: URL must be http or https (got ${url.protocol})`);
+  if (text.length > MAX_URL_LENGTH) throw new CcmError('invalid_argument', `check ${name}: URL is longer than ${MAX_URL_LENGTH} characters`);
+  return url;
+}
+
+/** `host:port` (or `[v6]:port`) → its parts; throws invalid_argument. */
+export function parseHostPort(name: string, text: string): { host: string; port: number } {
+  const at = text.lastIndexOf(':');
+  const host = at > 0 ? text.slice(0, at).replace(/^\[(.*)\]$/, '$1') : '';
+  const portText = at > 0 ? text.slice(at + 1) : '';
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (host.length === 0 || !(port >= 1 && port <= 65535)) {
+    throw new CcmError('invalid_argument', `check ${name}: tcp target "${text}" must be host:port with a port from 1 to 65535`);
+  }
+  return { host, port };
+}
+
+/** The spec as the API shows it. */
+export function specOf(def: UserCheckDefinition): HealthCheckSpec {
+  return { [def.kind]: def.target, intervalMs: def.intervalMs, timeoutMs: def.timeoutMs };
+}
+
+function clip(text: string, fromEnd = false): string {
+  const t = text.trim();
+  if (t.length <= MAX_CHECK_OUTPUT_CHARS) return t;
+  return fromEnd ? `…${t.slice(t.length - MAX_CHECK_OUTPUT_CHARS)}` : `${t.slice(0, MAX_CHECK_OUTPUT_CHARS)}…`;
+}
+
+// ---- runners: each resolves (never rejects) within about timeoutMs --------------------------------------------
+
+/** GET the URL: 2xx passing, 429 warning, else critical; unreachable or slow is critical. */
+export function runHttpCheck(url: string, timeoutMs: number): Promise<HealthCheckResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (r: HealthCheckResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    let req: http.ClientRequest;
+    try {
+      const mod = url.startsWith('https:') ? https : http;
+      req = mod.get(url, { agent: false, headers: { 'user-agent': 'ccm-health-check' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (body.length < MAX_CHECK_OUTPUT_CHARS) body += chunk;
+        });
+        res.on('error', (err) => finish({ status: 'critical', output: `HTTP GET ${url}: ${err.message}` }));
+        res.on('end', () => {
+          const code = res.statusCode ?? 0;
+          finish({ status: httpStatusToHealth(code), output: clip(`HTTP GET ${url}: ${code} ${res.statusMessage ?? ''}${body ? `\n${body}` : ''}`) });
+        });
+      });
+    } catch (err) {
+      resolve({ status: 'critical', output: `HTTP GET ${url}: ${(err as Error).message}` });
+      return;
+    }
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish({ status: 'critical', output: `HTTP GET ${url}: no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    req.on('error', (err) => finish({ status: 'critical', output: `HTTP GET ${url}: ${describeNetError(err)}` }));
+  });
+}
+
+/** Opens a TCP connection: connected is passing, anything else critical. */
+export function runTcpCheck(target: string, timeoutMs: number): Promise<HealthCheckResult> {
+  return new Promise((resolve) => {
+    const { host, port } = parseHostPort('tcp', target);
+    let settled = false;
+    const socket = net.connect({ host, port });
+    const finish = (r: HealthCheckResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ status: 'critical', output: `TCP connect ${target}: no connection within ${timeoutMs} ms` }), timeoutMs);
+    socket.once('connect', () => finish({ status: 'passing', output: `TCP connect ${target}: success` }));
+    socket.once('error', (err) => finish({ status: 'critical', output: `TCP connect ${target}: ${describeNetError(err)}` }));
+  });
+}
+
+/**
+ * Runs `/bin/sh -c command` in its own process group (so a timeout kills what it started too): exit 0 passing, 1
+ * warning, else critical. Output is the tail of stdout and stderr together. `onSpawn` learns the pid (to kill the
+ * group on shutdown).
+ */
+export function runCommandCheck(command: string, timeoutMs: number, cwd: string, onSpawn?: (pid: number | undefined) => void): Promise<HealthCheckResult> {
+  return new Promise((resolve) => {
+    let output = '';
+    let isTimedOut = false;
+    const child = spawn('/bin/sh', ['-c', command], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child.pid);
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > 8 * MAX_CHECK_OUTPUT_CHARS) output = output.slice(output.length - 4 * MAX_CHECK_OUTPUT_CHARS);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const timer = setTimeout(() => {
+      isTimedOut = true;
+      killGroup(child.pid);
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ status: 'critical', output: `cannot run ${command}: ${err.message}` });
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (isTimedOut) {
+        resolve({ status: 'critical', output: clip(`timed out after ${timeoutMs} ms and was killed${output ? `\n${output}` : ''}`, true) });
+        return;
+      }
+      const how = code !== null ? `exit ${code}` : `killed by ${signal}`;
+      resolve({ status: exitCodeToHealth(code), output: clip(output.trim() ? `${how}\n${output}` : how, true) });
+    });
+  });
+}
+
+/** Kills a process group started by runCommandCheck; quiet if it is gone. */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function describeNetError(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND') return 'host not found';
+  return code ? `${err.message}` : err.message;
+}
+
+// ---- built-in checks ------------------------------------------------------------------------------------------
+
+export const MIB = 1024 * 1024;
+export const GIB = 1024 * MIB;
+
+/** Memory RSS limits: a node is a small process; past these it is leaking or overloaded. */
+export const MEMORY_RSS_LIMITS = { warning: 1 * GIB, critical: 2 * GIB };
+/** Event-loop delay (p99 over one check period): a node whose loop stalls this long misses probes and heartbeats. */
+export const EVENT_LOOP_LAG_LIMITS_MS = { warning: 250, critical: 2000 };
+/** Free disk under the data dir, as a fraction of the file system: SQLite needs room to write its WAL. */
+export const DISK_FREE_LIMITS = { warning: 0.1, critical: 0.05 };
+
+export function memoryRssResult(rssBytes: number, heapUsedBytes: number): HealthCheckResult {
+  return {
+    status: thresholdStatus(rssBytes, MEMORY_RSS_LIMITS),
+    output: `rss ${Math.round(rssBytes / MIB)} MiB (heap used ${Math.round(heapUsedBytes / MIB)} MiB); warning at ${MEMORY_RSS_LIMITS.warning / MIB} MiB, critical at ${MEMORY_RSS_LIMITS.critical / MIB} MiB`,
+  };
+}
+
+export function eventLoopLagResult(p99Ms: number, maxMs: number, windowMs: number): HealthCheckResult {
+  return {
+    status: thresholdStatus(p99Ms, EVENT_LOOP_LAG_LIMITS_MS),
+    output: `event-loop delay p99 ${p99Ms.toFixed(1)} ms, max ${maxMs.toFixed(1)} ms over ${(windowMs / 1000).toFixed(1)} s; warning at ${EVENT_LOOP_LAG_LIMITS_MS.warning} ms, critical at ${EVENT_LOOP_LAG_LIMITS_MS.critical} ms`,
+  };
+}
+
+export function diskFreeResult(freeBytes: number, totalBytes: number, dir: string): HealthCheckResult {
+  const fraction = totalBytes > 0 ? freeBytes / totalBytes : 0;
+  const status: HealthStatus = fraction < DISK_FREE_LIMITS.critical ? 'critical' : fraction < DISK_FREE_LIMITS.warning ? 'warning' : 'passing';
+  return {
+    status,
+    output: `${(freeBytes / GIB).toFixed(1)} GiB free of ${(totalBytes / GIB).toFixed(1)} GiB (${(fraction * 100).toFixed(1)}%) under ${dir}; warning below ${DISK_FREE_LIMITS.warning * 100}%, critical below ${DISK_FREE_LIMITS.critical * 100}%`,
+  };
+}
+
+/** statfs of the data dir, as a check result; an error reading it is critical. */
+export function checkDiskFree(dir: string): HealthCheckResult {
+  try {
+    const s = fs.statfsSync(dir);
+    return diskFreeResult(s.bavail * s.bsize, s.blocks * s.bsize, dir);
+  } catch (err) {
+    return { status: 'critical', output: `cannot read free space under ${dir}: ${(err as Error).message}` };
+  }
+}
