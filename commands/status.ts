@@ -4,14 +4,17 @@ import { renderTable } from '../src/cli/output-table.js';
 import type { ClusterStatus } from '../src/client/api-types.js';
 import { clusterStatus } from '../src/cluster/cluster-status.js';
 import { formatDuration } from '../src/time/duration.js';
+import { runDashboard } from '../src/tui/run-dashboard.js';
 
 export default class Status extends CcmCommand<typeof Status> {
   static override summary = 'Show every node: process state, ports, uptime, and who can reach whom.';
   static override flags = {
     'no-probe': Flags.boolean({ summary: 'Skip the reachability probe (faster).', default: false }),
+    watch: Flags.boolean({ char: 'w', summary: 'The live, interactive view (same as ccm top); with --json, print once.', default: false }),
   };
 
-  async run(): Promise<ClusterStatus> {
+  async run(): Promise<ClusterStatus | undefined> {
+    if (this.flags.watch && !this.jsonEnabled()) return runDashboard(this.clusterPaths(), { isJson: false, log: (line) => this.log(line) });
     const status = await clusterStatus(this.clusterPaths(), { probeReachability: !this.flags['no-probe'] });
     const total = status.nodes.length;
     this.log(

@@ -1,0 +1,50 @@
+import type { ClusterEvent, ClusterStatus } from '../client/api-types.js';
+
+/**
+ * What the live view shows, gathered once per poll by the dashboard source (dashboard-source.ts) and turned
+ * into rows by the pure model (status-model.ts). Everything the view needs is in here, time included, so a
+ * frame is a function of a snapshot and `nowMs`.
+ */
+export interface DashboardSnapshot {
+  /** `clusterStatus()` of this poll. Its `reachability` is only meaningful when `reachabilityProbedAtMs` is set. */
+  status: ClusterStatus;
+  /**
+   * The latest probed reachability matrix (a probe costs a round of pings, so it runs every few polls and is
+   * carried between them); null until the first probe.
+   */
+  reachability: ClusterStatus['reachability'] | null;
+  /** Wall-clock ms of the probe that produced `reachability`. */
+  reachabilityProbedAtMs: number | null;
+  /** Leases held now; undefined when no lease source is wired (the panel says so), [] when there are none. */
+  leases?: LeaseRow[];
+  /** Why the lease source failed this poll (the panel shows it instead of rows). */
+  leasesError?: string;
+  /** Config version each node has applied; undefined when no config source is wired. */
+  configVersions?: ConfigVersionRow[];
+  configVersionsError?: string;
+  /** The latest events of the merged timeline (events.log + every node.log), oldest first, bounded. */
+  events: ClusterEvent[];
+  /** Wall-clock ms when this snapshot was taken; lease TTLs count down from here. */
+  fetchedAtMs: number;
+}
+
+/** One lease, as the lease source reports it at `DashboardSnapshot.fetchedAtMs`. */
+export interface LeaseRow {
+  /** What the lease protects: a lock name, an election, a key prefix. */
+  resource: string;
+  /** Who holds it (a client or node id). */
+  holder: string;
+  /** The fencing token of the grant (a revision, strictly increasing per resource). */
+  token: number | string;
+  /** The TTL the lease was granted with. */
+  ttlMs: number;
+  /** What was left of it when fetched; the view subtracts the time since `fetchedAtMs`. */
+  remainingMs: number;
+}
+
+/** The configuration version one node has applied. */
+export interface ConfigVersionRow {
+  nodeId: string;
+  /** null: the node did not say (down, or not answering). */
+  version: number | null;
+}

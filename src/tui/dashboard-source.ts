@@ -1,0 +1,165 @@
+import type { ClusterEvent, ClusterStatus } from '../client/api-types.js';
+import { addFault, healAll } from '../chaos/chaos-control.js';
+import type { ClusterPaths } from '../cluster/cluster-dir.js';
+import { readClusterFile } from '../cluster/cluster-file.js';
+import { clusterStatus } from '../cluster/cluster-status.js';
+import { EventTimeline } from '../cluster/event-timeline.js';
+import { nodeAction } from '../cluster/launcher.js';
+import type { ConfigVersionRow, DashboardSnapshot, LeaseRow } from './dashboard-snapshot.js';
+import type { DashboardCommand } from './status-model.js';
+
+/**
+ * Where the live view's data comes from. What exists today is gathered here (cluster status, the merged event
+ * timeline); what other parts of ccm will provide plugs in through `DashboardHooks`.
+ */
+
+/**
+ * Optional sources, filled in by the engineers who own leases and config. Each gets this poll's status (to
+ * pick a node to ask: the Raft leader's `ports.http`, or any responding node) and returns rows; when a hook
+ * is absent its panel says "(no … source yet)", when it throws the panel shows the error and the rest of
+ * the view carries on.
+ */
+export interface DashboardHooks {
+  /** HOOK (leases): the leases held now, with what is left of each TTL at the time of the call. */
+  fetchLeases?: (status: ClusterStatus) => Promise<LeaseRow[]>;
+  /** HOOK (config): the config version each node has applied (gossiped, or asked of each node). */
+  fetchConfigVersions?: (status: ClusterStatus) => Promise<ConfigVersionRow[]>;
+}
+
+/**
+ * The hooks `ccm top` runs with. Empty until leases and config have an API: add `fetchLeases` /
+ * `fetchConfigVersions` here (a GET against a node from `status`, with a deadline) and the panels fill in.
+ */
+export function defaultDashboardHooks(_paths: ClusterPaths): DashboardHooks {
+  return {};
+}
+
+export interface DashboardSourceOptions {
+  hooks?: DashboardHooks;
+  /** Probe reachability at most this often; polls in between carry the last matrix. @default 3000 */
+  reachabilityEveryMs?: number;
+  /** Events kept for the panel. @default 200 */
+  eventWindow?: number;
+  /** Wall clock. @default Date.now */
+  now?: () => number;
+  /** How status is read (tests replace it). @default clusterStatus */
+  readStatus?: (paths: ClusterPaths, opts: { probeReachability: boolean }) => Promise<ClusterStatus>;
+  /** Deadline for each hook. @default 2000 */
+  hookTimeoutMs?: number;
+}
+
+/** What the poll hook calls: one snapshot per call. */
+export interface SnapshotSource {
+  fetch(): Promise<DashboardSnapshot>;
+}
+
+export class DashboardSource implements SnapshotSource {
+  private readonly timeline: EventTimeline;
+  private readonly events: ClusterEvent[] = [];
+  private hasReadTail = false;
+  private reach: { matrix: ClusterStatus['reachability']; atMs: number } | null = null;
+  private readonly opts: Required<Omit<DashboardSourceOptions, 'hooks'>> & { hooks: DashboardHooks };
+
+  constructor(
+    private readonly paths: ClusterPaths,
+    opts: DashboardSourceOptions = {},
+  ) {
+    this.opts = {
+      hooks: opts.hooks ?? {},
+      reachabilityEveryMs: opts.reachabilityEveryMs ?? 3000,
+      eventWindow: opts.eventWindow ?? 200,
+      now: opts.now ?? Date.now,
+      readStatus: opts.readStatus ?? ((p, o) => clusterStatus(p, o)),
+      hookTimeoutMs: opts.hookTimeoutMs ?? 2000,
+    };
+    this.timeline = new EventTimeline(paths);
+  }
+
+  /**
+   * One poll. Throws only when the cluster's status cannot be read at all (cluster.json gone or corrupt);
+   * a node that is down or silent is part of the answer, and a failing hook or event read is reported in
+   * the snapshot.
+   */
+  async fetch(): Promise<DashboardSnapshot> {
+    const startedAtMs = this.opts.now();
+    const shouldProbe = this.reach === null || startedAtMs - this.reach.atMs >= this.opts.reachabilityEveryMs;
+    const status = await this.opts.readStatus(this.paths, { probeReachability: shouldProbe });
+    const fetchedAtMs = this.opts.now();
+    if (shouldProbe) this.reach = { matrix: status.reachability, atMs: fetchedAtMs };
+    const [leases, configVersions] = await Promise.all([this.runHook(this.opts.hooks.fetchLeases, status), this.runHook(this.opts.hooks.fetchConfigVersions, status)]);
+    this.readEvents();
+    return {
+      status,
+      reachability: this.reach?.matrix ?? null,
+      reachabilityProbedAtMs: this.reach?.atMs ?? null,
+      ...(leases.value !== undefined ? { leases: leases.value } : {}),
+      ...(leases.error !== undefined ? { leasesError: leases.error } : {}),
+      ...(configVersions.value !== undefined ? { configVersions: configVersions.value } : {}),
+      ...(configVersions.error !== undefined ? { configVersionsError: configVersions.error } : {}),
+      events: [...this.events],
+      fetchedAtMs,
+    };
+  }
+
+  private readEvents(): void {
+    let fresh: ClusterEvent[];
+    try {
+      fresh = this.hasReadTail ? this.timeline.readNew() : this.timeline.readTail({}, this.opts.eventWindow).events;
+      this.hasReadTail = true;
+    } catch (err) {
+      // An unreadable log is not a reason to lose the view; say it in the panel.
+      fresh = [{ ts: this.opts.now(), source: 'ccm', type: 'events-unreadable', message: (err as Error).message }];
+    }
+    this.events.push(...fresh);
+    if (this.events.length > this.opts.eventWindow) this.events.splice(0, this.events.length - this.opts.eventWindow);
+  }
+
+  private async runHook<T>(hook: ((s: ClusterStatus) => Promise<T>) | undefined, status: ClusterStatus): Promise<{ value?: T; error?: string }> {
+    if (!hook) return {};
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${this.opts.hookTimeoutMs} ms`)), this.opts.hookTimeoutMs);
+      });
+      return { value: await Promise.race([hook(status), deadline]) };
+    } catch (err) {
+      return { error: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Runs the view's commands; resolves with a line for the events panel, rejects with the reason it failed. */
+export interface CommandRunner {
+  run(command: DashboardCommand): Promise<string>;
+}
+
+/** The real thing: the same calls as `ccm node …` and `ccm chaos …`, so they log to events.log the same way. */
+export class ClusterCommandRunner implements CommandRunner {
+  constructor(private readonly paths: ClusterPaths) {}
+
+  async run(c: DashboardCommand): Promise<string> {
+    switch (c.kind) {
+      case 'kill':
+      case 'pause':
+      case 'resume':
+      case 'restart': {
+        const r = await nodeAction(this.paths, c.nodeId, c.kind);
+        const verb = { kill: 'killed', pause: 'paused', resume: 'resumed', restart: 'restarted' }[c.kind];
+        return `${verb} ${r.id}: ${r.state}${r.pid ? ` (pid ${r.pid})` : ''}`;
+      }
+      case 'isolate': {
+        const others = readClusterFile(this.paths)
+          .nodes.map((n) => n.id)
+          .filter((id) => id !== c.nodeId);
+        const change = await addFault(this.paths, { kind: 'partition', groups: [[c.nodeId], others] });
+        return `isolated ${c.nodeId}${change.pending.length ? ` (applies to ${change.pending.join(',')} when they start)` : ''}`;
+      }
+      case 'heal': {
+        const r = await healAll(this.paths);
+        return r.removed.length ? `healed: ${r.removed.join('; ')}` : 'heal: no faults were active';
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { renderTable } from '../cli/output-table.js';
+import type { DashboardSnapshot } from './dashboard-snapshot.js';
+import { configView, currentLeader, leasesView, matrixView, nodeRows } from './status-model.js';
+
+/**
+ * The live view's content as plain text, for a stdout that is not a terminal (a pipe, a file, CI): the same
+ * rows as the table on screen, printed once, no colour, no cursor movement.
+ */
+export function renderPlainDashboard(snapshot: DashboardSnapshot, nowMs: number): string {
+  const rows = nodeRows(snapshot, null, nowMs);
+  const table = renderTable(
+    ['NODE', 'ROLE', 'TERM', 'COMMIT', 'LAG', 'A/S/D', 'PHI', 'HEALTH', 'ELDR', 'UPTIME', 'RESTARTS', 'REACH'],
+    rows.map((r) => [`${r.id}${r.isEmergentLeader ? '*' : ''}`, r.role, r.term, r.commit, r.lag, r.gossip, r.phi, r.health, r.sees, r.uptime, r.restarts, r.reach]),
+  );
+  const leader = currentLeader(snapshot.status.nodes);
+  const lines = [table, '', `leader: ${leader ? `${leader.id} (term ${leader.raft!.term})` : 'none'}`, `reach: ${matrixView(snapshot, nowMs).summary}`];
+  const leases = leasesView(snapshot, nowMs);
+  lines.push(`leases: ${leases.note ?? leases.rows.map((l) => `${l.resource}=${l.holder} token ${l.token} ttl ${l.ttl}`).join(', ')}`);
+  const config = configView(snapshot);
+  lines.push(`config: ${config.note ?? config.rows.map((c) => `${c.nodeId} ${c.version} ${c.state}`).join(', ')}`);
+  if (snapshot.status.faults.length > 0) lines.push(`faults: ${snapshot.status.faults.join('; ')}`);
+  return lines.join('\n');
+}
