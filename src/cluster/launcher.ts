@@ -11,6 +11,7 @@ import type { ClusterFile, ClusterSettings, NodeRecord } from './cluster-file.js
 import { ensureWritableDir, nodeDir, nodeLogPath, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
 import { processState, signal, waitForExit } from './process-table.js';
+import { startSupervisor, stopSupervisor } from './supervisor.js';
 
 const NODE_MAIN = fileURLToPath(new URL('../node/main.js', import.meta.url));
 export const MAX_NODES = 100;
@@ -85,6 +86,8 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     };
   }
   if (opts.heal !== undefined) file.heal = opts.heal;
+  // A supervisor left from before would see the nodes we are about to start as dead and start them too.
+  if (existed && (await stopSupervisor(file.supervisorPid, paths.dir))) file.supervisorPid = null;
   for (const n of file.nodes) {
     n.desired = 'running';
     n.paused = false;
@@ -110,6 +113,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     throw err;
   }
   appendClusterEvent(paths, 'cli', 'cluster-up', `cluster ${paths.name} up with ${file.nodes.length} nodes (core ${file.core.join(',')})`);
+  if (file.heal) await startSupervisor(paths);
   return { file: readClusterFile(paths), alreadyRunning: false, started, elapsedMs: performance.now() - t0 };
 }
 
@@ -218,9 +222,8 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean }
     }
     throw err;
   }
-  if (file.supervisorPid !== null) {
-    signal(file.supervisorPid, 'SIGTERM');
-  }
+  // First, so it does not restart the nodes we stop; it is gone when this returns.
+  await stopSupervisor(file.supervisorPid, paths.dir);
   const stopped = await stopAll(paths, file);
   if (opts.purge) {
     fs.rmSync(paths.dir, { recursive: true, force: true });
