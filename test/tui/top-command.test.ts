@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { execaSync } from 'execa';
+import { clusterPaths } from '../../src/cluster/cluster-dir.js';
+import { ClusterCommandRunner, DashboardSource } from '../../src/tui/dashboard-source.js';
+import { matrixView, nodeRows } from '../../src/tui/status-model.js';
+import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+const hasTmux = execaSync('tmux', ['-V'], { reject: false }).exitCode === 0;
+
+/**
+ * `ccm top` / `ccm status --watch` against one real 3-node cluster, shared by the steps below in order (each
+ * CLI start costs a second or two, so the suite brings the cluster up once): refusals, plain output, the data
+ * source and the command runner, a real terminal, and the refusal once the cluster is down.
+ */
+describe('cluster (real processes): ccm top', function () {
+  this.timeout(120_000);
+  const fx = new ClusterFixture();
+  const paths = clusterPaths(fx.home, fx.name);
+
+  before(async () => {
+    const [missingTop, missingWatch] = await Promise.all([fx.ccm('top'), fx.ccm('status', '--watch')]);
+    for (const r of [missingTop, missingWatch]) {
+      expect(r.exitCode).to.equal(1);
+      expect(r.stderr).to.match(/cluster "test" does not exist/);
+      expect(r.stdout).to.equal('');
+    }
+    await fx.json('up', '--nodes', '3', '--no-heal');
+  });
+  after(async () => {
+    const live = fx.livePids();
+    await fx.cleanup();
+    // SIGKILL is delivered at once but a loaded machine takes a moment to tear a process down.
+    await waitFor('every node process to be gone', () => live.filter(isAlive).length === 0, 10_000).catch(() => undefined);
+    expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
+  });
+
+  it('prints the plain table once when stdout is not a terminal, and the status once under --json', async () => {
+    // One at a time: concurrent reachability probes overwrite each other's nonces on the nodes, and would
+    // show cuts that are not there.
+    const plainTop = await fx.ccm('top');
+    const json = await fx.json('top');
+    expect(plainTop.exitCode, plainTop.stderr).to.equal(0);
+    const lines = plainTop.stdout.split('\n');
+    expect(lines[0]).to.match(/^NODE +ROLE +TERM +COMMIT +LAG/);
+    expect(lines.filter((l) => /^n[123]\*? +(leader|follower|pre-cand|candidate|core)/.test(l))).to.have.length(3);
+    expect(plainTop.stdout).to.include('reach: all 3 up reach each other');
+    expect(plainTop.stdout).to.not.match(/\u001b\[/);
+    expect(json.nodes.map((n: { id: string }) => n.id)).to.deep.equal(['n1', 'n2', 'n3']);
+  });
+
+  it('the data source and the command runner follow the cluster through isolate, heal, kill and restart', async () => {
+    const source = new DashboardSource(paths, { reachabilityEveryMs: 0 });
+    const runner = new ClusterCommandRunner(paths);
+    const look = async () => {
+      const s = await source.fetch();
+      return { s, reach: matrixView(s, s.fetchedAtMs).summary, roles: nodeRows(s, null, s.fetchedAtMs).map((r) => r.role) };
+    };
+
+    const first = await look();
+    expect(first.reach).to.equal('all 3 up reach each other');
+    expect(first.s.events.filter((e) => e.type === 'node-started').map((e) => e.source).sort()).to.deep.equal(['n1', 'n2', 'n3']);
+    expect(first.s.events.some((e) => e.source === 'cli' && e.type === 'cluster-up')).to.equal(true);
+
+    expect(await runner.run({ kind: 'isolate', nodeId: 'n3' })).to.equal('isolated n3');
+    expect((await look()).reach).to.equal('partitioned: n1 n2 | n3');
+    expect(await runner.run({ kind: 'heal' })).to.match(/^healed: /);
+    expect((await look()).reach).to.equal('all 3 up reach each other');
+
+    expect(await runner.run({ kind: 'kill', nodeId: 'n2' })).to.match(/^killed n2: stopped \(pid \d+\)$/);
+    const afterKill = await look();
+    expect(afterKill.roles[1]).to.equal('stopped');
+    expect(afterKill.s.events.some((e) => e.type === 'node-kill' && e.node === 'n2')).to.equal(true);
+    let error: Error | null = null;
+    await runner.run({ kind: 'pause', nodeId: 'n2' }).catch((e: Error) => (error = e));
+    expect(error).to.have.property('message', 'node n2 is not running');
+    expect(await runner.run({ kind: 'restart', nodeId: 'n2' })).to.match(/^restarted n2: running \(pid \d+\)$/);
+    await waitFor('n2 to answer again', async () => (await look()).roles[1] !== 'stopped');
+  });
+
+  (hasTmux ? it : it.skip)('in a real terminal (tmux): draws the cluster, a key kills a node, q quits and the terminal is as it was', async () => {
+    const session = `ccm-top-test-${process.pid}`;
+    const tmux = (...args: string[]) => execaSync('tmux', args, { reject: false });
+    const screen = () => String(tmux('capture-pane', '-p', '-t', session).stdout);
+    const sttyBefore = path.join(fx.home, 'stty-before');
+    const sttyAfter = path.join(fx.home, 'stty-after');
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', 'bash', '--norc', '--noprofile');
+    try {
+      // The shell records the terminal settings, runs the view, records them again.
+      const command = `stty -g > ${sttyBefore}; CCM_HOME=${fx.home} ${process.execPath} ${BIN} top --name ${fx.name}; echo "exit=$?"; stty -g > ${sttyAfter}`;
+      tmux('send-keys', '-t', session, command, 'Enter');
+      await waitFor('the view to show all nodes and a leader', () => /› n1/.test(screen()) && /n3/.test(screen()) && /leader n\d/.test(screen()), 60_000);
+      tmux('send-keys', '-t', session, 'Down');
+      await waitFor('n2 picked', () => /› n2/.test(screen()), 20_000);
+      tmux('send-keys', '-t', session, 'k');
+      await waitFor('the kill result in the events panel', () => /✓ killed n2: stopped/.test(screen()), 30_000);
+      await waitFor('n2 shown as stopped', () => /› n2 +stopped/.test(screen()), 30_000);
+      tmux('send-keys', '-t', session, 'q');
+      await waitFor('the command to end', () => fs.existsSync(sttyAfter) && fs.readFileSync(sttyAfter, 'utf8').length > 0, 30_000);
+      const after = screen();
+      expect(after).to.match(/^exit=0$/m);
+      // The alternate screen is gone: the shell's own screen is back, with no dashboard left on it.
+      expect(after).to.not.match(/reach:|↑↓ pick/);
+      expect(fs.readFileSync(sttyAfter, 'utf8')).to.equal(fs.readFileSync(sttyBefore, 'utf8'));
+      expect((await fx.json('status')).nodes.map((n: { state: string }) => n.state)).to.deep.equal(['running', 'stopped', 'running']);
+    } finally {
+      tmux('kill-session', '-t', session);
+    }
+  });
+
+  it('refuses a cluster whose nodes are all stopped, before drawing anything', async () => {
+    await fx.json('down');
+    const stopped = await fx.ccm('top');
+    expect(stopped.exitCode).to.equal(1);
+    expect(stopped.stderr).to.match(/cluster "test" is not running/);
+    expect(stopped.stdout).to.equal('');
+  });
+});
