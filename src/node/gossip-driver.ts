@@ -129,9 +129,11 @@ export class GossipDriver implements NodeSubsystem {
     this.detectors = new PeerDetectors(
       () =>
         new PhiAccrualDetector({
-          // A peer's datagrams come every ~n probe periods at worst (its probe of us, our probe of it), more with gossip.
-          firstHeartbeatEstimateMs: 5 * config.settings.gossipProbeIntervalMs,
-          acceptableHeartbeatPauseMs: 5 * config.settings.gossipProbeIntervalMs,
+          // A peer's datagrams: its probes of us and its acks to ours (each every ~n probe periods), plus gossip. The
+          // window learns the real gaps; the pause allowance of two probe periods lets phi pass 8 about when SWIM's
+          // suspicion ends, so the two verdicts can be compared.
+          firstHeartbeatEstimateMs: 2 * config.settings.gossipProbeIntervalMs,
+          acceptableHeartbeatPauseMs: 2 * config.settings.gossipProbeIntervalMs,
           minStdDeviationMs: config.settings.gossipProbeIntervalMs / 2,
         }),
       config.peers.length + 16,
@@ -364,6 +366,8 @@ export class GossipDriver implements NodeSubsystem {
     if (address === undefined) throw new CcmError('invalid_argument', `push-pull from unknown peer ${from}`);
     const reply = this.swim.receivePushPull(address, params);
     this.pump();
+    // Someone exchanged full state with us: we are part of a cluster (the first node up joins this way).
+    if (!this.isJoined && !this.isStopped) this.markJoined(from);
     return reply;
   }
 
@@ -441,6 +445,9 @@ export class GossipDriver implements NodeSubsystem {
   }
 
   private onEvent(e: MemberEvent): void {
+    // News that a member joined starts its phi clock, so a member that dies before it ever sent us a datagram still
+    // shows a rising phi rather than 0 ("never heard").
+    if (e.type === 'joined' && e.memberId !== this.node.config.id) this.detectors.heartbeat(e.memberId, this.node.clock.monotonicMs());
     // Our own meta changes are logged by whoever made them (tags, health), in their words.
     if (e.type !== 'updated-meta' || e.memberId !== this.node.config.id) {
       const { type, message, fields } = describeEvent(e, this.node.config.id);
