@@ -19,7 +19,7 @@ export default class Status extends CcmCommand<typeof Status> {
     const total = status.nodes.length;
     this.log(
       renderTable(
-        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'HTTP', 'PEER', 'GOSSIP', 'REACHES'],
+        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'REACHES'],
         status.nodes.map((n) => [
           n.id,
           n.state === 'running' && !n.responding ? 'running (not answering)' : n.state,
@@ -27,6 +27,7 @@ export default class Status extends CcmCommand<typeof Status> {
           n.kind,
           n.uptimeMs === null ? null : formatDuration(n.uptimeMs),
           n.startCount,
+          n.restarts,
           n.ports.http,
           n.ports.peer,
           n.ports.gossip,
