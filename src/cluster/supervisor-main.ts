@@ -9,7 +9,7 @@ import { clusterPaths } from './cluster-dir.js';
 import { appendClusterEvent } from './cluster-events.js';
 import { clusterExists, findNode, readClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from './cluster-file.js';
 import { spawnNode, waitUntilReady } from './launcher.js';
-import { processState } from './process-table.js';
+import { processState, signal } from './process-table.js';
 import { Supervisor, type RestartOutcome, type SupervisorHost } from './supervisor.js';
 
 const POLL_INTERVAL_MS = 250;
@@ -59,12 +59,21 @@ async function restartNode(id: string): Promise<RestartOutcome> {
     return { kind: 'spawned', pid, file };
   });
   if (spawned.kind === 'skipped') return spawned;
+  let outcome: RestartOutcome;
   try {
     await waitUntilReady(paths, spawned.file, findNode(spawned.file, id), READY_TIMEOUT_MS);
-    return { kind: 'started', pid: spawned.pid };
+    outcome = { kind: 'started', pid: spawned.pid };
   } catch (err) {
-    return { kind: 'failed', pid: spawned.pid, why: (err as Error).message.split('\n')[0] };
+    outcome = { kind: 'failed', pid: spawned.pid, why: (err as Error).message.split('\n')[0] };
   }
+  // `ccm node start` spawns before it takes the lock to record its pid: if it raced us and recorded its own process,
+  // ours is not in cluster.json, and nobody would ever stop it. Never leave such an orphan.
+  const recorded = readCluster()?.nodes.find((n) => n.id === id)?.pid ?? null;
+  if (recorded !== spawned.pid && processState(spawned.pid, id) !== 'stopped') {
+    signal(spawned.pid, 'SIGKILL');
+    return { kind: 'failed', pid: spawned.pid, why: `superseded by pid ${recorded} (started by someone else meanwhile); ours was stopped` };
+  }
+  return outcome;
 }
 
 const host: SupervisorHost = {
