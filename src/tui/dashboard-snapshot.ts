@@ -22,6 +22,11 @@ export interface DashboardSnapshot {
   /** Config version each node has applied; undefined when no config source is wired. */
   configVersions?: ConfigVersionRow[];
   configVersionsError?: string;
+  /**
+   * What each node's own gossip view says beyond /v1/status (phi, health verdict, config version), by node id;
+   * undefined when no details source is wired. A node missing from it did not answer.
+   */
+  nodeDetails?: Record<string, NodeDetail>;
   /** The latest events of the merged timeline (events.log + every node.log), oldest first, bounded. */
   events: ClusterEvent[];
   /** Wall-clock ms when this snapshot was taken; lease TTLs count down from here. */
@@ -47,4 +52,14 @@ export interface ConfigVersionRow {
   nodeId: string;
   /** null: the node did not say (down, or not answering). */
   version: number | null;
+}
+
+/** One node's view of itself and its peers, from its gossip layer (GET /v1/members by default). */
+export interface NodeDetail {
+  /** The highest phi-accrual suspicion this node holds for any live peer; null when it reports none. */
+  maxPhi: number | null;
+  /** The health monitor's verdict for this node (passing / warning / critical); null when none is published. */
+  health: string | null;
+  /** The config version this node publishes in its gossip meta (`meta.configVersion`); null when none. */
+  configVersion: number | null;
 }

@@ -2,10 +2,11 @@ import type { ClusterEvent, ClusterStatus } from '../client/api-types.js';
 import { addFault, healAll } from '../chaos/chaos-control.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { readClusterFile } from '../cluster/cluster-file.js';
+import { requestJson } from '../client/http-json.js';
 import { clusterStatus } from '../cluster/cluster-status.js';
 import { EventTimeline } from '../cluster/event-timeline.js';
 import { nodeAction } from '../cluster/launcher.js';
-import type { ConfigVersionRow, DashboardSnapshot, LeaseRow } from './dashboard-snapshot.js';
+import type { ConfigVersionRow, DashboardSnapshot, LeaseRow, NodeDetail } from './dashboard-snapshot.js';
 import type { DashboardCommand } from './status-model.js';
 
 /**
@@ -22,16 +23,59 @@ import type { DashboardCommand } from './status-model.js';
 export interface DashboardHooks {
   /** HOOK (leases): the leases held now, with what is left of each TTL at the time of the call. */
   fetchLeases?: (status: ClusterStatus) => Promise<LeaseRow[]>;
-  /** HOOK (config): the config version each node has applied (gossiped, or asked of each node). */
+  /**
+   * HOOK (config): the config version each node has applied. When absent, the panel uses the versions nodes
+   * publish in their gossip meta (`meta.configVersion`, through `fetchNodeDetails`), if any do.
+   */
   fetchConfigVersions?: (status: ClusterStatus) => Promise<ConfigVersionRow[]>;
+  /** Per-node details from each node's gossip view: phi, health verdict, config version. */
+  fetchNodeDetails?: (status: ClusterStatus) => Promise<Record<string, NodeDetail>>;
 }
 
 /**
- * The hooks `ccm top` runs with. Empty until leases and config have an API: add `fetchLeases` /
- * `fetchConfigVersions` here (a GET against a node from `status`, with a deadline) and the panels fill in.
+ * The hooks `ccm top` runs with. Node details come from each node's GET /v1/members. Leases have no source
+ * yet: add `fetchLeases` here (a GET against a node from `status`, with a deadline, mapped to LeaseRow) and
+ * the panel fills in; likewise `fetchConfigVersions` if config versions are not gossiped.
  */
-export function defaultDashboardHooks(_paths: ClusterPaths): DashboardHooks {
-  return {};
+export function defaultDashboardHooks(paths: ClusterPaths): DashboardHooks {
+  return { fetchNodeDetails: async (status) => fetchMemberDetails(readClusterFile(paths).host, status) };
+}
+
+const MEMBERS_TIMEOUT_MS = 800;
+
+/** Asks every responding node for its membership view, side by side; a node that does not answer is left out. */
+export async function fetchMemberDetails(host: string, status: ClusterStatus): Promise<Record<string, NodeDetail>> {
+  const details: Record<string, NodeDetail> = {};
+  await Promise.allSettled(
+    status.nodes
+      .filter((n) => n.state === 'running' && n.responding)
+      .map(async (n) => {
+        const body = await requestJson<unknown>({ host, port: n.ports.http }, 'GET', '/v1/members', undefined, { timeoutMs: MEMBERS_TIMEOUT_MS });
+        details[n.id] = parseMembersView(body, n.id);
+      }),
+  );
+  return details;
+}
+
+/**
+ * Reads what the view needs from a GET /v1/members body, tolerating absent or differently shaped fields
+ * (the gossip API is young): `members[]` with `id`, `state`, `phi`, `isSelf`, `health.status`, `meta.configVersion`.
+ */
+export function parseMembersView(body: unknown, selfId: string): NodeDetail {
+  const members = Array.isArray((body as { members?: unknown })?.members) ? ((body as { members: unknown[] }).members as Record<string, unknown>[]) : [];
+  const isSelf = (m: Record<string, unknown>): boolean => m.isSelf === true || m.id === selfId;
+  const self = members.find(isSelf);
+  const phis = members
+    .filter((m) => !isSelf(m) && (m.state === 'alive' || m.state === 'suspect'))
+    .map((m) => m.phi)
+    .filter((p): p is number => typeof p === 'number' && Number.isFinite(p));
+  const health = (self?.health as { status?: unknown } | null | undefined)?.status;
+  const configVersion = (self?.meta as { configVersion?: unknown } | undefined)?.configVersion;
+  return {
+    maxPhi: phis.length > 0 ? Math.max(...phis) : null,
+    health: typeof health === 'string' ? health : null,
+    configVersion: typeof configVersion === 'number' && Number.isFinite(configVersion) ? configVersion : null,
+  };
 }
 
 export interface DashboardSourceOptions {
@@ -86,7 +130,11 @@ export class DashboardSource implements SnapshotSource {
     const status = await this.opts.readStatus(this.paths, { probeReachability: shouldProbe });
     const fetchedAtMs = this.opts.now();
     if (shouldProbe) this.reach = { matrix: status.reachability, atMs: fetchedAtMs };
-    const [leases, configVersions] = await Promise.all([this.runHook(this.opts.hooks.fetchLeases, status), this.runHook(this.opts.hooks.fetchConfigVersions, status)]);
+    const [leases, configVersions, details] = await Promise.all([
+      this.runHook(this.opts.hooks.fetchLeases, status),
+      this.runHook(this.opts.hooks.fetchConfigVersions, status),
+      this.runHook(this.opts.hooks.fetchNodeDetails, status),
+    ]);
     this.readEvents();
     return {
       status,
@@ -96,6 +144,7 @@ export class DashboardSource implements SnapshotSource {
       ...(leases.error !== undefined ? { leasesError: leases.error } : {}),
       ...(configVersions.value !== undefined ? { configVersions: configVersions.value } : {}),
       ...(configVersions.error !== undefined ? { configVersionsError: configVersions.error } : {}),
+      ...(details.value !== undefined ? { nodeDetails: details.value } : {}),
       events: [...this.events],
       fetchedAtMs,
     };

@@ -227,8 +227,9 @@ export function nodeRows(snapshot: DashboardSnapshot, selectedId: string | null,
     const gossip = canSay ? n.gossip : undefined;
     const [role, roleTone] = roleOf(n, leader?.id ?? null);
     const lag = raft && leader?.raft ? Math.max(0, leader.raft.lastIndex - raft.applied) : null;
-    const phi = readPhi(gossip);
-    const [health, healthTone] = healthOf(n, gossip);
+    const detail = canSay ? snapshot.nodeDetails?.[n.id] : undefined;
+    const phi = detail?.maxPhi ?? readPhi(gossip);
+    const [health, healthTone] = healthOf(n, gossip, detail?.health ?? null);
     const sees = gossip ? (gossip.emergentLeader ?? 'none') : '-';
     const others = nodes.length - 1;
     let reachText = '-';
@@ -318,10 +319,10 @@ function readPhi(gossip: GossipSummaryView | undefined): number | null {
  * The health monitor's verdict when the node reports one (passing/warning/critical); otherwise Lifeguard's
  * local health score from gossip (0 is healthy, higher means the node doubts its own timeliness).
  */
-function healthOf(n: NodeStatusRow, gossip: GossipSummaryView | undefined): [string, Tone] {
+function healthOf(n: NodeStatusRow, gossip: GossipSummaryView | undefined, verdict: string | null): [string, Tone] {
   if (n.state !== 'running' || !n.responding) return ['-', 'muted'];
   const h = (n as NodeStatusRow & HealthExtras).health;
-  const status = typeof h === 'string' ? h : h?.status;
+  const status = verdict ?? (typeof h === 'string' ? h : h?.status);
   if (typeof status === 'string') return [status, status === 'passing' ? 'good' : status === 'warning' ? 'warn' : status === 'critical' ? 'bad' : 'plain'];
   if (gossip) return [gossip.healthScore === 0 ? 'ok' : `lg ${gossip.healthScore}`, gossip.healthScore === 0 ? 'good' : 'warn'];
   return ['-', 'muted'];
@@ -452,13 +453,23 @@ export interface ConfigRowView {
   tone: Tone;
 }
 
+/**
+ * Config versions from the config source when one is wired; otherwise from what nodes publish in their gossip
+ * meta (node details), when any node publishes one.
+ */
 export function configView(snapshot: DashboardSnapshot): PanelView<ConfigRowView> {
   if (snapshot.configVersionsError !== undefined) return { rows: [], note: `error: ${oneLine(snapshot.configVersionsError)}`, noteTone: 'bad' };
-  if (snapshot.configVersions === undefined) return { rows: [], note: '(no config source yet)', noteTone: 'muted' };
-  if (snapshot.configVersions.length === 0) return { rows: [], note: '(none)', noteTone: 'muted' };
-  const known = snapshot.configVersions.map((c) => c.version).filter((v): v is number => v !== null);
+  const details = snapshot.nodeDetails;
+  const gossiped =
+    details && Object.values(details).some((d) => d.configVersion !== null)
+      ? snapshot.status.nodes.map((n) => ({ nodeId: n.id, version: details[n.id]?.configVersion ?? null }))
+      : undefined;
+  const versions = snapshot.configVersions ?? gossiped;
+  if (versions === undefined) return { rows: [], note: '(no config source yet)', noteTone: 'muted' };
+  if (versions.length === 0) return { rows: [], note: '(none)', noteTone: 'muted' };
+  const known = versions.map((c) => c.version).filter((v): v is number => v !== null);
   const newest = known.length > 0 ? Math.max(...known) : null;
-  const rows = snapshot.configVersions.map((c): ConfigRowView => {
+  const rows = versions.map((c): ConfigRowView => {
     if (c.version === null || newest === null) return { nodeId: c.nodeId, version: '-', state: '?', tone: 'muted' };
     const behind = newest - c.version;
     return { nodeId: c.nodeId, version: `v${c.version}`, state: behind === 0 ? 'current' : `behind ${behind}`, tone: behind === 0 ? 'good' : 'warn' };
@@ -484,7 +495,7 @@ export function eventLines(events: ClusterEvent[], actionLog: ActionLogEntry[], 
   if (count <= 0) return [];
   const merged: { ts: number; order: number; line: EventLineView }[] = [];
   events.slice(-count).forEach((e, i) =>
-    merged.push({ ts: e.ts, order: i, line: { time: clockTime(e.ts), source: oneLine(e.source), text: oneLine(`${e.type}: ${e.message}`), tone: eventTone(e.type), isAction: false } }),
+    merged.push({ ts: e.ts, order: i, line: { time: clockTime(e.ts), source: shortSource(oneLine(e.source)), text: oneLine(`${e.type}: ${e.message}`), tone: eventTone(e.type), isAction: false } }),
   );
   actionLog.slice(-count).forEach((a, i) =>
     merged.push({
@@ -498,6 +509,11 @@ export function eventLines(events: ClusterEvent[], actionLog: ActionLogEntry[], 
     .sort((a, b) => a.ts - b.ts || a.order - b.order)
     .slice(-count)
     .map((m) => m.line);
+}
+
+/** Sources fit a 4-character column: node ids do; `supervisor` becomes `sup`. */
+function shortSource(source: string): string {
+  return source === 'supervisor' ? 'sup' : source;
 }
 
 function eventTone(type: string): Tone {
@@ -561,13 +577,21 @@ export function headerView(state: DashboardState, nowMs: number): HeaderView {
   };
 }
 
-/** The line under the header: a failed poll, a running command, or nothing (an empty line keeps the frame still). */
+/** How long a command's result stays on the notice line (it stays in the events panel until events push it out). */
+export const ACTION_NOTICE_MS = 10_000;
+
+/**
+ * The line under the header: a failed poll, a running command, the last command's result for a few seconds
+ * (a busy cluster can push it out of the events panel at once), or nothing (an empty line keeps the frame still).
+ */
 export function noticeView(state: DashboardState, nowMs: number): { text: string; tone: Tone } {
   if (state.pollError) {
     const age = state.snapshot ? ` · showing data from ${Math.max(0, Math.round((nowMs - state.snapshot.fetchedAtMs) / 1000))}s ago` : '';
     return { text: `poll failed (${state.pollError.consecutive}×): ${oneLine(state.pollError.message)}${age}`, tone: 'bad' };
   }
   if (state.pending) return { text: `running: ${describeCommand(state.pending.command)}…`, tone: 'info' };
+  const last = state.actionLog.at(-1);
+  if (last && nowMs - last.atMs < ACTION_NOTICE_MS) return { text: `${last.isOk ? '✓' : '✗'} ${oneLine(last.message)}`, tone: last.isOk ? 'good' : 'bad' };
   return { text: '', tone: 'plain' };
 }
 

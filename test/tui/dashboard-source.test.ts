@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { ClusterStatus } from '../../src/client/api-types.js';
 import { clusterPaths, type ClusterPaths } from '../../src/cluster/cluster-dir.js';
-import { DashboardSource } from '../../src/tui/dashboard-source.js';
+import { DashboardSource, parseMembersView } from '../../src/tui/dashboard-source.js';
 import { T0, snapshot } from './snapshot-fixtures.js';
 
 /** A cluster dir with only logs in it; status comes from a fake reader that records how it was asked. */
@@ -105,5 +105,27 @@ describe('tui: DashboardSource (fake status reader, real log files)', () => {
     expect(error).to.have.property('message', 'cluster "demo" does not exist');
     isBroken = false;
     expect((await source.fetch()).status.nodes).to.have.length(5);
+  });
+
+  it('reads phi, health and config version out of a /v1/members body, and tolerates one without them', () => {
+    const body = {
+      node: 'n1',
+      members: [
+        { id: 'n1', state: 'alive', phi: 0, isSelf: true, health: { status: 'warning', failing: ['disk'] }, meta: { configVersion: 4 } },
+        { id: 'n2', state: 'alive', phi: 0.4, isSelf: false, health: null, meta: {} },
+        { id: 'n3', state: 'suspect', phi: 6.5, isSelf: false },
+        // A dead member's phi keeps growing; it is not a live peer's suspicion.
+        { id: 'n4', state: 'dead', phi: 900, isSelf: false },
+      ],
+    };
+    expect(parseMembersView(body, 'n1')).to.deep.equal({ maxPhi: 6.5, health: 'warning', configVersion: 4 });
+    expect(parseMembersView({ members: [{ id: 'n1' }] }, 'n1')).to.deep.equal({ maxPhi: null, health: null, configVersion: null });
+    expect(parseMembersView('not found', 'n1')).to.deep.equal({ maxPhi: null, health: null, configVersion: null });
+  });
+
+  it('node details from the hook land in the snapshot', async () => {
+    const nodeDetails = { n1: { maxPhi: 0.5, health: 'passing', configVersion: 2 } };
+    const s = await new DashboardSource(paths, { readStatus, now: () => nowMs, hooks: { fetchNodeDetails: async () => nodeDetails } }).fetch();
+    expect(s.nodeDetails).to.deep.equal(nodeDetails);
   });
 });

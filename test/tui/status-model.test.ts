@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   ACTION_LOG_MAX,
+  ACTION_NOTICE_MS,
   chooseLayout,
   clockTime,
   configView,
@@ -74,6 +75,9 @@ describe('tui: status model (pure reducer and selectors)', () => {
       s = run(s, { type: 'command-finished', command: { kind: 'kill', nodeId: 'n2' }, isOk: false, message: 'kill n2 failed: node n2 is not running', atMs: T0 + 5 });
       expect(s.pending).to.equal(null);
       expect(s.actionLog).to.deep.equal([{ atMs: T0 + 5, command: { kind: 'kill', nodeId: 'n2' }, isOk: false, message: 'kill n2 failed: node n2 is not running' }]);
+      // The result stays on the notice line for a while, then the line clears (time is data: nowMs decides).
+      expect(noticeView(s, T0 + 5 + ACTION_NOTICE_MS - 1)).to.deep.equal({ text: '✗ kill n2 failed: node n2 is not running', tone: 'bad' });
+      expect(noticeView(s, T0 + 5 + ACTION_NOTICE_MS).text).to.equal('');
       for (let i = 0; i < ACTION_LOG_MAX + 10; i++) s = run(s, { type: 'command-refused', message: `no ${i}`, atMs: T0 + i });
       expect(s.actionLog).to.have.length(ACTION_LOG_MAX);
       expect(s.actionLog.at(-1)?.message).to.equal(`no ${ACTION_LOG_MAX + 9}`);
@@ -186,6 +190,22 @@ describe('tui: status model (pure reducer and selectors)', () => {
       expect(rows[3].healthTone).to.equal('bad');
     });
 
+    it('node details from the gossip view (phi, health verdict) take precedence over the status summary', () => {
+      const nodeDetails = {
+        n1: { maxPhi: 1.25, health: 'passing', configVersion: null },
+        n2: { maxPhi: null, health: 'warning', configVersion: null },
+        n3: { maxPhi: 9, health: null, configVersion: null },
+      };
+      const rows = nodeRows(snapshot({ nodeDetails }), null, T0);
+      expect(rows.map((r) => [r.phi, r.phiTone, r.health, r.healthTone])).to.deep.equal([
+        ['1.3', 'good', 'passing', 'good'],
+        ['-', 'muted', 'warning', 'warn'],
+        ['9.0', 'bad', 'ok', 'good'],
+        ['-', 'muted', 'ok', 'good'],
+        ['-', 'muted', 'ok', 'good'],
+      ]);
+    });
+
     it('the emergent-leader mark goes to the node most views name, and to none on a tie', () => {
       const views = (...leaders: string[]) => leaders.map((l, i) => node(`n${i + 1}`, { gossip: { alive: 1, suspect: 0, dead: 0, left: 0, incarnation: 1, healthScore: 0, emergentLeader: l } }));
       expect(majorityEmergentLeader(views('n1', 'n1', 'n3'))).to.equal('n1');
@@ -270,19 +290,28 @@ describe('tui: status model (pure reducer and selectors)', () => {
       ]);
       expect(configView(snapshot()).note).to.equal('(no config source yet)');
     });
+
+    it('without a config source, uses the versions nodes gossip; a wired source wins', () => {
+      const nodeDetails = { n1: { maxPhi: null, health: null, configVersion: 3 }, n2: { maxPhi: null, health: null, configVersion: 2 } };
+      const gossiped = configView(snapshot({ nodeDetails }));
+      expect(gossiped.rows.map((r) => `${r.nodeId} ${r.version} ${r.state}`)).to.deep.equal(['n1 v3 current', 'n2 v2 behind 1', 'n3 - ?', 'n4 - ?', 'n5 - ?']);
+      expect(configView(snapshot({ nodeDetails: { n1: { maxPhi: 0, health: null, configVersion: null } } })).note).to.equal('(no config source yet)');
+      expect(configView(snapshot({ nodeDetails, configVersions: [{ nodeId: 'n1', version: 9 }] })).rows).to.have.length(1);
+    });
   });
 
   describe('events panel and header', () => {
     it('merges cluster events and this view’s results in time order, the latest `count` of them, one line each', () => {
-      const events = [event(T0 + 1, 'n1', 'node-started', 'n1 started'), event(T0 + 3, 'cli', 'node-kill', 'killed n2\n(SIGKILL)')];
+      const events = [event(T0 + 1, 'n1', 'node-started', 'n1 started'), event(T0 + 3, 'cli', 'node-kill', 'killed n2\n(SIGKILL)'), event(T0 + 4, 'supervisor', 'node-restarted', 'restarted n2')];
       const log = [{ atMs: T0 + 2, command: null, isOk: false, message: 'busy' }];
       const lines = eventLines(events, log, 10);
       expect(lines.map((l) => [l.source, l.text, l.tone])).to.deep.equal([
         ['n1', 'node-started: n1 started', 'info'],
         ['you', '✗ busy', 'bad'],
         ['cli', 'node-kill: killed n2 (SIGKILL)', 'bad'],
+        ['sup', 'node-restarted: restarted n2', 'info'],
       ]);
-      expect(eventLines(events, log, 1).map((l) => l.source)).to.deep.equal(['cli']);
+      expect(eventLines(events, log, 1).map((l) => l.source)).to.deep.equal(['sup']);
       expect(lines[0].time).to.equal(clockTime(T0 + 1));
     });
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execaSync } from 'execa';
 import { clusterPaths } from '../../src/cluster/cluster-dir.js';
-import { ClusterCommandRunner, DashboardSource } from '../../src/tui/dashboard-source.js';
+import { ClusterCommandRunner, DashboardSource, defaultDashboardHooks } from '../../src/tui/dashboard-source.js';
 import { matrixView, nodeRows } from '../../src/tui/status-model.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
 
@@ -53,7 +53,7 @@ describe('cluster (real processes): ccm top', function () {
   });
 
   it('the data source and the command runner follow the cluster through isolate, heal, kill and restart', async () => {
-    const source = new DashboardSource(paths, { reachabilityEveryMs: 0 });
+    const source = new DashboardSource(paths, { reachabilityEveryMs: 0, hooks: defaultDashboardHooks(paths) });
     const runner = new ClusterCommandRunner(paths);
     const look = async () => {
       const s = await source.fetch();
@@ -64,6 +64,8 @@ describe('cluster (real processes): ccm top', function () {
     expect(first.reach).to.equal('all 3 up reach each other');
     expect(first.s.events.filter((e) => e.type === 'node-started').map((e) => e.source).sort()).to.deep.equal(['n1', 'n2', 'n3']);
     expect(first.s.events.some((e) => e.source === 'cli' && e.type === 'cluster-up')).to.equal(true);
+    // Every node answered GET /v1/members (its gossip view: phi, health).
+    expect(Object.keys(first.s.nodeDetails ?? {}).sort()).to.deep.equal(['n1', 'n2', 'n3']);
 
     expect(await runner.run({ kind: 'isolate', nodeId: 'n3' })).to.equal('isolated n3');
     expect((await look()).reach).to.equal('partitioned: n1 n2 | n3');
