@@ -586,8 +586,9 @@ export const ACTION_NOTICE_MS = 10_000;
  */
 export function noticeView(state: DashboardState, nowMs: number): { text: string; tone: Tone } {
   if (state.pollError) {
-    const age = state.snapshot ? ` · showing data from ${Math.max(0, Math.round((nowMs - state.snapshot.fetchedAtMs) / 1000))}s ago` : '';
-    return { text: `poll failed (${state.pollError.consecutive}×): ${oneLine(state.pollError.message)}${age}`, tone: 'bad' };
+    // The age first: a long message is cut at the right edge.
+    const age = state.snapshot ? `; showing data from ${Math.max(0, Math.round((nowMs - state.snapshot.fetchedAtMs) / 1000))}s ago` : '';
+    return { text: `poll failed (${state.pollError.consecutive}×${age}): ${oneLine(state.pollError.message)}`, tone: 'bad' };
   }
   if (state.pending) return { text: `running: ${describeCommand(state.pending.command)}…`, tone: 'info' };
   const last = state.actionLog.at(-1);

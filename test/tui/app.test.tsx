@@ -134,7 +134,7 @@ describe('tui: DashboardApp (ink-testing-library, fixed time and size)', () => {
     await until('the nodes', () => frame().includes('n5') && !frame().includes('poll failed'));
     await until('the next fetch', () => source.isWaiting);
     source.fail('timeout');
-    await until('the notice over old data', () => frame().includes('poll failed (1×): timeout · showing data from 0s ago'));
+    await until('the notice over old data', () => frame().includes('poll failed (1×; showing data from 0s ago): timeout'));
     expect(frame()).to.match(/› n1★ +leader/);
   });
 

@@ -61,7 +61,7 @@ describe('tui: status model (pure reducer and selectors)', () => {
       s = run(s, { type: 'poll-failed', message: 'cluster gone', atMs: T0 + 1000 }, { type: 'poll-failed', message: 'cluster gone', atMs: T0 + 2000 });
       expect(s.snapshot).to.equal(first);
       expect(s.pollError).to.deep.equal({ message: 'cluster gone', atMs: T0 + 2000, consecutive: 2 });
-      expect(noticeView(s, T0 + 3000).text).to.equal('poll failed (2×): cluster gone · showing data from 3s ago');
+      expect(noticeView(s, T0 + 3000).text).to.equal('poll failed (2×; showing data from 3s ago): cluster gone');
       s = run(s, { type: 'snapshot-received', snapshot: snapshot({ fetchedAtMs: T0 + 4000 }) });
       expect(s.pollError).to.equal(null);
       expect(noticeView(s, T0 + 4000).text).to.equal('');

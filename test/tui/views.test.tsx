@@ -106,7 +106,7 @@ describe('tui: views from fixed props (ink-testing-library)', () => {
     const state = stateWith(snapshot(), { type: 'poll-failed', message: 'cluster "demo" does not exist', atMs: T0 + 4000 });
     const lines = dashboard(state, 80, 24, T0 + 5000);
     expect(lines).to.have.length(23);
-    expect(lines[1]).to.equal('poll failed (1×): cluster "demo" does not exist · showing data from 5s ago');
+    expect(lines[1]).to.equal('poll failed (1×; showing data from 5s ago): cluster "demo" does not exist');
     expect(lines[3]).to.match(/^› n1★ +leader/);
   });
 
