@@ -358,14 +358,17 @@ export function matrixView(snapshot: DashboardSnapshot, nowMs: number): MatrixVi
   const ids = nodes.map((n) => n.id);
   const up = new Set(nodes.filter((n) => n.state === 'running' && n.responding).map((n) => n.id));
   const reach = snapshot.reachability;
+  // A node that (re)started after the probe was not there for it: its cells say nothing about now.
+  const probeAgeMs = snapshot.reachabilityProbedAtMs === null ? null : snapshot.fetchedAtMs - snapshot.reachabilityProbedAtMs;
+  const isNewerThanProbe = new Set(nodes.filter((n) => probeAgeMs !== null && n.uptimeMs !== null && n.uptimeMs < probeAgeMs).map((n) => n.id));
   const cell = (a: string, b: string): ReachCell => {
     if (a === b) return 'self';
     if (!up.has(a) || !up.has(b)) return 'down';
-    if (!reach || reach[a]?.[b] === undefined) return 'unknown';
+    if (!reach || reach[a]?.[b] === undefined || isNewerThanProbe.has(a) || isNewerThanProbe.has(b)) return 'unknown';
     return reach[a][b] ? 'ok' : 'cut';
   };
   const rows = ids.map((a) => ({ id: a, cells: ids.map((b) => cell(a, b)) }));
-  const live = ids.filter((id) => up.has(id));
+  const live = ids.filter((id) => up.has(id) && !isNewerThanProbe.has(id));
   const groups: string[][] = [];
   const cuts: string[] = [];
   if (reach) {
@@ -401,6 +404,8 @@ export function matrixView(snapshot: DashboardSnapshot, nowMs: number): MatrixVi
   else if (groups.length > 1) [summary, summaryTone] = [`partitioned: ${groups.map((g) => g.join(' ')).join(' | ')}`, 'bad'];
   else if (cuts.length > 0) [summary, summaryTone] = [`cut: ${cuts.join(', ')}`, 'warn'];
   else [summary, summaryTone] = [`${live.length === 1 ? 'only 1 node up' : `all ${live.length} up reach each other`}`, live.length === ids.length ? 'good' : 'warn'];
+  const unprobed = ids.filter((id) => up.has(id) && isNewerThanProbe.has(id));
+  if (reach && unprobed.length > 0) summary += ` (${unprobed.join(' ')} started since the probe)`;
   const probedAgo = snapshot.reachabilityProbedAtMs === null ? null : `${Math.max(0, Math.round((nowMs - snapshot.reachabilityProbedAtMs) / 1000))}s ago`;
   return { ids, rows, groups, cuts, summary, summaryTone, probedAgo };
 }

@@ -257,6 +257,20 @@ describe('tui: status model (pure reducer and selectors)', () => {
       expect(matrixView(snapshot(), T0).summary).to.equal('all 5 up reach each other');
     });
 
+    it('a node that restarted after the probe shows ? (not a stale cut) and is left out of the summary', () => {
+      const reach = fullReach(['n1', 'n2', 'n3']);
+      reach.n1.n3 = false; // measured while n3 was restarting
+      // Probed 3 s before the fetch; n3 has been up for 2 s.
+      const s = snapshot({ reachability: reach, reachabilityProbedAtMs: T0 - 3000 }, [node('n1'), node('n2'), node('n3', { uptimeMs: 2000 })]);
+      const m = matrixView(s, T0);
+      expect(m.rows.map((r) => r.cells)).to.deep.equal([
+        ['self', 'ok', 'unknown'],
+        ['ok', 'self', 'unknown'],
+        ['unknown', 'unknown', 'self'],
+      ]);
+      expect(m.summary).to.equal('all 2 up reach each other (n3 started since the probe)');
+    });
+
     it('before the first probe every live pair is unknown', () => {
       const m = matrixView(snapshot({ reachability: null, reachabilityProbedAtMs: null }), T0);
       expect(m.rows[0].cells).to.deep.equal(['self', 'unknown', 'unknown', 'unknown', 'unknown']);
