@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { CcmError } from '../client/api-errors.js';
 import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, NodeHealthView } from '../client/api-types.js';
 import { deleteHealthCheck, listHealthChecks, putHealthCheck } from '../storage/health-check-store.js';
@@ -24,8 +23,6 @@ import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
 /** Built-in checks run this often (they are cheap: a histogram read, memoryUsage, one statfs). */
 const BUILTIN_INTERVAL_MS = 2000;
 const BUILTIN_TIMEOUT_MS = 1000;
-/** The event-loop histogram's sampling period; its readings include it, so it is subtracted. */
-const LOOP_RESOLUTION_MS = 20;
 /** Bound on user checks per node. */
 const MAX_USER_CHECKS = 64;
 export const BUILTIN_CHECKS = ['event-loop-lag', 'memory-rss', 'disk-free'] as const;
@@ -77,8 +74,9 @@ export function createHealthMonitor(node: NodeRuntime): HealthMonitor {
  */
 export class HealthMonitor implements NodeSubsystem {
   private readonly checks = new Map<string, CheckEntry>();
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private loopWindowStartMs: number;
+  /** One timer runs every built-in check (one wake-up per period, not one per check). */
+  private builtinTimer: NodeJS.Timeout | null = null;
   private readonly runningCommands = new Set<number>();
   private published: HealthSummary | null = null;
   private isStarted = false;
@@ -103,17 +101,14 @@ export class HealthMonitor implements NodeSubsystem {
 
   /** Runs the built-ins once before the node listens, so its first gossip already carries a real summary. */
   async start(): Promise<void> {
-    this.loopDelay.enable();
     for (const name of BUILTIN_CHECKS) await this.runOnce(this.checks.get(name)!, false);
     this.publish();
   }
 
   afterListen(): void {
     this.isStarted = true;
-    for (const entry of this.checks.values()) {
-      if (entry.kind === 'builtin') this.scheduleNext(entry, entry.intervalMs);
-      else this.scheduleNext(entry, 0);
-    }
+    for (const entry of this.checks.values()) if (entry.kind !== 'builtin') this.scheduleNext(entry, 0);
+    this.builtinTimer = setInterval(() => void this.runBuiltins(), BUILTIN_INTERVAL_MS);
   }
 
   async stop(): Promise<void> {
@@ -122,8 +117,8 @@ export class HealthMonitor implements NodeSubsystem {
       entry.isActive = false;
       if (entry.timer) clearTimeout(entry.timer);
     }
+    if (this.builtinTimer) clearInterval(this.builtinTimer);
     for (const pid of this.runningCommands) killGroup(pid);
-    this.loopDelay.disable();
   }
 
   // ---- for other subsystems ------------------------------------------------------------------------------------
@@ -334,15 +329,20 @@ export class HealthMonitor implements NodeSubsystem {
     }
   }
 
+  private async runBuiltins(): Promise<void> {
+    for (const name of BUILTIN_CHECKS) {
+      const entry = this.checks.get(name);
+      if (entry !== undefined) await this.runOnce(entry);
+    }
+  }
+
+  /** From the gossip driver's timer lateness: it fires ~10 times a second, so the reading costs no wake-up of its own. */
   private eventLoopLag(): HealthCheckResult {
     const now = this.node.clock.monotonicMs();
     const windowMs = now - this.loopWindowStartMs;
-    const h = this.loopDelay;
-    const p99 = h.count > 0 ? Math.max(0, h.percentile(99) / 1e6 - LOOP_RESOLUTION_MS) : 0;
-    const max = h.count > 0 ? Math.max(0, h.max / 1e6 - LOOP_RESOLUTION_MS) : 0;
-    h.reset();
     this.loopWindowStartMs = now;
-    return eventLoopLagResult(p99, max, windowMs);
+    const { p99Ms, maxMs } = this.gossip.takeTimerLateness();
+    return eventLoopLagResult(p99Ms, maxMs, windowMs);
   }
 
   private viewOf(e: CheckEntry): HealthCheckView {

@@ -172,6 +172,19 @@ describe('gossip driver (real UDP/TCP, in-process nodes)', function () {
     expect(() => h.health('n1').registerCheckProvider('raft-lag', () => ({ status: 'passing', output: '' }))).to.throw(/already exists/);
   });
 
+  it('event-loop-lag: a stalled loop (read from the gossip timer lateness) turns the check to warning, then back', async () => {
+    await h.create(1);
+    const lag = () => h.health('n1').checkViews().find((c) => c.name === 'event-loop-lag')!;
+    expect(lag().status).to.equal('passing');
+    const stallUntil = Date.now() + 600;
+    while (Date.now() < stallUntil) {
+      // a blocked event loop, as a long synchronous task would cause
+    }
+    await until('event-loop-lag warning', () => lag().status === 'warning', 10_000);
+    expect(lag().output).to.match(/p99 (\d{3,})\.\d ms/);
+    await until('event-loop-lag passing again', () => lag().status === 'passing', 10_000);
+  });
+
   it('the SWIM config follows the cluster probe interval, and events read as sentences', () => {
     const c = gossipConfig(200);
     expect(c).to.deep.include({ probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 100, maxMetaBytes: 1024 });
