@@ -117,8 +117,18 @@ for (;;) {
 const supervisor = new Supervisor(host);
 const first = readCluster();
 host.event('supervisor-started', `supervisor watching ${first?.nodes.length ?? 0} nodes (pid ${process.pid})`, { pid: process.pid });
+let lastPollError = '';
 while (!isStopping) {
-  const reason = supervisor.poll();
+  let reason: ReturnType<Supervisor['poll']> = null;
+  try {
+    reason = supervisor.poll();
+    lastPollError = '';
+  } catch (err) {
+    // A damaged cluster.json is the operator's to fix (ccm status says so); keep watching, and say it once.
+    const message = (err as Error).message;
+    if (message !== lastPollError) host.event('supervisor-blocked', `supervisor cannot read the cluster: ${message}`);
+    lastPollError = message;
+  }
   if (reason !== null) {
     await supervisor.settled();
     exit({ 'cluster-removed': 'the cluster is gone', replaced: 'another supervisor took over', 'heal-off': 'healing is off' }[reason]);
