@@ -306,3 +306,29 @@ export function checkDiskFree(dir: string): HealthCheckResult {
     return { status: 'critical', output: `cannot read free space under ${dir}: ${(err as Error).message}` };
   }
 }
+
+// ---- raft lag: the provider the Raft driver registers ----------------------------------------------------------
+
+/** The name the Raft driver registers its check under: healthMonitorOf(node)?.registerCheckProvider(RAFT_LAG_CHECK, ...). */
+export const RAFT_LAG_CHECK = 'raft-lag';
+
+/**
+ * Consul autopilot's server health, as limits: a voter more than 250 entries behind the leader's commit, or without
+ * leader contact for 200 ms, is unhealthy (warning here); ten times either, or no known leader, is critical.
+ */
+export const RAFT_LAG_LIMITS = { entriesBehind: { warning: 250, critical: 2500 }, lastContactMs: { warning: 200, critical: 2000 } };
+
+/**
+ * What a raft-lag provider returns, from the driver's own numbers: entries between this node's applied index and the
+ * leader's commit, and ms since it last heard from the leader (0 on the leader; null when it knows no leader).
+ */
+export function raftLagResult(lag: { entriesBehind: number; lastContactMs: number | null; leader: string | null; term: number }): HealthCheckResult {
+  if (lag.leader === null || lag.lastContactMs === null) {
+    return { status: 'critical', output: `no known leader in term ${lag.term}` };
+  }
+  const status = worstStatus(thresholdStatus(lag.entriesBehind, RAFT_LAG_LIMITS.entriesBehind), thresholdStatus(lag.lastContactMs, RAFT_LAG_LIMITS.lastContactMs));
+  return {
+    status,
+    output: `${lag.entriesBehind} entries behind leader ${lag.leader} (term ${lag.term}), last contact ${Math.round(lag.lastContactMs)} ms ago; warning at ${RAFT_LAG_LIMITS.entriesBehind.warning} entries or ${RAFT_LAG_LIMITS.lastContactMs.warning} ms`,
+  };
+}

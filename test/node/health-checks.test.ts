@@ -13,6 +13,7 @@ import {
   memoryRssResult,
   MIB,
   parseHostPort,
+  raftLagResult,
   runCommandCheck,
   runHttpCheck,
   runTcpCheck,
@@ -107,6 +108,14 @@ describe('health checks: evaluation', () => {
     expect(s.status).to.equal('critical');
     expect(s.failing).to.have.length(8);
     expect(s.failing[0]).to.equal('c00');
+  });
+
+  it('raft lag (Consul autopilot limits): behind or out of contact is warning, far behind or leaderless critical', () => {
+    expect(raftLagResult({ entriesBehind: 0, lastContactMs: 0, leader: 'n1', term: 3 }).status).to.equal('passing');
+    expect(raftLagResult({ entriesBehind: 300, lastContactMs: 10, leader: 'n1', term: 3 }).status).to.equal('warning');
+    expect(raftLagResult({ entriesBehind: 0, lastContactMs: 500, leader: 'n1', term: 3 }).status).to.equal('warning');
+    expect(raftLagResult({ entriesBehind: 3000, lastContactMs: 10, leader: 'n1', term: 3 }).status).to.equal('critical');
+    expect(raftLagResult({ entriesBehind: 0, lastContactMs: null, leader: null, term: 4 })).to.deep.equal({ status: 'critical', output: 'no known leader in term 4' });
   });
 
   it('built-in checks turn readings into statuses with the numbers in the output', () => {
