@@ -3,6 +3,7 @@ import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/client/api-errors.js';
 import { upCluster } from '../src/cluster/launcher.js';
+import { parseSettings } from '../src/cluster/cluster-file.js';
 import { formatDuration } from '../src/time/duration.js';
 
 export interface UpJson {
@@ -22,6 +23,7 @@ export default class Up extends CcmCommand<typeof Up> {
     core: Flags.integer({ summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes).' }),
     'base-port': Flags.integer({ summary: 'Use ports base, base+1, base+2 for n1, and so on, instead of random free ports.' }),
     heal: Flags.boolean({ summary: 'Restart node processes that die (the supervisor).', default: true, allowNo: true }),
+    setting: Flags.string({ summary: 'Tune a protocol setting, key=value (e.g. raftElectionTicks=10); repeatable.', multiple: true, hidden: true }),
   };
 
   async run(): Promise<UpJson> {
@@ -31,6 +33,7 @@ export default class Up extends CcmCommand<typeof Up> {
       core: this.flags.core,
       basePort: this.flags['base-port'],
       heal: this.flags.heal,
+      settings: parseSettings(this.flags.setting ?? []),
     });
     if (result.alreadyRunning) {
       throw new CcmError(

@@ -3,6 +3,7 @@
  * the client, the CLI and the TUI.
  */
 import type { LinkFilterConfig } from '../net/link-filter.js';
+import type { Lease } from '../core/kv-types.js';
 
 export interface NodePortsView {
   http: number;
@@ -21,8 +22,8 @@ export interface NodeStatus {
   startedAtMs: number;
   uptimeMs: number;
   ports: NodePortsView;
-  /** Per peer: the nonce of the last reach-ping heard from it (see the reachability matrix). */
-  reachHeard: Record<string, string>;
+  /** Per peer: the nonces of the last few reach-pings heard from it (see the reachability matrix). */
+  reachHeard: Record<string, string[]>;
   linkFilter: LinkFilterConfig;
   memoryRssBytes: number;
   eventLoopLagMs: number;
@@ -94,6 +95,41 @@ export interface ClusterEvent {
   message: string;
   [field: string]: unknown;
 }
+
+export interface KvPutResult {
+  revision: number;
+  prev?: import('../core/kv-types.js').KeyValue;
+}
+
+export interface KvDeleteResult {
+  revision: number;
+  deleted: number;
+}
+
+export interface KvTxnResult {
+  succeeded: boolean;
+  revision: number;
+  results: import('../core/state-machine.js').TxnOpResult[];
+}
+
+/** GET /v1/kv. */
+export interface RangeResult {
+  kvs: import('../core/kv-types.js').KeyValue[];
+  count: number;
+  /** The store's revision when the read was served. */
+  revision: number;
+  compactRevision: number;
+  /** Which node served it, and whether it was a (possibly stale) local read. */
+  servedBy: string;
+  serializable: boolean;
+}
+
+export interface LeaseView extends Lease {
+  /** TTL left by the serving node's clock; null when that node has no timer for it (it just restarted). */
+  ttlLeftMs: number | null;
+  keys: string[];
+}
+
 
 // ---- gossip: membership, emergent leader, tags (GossipDriver) --------------------------------------------------
 

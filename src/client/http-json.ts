@@ -13,6 +13,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;
+  /** Called with the response headers of every answer (e.g. to learn the leader). */
+  onHeaders?: (headers: http.IncomingHttpHeaders) => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -52,6 +54,7 @@ export function requestJson<T>(endpoint: Endpoint, method: string, path: string,
         },
       },
       (res) => {
+        options.onHeaders?.(res.headers);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => finish(new CcmError('unavailable', `connection to ${endpoint.host}:${endpoint.port} failed: ${err.message}`)));
@@ -74,7 +77,11 @@ export function requestJson<T>(endpoint: Endpoint, method: string, path: string,
       req.destroy();
       finish(new CcmError('timeout', `no answer from ${endpoint.host}:${endpoint.port} to ${method} ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
-    req.on('error', (err) => finish(new CcmError('unavailable', `cannot reach node at ${endpoint.host}:${endpoint.port}: ${err.message}`)));
+    req.on('error', (err) => {
+      // A refused connection means the request never reached the node: safe to retry elsewhere.
+      const isRefused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      finish(new CcmError('unavailable', `cannot reach node at ${endpoint.host}:${endpoint.port}: ${err.message}`, isRefused ? { notSent: true } : undefined));
+    });
     if (payload) req.write(payload);
     req.end();
   });

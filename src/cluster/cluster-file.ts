@@ -34,6 +34,10 @@ export interface ClusterSettings {
   raftElectionTicks: number;
   raftHeartbeatTicks: number;
   gossipProbeIntervalMs: number;
+  /** Compact the Raft log once this many applied entries sit above the compaction point. */
+  raftLogCompactThreshold: number;
+  /** Entries kept behind the applied index when compacting (a briefly lagging follower catches up from them). */
+  raftLogTrailingEntries: number;
   /** Test-only fault switch, to prove the checkers can fail (see chaos). Never set in normal use. */
   unsafeFaultSwitch?: string;
 }
@@ -43,7 +47,30 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   raftElectionTicks: 6,
   raftHeartbeatTicks: 1,
   gossipProbeIntervalMs: 200,
+  raftLogCompactThreshold: 20_000,
+  raftLogTrailingEntries: 5_000,
 };
+
+/** Parses `--setting key=value` pairs into settings, rejecting unknown keys and non-numbers. */
+export function parseSettings(pairs: string[]): Partial<ClusterSettings> {
+  const out: Record<string, number | string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq) : '';
+    if (!(key in DEFAULT_SETTINGS) && key !== 'unsafeFaultSwitch') {
+      throw new CcmError('invalid_argument', `unknown setting "${key || pair}"; known: ${Object.keys(DEFAULT_SETTINGS).join(', ')}`);
+    }
+    const raw = pair.slice(eq + 1);
+    if (key === 'unsafeFaultSwitch') {
+      out[key] = raw;
+      continue;
+    }
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new CcmError('invalid_argument', `setting ${key} must be a positive whole number (got "${raw}")`);
+    out[key] = n;
+  }
+  return out as Partial<ClusterSettings>;
+}
 
 export interface ClusterFile {
   version: 1;

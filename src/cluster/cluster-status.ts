@@ -39,7 +39,7 @@ export async function clusterStatus(paths: ClusterPaths, opts: { probeReachabili
     reachability[a] = {};
     for (const b of ids) {
       if (a === b) continue;
-      reachability[a][b] = probe && statuses.get(b)?.reachHeard[a] === nonce;
+      reachability[a][b] = probe && (statuses.get(b)?.reachHeard[a] ?? []).includes(nonce);
     }
   }
   const nodes: NodeStatusRow[] = file.nodes.map((n) => {

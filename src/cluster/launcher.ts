@@ -125,7 +125,9 @@ export function spawnNode(paths: ClusterPaths, id: string): number {
   // integer fds for stdout/stderr, though it passes them straight to the child.
   const logFd = fs.openSync(nodeLogPath(paths, id), 'a') as 1;
   try {
-    const child = execa(process.execPath, [NODE_MAIN, '--dir', paths.dir, '--id', id], {
+    // CCM_NODE_FLAGS passes flags to node itself (e.g. --cpu-prof), which NODE_OPTIONS may not carry.
+    const nodeFlags = (process.env.CCM_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const child = execa(process.execPath, [...nodeFlags, NODE_MAIN, '--dir', paths.dir, '--id', id], {
       detached: true,
       cleanup: false,
       reject: false,

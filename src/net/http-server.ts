@@ -29,6 +29,8 @@ export class HttpServer {
   private readonly routes: Route[] = [];
   private server: http.Server | null = null;
   private readonly sockets = new Set<import('node:net').Socket>();
+  /** Headers added to every answer (who answered, who leads). */
+  defaultHeaders: () => Record<string, string> = () => ({});
 
   route(method: string, pattern: string, handler: RouteHandler): void {
     this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
@@ -90,6 +92,7 @@ export class HttpServer {
       if (found === null) throw new CcmError('not_found', `no such endpoint: ${url.pathname}`);
       if (found === 'method') throw new CcmError('invalid_argument', `${method} is not allowed on ${url.pathname}`);
       const body = await readJsonBody(req);
+      for (const [k, v] of Object.entries(this.defaultHeaders())) res.setHeader(k, v);
       const ctx: HttpContext = { method, path: url.pathname, params: found.params, query: url.searchParams, body, req, res };
       const result = await found.route.handler(ctx);
       if (result === STREAMING) return;

@@ -21,12 +21,12 @@ const MAX_PENDING_CALLS = 100_000;
 
 export class PeerRpc {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { peer: string; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly handlers = new Map<string, RpcHandler>();
 
   constructor(
     private readonly selfId: string,
-    private readonly send: (envelope: Envelope) => void,
+    private readonly send: (envelope: Envelope, onNotSent?: () => void) => void,
   ) {}
 
   handle(method: string, handler: RpcHandler): void {
@@ -44,9 +44,15 @@ export class PeerRpc {
         this.pending.delete(id);
         reject(new CcmError('timeout', `no answer from ${peer} to ${method} within ${Math.round(timeoutMs)} ms`));
       }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(id, { peer, resolve: resolve as (v: unknown) => void, reject, timer });
       const body: RpcRequest = { id, method, params };
-      this.send({ kind: 'rpc-req', from: this.selfId, to: peer, body });
+      this.send({ kind: 'rpc-req', from: this.selfId, to: peer, body }, () => {
+        const call = this.pending.get(id);
+        if (!call) return;
+        this.pending.delete(id);
+        clearTimeout(call.timer);
+        call.reject(new CcmError('unavailable', `cannot connect to ${peer}`, { notSent: true }));
+      });
     });
   }
 
@@ -77,6 +83,16 @@ export class PeerRpc {
     } catch (err) {
       const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message);
       reply({ id: req.id, error: e.toBody().error });
+    }
+  }
+
+  /** The connection to `peer` dropped: its answers cannot come, so fail its calls now (outcome unknown). */
+  peerLost(peer: string): void {
+    for (const [id, call] of this.pending) {
+      if (call.peer !== peer) continue;
+      clearTimeout(call.timer);
+      this.pending.delete(id);
+      call.reject(new CcmError('unavailable', `connection to ${peer} was lost while waiting for its answer`, { connectionLost: true }));
     }
   }
 

@@ -19,6 +19,8 @@ export interface TcpTransportOptions {
   filter: LinkFilter;
   onMessage: (envelope: Envelope) => void;
   onError?: (message: string, detail: Record<string, unknown>) => void;
+  /** Our connection to a peer closed after it was up: messages written to it may or may not have arrived. */
+  onPeerLost?: (peer: string) => void;
 }
 
 /** Messages queued for a peer while its connection is being (re)established. */
@@ -86,16 +88,25 @@ export class TcpTransport {
     return [...this.peers.keys()];
   }
 
-  /** Sends through the outbound link filter. Never throws; an unknown peer or a full queue drops the message. */
-  send(envelope: Envelope): void {
+  /**
+   * Sends through the outbound link filter. Never throws; an unknown peer or a full queue drops the message.
+   * `onNotSent` runs if the message certainly never left this node (unknown peer, or the connection to the
+   * peer could not be made): the caller may safely try elsewhere. A message the filter drops counts as sent.
+   */
+  send(envelope: Envelope, onNotSent?: () => void): void {
     if (this.closed) return;
     const decision = this.options.filter.decide(envelope.to, 'out');
     if (!decision.deliver) return;
     if (decision.delayMs > 0) {
-      this.later(`out/${envelope.to}`, decision.delayMs, () => this.write(envelope, decision.copies));
+      this.later(`out/${envelope.to}`, decision.delayMs, () => this.write(envelope, decision.copies, onNotSent));
     } else {
-      this.write(envelope, decision.copies);
+      this.write(envelope, decision.copies, onNotSent);
     }
+  }
+
+  /** Pushes corked frames to the kernel now, rather than at the end of this tick (before a blocking disk sync). */
+  flush(): void {
+    for (const c of this.outbound.values()) c.flush();
   }
 
   async close(): Promise<void> {
@@ -111,16 +122,19 @@ export class TcpTransport {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private write(envelope: Envelope, copies: number): void {
+  private write(envelope: Envelope, copies: number, onNotSent?: () => void): void {
     const peer = this.peers.get(envelope.to);
-    if (!peer) return;
+    if (!peer) {
+      onNotSent?.();
+      return;
+    }
     let conn = this.outbound.get(peer.id);
     if (!conn) {
-      conn = new OutboundConnection(peer, this.options.selfId, this.stats, this.options.onError);
+      conn = new OutboundConnection(peer, this.options.selfId, this.stats, this.options.onError, this.options.onPeerLost);
       this.outbound.set(peer.id, conn);
     }
     const frame = encodeFrame(encodeEnvelope(envelope));
-    for (let i = 0; i < copies; i++) conn.send(frame);
+    for (let i = 0; i < copies; i++) conn.send(frame, i === 0 ? onNotSent : undefined);
   }
 
   private acceptInbound(socket: net.Socket): void {
@@ -195,7 +209,7 @@ export class TcpTransport {
 class OutboundConnection {
   private socket: net.Socket | null = null;
   private isConnected = false;
-  private queue: Buffer[] = [];
+  private queue: { frame: Buffer; onNotSent?: () => void }[] = [];
   private backoffMs = RECONNECT_BACKOFF_MIN_MS;
   private retryTimer: NodeJS.Timeout | null = null;
   private isDestroyed = false;
@@ -206,10 +220,14 @@ class OutboundConnection {
     private readonly selfId: string,
     private readonly stats: TcpTransportStats,
     private readonly onError?: (message: string, detail: Record<string, unknown>) => void,
+    private readonly onLost?: (peer: string) => void,
   ) {}
 
-  send(frame: Buffer): void {
-    if (this.isDestroyed) return;
+  send(frame: Buffer, onNotSent?: () => void): void {
+    if (this.isDestroyed) {
+      onNotSent?.();
+      return;
+    }
     if (this.isConnected && this.socket) {
       if (this.socket.writableLength > MAX_SOCKET_BACKLOG_BYTES) {
         this.stats.droppedBacklog++;
@@ -221,6 +239,7 @@ class OutboundConnection {
         this.socket.cork();
         const socket = this.socket;
         process.nextTick(() => {
+          if (!this.isCorked || this.socket !== socket) return;
           this.isCorked = false;
           socket.uncork();
         });
@@ -231,10 +250,18 @@ class OutboundConnection {
     }
     if (this.queue.length >= MAX_QUEUED_MESSAGES) {
       this.stats.droppedQueueFull++;
+      onNotSent?.();
       return;
     }
-    this.queue.push(frame);
+    this.queue.push({ frame, onNotSent });
     if (!this.socket && !this.retryTimer) this.connect();
+  }
+
+  flush(): void {
+    if (this.isCorked && this.socket) {
+      this.isCorked = false;
+      this.socket.uncork();
+    }
   }
 
   destroy(): void {
@@ -243,7 +270,14 @@ class OutboundConnection {
     this.retryTimer = null;
     this.socket?.destroy();
     this.socket = null;
+    this.failQueued();
+  }
+
+  /** Everything still queued never left: say so to whoever asked. */
+  private failQueued(): void {
+    const queued = this.queue;
     this.queue = [];
+    for (const q of queued) q.onNotSent?.();
   }
 
   private connect(): void {
@@ -258,8 +292,8 @@ class OutboundConnection {
       this.backoffMs = RECONNECT_BACKOFF_MIN_MS;
       socket.cork();
       socket.write(encodeFrame(encodeEnvelope({ kind: 'hello', from: this.selfId, to: this.peer.id, body: null })));
-      for (const frame of this.queue) {
-        socket.write(frame);
+      for (const q of this.queue) {
+        socket.write(q.frame);
         this.stats.sent++;
       }
       this.queue = [];
@@ -273,11 +307,14 @@ class OutboundConnection {
     });
     socket.on('close', () => {
       clearTimeout(connectTimer);
+      if (this.isConnected && !this.isDestroyed) this.onLost?.(this.peer.id);
       this.isConnected = false;
       if (this.socket === socket) this.socket = null;
       if (this.isDestroyed) return;
-      // Messages queued while down are stale by the time we are back; protocols retransmit what matters.
-      if (this.queue.length > 0) this.scheduleReconnect();
+      // A failed dial: what was queued never left. Callers that care (rpc) hear it now; protocols that
+      // retransmit (Raft, gossip) resend. Keep dialling with backoff while there is traffic.
+      this.failQueued();
+      this.scheduleReconnect();
     });
   }
 
@@ -287,7 +324,7 @@ class OutboundConnection {
     this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_BACKOFF_MAX_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (!this.isDestroyed && !this.socket) this.connect();
+      if (!this.isDestroyed && !this.socket && this.queue.length > 0) this.connect();
     }, delay);
   }
 }

@@ -7,6 +7,9 @@ import { clusterPaths } from '../cluster/cluster-dir.js';
 import { readClusterFile } from '../cluster/cluster-file.js';
 import { nodeConfigFromCluster } from './node-config.js';
 import { NodeRuntime } from './node-runtime.js';
+import { createGossipDriver } from './gossip-driver.js';
+import { createHealthMonitor } from './health-monitor.js';
+import { createCoreSubsystem } from './core-service.js';
 
 function argValue(name: string): string {
   const i = process.argv.indexOf(name);
@@ -47,7 +50,8 @@ try {
   const paths = clusterPaths(path.dirname(dir), path.basename(dir));
   const file = readClusterFile(paths);
   runtime = new NodeRuntime(nodeConfigFromCluster(paths, file, id));
-  await runtime.start();
+  // Gossip first: the health monitor publishes through it, and the core may look it up (gossipOf) to publish its role.
+  await runtime.start([createGossipDriver, createHealthMonitor, createCoreSubsystem]);
 } catch (err) {
   logLine('fatal', `failed to start: ${(err as Error).message}`);
   await runtime?.stop('start failed').catch(() => undefined);

@@ -18,6 +18,8 @@ import { EventLog } from './event-log.js';
 import type { NodeConfig } from './node-config.js';
 import fs from 'node:fs';
 
+const REACH_NONCES_KEPT = 8;
+
 /**
  * A part of the node (consistent core, gossip, health monitor, ...): it registers its routes, envelope
  * handlers and rpc methods when made, and adds its own fields to /v1/status.
@@ -46,9 +48,12 @@ export class NodeRuntime {
   readonly rpc: PeerRpc;
   readonly http = new HttpServer();
   db!: SqliteDatabase;
+  /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
+  core?: import('./core-service.js').CoreService;
   identity!: NodeIdentity;
   private readonly startedAtMono = performance.now();
-  private readonly reachHeard = new Map<string, string>();
+  /** Per peer, the last few reach-ping nonces heard (several `ccm status` may probe at once). */
+  private readonly reachHeard = new Map<string, string[]>();
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   private isStopping = false;
   private readonly envelopeHandlers = new Map<string, (e: Envelope) => void>();
@@ -65,9 +70,10 @@ export class NodeRuntime {
       filter: this.filter,
       onMessage: (e) => this.dispatch(e),
       onError: (message, detail) => this.log.warn(message, detail),
+      onPeerLost: (peer) => this.rpc.peerLost(peer),
     });
     this.udp = new UdpTransport({ selfId: config.id, host: config.host, port: config.ports.gossip, filter: this.filter, onMessage: (e) => this.dispatch(e) });
-    this.rpc = new PeerRpc(config.id, (e) => this.tcp.send(e));
+    this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent));
     this.tcp.setPeers(config.peers);
     this.udp.setPeers(config.peers);
   }
@@ -155,7 +161,12 @@ export class NodeRuntime {
     switch (envelope.kind) {
       case 'reach-ping': {
         const nonce = (envelope.body as { nonce?: unknown })?.nonce;
-        if (typeof nonce === 'string') this.reachHeard.set(envelope.from, nonce);
+        if (typeof nonce === 'string') {
+          const heard = this.reachHeard.get(envelope.from) ?? [];
+          heard.push(nonce);
+          if (heard.length > REACH_NONCES_KEPT) heard.shift();
+          this.reachHeard.set(envelope.from, heard);
+        }
         return;
       }
       case 'rpc-req':

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
@@ -14,6 +15,7 @@ export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS)
   db.pragma('foreign_keys = ON');
   // A checkpoint costs an fsync of the main file; keep the WAL growing a little longer between them.
   db.pragma('wal_autocheckpoint = 4000');
+  db.pragma('cache_size = -16000');
   migrate(db, migrations);
   return db;
 }
@@ -37,4 +39,28 @@ export function migrate(db: SqliteDatabase, migrations: Migration[]): void {
       db.pragma(`user_version = ${m.version}`);
     })();
   }
+}
+
+/** Past the auto-checkpoint threshold (4000 pages of 4 KiB), so the WAL never grows in normal running. */
+const WAL_PREALLOCATE_BYTES = 20 * 1024 * 1024;
+
+/**
+ * Grows the WAL file once to its working size. SQLite reuses a WAL from the start after a checkpoint, so a
+ * file that never grows lets each commit's fsync skip the file-size metadata update: about half the sync cost
+ * here (etcd preallocates its WAL segments for the same reason). Voters only; costs one 20 MiB write.
+ */
+export function preallocateWal(db: SqliteDatabase): void {
+  const walPath = `${db.name}-wal`;
+  let size = 0;
+  try {
+    size = fs.statSync(walPath).size;
+  } catch {
+    return;
+  }
+  if (size >= WAL_PREALLOCATE_BYTES) return;
+  db.transaction(() => {
+    db.prepare('INSERT INTO wal_scratch (b) VALUES (?)').run(Buffer.alloc(WAL_PREALLOCATE_BYTES - size));
+    db.prepare('DELETE FROM wal_scratch').run();
+  })();
+  db.pragma('wal_checkpoint(PASSIVE)');
 }

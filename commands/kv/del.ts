@@ -1,0 +1,22 @@
+import { Args, Flags } from '@oclif/core';
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import type { KvDeleteResult } from '../../src/client/api-types.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+
+export default class KvDel extends CcmCommand<typeof KvDel> {
+  static override summary = 'Delete a key (or every key under a prefix).';
+  static override aliases = ['kv:delete'];
+  static override args = { key: Args.string({ required: true, description: 'the key, or the prefix with --prefix' }) };
+  static override flags = {
+    prefix: Flags.boolean({ summary: 'Every key starting with the argument.' }),
+    'if-mod-rev': Flags.integer({ summary: 'Delete only if the key is at this mod revision.' }),
+    timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
+  };
+
+  async run(): Promise<KvDeleteResult> {
+    const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: this.flags.timeout });
+    const result = await client.delete(this.args.key, { prefix: this.flags.prefix, ifModRev: this.flags['if-mod-rev'] });
+    this.log(`deleted ${result.deleted} key${result.deleted === 1 ? '' : 's'} (revision ${result.revision})`);
+    return result;
+  }
+}

@@ -1,0 +1,34 @@
+import { Args, Flags } from '@oclif/core';
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import type { KvPutResult } from '../../src/client/api-types.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+
+export default class KvPut extends CcmCommand<typeof KvPut> {
+  static override summary = 'Write a key (linearizable, durable on a quorum before it returns); prints the new revision.';
+  static override examples = ['<%= config.bin %> kv put /app/color blue', '<%= config.bin %> kv put /app/color red --if-mod-rev 7'];
+  static override args = {
+    key: Args.string({ required: true, description: 'the key' }),
+    value: Args.string({ required: true, description: 'the value (text)' }),
+  };
+  static override flags = {
+    lease: Flags.integer({ summary: 'Attach the key to a lease: it is deleted when the lease ends.' }),
+    'if-mod-rev': Flags.integer({ summary: 'Compare-and-set: write only if the key is at this mod revision.' }),
+    'if-version': Flags.integer({ summary: 'Write only if the key is at this version.' }),
+    'if-value': Flags.string({ summary: 'Write only if the key currently has this value.' }),
+    'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist.' }),
+    timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
+  };
+
+  async run(): Promise<KvPutResult> {
+    const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: this.flags.timeout });
+    const result = await client.put(this.args.key, this.args.value, {
+      lease: this.flags.lease,
+      ifModRev: this.flags['if-mod-rev'],
+      ifVersion: this.flags['if-version'],
+      ifValue: this.flags['if-value'],
+      ifAbsent: this.flags['if-absent'] || undefined,
+    });
+    this.log(`revision ${result.revision}`);
+    return result;
+  }
+}

@@ -1,0 +1,49 @@
+import type { NodeStatus, RaftStatusView } from '../client/api-types.js';
+import { requestJson } from '../client/http-json.js';
+import type { ClusterPaths } from './cluster-dir.js';
+import { endpointOf } from './cluster-status.js';
+import { readRunningCluster } from './launcher.js';
+import { processState } from './process-table.js';
+
+export interface VoterStatus extends Partial<RaftStatusView> {
+  id: string;
+  /** 'running', 'paused', 'stopped', or 'not answering'. */
+  state: string;
+  /** Entries the leader has that this voter has not applied (null when unknown). */
+  lag: number | null;
+}
+
+export interface CoreStatus {
+  leader: string | null;
+  term: number | null;
+  voters: VoterStatus[];
+  learners: string[];
+}
+
+/** Every voter's own view of Raft (from each node's /v1/status), and its lag behind the leader. */
+export async function coreStatus(paths: ClusterPaths): Promise<CoreStatus> {
+  const file = readRunningCluster(paths);
+  const views = new Map<string, RaftStatusView>();
+  await Promise.allSettled(
+    file.nodes.map(async (n) => {
+      if (processState(n.pid, n.id) !== 'running') return;
+      const s = await requestJson<NodeStatus>(endpointOf(file, n.id), 'GET', '/v1/status', undefined, { timeoutMs: 1000 });
+      if (s.raft) views.set(n.id, s.raft);
+    }),
+  );
+  const leaderView = [...views.values()].filter((v) => v.role === 'leader').sort((a, b) => b.term - a.term)[0];
+  // Voters as the leader sees them (membership may have changed since the cluster was created).
+  const voterIds = leaderView?.voters ?? [...new Set([...file.core, ...[...views.values()].flatMap((v) => v.voters)])];
+  const voters: VoterStatus[] = voterIds.sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))).map((id) => {
+    const node = file.nodes.find((n) => n.id === id);
+    const v = views.get(id);
+    const ps = node ? processState(node.pid, id) : 'stopped';
+    return {
+      id,
+      state: ps === 'running' && !v ? 'not answering' : ps,
+      ...(v ?? {}),
+      lag: v && leaderView ? Math.max(0, leaderView.lastIndex - v.applied) : null,
+    };
+  });
+  return { leader: leaderView?.id ?? null, term: leaderView?.term ?? null, voters, learners: leaderView?.learners ?? [] };
+}

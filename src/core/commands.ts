@@ -1,0 +1,127 @@
+import { CcmError } from '../client/api-errors.js';
+import { MAX_KEY_BYTES, MAX_LEASE_TTL_MS, MAX_VALUE_BYTES, MIN_LEASE_TTL_MS, RESERVED_PREFIX } from './kv-types.js';
+
+/**
+ * Commands: what a Raft entry carries (as JSON). Every replica applies the same commands in the same order,
+ * so applying must be deterministic: no clocks, no randomness. Times inside a command (`atMs`) are the
+ * proposer's wall clock, kept for display only.
+ */
+export type Compare =
+  | { key: string; target: 'mod' | 'create' | 'version' | 'lease'; op: '=' | '!=' | '<' | '>'; value: number }
+  | { key: string; target: 'value'; op: '=' | '!='; value: string };
+
+export type TxnOp =
+  | { op: 'put'; key: string; value: string; lease?: number }
+  | { op: 'delete'; key: string; prefix?: boolean }
+  | { op: 'get'; key: string; prefix?: boolean };
+
+export type Command =
+  | { op: 'put'; key: string; value: string; lease?: number }
+  | { op: 'delete'; key: string; prefix?: boolean }
+  | { op: 'txn'; compare: Compare[]; success: TxnOp[]; failure: TxnOp[] }
+  | { op: 'lease-grant'; ttlMs: number; owner?: string; atMs: number }
+  | { op: 'lease-renew'; id: number; atMs: number }
+  | { op: 'lease-revoke'; id: number }
+  /** Proposed by the leader when a lease's TTL ran out; ignored if the lease was renewed since (renewals differ). */
+  | { op: 'lease-expire'; id: number; renewals: number }
+  /** Lease manager: grant a lease and take `resource` with it if free; else queue (wait) or report the holder. */
+  | { op: 'acquire'; resource: string; holder: string; ttlMs: number; wait: boolean; atMs: number }
+  /** Join the queue / take the resource with an existing lease (a waiter that re-queues, or election). */
+  | { op: 'release'; resource: string; lease: number }
+  | { op: 'compact'; revision: number };
+
+export function encodeCommand(c: Command): string {
+  return JSON.stringify(c);
+}
+
+export function decodeCommand(data: string): Command {
+  return JSON.parse(data) as Command;
+}
+
+/** A key is non-empty well-formed text of at most MAX_KEY_BYTES bytes, with no NUL. */
+export function validateKey(key: unknown, what = 'key'): string {
+  if (typeof key !== 'string' || key.length === 0) throw new CcmError('invalid_argument', `${what} must be a non-empty string`);
+  if (!key.isWellFormed()) throw new CcmError('invalid_argument', `${what} is not valid UTF-8 text`);
+  if (key.includes('\0')) throw new CcmError('invalid_argument', `${what} must not contain NUL characters`);
+  const bytes = Buffer.byteLength(key);
+  if (bytes > MAX_KEY_BYTES) throw new CcmError('invalid_argument', `${what} is ${bytes} bytes; the limit is ${MAX_KEY_BYTES}`);
+  return key;
+}
+
+export function validateValue(value: unknown): string {
+  if (typeof value !== 'string') throw new CcmError('invalid_argument', 'value must be a string');
+  if (!value.isWellFormed()) throw new CcmError('invalid_argument', 'value is not valid UTF-8 text');
+  const bytes = Buffer.byteLength(value);
+  if (bytes > MAX_VALUE_BYTES) throw new CcmError('invalid_argument', `value is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES}`);
+  return value;
+}
+
+/** User writes may not touch ccm's own keys (the services keep invariants there). */
+export function validateUserWriteKey(key: unknown): string {
+  const k = validateKey(key);
+  if (k.startsWith(RESERVED_PREFIX)) {
+    throw new CcmError('invalid_argument', `keys under ${RESERVED_PREFIX} belong to ccm's services (leases, config, registry, election); use those commands`);
+  }
+  return k;
+}
+
+export function validateTtlMs(ttlMs: unknown): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || !Number.isInteger(ttlMs)) {
+    throw new CcmError('invalid_argument', 'ttl must be a whole number of milliseconds');
+  }
+  if (ttlMs < MIN_LEASE_TTL_MS || ttlMs > MAX_LEASE_TTL_MS) {
+    throw new CcmError('invalid_argument', `ttl ${ttlMs} ms is out of range: use 1s to 7d`);
+  }
+  return ttlMs;
+}
+
+export function validateLeaseId(id: unknown): number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) throw new CcmError('invalid_argument', 'lease id must be a positive integer');
+  return id;
+}
+
+export function validateRevision(rev: unknown, what = 'revision'): number {
+  if (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 0) throw new CcmError('invalid_argument', `${what} must be a whole number >= 0`);
+  return rev;
+}
+
+export function validateCompare(c: unknown): Compare {
+  const x = c as Record<string, unknown>;
+  if (typeof x !== 'object' || x === null) throw new CcmError('invalid_argument', 'a compare must be an object');
+  validateKey(x.key, 'compare key');
+  if (x.target === 'value') {
+    if (x.op !== '=' && x.op !== '!=') throw new CcmError('invalid_argument', 'a value compare takes = or !=');
+    validateValue(x.value);
+  } else if (x.target === 'mod' || x.target === 'create' || x.target === 'version' || x.target === 'lease') {
+    if (!['=', '!=', '<', '>'].includes(x.op as string)) throw new CcmError('invalid_argument', 'compare op must be =, !=, < or >');
+    validateRevision(x.value, `compare ${x.target}`);
+  } else {
+    throw new CcmError('invalid_argument', 'compare target must be mod, create, version, lease or value');
+  }
+  return x as unknown as Compare;
+}
+
+/** Txn limits (etcd's --max-txn-ops is 128). */
+export const MAX_TXN_OPS = 128;
+
+export function validateTxnOps(ops: unknown, user: boolean): TxnOp[] {
+  if (!Array.isArray(ops)) throw new CcmError('invalid_argument', 'txn ops must be a list');
+  if (ops.length > MAX_TXN_OPS) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_OPS} ops per branch`);
+  return ops.map((o) => {
+    const x = o as Record<string, unknown>;
+    if (x?.op === 'put') {
+      if (user) validateUserWriteKey(x.key);
+      else validateKey(x.key);
+      validateValue(x.value);
+      if (x.lease !== undefined && x.lease !== 0) validateLeaseId(x.lease);
+    } else if (x?.op === 'delete') {
+      if (user) validateUserWriteKey(x.key);
+      else validateKey(x.key);
+    } else if (x?.op === 'get') {
+      validateKey(x.key);
+    } else {
+      throw new CcmError('invalid_argument', 'txn op must be put, delete or get');
+    }
+    return x as unknown as TxnOp;
+  });
+}

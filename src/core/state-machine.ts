@@ -1,0 +1,285 @@
+import type { ErrorCode } from '../client/api-errors.js';
+import type { Command, Compare, TxnOp } from './commands.js';
+import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
+import type { StateStore } from './state-store.js';
+
+/** What a command's application reports back to whoever proposed it. Errors are results too: applying never throws. */
+export type ApplyResult =
+  | { op: 'put'; revision: number; prev?: KeyValue }
+  | { op: 'delete'; revision: number; deleted: number }
+  | { op: 'txn'; succeeded: boolean; revision: number; results: TxnOpResult[] }
+  | { op: 'lease-grant'; id: number; ttlMs: number; revision: number }
+  | { op: 'lease-renew'; id: number; ttlMs: number; renewals: number }
+  | { op: 'lease-revoke'; id: number; revision: number; deletedKeys: number }
+  | { op: 'lease-expire'; id: number; expired: boolean }
+  | AcquireResult
+  | { op: 'release'; resource: string; lease: number; revision: number; nextHolder?: string }
+  | { op: 'compact'; revision: number }
+  | { op: 'conf-change'; voters: string[]; learners: string[] }
+  | { op: 'error'; code: ErrorCode; message: string; details?: unknown };
+
+export type TxnOpResult = { op: 'put'; prev?: KeyValue } | { op: 'delete'; deleted: number } | { op: 'get'; kvs: KeyValue[] };
+
+export type AcquireResult =
+  | { op: 'acquire'; granted: true; resource: string; holder: string; lease: number; token: number; ttlMs: number; revision: number }
+  | { op: 'acquire'; granted: false; queued: true; resource: string; lease: number; position: number; heldBy: LockHolder }
+  | { op: 'acquire'; granted: false; queued: false; resource: string; heldBy: LockHolder };
+
+export interface LockHolder {
+  holder: string;
+  lease: number;
+  token: number;
+}
+
+/** Side effects the node needs to know about after an apply: which leases changed (expiry tracking), which events happened (watches). */
+export interface ApplyEffects {
+  events: WatchEvent[];
+  /** Leases granted or renewed by this command (their TTL clock restarts now). */
+  leasesTouched: Lease[];
+  leasesRemoved: number[];
+}
+
+export interface Applied {
+  result: ApplyResult;
+  effects: ApplyEffects;
+}
+
+/**
+ * Applies one committed command. Deterministic: the same store and command give the same result on every
+ * replica. `index` is the Raft index of the entry, used as the id of a lease it grants (unique, and the same
+ * everywhere).
+ */
+export function applyCommand(store: StateStore, command: Command, index: number): Applied {
+  const tx = new Change(store);
+  const result = apply(tx, command, index);
+  if (result.op === 'error') return { result, effects: { events: [], leasesTouched: [], leasesRemoved: [] } };
+  tx.handOffFreedLocks();
+  tx.finish();
+  return { result, effects: tx.effects };
+}
+
+function error(code: ErrorCode, message: string, details?: unknown): ApplyResult {
+  return { op: 'error', code, message, ...(details === undefined ? {} : { details }) };
+}
+
+function apply(tx: Change, c: Command, index: number): ApplyResult {
+  switch (c.op) {
+    case 'put': {
+      if (c.lease && !tx.store.getLease(c.lease)) return error('not_found', `lease ${c.lease} not found (expired or revoked)`);
+      const prev = tx.put(c.key, c.value, c.lease ?? 0);
+      return { op: 'put', revision: tx.revision, ...(prev ? { prev } : {}) };
+    }
+    case 'delete': {
+      const deleted = tx.deleteRange(c.key, c.prefix ?? false);
+      return { op: 'delete', revision: tx.resultRevision(), deleted };
+    }
+    case 'txn': {
+      const succeeded = c.compare.every((cmp) => compare(tx.store.get(cmp.key), cmp));
+      const ops = succeeded ? c.success : c.failure;
+      for (const op of ops) {
+        if (op.op === 'put' && op.lease && !tx.store.getLease(op.lease)) return error('not_found', `lease ${op.lease} not found (expired or revoked)`);
+      }
+      const results = ops.map((op) => applyTxnOp(tx, op));
+      return { op: 'txn', succeeded, revision: tx.resultRevision(), results };
+    }
+    case 'lease-grant': {
+      const lease = tx.grantLease(index, c.ttlMs, c.owner ?? '', c.atMs);
+      return { op: 'lease-grant', id: lease.id, ttlMs: lease.ttlMs, revision: tx.store.revision() };
+    }
+    case 'lease-renew': {
+      const lease = tx.store.getLease(c.id);
+      if (!lease) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      const renewed = tx.renewLease(lease, c.atMs);
+      return { op: 'lease-renew', id: c.id, ttlMs: renewed.ttlMs, renewals: renewed.renewals };
+    }
+    case 'lease-revoke': {
+      if (!tx.store.getLease(c.id)) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      const deletedKeys = tx.revokeLease(c.id);
+      return { op: 'lease-revoke', id: c.id, revision: tx.resultRevision(), deletedKeys };
+    }
+    case 'lease-expire': {
+      const lease = tx.store.getLease(c.id);
+      // Renewed since the leader decided (its view was stale): the lease lives on.
+      if (!lease || lease.renewals !== c.renewals) return { op: 'lease-expire', id: c.id, expired: false };
+      tx.revokeLease(c.id);
+      return { op: 'lease-expire', id: c.id, expired: true };
+    }
+    case 'acquire':
+      return acquire(tx, c, index);
+    case 'release': {
+      const lockKey = LOCK_PREFIX + c.resource;
+      const current = tx.store.get(lockKey);
+      const lease = tx.store.getLease(c.lease);
+      if (!lease) return error('not_found', `lease ${c.lease} not found: it expired or was released already`);
+      if (!current || current.lease !== c.lease) {
+        const queued = tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true).some((kv) => kv.lease === c.lease);
+        if (!queued) {
+          return error('failed_precondition', `lease ${c.lease} does not hold ${c.resource}${current ? ` (held by lease ${current.lease})` : ' (it is free)'}`);
+        }
+      }
+      tx.revokeLease(c.lease);
+      tx.handOffFreedLocks();
+      const next = tx.store.get(lockKey);
+      return { op: 'release', resource: c.resource, lease: c.lease, revision: tx.resultRevision(), ...(next && next.lease !== c.lease ? { nextHolder: parseLock(next).holder } : {}) };
+    }
+    case 'compact': {
+      if (c.revision > tx.store.revision()) return error('invalid_argument', `cannot compact to ${c.revision}: the current revision is ${tx.store.revision()}`);
+      if (c.revision > tx.store.compactRevision()) tx.store.compact(c.revision);
+      return { op: 'compact', revision: tx.store.compactRevision() };
+    }
+  }
+}
+
+function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: number): ApplyResult {
+  const lockKey = LOCK_PREFIX + c.resource;
+  const current = tx.store.get(lockKey);
+  if (!current) {
+    const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs);
+    tx.put(lockKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
+    return { op: 'acquire', granted: true, resource: c.resource, holder: c.holder, lease: lease.id, token: tx.revision, ttlMs: c.ttlMs, revision: tx.revision };
+  }
+  const heldBy = holderOf(current);
+  if (!c.wait) return { op: 'acquire', granted: false, queued: false, resource: c.resource, heldBy };
+  // Queue keys sort by the revision they were made at: first come, first served.
+  const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs);
+  const queueKey = `${LOCK_QUEUE_PREFIX}${c.resource}/${String(tx.revision).padStart(16, '0')}`;
+  tx.put(queueKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
+  const position = tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true).length;
+  return { op: 'acquire', granted: false, queued: true, resource: c.resource, lease: lease.id, position, heldBy };
+}
+
+function parseLock(kv: KeyValue): { holder: string; lease: number } {
+  return JSON.parse(kv.value) as { holder: string; lease: number };
+}
+
+export function holderOf(lockKv: KeyValue): LockHolder {
+  const { holder, lease } = parseLock(lockKv);
+  return { holder, lease, token: lockKv.createRevision };
+}
+
+function applyTxnOp(tx: Change, op: TxnOp): TxnOpResult {
+  switch (op.op) {
+    case 'put': {
+      const prev = tx.put(op.key, op.value, op.lease ?? 0);
+      return { op: 'put', ...(prev ? { prev } : {}) };
+    }
+    case 'delete':
+      return { op: 'delete', deleted: tx.deleteRange(op.key, op.prefix ?? false) };
+    case 'get':
+      return { op: 'get', kvs: tx.store.range(op.key, op.prefix ?? false) };
+  }
+}
+
+function compare(kv: KeyValue | undefined, c: Compare): boolean {
+  if (c.target === 'value') {
+    const v = kv?.value;
+    return c.op === '=' ? v === c.value : v !== c.value;
+  }
+  // A missing key has create/mod revision, version and lease 0 (as etcd).
+  const actual = kv === undefined ? 0 : c.target === 'mod' ? kv.modRevision : c.target === 'create' ? kv.createRevision : c.target === 'version' ? kv.version : kv.lease;
+  switch (c.op) {
+    case '=':
+      return actual === c.value;
+    case '!=':
+      return actual !== c.value;
+    case '<':
+      return actual < c.value;
+    case '>':
+      return actual > c.value;
+  }
+}
+
+/** The changes one command makes: all at one new revision, with sub-revisions in order. */
+class Change {
+  readonly revision: number;
+  private sub = 0;
+  readonly effects: ApplyEffects = { events: [], leasesTouched: [], leasesRemoved: [] };
+  private readonly freedLocks = new Set<string>();
+
+  constructor(readonly store: StateStore) {
+    this.revision = store.revision() + 1;
+  }
+
+  put(key: string, value: string, lease: number): KeyValue | undefined {
+    const prev = this.store.get(key);
+    const kv: KeyValue = {
+      key,
+      value,
+      createRevision: prev ? prev.createRevision : this.revision,
+      modRevision: this.revision,
+      version: prev ? prev.version + 1 : 1,
+      lease,
+    };
+    this.store.put(kv);
+    this.event({ type: 'put', kv, ...(prev ? { prevValue: prev.value } : {}) });
+    return prev;
+  }
+
+  deleteRange(key: string, prefix: boolean): number {
+    const victims = this.store.range(key, prefix);
+    for (const kv of victims) this.deleteKey(kv);
+    return victims.length;
+  }
+
+  deleteKey(kv: KeyValue): void {
+    this.store.delete(kv.key);
+    this.event({ type: 'delete', kv: { key: kv.key, value: '', createRevision: kv.createRevision, modRevision: this.revision, version: 0, lease: kv.lease }, prevValue: kv.value });
+    if (kv.key.startsWith(LOCK_PREFIX)) this.freedLocks.add(kv.key.slice(LOCK_PREFIX.length));
+  }
+
+  grantLease(id: number, ttlMs: number, owner: string, atMs: number): Lease {
+    const lease: Lease = { id, ttlMs, grantedRevision: this.revision, grantedAtMs: atMs, renewedAtMs: atMs, renewals: 0, owner };
+    this.store.putLease(lease);
+    this.effects.leasesTouched.push(lease);
+    return lease;
+  }
+
+  renewLease(lease: Lease, atMs: number): Lease {
+    const renewed = { ...lease, renewedAtMs: atMs, renewals: lease.renewals + 1 };
+    this.store.putLease(renewed);
+    this.effects.leasesTouched.push(renewed);
+    return renewed;
+  }
+
+  /** Deletes the lease and every key attached to it. */
+  revokeLease(id: number): number {
+    const keys = this.store.keysWithLease(id);
+    for (const key of keys) {
+      const kv = this.store.get(key);
+      if (kv) this.deleteKey(kv);
+    }
+    this.store.deleteLease(id);
+    this.effects.leasesRemoved.push(id);
+    return keys.length;
+  }
+
+  /** A resource whose lock key was deleted passes to the first waiter still queued (FIFO by queue revision). */
+  handOffFreedLocks(): void {
+    for (const resource of this.freedLocks) {
+      if (this.store.get(LOCK_PREFIX + resource)) continue;
+      const next = this.store.range(`${LOCK_QUEUE_PREFIX}${resource}/`, true, 1)[0];
+      if (!next) continue;
+      const waiter = parseLock(next);
+      const lease = this.store.getLease(waiter.lease);
+      this.deleteKey(next);
+      if (!lease) continue;
+      this.put(LOCK_PREFIX + resource, JSON.stringify(waiter), waiter.lease);
+      // The TTL starts again at the hand-over: the new holder's clock starts when it gets the resource.
+      this.renewLease(lease, lease.renewedAtMs);
+    }
+  }
+
+  /** The revision the command produced, or the current one if it changed nothing. */
+  resultRevision(): number {
+    return this.sub > 0 ? this.revision : this.store.revision();
+  }
+
+  finish(): void {
+    if (this.sub > 0) this.store.setRevision(this.revision);
+  }
+
+  private event(e: WatchEvent): void {
+    this.store.appendEvent(this.revision, this.sub++, e);
+    this.effects.events.push(e);
+  }
+}

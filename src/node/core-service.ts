@@ -1,0 +1,246 @@
+import { CcmError } from '../client/api-errors.js';
+import type { Command } from '../core/commands.js';
+import type { Lease } from '../core/kv-types.js';
+import type { LeaseView, RangeResult } from '../client/api-types.js';
+import type { ApplyResult } from '../core/state-machine.js';
+import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+import { RaftDriver } from './raft-driver.js';
+import { registerKvRoutes } from './kv-routes.js';
+
+/** A read the core answers from a replica's applied state. */
+export type CoreRead =
+  | { kind: 'range'; key: string; prefix: boolean; limit?: number }
+  | { kind: 'leases' }
+  | { kind: 'lease'; id: number };
+
+export type ReadResult = RangeResult | { leases: LeaseView[]; servedBy: string } | { lease: LeaseView; servedBy: string };
+
+export interface CallOptions {
+  /** Absolute deadline (ms since epoch by this process's Date.now). */
+  deadline: number;
+  /** Hops so far: a forwarded request is forwarded at most once more. */
+  hops: number;
+}
+
+/** The longest a request waits for a leader to appear before answering no_leader. */
+const WAIT_FOR_LEADER_MS = 1000;
+const MAX_HOPS = 2;
+/** How long a peer that refused a connection is skipped. */
+const UNREACHABLE_BACKOFF_MS = 300;
+const RETRY = Symbol('retry');
+
+/**
+ * The consistent core as the client API sees it. On a voter it owns the RaftDriver; on any node it routes:
+ * writes and linearizable reads go to the leader, serializable reads to any voter, forwarding over peer RPC
+ * (and so through the link filter: a partitioned node cannot reach the leader, and says so).
+ */
+export class CoreService implements NodeSubsystem {
+  readonly driver: RaftDriver | null;
+  /** Where a member last found the leader. */
+  private leaderHint: string | null = null;
+  private voterCursor = 0;
+  /** Peers we just failed to connect to, and until when to treat them as down. */
+  private readonly unreachableUntil = new Map<string, number>();
+
+  constructor(private readonly node: NodeRuntime) {
+    this.driver = node.config.core.includes(node.config.id) || this.hasRaftState() ? new RaftDriver(node) : null;
+    node.rpc.handle('core.write', (p) => {
+      const { command, deadline, hops } = p as { command: Command; deadline: number; hops: number };
+      return this.write(command, { deadline: Math.min(deadline, Date.now() + 60_000), hops: hops + 1 });
+    });
+    node.rpc.handle('core.read', (p) => {
+      const { read, serializable, deadline, hops } = p as { read: CoreRead; serializable: boolean; deadline: number; hops: number };
+      return this.read(read, serializable, { deadline: Math.min(deadline, Date.now() + 60_000), hops: hops + 1 });
+    });
+    node.rpc.handle('core.transfer-leader', (p) => {
+      const { to, deadline, hops } = p as { to: string; deadline: number; hops: number };
+      return this.transferLeader(to, { deadline, hops: hops + 1 });
+    });
+  }
+
+  start(): void {
+    // nothing before listening
+  }
+
+  afterListen(): void {
+    this.driver?.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.driver?.stop();
+  }
+
+  status(): { raft?: ReturnType<RaftDriver['status']> } {
+    return this.driver ? { raft: this.driver.status() } : {};
+  }
+
+  /** Proposes a command on the leader (here or elsewhere) and returns its applied result. */
+  async write(command: Command, opts: CallOptions): Promise<ApplyResult> {
+    for (;;) {
+      const target = await this.leaderTarget(opts);
+      if (target === 'local') return unwrap(await this.driver!.propose(command, remaining(opts)));
+      const result = await this.forwardOrRetry<ApplyResult>(target, 'core.write', { command }, opts);
+      if (result !== RETRY) return result;
+    }
+  }
+
+  async read(read: CoreRead, serializable: boolean, opts: CallOptions): Promise<ReadResult> {
+    if (this.driver && (serializable || this.driver.isLeader())) {
+      if (!serializable) await this.driver.readBarrier(remaining(opts));
+      return this.readLocal(read, serializable);
+    }
+    const target = this.driver ? await this.leaderTarget(opts) : await this.memberTarget(opts);
+    if (target === 'local') return this.read(read, serializable, opts);
+    const result = await this.forwardOrRetry<ReadResult>(target, 'core.read', { read, serializable }, opts);
+    return result === RETRY ? this.read(read, serializable, opts) : result;
+  }
+
+  async transferLeader(to: string, opts: CallOptions): Promise<{ from: string; to: string }> {
+    const target = await this.leaderTarget(opts);
+    if (target !== 'local') return this.forward(target, 'core.transfer-leader', { to }, opts);
+    const from = this.node.config.id;
+    this.driver!.transferLeader(to);
+    // Wait until the transfer shows, so the caller can rely on it.
+    while (Date.now() < opts.deadline) {
+      const leader = this.driver!.leaderId();
+      if (leader === to) return { from, to };
+      if (leader !== from && leader !== null) throw new CcmError('conflict', `leadership went to ${leader}, not ${to}`);
+      await sleep(20);
+    }
+    throw new CcmError('timeout', `leadership did not move to ${to} in time`);
+  }
+
+  /** Who the leader is, as far as this node knows. */
+  knownLeader(): string | null {
+    return this.driver ? this.driver.leaderId() : this.leaderHint;
+  }
+
+  readLocal(read: CoreRead, serializable: boolean): ReadResult {
+    const state = this.driver!.state;
+    const servedBy = this.node.config.id;
+    switch (read.kind) {
+      case 'range': {
+        const all = state.range(read.key, read.prefix);
+        const kvs = read.limit !== undefined && read.limit > 0 ? all.slice(0, read.limit) : all;
+        return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable };
+      }
+      case 'leases':
+        return { leases: state.leases().map((l) => this.leaseView(l)), servedBy };
+      case 'lease': {
+        const lease = state.getLease(read.id);
+        if (!lease) throw new CcmError('not_found', `lease ${read.id} not found (it expired or was revoked)`);
+        return { lease: this.leaseView(lease), servedBy };
+      }
+    }
+  }
+
+  private leaseView(lease: Lease): LeaseView {
+    const driver = this.driver!;
+    return { ...lease, ttlLeftMs: driver.leases.remainingMs(lease.id, this.node.clock.monotonicMs()) ?? null, keys: driver.state.keysWithLease(lease.id) };
+  }
+
+  /** 'local' if this node leads; else the leader's id, waiting briefly for an election to finish. */
+  private async leaderTarget(opts: CallOptions): Promise<'local' | string> {
+    if (!this.driver) return this.memberTarget(opts);
+    const waitUntil = Math.min(opts.deadline, Date.now() + WAIT_FOR_LEADER_MS);
+    for (;;) {
+      if (this.driver.isLeader()) return 'local';
+      const leader = this.driver.leaderId();
+      if (leader !== null && leader !== this.node.config.id && !this.isUnreachable(leader)) {
+        if (opts.hops >= MAX_HOPS) throw new CcmError('no_leader', `request forwarded too many times (leader is ${leader})`);
+        return leader;
+      }
+      if (Date.now() >= waitUntil) {
+        throw new CcmError('no_leader', `no Raft leader is known to ${this.node.config.id} (an election is running, or this node is cut off from a quorum)`);
+      }
+      await sleep(10);
+    }
+  }
+
+  /** A member forwards to the leader it last heard of, else to the voters in turn. */
+  private async memberTarget(opts: CallOptions): Promise<string> {
+    if (opts.hops >= MAX_HOPS) throw new CcmError('no_leader', 'request forwarded too many times');
+    if (this.leaderHint && !this.isUnreachable(this.leaderHint)) return this.leaderHint;
+    const voters = this.node.config.core;
+    for (let i = 0; i < voters.length; i++) {
+      const target = voters[(this.voterCursor + i) % voters.length];
+      if (!this.isUnreachable(target)) return target;
+    }
+    throw new CcmError('no_leader', `no core voter is reachable from ${this.node.config.id}`);
+  }
+
+  private isUnreachable(id: string): boolean {
+    const until = this.unreachableUntil.get(id);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.unreachableUntil.delete(id);
+    return false;
+  }
+
+  /** Forwards; if the request certainly never left (connection refused), marks the peer down and says RETRY. */
+  private async forwardOrRetry<T>(target: string, method: string, params: Record<string, unknown>, opts: CallOptions): Promise<T | typeof RETRY> {
+    try {
+      return await this.forward<T>(target, method, params, opts);
+    } catch (err) {
+      const notSent = err instanceof CcmError && err.code === 'unavailable' && (err.details as { notSent?: boolean } | undefined)?.notSent === true;
+      if (!notSent || Date.now() >= opts.deadline - 20) throw err;
+      this.unreachableUntil.set(target, Date.now() + UNREACHABLE_BACKOFF_MS);
+      return RETRY;
+    }
+  }
+
+  private async forward<T>(target: string, method: string, params: Record<string, unknown>, opts: CallOptions): Promise<T> {
+    const timeoutMs = remaining(opts);
+    try {
+      const result = await this.node.rpc.call<T>(target, method, { ...params, deadline: opts.deadline, hops: opts.hops }, timeoutMs);
+      if (!this.driver) this.leaderHint = target;
+      return result;
+    } catch (err) {
+      if (!this.driver) {
+        // Try another voter next time: this one is down, cut off, or no longer leads.
+        if (this.leaderHint === target) this.leaderHint = null;
+        this.voterCursor++;
+      }
+      if (err instanceof CcmError && err.code === 'timeout') {
+        throw new CcmError('timeout', `${target} did not answer in time (down, paused or cut off?); a write may or may not have happened`);
+      }
+      if (err instanceof CcmError && (err.details as { connectionLost?: boolean } | undefined)?.connectionLost) {
+        this.unreachableUntil.set(target, Date.now() + UNREACHABLE_BACKOFF_MS);
+        // A read can simply be asked again; a write's fate is unknown (it may have reached the leader).
+        if (method === 'core.read') throw new CcmError('unavailable', err.message, { notSent: true });
+        throw new CcmError('timeout', `lost the connection to ${target} while forwarding; the write may or may not have happened`);
+      }
+      throw err;
+    }
+  }
+
+  private hasRaftState(): boolean {
+    const row = this.node.db.prepare('SELECT COUNT(*) AS n FROM raft_log').get() as { n: number };
+    const hs = this.node.db.prepare('SELECT term FROM raft_state').get() as { term: number };
+    return row.n > 0 || hs.term > 0;
+  }
+}
+
+function unwrap(result: ApplyResult): ApplyResult {
+  if (result.op === 'error') throw new CcmError(result.code, result.message, result.details);
+  return result;
+}
+
+function remaining(opts: CallOptions): number {
+  const ms = opts.deadline - Date.now();
+  if (ms <= 0) throw new CcmError('timeout', 'deadline passed');
+  return ms;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The core as a node subsystem: the service, its routes, and `node.core` for the subsystems built on it. */
+export function createCoreSubsystem(node: NodeRuntime): CoreService {
+  const core = new CoreService(node);
+  registerKvRoutes(node.http, core);
+  node.core = core;
+  node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });
+  return core;
+}
