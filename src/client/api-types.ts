@@ -229,6 +229,8 @@ export interface GossipStatsView {
   malformedPackets: number;
   lastMalformedReason: string | null;
   pushPullFailures: number;
+  /** State exchanges started because a member we held dead sent us a datagram (so it learns it and refutes). */
+  revenantExchanges: number;
   joinAttempts: number;
   isJoined: boolean;
 }

@@ -37,6 +37,8 @@ const HOUSEKEEPING_INTERVAL_MS = 250;
 const MAX_META_BYTES = 1024;
 /** phi shown for a member silent far beyond its usual gaps (phi is −log10 of a probability; ∞ is not JSON). */
 const PHI_DISPLAY_MAX = 99;
+/** At most one state exchange per member in this long when it speaks while we hold it dead. */
+const REVENANT_EXCHANGE_INTERVAL_MS = 2000;
 /** Bound on timer-lateness samples kept between two readings (about 10 a second are taken). */
 const MAX_LATENESS_SAMPLES = 4096;
 /** Meta keys the driver owns: other subsystems use setMeta for everything else. */
@@ -118,6 +120,9 @@ export class GossipDriver implements NodeSubsystem {
   private lastMalformedWarnMs = -Infinity;
   private readonly eventListeners = new Set<(event: MemberEvent) => void>();
   private readonly deadWatchers = new Set<DeadWatcher>();
+  /** Member → when we last push-pulled with it because it spoke while we held it dead. */
+  private readonly revenantExchanges = new Map<string, number>();
+  private revenantExchangeCount = 0;
   /** How late each firing of the driver's timer was, since the last takeTimerLateness(). */
   private lateness: number[] = [];
 
@@ -326,6 +331,7 @@ export class GossipDriver implements NodeSubsystem {
       malformedPackets: stats.malformedPackets,
       lastMalformedReason: this.swim.lastMalformedReason() ?? null,
       pushPullFailures: this.pushPullFailures,
+      revenantExchanges: this.revenantExchangeCount,
       joinAttempts: this.joinAttempts,
       isJoined: this.isJoined,
     };
@@ -379,7 +385,9 @@ export class GossipDriver implements NodeSubsystem {
     const address = this.addressById.get(from);
     if (address === undefined || this.isStopped) return;
     if (this.swim.receivePacket(address, body)) {
-      this.detectors.heartbeat(from, this.node.clock.monotonicMs());
+      const now = this.node.clock.monotonicMs();
+      this.detectors.heartbeat(from, now);
+      if (this.swim.member(from)?.state === 'dead') this.exchangeWithRevenant(from, address, now);
     } else {
       const now = this.node.clock.monotonicMs();
       if (now - this.lastMalformedWarnMs > 10_000) {
@@ -388,6 +396,23 @@ export class GossipDriver implements NodeSubsystem {
       }
     }
     this.pump();
+  }
+
+  /**
+   * A datagram from a member we hold dead: its process lives (a false death under load, or a healed partition), but it
+   * may not know it was declared dead, and the dead do not get probed, so nothing would tell it until a periodic
+   * push-pull (30 s at 50 nodes). Exchange full state with it now: it sees its own death and refutes with a higher
+   * incarnation, which every view then believes. At most once per member per REVENANT_EXCHANGE_INTERVAL_MS.
+   */
+  private exchangeWithRevenant(id: string, address: string, now: number): void {
+    const last = this.revenantExchanges.get(id);
+    if (last !== undefined && now - last < REVENANT_EXCHANGE_INTERVAL_MS) return;
+    if (this.revenantExchanges.size >= this.addressById.size + 16) this.revenantExchanges.clear();
+    this.revenantExchanges.set(id, now);
+    this.revenantExchangeCount++;
+    this.node.log.info(`heard from ${id}, which this node holds dead: exchanging state so it can refute`, { member: id });
+    // join() is the core's way to push-pull with given members (it also re-announces us, which is harmless).
+    this.swim.join([{ id, address }]);
   }
 
   private receivePushPull(params: unknown, from: string): PushPullState {

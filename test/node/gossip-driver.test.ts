@@ -96,6 +96,8 @@ describe('gossip driver (real UDP/TCP, in-process nodes)', function () {
     for (const id of h.running()) h.runtimes.get(id)!.setLinkFilter({ peers: {} });
     await until('n4 alive everywhere again', allSeeAllAlive, 30_000);
     expect(h.gossip('n1').swim.member('n4')!.incarnation).to.be.above(deadIncarnation);
+    // n4's first datagrams after the heal reached nodes that held it dead: they exchanged state with it at once.
+    expect(['n1', 'n2', 'n3'].reduce((sum, id) => sum + h.gossip(id).statsView().revenantExchanges, 0)).to.be.above(0);
     // Still one notice each: the hook reports a death once.
     expect([...notices.values()].map((l) => l.length)).to.deep.equal([1, 1, 1]);
   });
