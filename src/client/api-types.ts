@@ -292,3 +292,110 @@ export interface ClusterHealthView {
   /** Each answering node's view: member → the status it holds for it (dead/left members are critical). */
   views: Record<string, Record<string, HealthStatus>>;
 }
+
+/** One resource held through the lease manager. */
+export interface LockView {
+  resource: string;
+  holder: string;
+  lease: number;
+  /** Fencing token: the revision at which this holder got the resource; strictly larger for every later grant. */
+  token: number;
+  ttlMs: number;
+  /** TTL left by the leader's clock (null when unknown). */
+  ttlLeftMs: number | null;
+  renewals: number;
+  /** Wall-clock time of the grant (leader's clock at proposal). */
+  grantedAtMs: number;
+  renewedAtMs: number;
+  /** Waiters in the order they will get it. */
+  waiting: { holder: string; lease: number; queuedAtRevision: number }[];
+}
+
+/** POST /v1/locks/:resource/acquire. */
+export type AcquireResponse =
+  | { granted: true; resource: string; holder: string; lease: number; token: number; ttlMs: number; revision: number; waitedMs: number }
+  | { granted: false; resource: string; heldBy: { holder: string; lease: number; token: number; ttlLeftMs: number | null } };
+
+// ---- metrics (src/node/metrics.ts, `ccm metrics`) ---------------------------------------------------------------
+
+/** One sample of a metric family: for a histogram, `<name>_bucket` (with `le`), `<name>_sum` and `<name>_count`. */
+export interface MetricSampleView {
+  name: string;
+  labels: Record<string, string | number>;
+  /** null when not finite (JSON has no NaN or Inf). */
+  value: number | null;
+}
+
+/** One metric as prom-client holds it: the JSON twin of its lines in the Prometheus text. */
+export interface MetricFamilyView {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram' | 'summary';
+  samples: MetricSampleView[];
+}
+
+/** GET /v1/metrics on one node (GET /metrics gives the same as Prometheus text). */
+export interface NodeMetricsJson {
+  node: string;
+  families: MetricFamilyView[];
+}
+
+/** One node's figures in `ccm metrics`. A part is null when the node did not answer or has none (a member has no Raft). */
+export interface NodeMetricsSummary {
+  node: string;
+  state: 'running' | 'paused' | 'stopped';
+  responding: boolean;
+  /** Why there are no figures (stopped, paused, no answer within the deadline...). */
+  error: string | null;
+  /** leader / follower / candidate / pre-candidate, or member for a node that is not a Raft voter. */
+  role: string | null;
+  raft: {
+    term: number;
+    hasLeader: boolean;
+    leaderChanges: number;
+    proposalsCommitted: number;
+    proposalsFailed: number;
+    commitIndex: number;
+    appliedIndex: number;
+    applyLag: number;
+    logEntries: number;
+  } | null;
+  leases: { active: number; granted: number; renewed: number; expired: number; revoked: number } | null;
+  watch: { streams: number; streamsOpened: number; eventsSent: number } | null;
+  gossip: {
+    alive: number;
+    suspect: number;
+    dead: number;
+    messagesSent: number;
+    messagesReceived: number;
+    /** Peer messages (gossip and Raft) the link filter dropped, both directions. */
+    linkDropped: number;
+    probeFailures: number;
+    /** Suspect events this node saw (raised by itself or heard). */
+    suspicions: number;
+    udpGarbage: number;
+  } | null;
+  health: { status: HealthStatus; passing: number; warning: number; critical: number } | null;
+  /** Durable SQLite commits (ccm_disk_sync_duration_seconds): how many, and the p99 estimated from the buckets. */
+  disk: { syncs: number; syncP99Seconds: number | null } | null;
+}
+
+/** `ccm metrics`: every node of the cluster. */
+export interface ClusterMetricsView {
+  cluster: string;
+  nodes: NodeMetricsSummary[];
+}
+
+/** `ccm metrics <node>`: its summary and every family, grouped by subsystem. */
+export interface NodeMetricsView {
+  node: string;
+  summary: NodeMetricsSummary;
+  groups: { group: string; families: MetricFamilyView[] }[];
+}
+
+/** `ccm metrics <node> --raw --json`. */
+export interface NodeMetricsRawView {
+  node: string;
+  contentType: string;
+  text: string;
+}

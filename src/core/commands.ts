@@ -20,7 +20,8 @@ export type Command =
   | { op: 'delete'; key: string; prefix?: boolean }
   | { op: 'txn'; compare: Compare[]; success: TxnOp[]; failure: TxnOp[] }
   | { op: 'lease-grant'; ttlMs: number; owner?: string; atMs: number }
-  | { op: 'lease-renew'; id: number; atMs: number }
+  /** With `resource`, only if this lease holds it (a holder renewing), else any lease. */
+  | { op: 'lease-renew'; id: number; atMs: number; resource?: string }
   | { op: 'lease-revoke'; id: number }
   /** Proposed by the leader when a lease's TTL ran out; ignored if the lease was renewed since (renewals differ). */
   | { op: 'lease-expire'; id: number; renewals: number }
@@ -124,4 +125,22 @@ export function validateTxnOps(ops: unknown, user: boolean): TxnOp[] {
     }
     return x as unknown as TxnOp;
   });
+}
+
+const RESOURCE_PATTERN = /^[A-Za-z0-9._:/-]{1,256}$/;
+
+/** A lease-manager resource name: 1-256 of letters, digits and . _ : / - */
+export function validateResource(resource: unknown): string {
+  if (typeof resource !== 'string' || !RESOURCE_PATTERN.test(resource)) {
+    throw new CcmError('invalid_argument', `resource name ${JSON.stringify(resource)} is invalid: use 1-256 letters, digits and . _ : / -`);
+  }
+  return resource;
+}
+
+/** A holder name, shown to everyone who finds the resource taken. */
+export function validateHolder(holder: unknown): string {
+  if (typeof holder !== 'string' || holder.length === 0 || holder.length > 256 || !holder.isWellFormed()) {
+    throw new CcmError('invalid_argument', 'holder must be 1-256 characters of text');
+  }
+  return holder;
 }

@@ -89,6 +89,13 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
     case 'lease-renew': {
       const lease = tx.store.getLease(c.id);
       if (!lease) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      if (c.resource !== undefined) {
+        const lock = tx.store.get(LOCK_PREFIX + c.resource);
+        const holder = lock ? holderOf(lock) : null;
+        if (!holder || holder.lease !== c.id) {
+          return error('failed_precondition', `lease ${c.id} does not hold ${c.resource}${holder ? ` (${holder.holder} holds it with lease ${holder.lease})` : ' (it is free)'}`);
+        }
+      }
       const renewed = tx.renewLease(lease, c.atMs);
       return { op: 'lease-renew', id: c.id, ttlMs: renewed.ttlMs, renewals: renewed.renewals };
     }

@@ -1,19 +1,25 @@
 import { CcmError } from '../client/api-errors.js';
 import type { Command } from '../core/commands.js';
 import type { Lease } from '../core/kv-types.js';
-import type { LeaseView, RangeResult } from '../client/api-types.js';
+import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
+import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
+import { holderOf } from '../core/state-machine.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
 import { RaftDriver } from './raft-driver.js';
 import { registerKvRoutes } from './kv-routes.js';
+import { registerWatchRoutes } from './watch-routes.js';
+import { registerLeaseRoutes } from './lease-routes.js';
 
 /** A read the core answers from a replica's applied state. */
 export type CoreRead =
   | { kind: 'range'; key: string; prefix: boolean; limit?: number }
   | { kind: 'leases' }
-  | { kind: 'lease'; id: number };
+  | { kind: 'lease'; id: number }
+  /** Lease-manager resources (one, or all), with their holders' leases and queues. */
+  | { kind: 'locks'; resource?: string };
 
-export type ReadResult = RangeResult | { leases: LeaseView[]; servedBy: string } | { lease: LeaseView; servedBy: string };
+export type ReadResult = RangeResult | { leases: LeaseView[]; servedBy: string } | { lease: LeaseView; servedBy: string } | { locks: LockView[]; revision: number; servedBy: string };
 
 export interface CallOptions {
   /** Absolute deadline (ms since epoch by this process's Date.now). */
@@ -131,6 +137,32 @@ export class CoreService implements NodeSubsystem {
         if (!lease) throw new CcmError('not_found', `lease ${read.id} not found (it expired or was revoked)`);
         return { lease: this.leaseView(lease), servedBy };
       }
+      case 'locks': {
+        const kvs = read.resource !== undefined ? state.range(LOCK_PREFIX + read.resource, false) : state.range(LOCK_PREFIX, true);
+        const locks = kvs.map((kv): LockView => {
+          const resource = kv.key.slice(LOCK_PREFIX.length);
+          const h = holderOf(kv);
+          const lease = state.getLease(h.lease);
+          const view = lease ? this.leaseView(lease) : null;
+          const waiting = state.range(`${LOCK_QUEUE_PREFIX}${resource}/`, true).map((q) => {
+            const w = JSON.parse(q.value) as { holder: string; lease: number };
+            return { holder: w.holder, lease: w.lease, queuedAtRevision: q.createRevision };
+          });
+          return {
+            resource,
+            holder: h.holder,
+            lease: h.lease,
+            token: h.token,
+            ttlMs: view?.ttlMs ?? 0,
+            ttlLeftMs: view?.ttlLeftMs ?? null,
+            renewals: view?.renewals ?? 0,
+            grantedAtMs: view?.grantedAtMs ?? 0,
+            renewedAtMs: view?.renewedAtMs ?? 0,
+            waiting,
+          };
+        });
+        return { locks, revision: state.revision(), servedBy };
+      }
     }
   }
 
@@ -240,6 +272,8 @@ function sleep(ms: number): Promise<void> {
 export function createCoreSubsystem(node: NodeRuntime): CoreService {
   const core = new CoreService(node);
   registerKvRoutes(node.http, core);
+  registerWatchRoutes(node, core);
+  node.leaseManager = registerLeaseRoutes(node.http, node, core);
   node.core = core;
   node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });
   return core;

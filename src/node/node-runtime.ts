@@ -50,6 +50,10 @@ export class NodeRuntime {
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
   core?: import('./core-service.js').CoreService;
+  /** Watches served from this replica's applied state (voters only). */
+  watchHub?: import('./watch-hub.js').WatchHub;
+  /** The lease manager (every node serves it; state lives in the core). */
+  leaseManager?: import('../services/lease-manager.js').LeaseManager;
   identity!: NodeIdentity;
   private readonly startedAtMono = performance.now();
   /** Per peer, the last few reach-ping nonces heard (several `ccm status` may probe at once). */

@@ -1,0 +1,20 @@
+import { Flags } from '@oclif/core';
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { durationFlag } from '../../src/cli/lease-format.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+
+export default class LeaseGrant extends CcmCommand<typeof LeaseGrant> {
+  static override summary = 'Create a generic lease; attach keys to it with ccm kv put --lease <id>, and they vanish when it ends.';
+  static override flags = {
+    ttl: Flags.string({ summary: 'Time to live without renewal (1s to 7d).', required: true }),
+    owner: Flags.string({ summary: 'A label for who owns it.' }),
+  };
+
+  async run(): Promise<{ id: number; ttlMs: number }> {
+    const ttlMs = durationFlag(this.flags.ttl, '--ttl');
+    const { client } = clientForCluster(this.clusterPaths());
+    const r = await client.grantLease(ttlMs, this.flags.owner);
+    this.log(`lease ${r.id} granted (ttl ${r.ttlMs / 1000}s)`);
+    return r;
+  }
+}

@@ -1,0 +1,41 @@
+import { Args, Flags } from '@oclif/core';
+import { CcmCommand } from '../src/cli/ccm-command.js';
+import { clusterEndpoints } from '../src/cluster/cluster-client.js';
+import { readRunningCluster } from '../src/cluster/launcher.js';
+import { watch } from '../src/client/ccm-client.js';
+import { validateKey } from '../src/core/commands.js';
+
+export default class Watch extends CcmCommand<typeof Watch> {
+  static override summary = 'Stream every change to a key or prefix, in revision order, until Ctrl-C (resumes across node failures).';
+  static override examples = ['<%= config.bin %> watch /config/ --prefix', '<%= config.bin %> watch /app/color --from-rev 42 --json'];
+  static override args = { key: Args.string({ required: true, description: 'the key, or the prefix with --prefix' }) };
+  static override flags = {
+    prefix: Flags.boolean({ summary: 'Every key starting with the argument.' }),
+    'from-rev': Flags.integer({ summary: 'Replay history from this revision (inclusive) before live changes.' }),
+    'progress-ms': Flags.integer({ summary: 'How often an idle stream reports progress.', default: 5000 }),
+  };
+
+  async run(): Promise<void> {
+    validateKey(this.args.key);
+    const file = readRunningCluster(this.clusterPaths());
+    const asJson = this.jsonEnabled();
+    const out = (line: string): void => void process.stdout.write(line + '\n');
+    const w = watch(clusterEndpoints(file), this.args.key, {
+      prefix: this.flags.prefix,
+      fromRevision: this.flags['from-rev'],
+      progressMs: this.flags['progress-ms'],
+      onEvents: (events, revision) => {
+        for (const e of events) {
+          if (asJson) out(JSON.stringify({ revision, ...e }));
+          else out(`${String(revision).padStart(6)}  ${e.type.toUpperCase().padEnd(6)} ${e.kv.key}${e.type === 'put' ? ` = ${e.kv.value}` : ''}`);
+        }
+      },
+      onReconnect: (node, from, reason) => process.stderr.write(`(reconnecting to ${node} from revision ${from}: ${reason})\n`),
+    });
+    const stop = (): void => w.close();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (!asJson) process.stderr.write(`watching ${this.args.key}${this.flags.prefix ? ' (prefix)' : ''}; Ctrl-C to stop\n`);
+    await w.done;
+  }
+}

@@ -1,0 +1,23 @@
+import os from 'node:os';
+import { CcmError } from '../client/api-errors.js';
+import { DurationError, formatDuration, parseDuration } from '../time/duration.js';
+
+/** Parses a --ttl or --timeout value into ms, as a CcmError on bad input. */
+export function durationFlag(text: string, flag: string): number {
+  try {
+    return parseDuration(text, flag);
+  } catch (err) {
+    if (err instanceof DurationError) throw new CcmError('invalid_argument', err.message);
+    throw err;
+  }
+}
+
+/** The holder name used when none is given: host and process. */
+export function defaultHolder(): string {
+  return `${os.hostname()}:${process.pid}`;
+}
+
+/** "in 9.8s (12:00:10)" for a deadline in wall-clock ms. */
+export function describeExpiry(atMs: number): string {
+  return `${new Date(atMs).toISOString().slice(11, 19)} (in ${formatDuration(Math.max(0, atMs - Date.now()))})`;
+}

@@ -1,0 +1,170 @@
+import { CcmError } from '../client/api-errors.js';
+import type { AcquireResponse, LeaseView, LockView } from '../client/api-types.js';
+import { validateHolder, validateLeaseId, validateResource, validateTtlMs } from '../core/commands.js';
+import { LOCK_PREFIX } from '../core/kv-types.js';
+import type { ApplyResult } from '../core/state-machine.js';
+import type { CallOptions, CoreService } from '../node/core-service.js';
+import type { NodeRuntime } from '../node/node-runtime.js';
+import { subscribeChanges } from '../node/watch-routes.js';
+
+/** The longest anyone may wait in a queue for a resource. */
+export const MAX_WAIT_MS = 10 * 60_000;
+
+/**
+ * The lease manager: time-limited exclusive access to named resources, with fencing tokens. Grants, queueing
+ * and hand-over are single commands in the core (one round trip to acquire); this layer adds waiting: a
+ * waiter's queue entry is kept alive while it waits, and it is woken by a watch on the resource, not by polling.
+ */
+export class LeaseManager {
+  constructor(
+    private readonly node: NodeRuntime,
+    private readonly core: CoreService,
+  ) {}
+
+  async acquire(
+    req: { resource: unknown; holder: unknown; ttlMs: unknown; wait?: unknown; waitTimeoutMs?: unknown },
+    opts: CallOptions,
+    isCancelled: () => boolean = () => false,
+  ): Promise<AcquireResponse> {
+    const resource = validateResource(req.resource);
+    const holder = validateHolder(req.holder);
+    const ttlMs = validateTtlMs(req.ttlMs);
+    const wait = req.wait === true;
+    const waitTimeoutMs = req.waitTimeoutMs === undefined ? 30_000 : Number(req.waitTimeoutMs);
+    if (wait && (!Number.isFinite(waitTimeoutMs) || waitTimeoutMs <= 0 || waitTimeoutMs > MAX_WAIT_MS)) {
+      throw new CcmError('invalid_argument', `wait timeout must be from 1ms to ${MAX_WAIT_MS / 60_000} minutes`);
+    }
+    const started = Date.now();
+    const r = await this.write({ op: 'acquire', resource, holder, ttlMs, wait, atMs: this.node.clock.nowMs() }, opts);
+    if (r.op !== 'acquire') throw new CcmError('internal', `unexpected result ${r.op}`);
+    if (r.granted) return { granted: true, resource, holder, lease: r.lease, token: r.token, ttlMs, revision: r.revision, waitedMs: 0 };
+    if (!r.queued) return { granted: false, resource, heldBy: await this.holderWithTtl(resource, r.heldBy, opts) };
+    return this.waitForHandOver(resource, holder, r.lease, ttlMs, started, started + waitTimeoutMs, isCancelled);
+  }
+
+  /** Keeps the queued lease alive and watches the resource until the core hands it to us (or we give up). */
+  private waitForHandOver(resource: string, holder: string, lease: number, ttlMs: number, started: number, deadline: number, isCancelled: () => boolean): Promise<AcquireResponse> {
+    return new Promise<AcquireResponse>((resolve, reject) => {
+      let isDone = false;
+      let stop: () => void = () => undefined;
+      const finish = (outcome: { ok: AcquireResponse } | { err: CcmError }, leave: boolean): void => {
+        if (isDone) return;
+        isDone = true;
+        stop();
+        clearInterval(keepAlive);
+        clearTimeout(giveUp);
+        clearInterval(cancelCheck);
+        // Leaving the queue: revoke our lease (its queue entry goes with it), best effort.
+        if (leave) void this.write({ op: 'lease-revoke', id: lease }, this.shortCall()).catch(() => undefined);
+        if ('ok' in outcome) resolve(outcome.ok);
+        else reject(outcome.err);
+      };
+      const granted = (token: number, revision: number): void =>
+        finish({ ok: { granted: true, resource, holder, lease, token, ttlMs, revision, waitedMs: Date.now() - started } }, false);
+      stop = subscribeChanges(this.node, { key: LOCK_PREFIX + resource, prefix: false, fromRevision: 0 }, {
+        onBatch: (b) => {
+          for (const e of b.events) {
+            if (e.type !== 'put') continue;
+            const v = JSON.parse(e.kv.value) as { lease: number };
+            if (v.lease === lease) granted(e.kv.createRevision, b.revision);
+          }
+        },
+        onError: (e) => finish({ err: e }, true),
+      });
+      // The hand-over may have happened before the watch started: look once, linearizably.
+      void this.inspectRaw(resource, this.shortCall())
+        .then((lock) => {
+          if (lock && lock.lease === lease) granted(lock.token, lock.token);
+        })
+        .catch(() => undefined);
+      const keepAlive = setInterval(() => {
+        this.write({ op: 'lease-renew', id: lease, atMs: this.node.clock.nowMs() }, this.shortCall()).catch((err: CcmError) => {
+          if (err.code === 'not_found') finish({ err: new CcmError('not_found', `our place in the queue for ${resource} was lost (lease ${lease} ended)`) }, false);
+        });
+      }, Math.max(200, ttlMs / 3));
+      const giveUp = setTimeout(async () => {
+        const lock = await this.inspectRaw(resource, this.shortCall()).catch(() => null);
+        const heldBy = lock ? { holder: lock.holder, lease: lock.lease, token: lock.token, ttlLeftMs: lock.ttlLeftMs } : null;
+        finish({ err: new CcmError('held', `${resource} is still held${heldBy ? ` by ${heldBy.holder} (token ${heldBy.token})` : ''} after waiting ${Math.round((deadline - started) / 1000)} s; left the queue`, { heldBy }) }, true);
+      }, Math.max(0, deadline - Date.now()));
+      const cancelCheck = setInterval(() => {
+        if (isCancelled()) finish({ err: new CcmError('unavailable', 'the waiting client went away') }, true);
+      }, 200);
+    });
+  }
+
+  async renew(resource: string | undefined, leaseId: unknown, opts: CallOptions): Promise<{ lease: number; ttlMs: number; renewals: number; resource?: string }> {
+    const id = validateLeaseId(leaseId);
+    if (resource !== undefined) validateResource(resource);
+    const r = await this.write({ op: 'lease-renew', id, atMs: this.node.clock.nowMs(), ...(resource !== undefined ? { resource } : {}) }, opts);
+    if (r.op !== 'lease-renew') throw new CcmError('internal', `unexpected result ${r.op}`);
+    return { lease: id, ttlMs: r.ttlMs, renewals: r.renewals, ...(resource !== undefined ? { resource } : {}) };
+  }
+
+  async release(resource: string, leaseId: unknown, opts: CallOptions): Promise<{ resource: string; lease: number; revision: number; nextHolder?: string }> {
+    validateResource(resource);
+    const id = validateLeaseId(leaseId);
+    const r = await this.write({ op: 'release', resource, lease: id }, opts);
+    if (r.op !== 'release') throw new CcmError('internal', `unexpected result ${r.op}`);
+    return { resource, lease: id, revision: r.revision, ...(r.nextHolder ? { nextHolder: r.nextHolder } : {}) };
+  }
+
+  async list(opts: CallOptions): Promise<{ locks: LockView[]; revision: number }> {
+    const r = await this.core.read({ kind: 'locks' }, false, opts);
+    if (!('locks' in r)) throw new CcmError('internal', 'unexpected read result');
+    return { locks: r.locks, revision: r.revision };
+  }
+
+  async inspect(resource: string, opts: CallOptions): Promise<LockView> {
+    validateResource(resource);
+    const lock = await this.inspectRaw(resource, opts);
+    if (!lock) throw new CcmError('not_found', `${resource} is free (nobody holds it)`);
+    return lock;
+  }
+
+  async grant(ttlMs: unknown, owner: unknown, opts: CallOptions): Promise<{ id: number; ttlMs: number }> {
+    const ttl = validateTtlMs(ttlMs);
+    const ownerText = owner === undefined ? '' : validateHolder(owner);
+    const r = await this.write({ op: 'lease-grant', ttlMs: ttl, owner: ownerText, atMs: this.node.clock.nowMs() }, opts);
+    if (r.op !== 'lease-grant') throw new CcmError('internal', `unexpected result ${r.op}`);
+    return { id: r.id, ttlMs: r.ttlMs };
+  }
+
+  async revoke(leaseId: unknown, opts: CallOptions): Promise<{ id: number; deletedKeys: number; revision: number }> {
+    const id = validateLeaseId(leaseId);
+    const r = await this.write({ op: 'lease-revoke', id }, opts);
+    if (r.op !== 'lease-revoke') throw new CcmError('internal', `unexpected result ${r.op}`);
+    return { id, deletedKeys: r.deletedKeys, revision: r.revision };
+  }
+
+  async leases(opts: CallOptions): Promise<LeaseView[]> {
+    const r = await this.core.read({ kind: 'leases' }, false, opts);
+    if (!('leases' in r)) throw new CcmError('internal', 'unexpected read result');
+    return r.leases;
+  }
+
+  async lease(leaseId: unknown, opts: CallOptions): Promise<LeaseView> {
+    const r = await this.core.read({ kind: 'lease', id: validateLeaseId(leaseId) }, false, opts);
+    if (!('lease' in r)) throw new CcmError('internal', 'unexpected read result');
+    return r.lease;
+  }
+
+  private async inspectRaw(resource: string, opts: CallOptions): Promise<LockView | null> {
+    const r = await this.core.read({ kind: 'locks', resource }, false, opts);
+    if (!('locks' in r)) throw new CcmError('internal', 'unexpected read result');
+    return r.locks[0] ?? null;
+  }
+
+  private async holderWithTtl(resource: string, heldBy: { holder: string; lease: number; token: number }, opts: CallOptions): Promise<Extract<AcquireResponse, { granted: false }>['heldBy']> {
+    const lock = await this.inspectRaw(resource, opts).catch(() => null);
+    return { ...heldBy, ttlLeftMs: lock && lock.lease === heldBy.lease ? lock.ttlLeftMs : null };
+  }
+
+  private write(command: Parameters<CoreService['write']>[0], opts: CallOptions): Promise<ApplyResult> {
+    return this.core.write(command, opts);
+  }
+
+  private shortCall(): CallOptions {
+    return { deadline: Date.now() + 3000, hops: 0 };
+  }
+}
