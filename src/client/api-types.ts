@@ -361,7 +361,8 @@ export interface NodeMetricsSummary {
     logEntries: number;
   } | null;
   leases: { active: number; granted: number; renewed: number; expired: number; revoked: number } | null;
-  watch: { streams: number; streamsOpened: number; eventsSent: number } | null;
+  /** Client streams on this node (pushed by the watch routes), and a voter's watch hub: watchers now, events delivered. */
+  watch: { streams: number; streamsOpened: number; eventsSent: number; watchers: number; eventsDelivered: number } | null;
   gossip: {
     alive: number;
     suspect: number;

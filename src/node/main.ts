@@ -10,6 +10,7 @@ import { NodeRuntime } from './node-runtime.js';
 import { createGossipDriver } from './gossip-driver.js';
 import { createHealthMonitor } from './health-monitor.js';
 import { createCoreSubsystem } from './core-service.js';
+import { createMetricsSubsystem } from './metrics-subsystem.js';
 
 function argValue(name: string): string {
   const i = process.argv.indexOf(name);
@@ -51,7 +52,8 @@ try {
   const file = readClusterFile(paths);
   runtime = new NodeRuntime(nodeConfigFromCluster(paths, file, id));
   // Gossip first: the health monitor publishes through it, and the core may look it up (gossipOf) to publish its role.
-  await runtime.start([createGossipDriver, createHealthMonitor, createCoreSubsystem]);
+  // Metrics after the subsystems it reads (its hooks for watches work from any order: nodeMetricsOf).
+  await runtime.start([createGossipDriver, createHealthMonitor, createCoreSubsystem, createMetricsSubsystem]);
 } catch (err) {
   logLine('fatal', `failed to start: ${(err as Error).message}`);
   await runtime?.stop('start failed').catch(() => undefined);

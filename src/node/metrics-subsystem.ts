@@ -1,0 +1,125 @@
+import type { NodeMetricsJson } from '../client/api-types.js';
+import { STREAMING, type HttpServer } from '../net/http-server.js';
+import { gossipOf, type GossipDriver } from './gossip-driver.js';
+import { healthMonitorOf, type HealthMonitor } from './health-monitor.js';
+import { HEALTH_STATUSES, nodeMetricsOf, type MetricsSnapshot, type NodeMetrics } from './metrics.js';
+import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+
+/**
+ * Reads one node's running counters into a MetricsSnapshot: every read is a field access or a small object the
+ * subsystem already builds for its status (no SQL, no I/O), so a scrape costs about what GET /v1/status does.
+ */
+export function readMetricsSnapshot(node: NodeRuntime, gossip: GossipDriver | undefined, health: HealthMonitor | undefined): MetricsSnapshot {
+  const driver = node.core?.driver ?? null;
+  let raft: MetricsSnapshot['raft'] = null;
+  if (driver) {
+    const s = driver.raft.basicStatus();
+    const c = driver.counters;
+    raft = {
+      role: s.role,
+      term: s.term,
+      commit: s.commit,
+      applied: driver.appliedIndex(),
+      lastIndex: s.lastIndex,
+      firstIndex: s.firstIndex,
+      proposalsCommitted: c.proposalsCommitted,
+      proposalsFailed: c.proposalsFailed,
+      leaderChanges: c.leaderChanges,
+      readsServed: c.readsServed,
+    };
+  }
+  let gossipPart: MetricsSnapshot['gossip'] = null;
+  if (gossip) {
+    const v = gossip.statsView();
+    const swim = v.swim;
+    gossipPart = {
+      members: { alive: v.summary.alive, suspect: v.summary.suspect, dead: v.summary.dead, left: v.summary.left },
+      incarnation: v.summary.incarnation,
+      healthScore: v.summary.healthScore,
+      isEmergentLeader: v.summary.emergentLeader === node.config.id,
+      messagesSent: swim.messagesSent ?? 0,
+      messagesReceived: swim.messagesReceived ?? 0,
+      probes: swim.probes ?? 0,
+      probeFailures: swim.probeFailures ?? 0,
+      indirectProbes: swim.indirectProbes ?? 0,
+      suspicionsRaised: swim.suspicionsRaised ?? 0,
+      deathsDeclared: swim.deathsDeclared ?? 0,
+      refutations: swim.refutations ?? 0,
+      malformedPackets: v.malformedPackets,
+      pushPullsSent: swim.pushPullsSent ?? 0,
+      pushPullsReceived: swim.pushPullsReceived ?? 0,
+      pushPullFailures: v.pushPullFailures,
+    };
+  }
+  let healthPart: MetricsSnapshot['health'] = null;
+  if (health) {
+    const checks = { passing: 0, warning: 0, critical: 0 };
+    for (const c of health.checkViews()) if (HEALTH_STATUSES.includes(c.status)) checks[c.status]++;
+    healthPart = { status: health.summary().status, checks };
+  }
+  return {
+    node: {
+      id: node.config.id,
+      cluster: node.config.cluster,
+      kind: node.config.core.includes(node.config.id) ? 'core' : 'member',
+      startCount: node.identity?.startCount ?? 0,
+    },
+    raft,
+    hasLeader: (node.core?.knownLeader() ?? null) !== null,
+    leasesActive: driver ? driver.leases.size() : null,
+    watchHub: node.watchHub ? { watchers: node.watchHub.size, watchersCreated: node.watchHub.counters.watchesOpened, eventsDelivered: node.watchHub.counters.eventsSent } : null,
+    gossip: gossipPart,
+    udp: { ...node.udp.stats },
+    tcp: { ...node.tcp.stats },
+    link: node.filter.stats(),
+    health: healthPart,
+  };
+}
+
+/**
+ * The routes:
+ *   GET /metrics      Prometheus text exposition (content-type text/plain; version=0.0.4)
+ *   GET /v1/metrics   the same families as JSON (NodeMetricsJson), for `ccm metrics`
+ */
+export function registerMetricsRoutes(http: HttpServer, metrics: NodeMetrics, nodeId: string): void {
+  http.route('GET', '/metrics', async ({ res }) => {
+    const text = await metrics.scrape();
+    res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return STREAMING;
+  });
+  http.route('GET', '/v1/metrics', async (): Promise<NodeMetricsJson> => ({ node: nodeId, families: await metrics.scrapeJson() }));
+}
+
+/**
+ * The metrics subsystem for main.ts: put it after the core, gossip and health subsystems (it reads them). It hooks
+ * the Raft driver's sync and apply streams and the gossip driver's member events, and serves the routes.
+ */
+export function createMetricsSubsystem(node: NodeRuntime): NodeSubsystem {
+  const metrics = nodeMetricsOf(node);
+  metrics.enableProcessMetrics();
+  const gossip = gossipOf(node);
+  const health = healthMonitorOf(node);
+  const driver = node.core?.driver ?? null;
+  metrics.setSource(() => {
+    if (driver) metrics.pruneLeases(driver.leases.size(), (id) => driver.leases.remainingMs(id, 0) !== undefined);
+    return readMetricsSnapshot(node, gossip, health);
+  });
+  const unsubscribe: (() => void)[] = [];
+  if (driver) {
+    metrics.seedLeases(driver.state.leases());
+    const previousOnSync = driver.onSync;
+    driver.onSync = (seconds) => {
+      previousOnSync?.(seconds);
+      metrics.observeSync(seconds);
+    };
+    unsubscribe.push(driver.onApply((applied) => metrics.countApplied(applied, node.clock.nowMs())));
+  }
+  if (gossip) unsubscribe.push(gossip.onMemberEvent((e) => metrics.countMemberEvent(e.type)));
+  registerMetricsRoutes(node.http, metrics, node.config.id);
+  return {
+    async stop() {
+      for (const u of unsubscribe) u();
+    },
+  };
+}
