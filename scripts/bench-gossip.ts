@@ -3,13 +3,13 @@
  *   detection  SIGKILL one node of a 7-node cluster; time until every other node has logged it dead (median of --runs)
  *   loss       5 % loss on every link for --loss-duration; false deaths (and suspicions) of live nodes
  *   scale      `up --nodes 50`: time until every node sees 50 alive; then the idle cluster's CPU over --idle
- * Options: --only detection|loss|scale (repeatable), --runs 5, --loss-duration 60s, --nodes 50, --idle 10s, --keep.
+ * Options: --only detection|loss|scale (repeatable), --runs 5, --loss-duration 60s, --nodes 50, --idle 10s, --keep, --diagnose.
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { GossipStatsView } from '../src/client/api-types.js';
+import type { GossipStatsView, MembersView } from '../src/client/api-types.js';
 import { requestJson } from '../src/client/http-json.js';
 import { addFault, healAll } from '../src/chaos/chaos-control.js';
 import { clusterPaths, nodeLogPath, type ClusterPaths } from '../src/cluster/cluster-dir.js';
@@ -25,10 +25,12 @@ interface Options {
   nodes: number;
   idleMs: number;
   keep: boolean;
+  /** Print who lags, 3 s after up, when the big cluster has not converged yet. */
+  diagnose: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { only: new Set(), runs: 5, lossDurationMs: 60_000, nodes: 50, idleMs: 10_000, keep: false };
+  const o: Options = { only: new Set(), runs: 5, lossDurationMs: 60_000, nodes: 50, idleMs: 10_000, keep: false, diagnose: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const next = (): string => {
@@ -42,6 +44,7 @@ function parseArgs(args: string[]): Options {
     else if (a === '--nodes') o.nodes = Number(next());
     else if (a === '--idle') o.idleMs = parseDuration(next(), '--idle');
     else if (a === '--keep') o.keep = true;
+    else if (a === '--diagnose') o.diagnose = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (o.only.size === 0) for (const s of ['detection', 'loss', 'scale']) o.only.add(s);
@@ -235,6 +238,18 @@ async function benchLoss(opts: Options): Promise<void> {
   });
 }
 
+/** Which nodes do not see n alive yet, and what a few of them are missing. */
+async function describeLaggards(file: ClusterFile, ids: string[], n: number, counts: number[]): Promise<void> {
+  const behind = ids.filter((_, i) => counts[i] !== n);
+  out(`  ${behind.length} nodes see fewer than ${n} alive: ${behind.map((id) => `${id}:${counts[ids.indexOf(id)]}`).join(' ')}`);
+  for (const id of behind.slice(0, 3)) {
+    const v = await requestJson<MembersView>(endpoint(file, id), 'GET', '/v1/members', undefined, { timeoutMs: 2000 }).catch(() => undefined);
+    if (!v) continue;
+    const known = new Set(v.members.map((m) => m.id));
+    out(`    ${id}: missing ${ids.filter((x) => !known.has(x)).join(',') || '-'}; not alive ${v.members.filter((m) => m.state !== 'alive').map((m) => `${m.id}=${m.state}`).join(',') || '-'}`);
+  }
+}
+
 async function benchScale(opts: Options): Promise<void> {
   const n = opts.nodes;
   out(`\n-- scale: up --nodes ${n}; time until every node sees ${n} alive; then idle CPU over ${Math.round(opts.idleMs / 1000)} s`);
@@ -243,11 +258,16 @@ async function benchScale(opts: Options): Promise<void> {
     const ids = file.nodes.map((x) => x.id);
     const tReady = performance.now();
     let converged = false;
+    let isReported = !opts.diagnose;
     while (performance.now() - tReady < 120_000) {
       const counts = await aliveCounts(file, ids);
       if (counts.every((c) => c === n)) {
         converged = true;
         break;
+      }
+      if (!isReported && performance.now() - tReady > 3000) {
+        isReported = true;
+        await describeLaggards(file, ids, n, counts);
       }
       await sleep(100);
     }
@@ -258,6 +278,7 @@ async function benchScale(opts: Options): Promise<void> {
         ? `  => every node sees ${n} alive ${((tConverged - t0) / 1000).toFixed(1)} s after up started, ${((tConverged - tReady) / 1000).toFixed(1)} s after up returned; target < 15 s`
         : `  => not converged within 120 s after up returned`,
     );
+    if (!converged) await describeLaggards(file, ids, n, await aliveCounts(file, ids));
     await sleep(5000);
     const hz = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
     const pids = file.nodes.map((x) => x.pid!).filter((p) => p > 0);

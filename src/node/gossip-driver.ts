@@ -27,7 +27,7 @@ const PUSH_PULL_TIMEOUT_MS = 2000;
 /** Join retries: from this, doubling, up to the max, until a seed answers a join push-pull. */
 const JOIN_RETRY_MIN_MS = 500;
 const JOIN_RETRY_MAX_MS = 5000;
-/** Random non-core peers added to the core voters as join seeds (so a node joins even with the whole core down). */
+/** Random non-core peers added to the core voters as join seeds on retries (so a node joins even with the core down). */
 const EXTRA_SEEDS = 2;
 /** How long a graceful leave may keep the node up to gossip its `left` (SIGTERM gives the process 3 s in all). */
 const LEAVE_TIMEOUT_MS = 1000;
@@ -474,11 +474,17 @@ export class GossipDriver implements NodeSubsystem {
     });
   }
 
+  /**
+   * The core voters; from the second attempt on, a couple of random peers too. Every push-pull opens a TCP connection
+   * that stays, on an ephemeral port: during `ccm up --nodes 50` those can land on a port allocated to a node still
+   * starting, so the first attempt keeps to the few seeds every node shares.
+   */
   private pickSeeds(): string[] {
     const self = this.node.config.id;
     const seeds = new Set(this.node.config.core.filter((id) => id !== self && this.addressById.has(id)));
     const others = [...this.addressById.keys()].filter((id) => !seeds.has(id));
-    for (let i = 0; i < EXTRA_SEEDS && others.length > 0; i++) {
+    const extra = seeds.size === 0 || this.joinAttempts > 1 ? EXTRA_SEEDS : 0;
+    for (let i = 0; i < extra && others.length > 0; i++) {
       const j = this.node.random.int(0, others.length - 1);
       seeds.add(others[j]);
       others.splice(j, 1);
