@@ -145,7 +145,7 @@ export class RaftDriver {
 
   /** Proposes a command (leader only) and resolves with its result once applied here. */
   propose(command: Command, timeoutMs: number): Promise<ApplyResult> {
-    return this.proposeData(encodeCommand(command), timeoutMs);
+    return this.unsafeFaultSwitch(command, timeoutMs) ?? this.proposeData(encodeCommand(command), timeoutMs);
   }
 
   proposeConfChange(change: ConfChange, timeoutMs: number): Promise<ApplyResult> {
@@ -450,6 +450,28 @@ export class RaftDriver {
       if (e.type === 'vote-granted' || e.type === 'term-changed') continue; // too chatty for the event log
       this.node.log.event(`raft-${e.type}`, describeRaftEvent(e), { raft: e });
     }
+  }
+
+  // ---- TEST-ONLY FAULT SWITCH (chaos) ------------------------------------------------------------------------
+  /**
+   * A deliberate bug, on only when the cluster was started with `--setting unsafeFaultSwitch=<name>`, so that
+   * `ccm chaos run` can be shown to catch one. Never set in normal use.
+   * - `ack-before-commit`: a plain put is acknowledged as soon as it is proposed, before it commits (its
+   *   revision a guess): a write can be acknowledged and then lost, or be invisible to a later read;
+   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource.
+   * Returns the early answer, or null to go the normal way.
+   */
+  private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
+    const fault = this.node.config.settings.unsafeFaultSwitch;
+    if (fault === 'ack-before-commit' && command.op === 'put') {
+      this.proposeData(encodeCommand(command), timeoutMs).catch(() => undefined);
+      return Promise.resolve({ op: 'put', revision: this.state.revision() + 1 });
+    }
+    if (fault === 'grant-without-core' && command.op === 'acquire') {
+      const revision = this.state.revision() + 1;
+      return Promise.resolve({ op: 'acquire', granted: true, resource: command.resource, holder: command.holder, lease: revision, token: revision, ttlMs: command.ttlMs, revision });
+    }
+    return null;
   }
 }
 
