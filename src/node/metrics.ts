@@ -4,7 +4,7 @@
  * the prefix `ccm_` (METRIC_NAMES lists every one with its meaning).
  *
  * Scraping is cheap: the subsystems already keep plain counters (RaftDriver.counters, SwimNode.stats(), the link
- * filter's and the transports' counters). A scrape takes one MetricsSnapshot of them (metrics-source.ts) and the
+ * filter's and the transports' counters). A scrape takes one MetricsSnapshot of them (metrics-subsystem.ts) and the
  * prom-client `collect()` callbacks copy from that snapshot, so no subsystem pays anything between scrapes and one
  * scrape sees one consistent moment. What no subsystem counts is pushed here as it happens: sync latency
  * (RaftDriver.onSync), lease grants/renewals/ends (RaftDriver.onApply effects), member events, watch streams.
@@ -13,9 +13,9 @@
  *   nodeMetricsOf(node).watchStreamOpened()      a client's watch stream (GET /v1/watch, NDJSON or SSE) started on this node
  *   nodeMetricsOf(node).watchStreamClosed()      it ended (any reason); never counts below zero
  *   nodeMetricsOf(node).watchEventsSent(n)       n events were written to such a stream
- * (The watch hub's own figures, watchers and events delivered to them, are read from node.watchHub at scrape time.)
  *   nodeMetricsOf(node).registry                 add your own prom-client metric: `registers: [nodeMetricsOf(node).registry]`,
  *                                                with a `collect()` that reads your counters at scrape time
+ * The watch hub's own figures (watchers now, events delivered to them) need no hook: they are read from node.watchHub.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import type { HealthStatus, MetricFamilyView } from '../client/api-types.js';
