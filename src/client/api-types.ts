@@ -16,8 +16,8 @@ export interface NodeStatus {
   id: string;
   cluster: string;
   pid: number;
-  /** 'core' for a Raft voter at creation, 'member' otherwise. */
-  kind: 'core' | 'member';
+  /** 'core' for a Raft voter, 'learner' for a replica that does not vote yet, 'member' otherwise. */
+  kind: 'core' | 'learner' | 'member';
   startCount: number;
   startedAtMs: number;
   uptimeMs: number;
@@ -63,7 +63,7 @@ export interface NodeStatusRow {
   state: 'running' | 'paused' | 'stopped';
   /** Whether the node answered its status request (a paused node cannot). */
   responding: boolean;
-  kind: 'core' | 'member';
+  kind: 'core' | 'learner' | 'member';
   uptimeMs: number | null;
   startCount: number | null;
   restarts: number;

@@ -113,6 +113,11 @@ export class CcmClient {
     return this.call('GET', '/v1/leases', undefined, opts);
   }
 
+  /** Changes the core's membership: add a learner, promote it (add-voter), or remove a node. */
+  async changeCore(action: 'add-learner' | 'add-voter' | 'promote' | 'remove', node: string, opts: CallOverrides = {}): Promise<{ voters: string[]; learners: string[] }> {
+    return this.call('POST', '/v1/core/members', { action, node }, { timeoutMs: opts.timeoutMs ?? 15_000 });
+  }
+
   async transferLeader(to: string, opts: CallOverrides = {}): Promise<{ from: string; to: string }> {
     return this.call('POST', '/v1/core/transfer-leader', { to }, opts);
   }

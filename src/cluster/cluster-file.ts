@@ -38,6 +38,8 @@ export interface ClusterSettings {
   raftLogCompactThreshold: number;
   /** Entries kept behind the applied index when compacting (a briefly lagging follower catches up from them). */
   raftLogTrailingEntries: number;
+  /** A voter dead (in gossip, and silent to Raft) this long is replaced by a healthy member. */
+  coreReplaceAfterMs: number;
   /** Test-only fault switch, to prove the checkers can fail (see chaos). Never set in normal use. */
   unsafeFaultSwitch?: string;
 }
@@ -49,6 +51,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   gossipProbeIntervalMs: 200,
   raftLogCompactThreshold: 20_000,
   raftLogTrailingEntries: 5_000,
+  coreReplaceAfterMs: 30_000,
 };
 
 /** Parses `--setting key=value` pairs into settings, rejecting unknown keys and non-numbers. */

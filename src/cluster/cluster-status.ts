@@ -50,7 +50,7 @@ export async function clusterStatus(paths: ClusterPaths, opts: { probeReachabili
       pid: states.get(n.id) === 'stopped' ? null : n.pid,
       state: states.get(n.id)!,
       responding: s !== undefined,
-      kind: file.core.includes(n.id) ? 'core' : 'member',
+      kind: s?.kind ?? (file.core.includes(n.id) ? 'core' : 'member'),
       uptimeMs: s?.uptimeMs ?? null,
       startCount: s?.startCount ?? null,
       restarts: n.restarts,

@@ -1,5 +1,6 @@
 import { CcmError } from '../client/api-errors.js';
 import type { Command } from '../core/commands.js';
+import type { ConfChange } from '../raft/index.js';
 import type { Lease } from '../core/kv-types.js';
 import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
@@ -10,6 +11,7 @@ import { RaftDriver } from './raft-driver.js';
 import { registerKvRoutes } from './kv-routes.js';
 import { registerWatchRoutes } from './watch-routes.js';
 import { registerLeaseRoutes } from './lease-routes.js';
+import { connectCoreToGossip } from './core-gossip.js';
 
 /** A read the core answers from a replica's applied state. */
 export type CoreRead =
@@ -41,7 +43,12 @@ const RETRY = Symbol('retry');
  * (and so through the link filter: a partitioned node cannot reach the leader, and says so).
  */
 export class CoreService implements NodeSubsystem {
-  readonly driver: RaftDriver | null;
+  /** This node's Raft replica, if it is (or was) one; a member gets one when the core adds it as a learner. */
+  driver: RaftDriver | null;
+  /** The core as gossip shows it (set once gossip is wired): lets a member find the leader and the voters. */
+  coreView: (() => { leader: string | null; voters: string[] }) | null = null;
+  /** Called when a driver is created after start (a member made a learner). */
+  onDriverCreated: ((driver: RaftDriver) => void) | null = null;
   /** Where a member last found the leader. */
   private leaderHint: string | null = null;
   private voterCursor = 0;
@@ -50,6 +57,18 @@ export class CoreService implements NodeSubsystem {
 
   constructor(private readonly node: NodeRuntime) {
     this.driver = node.config.core.includes(node.config.id) || this.hasRaftState() ? new RaftDriver(node) : null;
+    if (!this.driver) {
+      // A member runs no Raft until the leader adds it as a learner: its first Raft message starts a replica.
+      node.onEnvelope('raft', (e) => {
+        if (this.driver) return;
+        node.log.event('core-replica-started', `${node.config.id} starts a Raft replica (added to the core by ${e.from})`, { from: e.from });
+        const driver = new RaftDriver(node);
+        this.driver = driver;
+        this.onDriverCreated?.(driver);
+        driver.start();
+        driver.deliver(e.body as import('../raft/index.js').Message);
+      });
+    }
     node.rpc.handle('core.write', (p) => {
       const { command, deadline, hops } = p as { command: Command; deadline: number; hops: number };
       return this.write(command, { deadline: Math.min(deadline, Date.now() + 60_000), hops: hops + 1 });
@@ -57,6 +76,10 @@ export class CoreService implements NodeSubsystem {
     node.rpc.handle('core.read', (p) => {
       const { read, serializable, deadline, hops } = p as { read: CoreRead; serializable: boolean; deadline: number; hops: number };
       return this.read(read, serializable, { deadline: Math.min(deadline, Date.now() + 60_000), hops: hops + 1 });
+    });
+    node.rpc.handle('core.conf-change', (p) => {
+      const { change, deadline, hops } = p as { change: ConfChange; deadline: number; hops: number };
+      return this.changeMembership(change, { deadline, hops: hops + 1 });
     });
     node.rpc.handle('core.transfer-leader', (p) => {
       const { to, deadline, hops } = p as { to: string; deadline: number; hops: number };
@@ -91,14 +114,38 @@ export class CoreService implements NodeSubsystem {
   }
 
   async read(read: CoreRead, serializable: boolean, opts: CallOptions): Promise<ReadResult> {
-    if (this.driver && (serializable || this.driver.isLeader())) {
-      if (!serializable) await this.driver.readBarrier(remaining(opts));
+    const replica = this.replica();
+    if (replica && (serializable || replica.isLeader())) {
+      if (!serializable) await replica.readBarrier(remaining(opts));
       return this.readLocal(read, serializable);
     }
-    const target = this.driver ? await this.leaderTarget(opts) : await this.memberTarget(opts);
+    const target = replica ? await this.leaderTarget(opts) : await this.memberTarget(opts);
     if (target === 'local') return this.read(read, serializable, opts);
     const result = await this.forwardOrRetry<ReadResult>(target, 'core.read', { read, serializable }, opts);
     return result === RETRY ? this.read(read, serializable, opts) : result;
+  }
+
+  /** Adds a learner, promotes one to voter, or removes a node from the core (one change at a time). */
+  async changeMembership(change: ConfChange, opts: CallOptions): Promise<{ voters: string[]; learners: string[] }> {
+    const known = [this.node.config.id, ...this.node.config.peers.map((p) => p.id)];
+    if (!known.includes(change.nodeId)) throw new CcmError('not_found', `unknown node "${change.nodeId}"`);
+    const target = await this.leaderTarget(opts);
+    if (target !== 'local') return this.forward(target, 'core.conf-change', { change }, opts);
+    const conf = this.driver!.raft.status().confState;
+    if (change.type === 'add-learner' && (conf.voters.includes(change.nodeId) || conf.learners.includes(change.nodeId))) {
+      throw new CcmError('failed_precondition', `${change.nodeId} is already in the core`);
+    }
+    if (change.type === 'add-voter' && conf.voters.includes(change.nodeId)) throw new CcmError('failed_precondition', `${change.nodeId} is already a voter`);
+    if (change.type === 'remove-node' && !conf.voters.includes(change.nodeId) && !conf.learners.includes(change.nodeId)) {
+      throw new CcmError('failed_precondition', `${change.nodeId} is not in the core`);
+    }
+    if (change.type === 'remove-node' && conf.voters.length === 1 && conf.voters[0] === change.nodeId) {
+      throw new CcmError('failed_precondition', 'cannot remove the last voter');
+    }
+    const r = unwrap(await this.driver!.proposeConfChange(change, remaining(opts)));
+    if (r.op !== 'conf-change') throw new CcmError('internal', `unexpected result ${r.op}`);
+    this.node.log.event('core-membership-changed', `${change.type} ${change.nodeId}: voters ${r.voters.join(',')}${r.learners.length ? `, learners ${r.learners.join(',')}` : ''}`, { change });
+    return { voters: r.voters, learners: r.learners };
   }
 
   async transferLeader(to: string, opts: CallOptions): Promise<{ from: string; to: string }> {
@@ -118,7 +165,22 @@ export class CoreService implements NodeSubsystem {
 
   /** Who the leader is, as far as this node knows. */
   knownLeader(): string | null {
-    return this.driver ? this.driver.leaderId() : this.leaderHint;
+    const replica = this.replica();
+    return replica ? replica.leaderId() : (this.coreView?.().leader ?? this.leaderHint);
+  }
+
+  /** This node's replica, if it is a current member of the core (a removed one's state goes stale). */
+  replica(): RaftDriver | null {
+    return this.driver && !this.driver.isRemoved() ? this.driver : null;
+  }
+
+  /** What this node is in the core: a voter, a learner, or a plain member. */
+  kind(): 'core' | 'learner' | 'member' {
+    const replica = this.replica();
+    if (!replica) return 'member';
+    const conf = replica.state.appliedIndex().confState;
+    if (conf.learners.includes(this.node.config.id)) return 'learner';
+    return conf.voters.length === 0 || conf.voters.includes(this.node.config.id) ? 'core' : 'member';
   }
 
   readLocal(read: CoreRead, serializable: boolean): ReadResult {
@@ -173,11 +235,12 @@ export class CoreService implements NodeSubsystem {
 
   /** 'local' if this node leads; else the leader's id, waiting briefly for an election to finish. */
   private async leaderTarget(opts: CallOptions): Promise<'local' | string> {
-    if (!this.driver) return this.memberTarget(opts);
+    const replica = this.replica();
+    if (!replica) return this.memberTarget(opts);
     const waitUntil = Math.min(opts.deadline, Date.now() + WAIT_FOR_LEADER_MS);
     for (;;) {
-      if (this.driver.isLeader()) return 'local';
-      const leader = this.driver.leaderId();
+      if (replica.isLeader()) return 'local';
+      const leader = replica.leaderId();
       if (leader !== null && leader !== this.node.config.id && !this.isUnreachable(leader)) {
         if (opts.hops >= MAX_HOPS) throw new CcmError('no_leader', `request forwarded too many times (leader is ${leader})`);
         return leader;
@@ -192,8 +255,10 @@ export class CoreService implements NodeSubsystem {
   /** A member forwards to the leader it last heard of, else to the voters in turn. */
   private async memberTarget(opts: CallOptions): Promise<string> {
     if (opts.hops >= MAX_HOPS) throw new CcmError('no_leader', 'request forwarded too many times');
+    const view = this.coreView?.();
+    if (view?.leader && view.leader !== this.node.config.id && !this.isUnreachable(view.leader)) return view.leader;
     if (this.leaderHint && !this.isUnreachable(this.leaderHint)) return this.leaderHint;
-    const voters = this.node.config.core;
+    const voters = view && view.voters.length > 0 ? view.voters : this.node.config.core;
     for (let i = 0; i < voters.length; i++) {
       const target = voters[(this.voterCursor + i) % voters.length];
       if (!this.isUnreachable(target)) return target;
@@ -225,10 +290,10 @@ export class CoreService implements NodeSubsystem {
     const timeoutMs = remaining(opts);
     try {
       const result = await this.node.rpc.call<T>(target, method, { ...params, deadline: opts.deadline, hops: opts.hops }, timeoutMs);
-      if (!this.driver) this.leaderHint = target;
+      if (!this.replica()) this.leaderHint = target;
       return result;
     } catch (err) {
-      if (!this.driver) {
+      if (!this.replica()) {
         // Try another voter next time: this one is down, cut off, or no longer leads.
         if (this.leaderHint === target) this.leaderHint = null;
         this.voterCursor++;
@@ -275,6 +340,7 @@ export function createCoreSubsystem(node: NodeRuntime): CoreService {
   registerWatchRoutes(node, core);
   node.leaseManager = registerLeaseRoutes(node.http, node, core);
   node.core = core;
+  connectCoreToGossip(node, core);
   node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });
   return core;
 }

@@ -92,6 +92,15 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
 
   http.route('GET', '/v1/core/status', () => core.status());
 
+  http.route('POST', '/v1/core/members', async ({ body, req }) => {
+    const b = (body ?? {}) as { action?: unknown; node?: unknown };
+    const types: Record<string, 'add-learner' | 'add-voter' | 'remove-node'> = { 'add-learner': 'add-learner', promote: 'add-voter', 'add-voter': 'add-voter', remove: 'remove-node' };
+    const type = typeof b.action === 'string' ? types[b.action] : undefined;
+    if (!type) throw new CcmError('invalid_argument', 'action must be add-learner, add-voter, promote or remove');
+    if (typeof b.node !== 'string') throw new CcmError('invalid_argument', 'members change needs "node", a node id');
+    return core.changeMembership({ type, nodeId: b.node }, callOptions(req));
+  });
+
   http.route('POST', '/v1/core/transfer-leader', async ({ body, req }) => {
     const to = (body as { to?: unknown } | undefined)?.to;
     if (typeof to !== 'string') throw new CcmError('invalid_argument', 'transfer-leader needs "to", a node id');

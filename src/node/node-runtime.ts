@@ -148,7 +148,7 @@ export class NodeRuntime {
       id: this.config.id,
       cluster: this.config.cluster,
       pid: process.pid,
-      kind: this.config.core.includes(this.config.id) ? 'core' : 'member',
+      kind: this.core?.kind() ?? (this.config.core.includes(this.config.id) ? 'core' : 'member'),
       startCount: this.identity.startCount,
       startedAtMs: this.identity.lastStartMs,
       uptimeMs: Math.round(performance.now() - this.startedAtMono),

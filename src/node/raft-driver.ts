@@ -68,6 +68,9 @@ export class RaftDriver {
   /** First index of the current leader term: expiring leases waits until it is applied (our view is complete). */
   private leaderSinceIndex = Number.POSITIVE_INFINITY;
   private lastCompactProposalMs = 0;
+  private lastLeaderContactAt = 0;
+  private removed = false;
+  private wasInConf = false;
   private synchronousMode: 'FULL' | 'NORMAL' = 'FULL';
   /** Term and vote as last written: a Ready that changes either must be synced before its messages go out. */
   private syncedTerm: number;
@@ -91,7 +94,7 @@ export class RaftDriver {
     const hard = this.storage.getHardState();
     this.syncedTerm = hard.term;
     this.syncedVote = hard.vote;
-    preallocateWal(node.db);
+    this.updateRemoved(applied.confState);
     const isFresh = this.storage.lastIndex() === 0 && this.storage.getHardState().term === 0;
     if (isFresh && node.config.core.includes(node.config.id)) this.raft.bootstrap(node.config.core);
     // A restarted replica cannot know how long ago each lease was renewed: it gives every lease a full TTL.
@@ -101,6 +104,10 @@ export class RaftDriver {
   }
 
   start(): void {
+    // After the node listens, so a slow disk never delays start-up (the first syncs simply cost a little more).
+    setImmediate(() => {
+      if (!this.isStopped) preallocateWal(this.node.db);
+    });
     this.tickTimer = setInterval(() => this.tick(), this.node.config.settings.raftTickMs);
     this.schedule();
   }
@@ -229,8 +236,35 @@ export class RaftDriver {
     });
   }
 
+  /** Feeds one Raft message (the one that caused this replica to be created). */
+  deliver(msg: Message): void {
+    this.step(msg);
+  }
+
+  /** Whether this node has been removed from the configuration (its state is no longer kept current). */
+  isRemoved(): boolean {
+    return this.removed;
+  }
+
+  /** Tracks membership as configurations apply. A new learner replaying the log sees older configurations without itself first: that is not a removal. */
+  private updateRemoved(conf: { voters: string[]; learners: string[] }): void {
+    const id = this.node.config.id;
+    const isIn = conf.voters.includes(id) || conf.learners.includes(id);
+    if (this.wasInConf && !isIn) this.node.log.event('core-removed', `${id} was removed from the core; it serves as a member from now on`);
+    if (isIn) this.wasInConf = true;
+    this.removed = conf.voters.length > 0 && !isIn;
+  }
+
+  /** Milliseconds since this follower last heard from its leader (null if it knows none). */
+  lastLeaderContactMs(): number | null {
+    const leader = this.raft.basicStatus().leaderId;
+    if (leader === null || this.lastLeaderContactAt === 0) return null;
+    return this.node.clock.monotonicMs() - this.lastLeaderContactAt;
+  }
+
   private step(msg: Message): void {
     if (this.isStopped) return;
+    if (msg.from === this.raft.basicStatus().leaderId) this.lastLeaderContactAt = this.node.clock.monotonicMs();
     try {
       this.raft.step(msg);
     } catch (err) {
@@ -338,6 +372,7 @@ export class RaftDriver {
       const change = decodeConfChange(entry.data);
       const conf = this.raft.applyConfChange(change);
       this.state.setConfState(conf);
+      this.updateRemoved(conf);
       return { result: { op: 'conf-change', voters: conf.voters, learners: conf.learners }, effects: { events: [], leasesTouched: [], leasesRemoved: [] } };
     }
     if (entry.data === '') return null; // a new leader's no-op

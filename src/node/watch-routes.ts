@@ -24,16 +24,15 @@ export type WatchMessage =
  * GET /v1/watch?key=&prefix=&fromRev=&progressMs=&format=ndjson|sse — a stream of changes.
  * Voters serve it from their own applied state; members relay it by long-polling a voter.
  */
-export function registerWatchRoutes(node: NodeRuntime, core: CoreService): WatchHub | null {
-  const hub = core.driver ? new WatchHub(core.driver) : null;
-  node.watchHub = hub ?? undefined;
+export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void {
+  if (core.driver) node.watchHub = new WatchHub(core.driver);
+  core.onDriverCreated = (driver) => (node.watchHub = new WatchHub(driver));
 
-  if (hub) {
-    node.rpc.handle('core.watch-poll', (params) => {
-      const p = params as { spec: WatchSpec; waitMs: number };
-      return pollOnce(hub, p.spec, Math.min(p.waitMs, POLL_WAIT_MS));
-    });
-  }
+  node.rpc.handle('core.watch-poll', (params) => {
+    const p = params as { spec: WatchSpec; waitMs: number };
+    if (!node.watchHub) throw new CcmError('unavailable', `${node.config.id} holds no replica of the core`);
+    return pollOnce(node.watchHub, p.spec, Math.min(p.waitMs, POLL_WAIT_MS));
+  });
 
   node.http.route('GET', '/v1/watch', ({ query, req, res }) => {
     const spec: WatchSpec = {
@@ -48,6 +47,7 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): Watch
     const stop = subscribeChanges(node, spec, {
       onCreated: (revision, servedBy) => {
         stream.send({ type: 'created', fromRevision: spec.fromRevision, revision, servedBy });
+        const hub = node.watchHub;
         stream.armProgress(hub ? () => hub.revision() : undefined);
       },
       onBatch: (b) => stream.send({ type: 'events', events: b.events, revision: b.revision }),
@@ -57,7 +57,6 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): Watch
     req.on('close', () => stream.close());
     return STREAMING;
   });
-  return hub;
 }
 
 /** Writes watch messages to one HTTP response, with progress notifications while idle. */
@@ -159,7 +158,7 @@ export function subscribeChanges(
   spec: WatchSpec,
   handlers: { onCreated?: (revision: number, servedBy: string) => void; onBatch: (b: WatchBatch) => void; onError: (e: CcmError) => void },
 ): () => void {
-  const hub = node.watchHub;
+  const hub = node.core?.replica() ? node.watchHub : undefined;
   if (hub) {
     handlers.onCreated?.(hub.revision(), node.config.id);
     try {
@@ -171,7 +170,8 @@ export function subscribeChanges(
   }
   let isStopped = false;
   void (async () => {
-    const voters = node.config.core;
+    const gossipVoters = node.core?.coreView?.().voters ?? [];
+    const voters = gossipVoters.length > 0 ? gossipVoters : node.config.core;
     let cursor = 0;
     let next = spec.fromRevision;
     let isCreated = false;

@@ -1,0 +1,18 @@
+import { Args, Flags } from '@oclif/core';
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+import { findNode } from '../../src/cluster/cluster-file.js';
+
+export default class CoreAdd extends CcmCommand<typeof CoreAdd> {
+  static override summary = 'Add a node to the core, as a learner (it gets the log but does not vote) unless --voter.';
+  static override args = { id: Args.string({ required: true, description: 'node id, e.g. n4' }) };
+  static override flags = { voter: Flags.boolean({ summary: 'Add it as a voter at once (it counts toward quorum while it catches up).' }) };
+
+  async run(): Promise<{ voters: string[]; learners: string[] }> {
+    const { client, file } = clientForCluster(this.clusterPaths());
+    findNode(file, this.args.id);
+    const r = await client.changeCore(this.flags.voter ? 'add-voter' : 'add-learner', this.args.id);
+    this.log(`voters: ${r.voters.join(', ')}${r.learners.length ? `; learners: ${r.learners.join(', ')}` : ''}`);
+    return r;
+  }
+}

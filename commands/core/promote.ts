@@ -1,0 +1,18 @@
+import { Args } from '@oclif/core';
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+import { findNode } from '../../src/cluster/cluster-file.js';
+
+export default class CorePromote extends CcmCommand<typeof CorePromote> {
+  static override summary = 'Make a learner a voter, once it has caught up.';
+  static override args = { id: Args.string({ required: true, description: 'node id, e.g. n4' }) };
+
+
+  async run(): Promise<{ voters: string[]; learners: string[] }> {
+    const { client, file } = clientForCluster(this.clusterPaths());
+    findNode(file, this.args.id);
+    const r = await client.changeCore('promote', this.args.id);
+    this.log(`voters: ${r.voters.join(', ')}${r.learners.length ? `; learners: ${r.learners.join(', ')}` : ''}`);
+    return r;
+  }
+}
