@@ -2,12 +2,20 @@ import { CcmError } from '../client/api-errors.js';
 import { combineRules, type LinkFilterConfig, type LinkRule } from '../net/link-filter.js';
 
 /**
- * Cluster-wide link faults, as the operator states them. They are stored in cluster.json and compiled into
- * each node's own link filter (per peer, per direction), so a node that restarts picks its rules up again.
+ * Cluster-wide faults, as the operator states them, stored in cluster.json. Link faults (partition,
+ * majority-ring, one-way, delay, loss, duplicate) are compiled into each node's own link filter (per peer,
+ * per direction), so a node that restarts picks its rules up again. Node faults (kill, skew) are applied by
+ * the chaos commands themselves and recorded here so that `ccm chaos status` can name them and
+ * `ccm chaos heal` can undo them; a paused node is recorded on its node record (`paused`).
  */
 export type Fault =
   /** Nodes in different groups cannot reach each other; nodes named in no group reach everyone (a bridge). */
   | { kind: 'partition'; groups: string[][] }
+  /**
+   * Jepsen's majorities ring: the nodes sit on a ring and each reaches only the nodes within `reach` steps of
+   * it, a majority counting itself; no two nodes see the same majority.
+   */
+  | { kind: 'majority-ring'; ring: string[] }
   /** `from` cannot reach `to`; `to` still reaches `from`. */
   | { kind: 'one-way'; from: string; to: string }
   /** Extra latency on messages between a and b (both ways); `*` means every node. */
@@ -15,9 +23,36 @@ export type Fault =
   /** Lose a fraction of messages between a and b (both ways); `*` means every node. */
   | { kind: 'loss'; a: string; b: string; rate: number }
   /** Deliver a fraction of messages twice between a and b (both ways); `*` means every node. */
-  | { kind: 'duplicate'; a: string; b: string; rate: number };
+  | { kind: 'duplicate'; a: string; b: string; rate: number }
+  /** The node was killed (SIGKILL) and is held down: the supervisor leaves it alone until heal restarts it. */
+  | { kind: 'kill'; node: string }
+  /** The node's wall clock runs `offsetMs` ahead (negative: behind), through its injected clock. */
+  | { kind: 'skew'; node: string; offsetMs: number };
 
-export function validateFault(fault: Fault, nodeIds: string[]): void {
+/** The fault kinds compiled into link filters; the others act on processes and clocks. */
+export const LINK_FAULT_KINDS: ReadonlySet<Fault['kind']> = new Set(['partition', 'majority-ring', 'one-way', 'delay', 'loss', 'duplicate']);
+
+/** Largest delay or jitter a link rule accepts (the link filter's own bound). */
+export const MAX_DELAY_MS = 60_000;
+/** Largest clock offset a node accepts (±1 day, the node's own bound). */
+export const MAX_SKEW_MS = 86_400_000;
+
+/** How many ring steps each node of a majority ring reaches: the fewest that make a majority, counting itself. */
+export function majorityRingReach(size: number): number {
+  const majority = Math.floor(size / 2) + 1;
+  return Math.ceil((majority - 1) / 2);
+}
+
+/** Whether `a` and `b` can talk on a majority ring (ring distance at most the reach). */
+export function ringConnected(ring: readonly string[], a: string, b: string): boolean {
+  const i = ring.indexOf(a);
+  const j = ring.indexOf(b);
+  if (i < 0 || j < 0) return true;
+  const d = Math.abs(i - j);
+  return Math.min(d, ring.length - d) <= majorityRingReach(ring.length);
+}
+
+export function validateFault(fault: Fault, nodeIds: readonly string[]): void {
   const known = new Set(nodeIds);
   const check = (id: string, allowAll = false): void => {
     if (allowAll && id === '*') return;
@@ -37,6 +72,16 @@ export function validateFault(fault: Fault, nodeIds: string[]): void {
       }
       return;
     }
+    case 'majority-ring': {
+      if (fault.ring.length < 4) throw new CcmError('invalid_argument', `a majority ring needs at least 4 nodes (got ${fault.ring.length}): with fewer, every node reaches a majority that includes everyone`);
+      const seen = new Set<string>();
+      for (const id of fault.ring) {
+        check(id);
+        if (seen.has(id)) throw new CcmError('invalid_argument', `node ${id} is named more than once in the ring`);
+        seen.add(id);
+      }
+      return;
+    }
     case 'one-way':
       check(fault.from);
       check(fault.to);
@@ -48,6 +93,22 @@ export function validateFault(fault: Fault, nodeIds: string[]): void {
       check(fault.a, true);
       check(fault.b, true);
       if (fault.a === fault.b && fault.a !== '*') throw new CcmError('invalid_argument', `${fault.kind} needs two different nodes`);
+      if (fault.kind === 'delay') {
+        for (const [name, ms] of [['delay', fault.delayMs], ['jitter', fault.jitterMs]] as const) {
+          if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DELAY_MS) throw new CcmError('invalid_argument', `${name} must be from 0 to ${MAX_DELAY_MS} ms (got ${ms})`);
+        }
+      } else if (!(fault.rate >= 0 && fault.rate <= 1)) {
+        throw new CcmError('invalid_argument', `${fault.kind} rate must be from 0% to 100% (got ${fault.rate * 100}%)`);
+      }
+      return;
+    case 'kill':
+      check(fault.node);
+      return;
+    case 'skew':
+      check(fault.node);
+      if (!Number.isFinite(fault.offsetMs) || Math.abs(fault.offsetMs) > MAX_SKEW_MS) {
+        throw new CcmError('invalid_argument', `a clock offset must be within ±1 day (got ${fault.offsetMs} ms)`);
+      }
       return;
   }
 }
@@ -83,6 +144,15 @@ export function compileFaults(faults: Fault[], nodeIds: string[]): Record<string
           });
         });
         break;
+      case 'majority-ring':
+        for (const x of fault.ring) {
+          for (const y of fault.ring) {
+            if (x === y || ringConnected(fault.ring, x, y)) continue;
+            add(x, y, 'out', { drop: true });
+            add(x, y, 'in', { drop: true });
+          }
+        }
+        break;
       case 'one-way':
         add(fault.from, fault.to, 'out', { drop: true });
         add(fault.to, fault.from, 'in', { drop: true });
@@ -97,6 +167,9 @@ export function compileFaults(faults: Fault[], nodeIds: string[]): Record<string
       case 'duplicate':
         for (const [x, y] of dedupe(pairs(fault.a, fault.b))) add(x, y, 'out', { duplicate: fault.rate });
         break;
+      case 'kill':
+      case 'skew':
+        break; // node faults: applied to the process and its clock, not to links
     }
   }
   return configs;
@@ -118,6 +191,8 @@ export function describeFault(fault: Fault): string {
   switch (fault.kind) {
     case 'partition':
       return `partition: ${fault.groups.map((g) => `{${g.join(',')}}`).join(' | ')} cannot reach each other`;
+    case 'majority-ring':
+      return `majority ring ${fault.ring.join('-')}: each node reaches only its ${majorityRingReach(fault.ring.length) * 2} nearest on the ring (a majority, different for each)`;
     case 'one-way':
       return `one-way: ${fault.from} cannot reach ${fault.to} (${fault.to} still reaches ${fault.from})`;
     case 'delay':
@@ -126,5 +201,15 @@ export function describeFault(fault: Fault): string {
       return `loss ${(fault.rate * 100).toFixed(1).replace(/\.0$/, '')}% ${between(fault.a, fault.b)}`;
     case 'duplicate':
       return `duplicate ${(fault.rate * 100).toFixed(1).replace(/\.0$/, '')}% ${between(fault.a, fault.b)}`;
+    case 'kill':
+      return `${fault.node} killed (SIGKILL), held down until healed`;
+    case 'skew':
+      return `clock of ${fault.node} ${fault.offsetMs >= 0 ? 'ahead' : 'behind'} by ${formatOffset(Math.abs(fault.offsetMs))}`;
   }
+}
+
+function formatOffset(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }

@@ -1,0 +1,20 @@
+import { Args } from '@oclif/core';
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { addFault, type FaultChange } from '../../src/chaos/chaos-control.js';
+import { describeFault, type Fault } from '../../src/chaos/faults.js';
+
+export default class ChaosOneWay extends CcmCommand<typeof ChaosOneWay> {
+  static override summary = 'An asymmetric partition: FROM cannot reach TO, while TO still reaches FROM.';
+  static override examples = ['<%= config.bin %> chaos one-way n1 n2'];
+  static override args = {
+    from: Args.string({ description: 'the node whose messages are lost', required: true }),
+    to: Args.string({ description: 'the node they no longer reach', required: true }),
+  };
+
+  async run(): Promise<FaultChange> {
+    const fault: Fault = { kind: 'one-way', from: this.args.from, to: this.args.to };
+    const change = await addFault(this.clusterPaths(), fault);
+    this.log(describeFault(fault));
+    return change;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The workloads `ccm chaos run --workload` offers, by name.
+ */
+import { CcmError } from '../client/api-errors.js';
+import { ConfigWorkload } from './config-workload.js';
+import { LeaseWorkload } from './lease-workload.js';
+import { RegisterWorkload } from './register-workload.js';
+import type { Workload } from './workload.js';
+
+export const WORKLOAD_NAMES = ['register', 'lease', 'config', 'registry'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** What each workload does, in a line (for --help). */
+export const WORKLOAD_SUMMARIES: Record<WorkloadName, string> = {
+  register: 'clients read, write and compare-and-set a few keys; checked for linearizability and lost writes',
+  lease: 'clients acquire a lock, use it with their fencing token, and release it; checked for two holders and token order',
+  config: 'clients write config keys while watchers stream them; every watcher must see every version in order, none lost',
+  registry: 'instances register, renew and die; lookups must not return an instance gone longer than a margin',
+};
+
+export function parseWorkloadName(text: string): WorkloadName {
+  if (!(WORKLOAD_NAMES as readonly string[]).includes(text)) {
+    throw new CcmError('invalid_argument', `unknown workload "${text}"; choose one of ${WORKLOAD_NAMES.join(', ')}`);
+  }
+  return text as WorkloadName;
+}
+
+export function createWorkload(name: WorkloadName): Workload {
+  switch (name) {
+    case 'register':
+      return new RegisterWorkload();
+    case 'config':
+      return new ConfigWorkload();
+    case 'lease':
+      return new LeaseWorkload();
+    case 'registry':
+      throw new CcmError('failed_precondition', `the ${name} workload is not available yet`);
+  }
+}
