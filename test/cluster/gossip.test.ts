@@ -15,6 +15,8 @@ describe('cluster (real processes): gossip membership, emergent leader, tags, he
   afterEach(async () => {
     const live = fx.livePids();
     await fx.cleanup();
+    // SIGKILL is delivered at once but a process takes a moment to be gone.
+    await waitFor('killed processes gone', () => live.filter(isAlive).length === 0, 5000).catch(() => undefined);
     expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
   });
 
@@ -37,6 +39,10 @@ describe('cluster (real processes): gossip membership, emergent leader, tags, he
     const ids = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
     await waitFor('every node sees 7 alive', () => everyView(ids, (v) => v.members.filter((m) => m.state === 'alive').length === 7), 30_000);
 
+    // Health settles once the core has a leader (voters report raft-lag critical until then).
+    await waitFor('every member gossips a non-critical health', () =>
+      everyView(['n4'], (v) => v.members.every((m) => m.health !== null && m.health.status !== 'critical')),
+    );
     const fromN4 = await fx.json<MembersView>('members', '--from', 'n4');
     expect(fromN4.node).to.equal('n4');
     expect(fromN4.members.map((m) => m.id)).to.deep.equal(ids);

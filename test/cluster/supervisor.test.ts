@@ -13,6 +13,8 @@ describe('cluster (real processes): the supervisor heals crashed nodes', functio
   afterEach(async () => {
     const live = fx.livePids();
     await fx.cleanup();
+    // SIGKILL is delivered at once but a process takes a moment to be gone.
+    await waitFor('killed processes gone', () => live.filter(isAlive).length === 0, 5000).catch(() => undefined);
     expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
   });
 
