@@ -491,16 +491,20 @@ export class RaftDriver {
   /**
    * A deliberate bug, on only when the cluster was started with `--setting unsafeFaultSwitch=<name>`, so that
    * `ccm chaos run` can be shown to catch one. Never set in normal use.
-   * - `ack-before-commit`: a plain put is acknowledged as soon as it is proposed, before it commits (its
-   *   revision a guess): a write can be acknowledged and then lost, or be invisible to a later read;
+   * - `ack-before-commit`: a write (a put, or a transaction, claimed to have succeeded) is acknowledged as soon
+   *   as it is proposed, before it commits (its revision a guess): an acknowledged write can be lost, be
+   *   invisible to a later read, or not have happened at all (a compare that failed);
    * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource.
    * Returns the early answer, or null to go the normal way.
    */
   private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
     const fault = this.node.config.settings.unsafeFaultSwitch;
-    if (fault === 'ack-before-commit' && command.op === 'put') {
+    if (fault === 'ack-before-commit' && (command.op === 'put' || command.op === 'txn')) {
       this.proposeData(encodeCommand(command), timeoutMs).catch(() => undefined);
-      return Promise.resolve({ op: 'put', revision: this.state.revision() + 1 });
+      const revision = this.state.revision() + 1;
+      if (command.op === 'put') return Promise.resolve({ op: 'put', revision });
+      const results = command.success.map((op) => (op.op === 'put' ? { op: 'put' as const } : op.op === 'delete' ? { op: 'delete' as const, deleted: 0 } : { op: 'get' as const, kvs: [] }));
+      return Promise.resolve({ op: 'txn', succeeded: true, revision, results });
     }
     if (fault === 'grant-without-core' && command.op === 'acquire') {
       const revision = this.state.revision() + 1;
