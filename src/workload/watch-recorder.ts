@@ -21,13 +21,18 @@ export interface WatchRecorderOptions {
   /** Reconnect after this long without any line. */
   idleTimeoutMs: number;
   onNote?: (message: string) => void;
+  /** Turns a key's stored text into the value the history shows (default: a number if it is one); may add a version. */
+  decodeValue?: (text: string) => { value: unknown; version?: number };
 }
+
+/** An event as recorded: the checker's shape, plus the version a config record carries. */
+export type RecordedWatchEvent = WatchEvent & { version?: number };
 
 /** How a recorded watch ended. */
 export type WatchEnd = { kind: 'closed' } | { kind: 'compacted'; message: string };
 
 export class WatchRecorder {
-  readonly events: WatchEvent[] = [];
+  readonly events: RecordedWatchEvent[] = [];
   /** Every event up to this revision was delivered (by the streams' own account). */
   vouchedRevision: number;
   reconnects = 0;
@@ -150,7 +155,13 @@ export class WatchRecorder {
             }
             if (message.type === 'events' && message.events && typeof message.revision === 'number') {
               for (const e of message.events) {
-                this.events.push({ key: e.kv.key, revision: e.kv.modRevision, type: e.type, ...(e.type === 'put' ? { value: decode(e.kv.value) } : {}) });
+                const decoded = e.type === 'put' ? (this.options.decodeValue ?? decodeNumber)(e.kv.value) : undefined;
+                this.events.push({
+                  key: e.kv.key,
+                  revision: e.kv.modRevision,
+                  type: e.type,
+                  ...(decoded !== undefined ? { value: decoded.value, ...(decoded.version !== undefined ? { version: decoded.version } : {}) } : {}),
+                });
               }
               deliveredAny = true;
               this.vouch(message.revision);
@@ -175,6 +186,6 @@ export class WatchRecorder {
   }
 }
 
-function decode(text: string): number | string {
-  return /^-?\d+$/.test(text) ? Number(text) : text;
+function decodeNumber(text: string): { value: unknown; version?: number } {
+  return { value: /^-?\d+$/.test(text) ? Number(text) : text };
 }
