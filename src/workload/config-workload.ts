@@ -18,7 +18,7 @@
  */
 import { checkLostWrites, checkWatchOrder, formatMs, pairOperations, type CheckResult, type CounterExample, type HistoryEvent, type Operation } from '../check/index.js';
 import { CcmError } from '../client/api-errors.js';
-import type { ConfigEntryView, KvPutResult, RangeResult } from '../client/api-types.js';
+import type { KvPutResult, RangeResult } from '../client/api-types.js';
 import type { CcmClient } from '../client/ccm-client.js';
 import { recordOperation, sleep } from './operation.js';
 import { WatchRecorder, type RecordedWatchEvent } from './watch-recorder.js';
@@ -61,12 +61,12 @@ function configTarget(runId: string, count: number): ConfigTarget {
     keys: names.map((n) => `/ccm/config/${n}`),
     watchPrefix: `/ccm/config/chaos.${runId}.`,
     async write(call, index, value) {
-      const r = await call<ConfigEntryView>('PUT', `/v1/config/${names[index]}`, { value, type: 'int', by: 'chaos' });
+      const r = await call<ConfigEntry>('PUT', `/v1/config/${names[index]}`, { value, type: 'int', by: 'chaos' });
       return { revision: r.revision, version: r.version };
     },
     async read(client, index, timeoutMs) {
       try {
-        const r = await client.call<ConfigEntryView>('GET', `/v1/config/${names[index]}`, undefined, { timeoutMs });
+        const r = await client.call<ConfigEntry>('GET', `/v1/config/${names[index]}`, undefined, { timeoutMs });
         return { value: r.value, revision: r.revision, version: r.version };
       } catch (err) {
         // never set: nil, at a revision the read does not tell (0 leaves the final revision to the other keys)
@@ -105,6 +105,13 @@ function kvTarget(runId: string, count: number): ConfigTarget {
     },
     decode: (text) => ({ value: decodeNumber(text) }),
   };
+}
+
+/** What the config manager answers about an entry (the fields used here of its ConfigEntry). */
+interface ConfigEntry {
+  value: unknown;
+  version: number;
+  revision: number;
 }
 
 interface Watcher {
