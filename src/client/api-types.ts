@@ -400,3 +400,183 @@ export interface NodeMetricsRawView {
   contentType: string;
   text: string;
 }
+
+// ---- configuration manager (src/services/config-manager.ts, `ccm config`) ----------------------------------------
+
+/** The value types a config entry can have; a value is validated against its type on every set. */
+export type ConfigType = 'string' | 'int' | 'bool' | 'duration' | 'json';
+
+/** Any JSON value (a config entry's typed value). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What made a version: a set, a rollback to an older version, a bulk import, or a delete (a tombstone). */
+export type ConfigChangeKind = 'set' | 'rollback' | 'import' | 'delete';
+
+/** One version of a config entry (GET /v1/config/:name, and each item of its history). */
+export interface ConfigEntryView {
+  name: string;
+  /** The typed value: a number for int, a boolean for bool, the parsed document for json, text for string and duration; null for a delete. */
+  value: JsonValue;
+  /** The value as stored text (canonical for its type: `10`, `true`, `30s`, compact JSON). */
+  text: string;
+  type: ConfigType;
+  /** 1 for the first set of this name; +1 for every change (set, rollback, import, delete), never reused. */
+  version: number;
+  /** The core revision of this change: also the config revision a node must have applied to see it. */
+  revision: number;
+  kind: ConfigChangeKind;
+  /** For a rollback: the version whose value it restored. */
+  rollbackOf?: number;
+  /** For a duration: its length in milliseconds. */
+  durationMs?: number;
+  /** Who made the change (the client's `by`, e.g. user@host). */
+  updatedBy: string;
+  /** Wall-clock ms at the node that accepted the change. */
+  updatedAtMs: number;
+  /** The node that accepted the change. */
+  node: string;
+}
+
+/** GET /v1/config?prefix= (`ccm config list`). */
+export interface ConfigListView {
+  entries: ConfigEntryView[];
+  /** The highest config revision among all entries (deleted ones included): what a caught-up node publishes. */
+  configRevision: number;
+  /** The store revision the read was served at. */
+  revision: number;
+}
+
+/** GET /v1/config/:name/history (`ccm config history`): every version, oldest first, kept forever. */
+export interface ConfigHistoryView {
+  name: string;
+  versions: ConfigEntryView[];
+}
+
+/** The export document (`ccm config export`, GET /v1/config-export): name → type and typed value; import takes it back. */
+export type ConfigExportDocument = Record<string, { type: ConfigType; value: JsonValue }>;
+
+/** POST /v1/config-import: what an import changed (all in one transaction, one revision) and what it left as it was. */
+export interface ConfigImportResult {
+  /** The new versions written (empty when nothing changed). */
+  changed: ConfigEntryView[];
+  /** Names whose type and value were already as imported (no new version). */
+  unchanged: string[];
+  /** The revision of the import transaction (0 when nothing changed). */
+  revision: number;
+}
+
+/** GET /v1/config-mirror on one node: its local copy of the config, fed by a watch. */
+export interface ConfigMirrorView {
+  node: string;
+  /** The highest config revision this node has applied (also gossiped as `meta.configVersion`). */
+  configRevision: number;
+  /** Live (not deleted) entries held. */
+  entries: number;
+  /** False until the first load, and while it reloads after losing its watch. */
+  isSynced: boolean;
+}
+
+/** `ccm config status`: each node's mirror, and whether it has caught up with the cluster's config revision. */
+export interface ConfigStatusView {
+  configRevision: number;
+  nodes: { node: string; configRevision: number | null; isCaughtUp: boolean; isSynced: boolean | null; error?: string }[];
+}
+
+// ---- service registry (src/services/service-registry.ts, `ccm service`) ------------------------------------------
+
+/** A service instance's health check, run by the node that owns the instance's checks. */
+export interface ServiceCheckView {
+  kind: 'http' | 'tcp';
+  /** The URL (http) or host:port (tcp). */
+  target: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** An instance critical for this long is deregistered. */
+  deregisterAfterMs: number;
+}
+
+/** One registered instance (POST /v1/services/:service/instances, GET /v1/service-instances/:id, lookups). */
+export interface ServiceInstanceView {
+  service: string;
+  id: string;
+  address: string;
+  port: number;
+  tags: string[];
+  /** The lease that keeps it registered: renew it (ccm service renew, or ccm lease renew --lease) within ttlMs. */
+  lease: number;
+  ttlMs: number;
+  check: ServiceCheckView | null;
+  /** passing without a check; with one, the last result (critical until the first run). */
+  status: HealthStatus;
+  output: string;
+  /** Wall-clock ms of the last status change. */
+  statusSinceMs: number;
+  /** While critical: since when (wall clock); the deregister-after clock runs from here. */
+  criticalSinceMs: number | null;
+  /** The node that runs its checks (where it registered; another node adopts them if that node dies). */
+  node: string;
+  registeredAtMs: number;
+  registeredBy: string;
+  /** Core revisions: of the registration, and of the last change (a status change or an adoption). */
+  createRevision: number;
+  modRevision: number;
+}
+
+/** GET /v1/services/:service (`ccm service lookup`): passing instances, or every one with all=true. */
+export interface ServiceLookupView {
+  service: string;
+  instances: ServiceInstanceView[];
+  /** How many instances exist in each state, whatever the filter. */
+  counts: Record<HealthStatus, number>;
+  revision: number;
+}
+
+/** GET /v1/services (`ccm service list`). */
+export interface ServiceListView {
+  services: { service: string; instances: number; passing: number; warning: number; critical: number; tags: string[] }[];
+  revision: number;
+}
+
+// ---- leader election (src/services/election.ts, `ccm election`) ---------------------------------------------------
+
+/** POST /v1/elections/:name/campaign: this candidate leads now. */
+export interface ElectionLeadership {
+  election: string;
+  /** The candidate id that leads. */
+  id: string;
+  lease: number;
+  /** Fencing token: strictly larger for every later leader of this election. */
+  token: number;
+  ttlMs: number;
+  revision: number;
+  /** How long the campaign waited in line. */
+  waitedMs: number;
+}
+
+/** GET /v1/elections/:name (`ccm election leader`). */
+export interface ElectionView {
+  election: string;
+  leader: { id: string; lease: number; token: number; ttlMs: number; ttlLeftMs: number | null; grantedAtMs: number; renewedAtMs: number } | null;
+  /** Candidates in line, in the order they will lead. */
+  candidates: { id: string; lease: number }[];
+  revision: number;
+}
+
+/** One line of `ccm election observe`: the leadership after a change (leader null: nobody leads). */
+export interface ElectionChange {
+  election: string;
+  leader: { id: string; lease: number; token: number } | null;
+  revision: number;
+  /** Wall-clock ms when the observer saw it. */
+  atMs: number;
+}
+
+/** One line of `ccm service watch`: an instance registered, changed (status, check owner) or deregistered. */
+export interface ServiceChange {
+  type: 'registered' | 'updated' | 'deregistered';
+  service: string;
+  id: string;
+  /** The instance after the change; for a deregistration, as it last was. */
+  instance: ServiceInstanceView | null;
+  revision: number;
+}

@@ -5,6 +5,28 @@ import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseVi
 import { requestJson, type Endpoint } from './http-json.js';
 import type { Compare, TxnOp } from '../core/commands.js';
 import type { ApplyResult } from '../core/state-machine.js';
+import { LOCK_PREFIX } from '../core/kv-types.js';
+import type {
+  ConfigEntryView,
+  ConfigExportDocument,
+  ConfigHistoryView,
+  ConfigImportResult,
+  ConfigListView,
+  ConfigMirrorView,
+  ConfigStatusView,
+  ConfigType,
+  ElectionChange,
+  ElectionLeadership,
+  ElectionView,
+  JsonValue,
+  ServiceChange,
+  ServiceInstanceView,
+  ServiceListView,
+  ServiceLookupView,
+} from './api-types.js';
+import { CONFIG_PREFIX } from '../services/config-manager.js';
+import { decodeRecord, entryView } from '../services/config-values.js';
+import { instanceView, servicePrefix } from '../services/service-records.js';
 
 export interface NodeEndpoint extends Endpoint {
   id: string;
@@ -178,6 +200,175 @@ export class CcmClient {
     const e = this.endpoints.find((x) => x.id === id);
     if (!e) throw new CcmError('not_found', `unknown node "${id}"`);
     return e;
+  }
+
+  // ---- configuration manager (/v1/config) ----------------------------------------------------------------------
+
+  /** The current version of a config entry; with `local`, as the answering node's mirror holds it (maybe stale). */
+  async getConfig(name: string, opts: { local?: boolean; node?: string } & CallOverrides = {}): Promise<ConfigEntryView> {
+    return this.call('GET', `/v1/config/${encodeURIComponent(name)}`, undefined, { query: { local: opts.local || undefined }, timeoutMs: opts.timeoutMs, node: opts.node });
+  }
+
+  async listConfig(prefix = '', opts: CallOverrides = {}): Promise<ConfigListView> {
+    return this.call('GET', '/v1/config', undefined, { query: { prefix: prefix || undefined }, timeoutMs: opts.timeoutMs });
+  }
+
+  /** Sets a value (text, or a typed JSON value); without `type` the entry keeps its type (string if new). */
+  async setConfig(name: string, value: JsonValue, opts: { type?: ConfigType; by?: string; ifVersion?: number } & CallOverrides = {}): Promise<ConfigEntryView> {
+    const { timeoutMs, ...rest } = opts;
+    return this.call('PUT', `/v1/config/${encodeURIComponent(name)}`, { value, ...rest }, { timeoutMs });
+  }
+
+  async deleteConfig(name: string, opts: { by?: string; ifVersion?: number } & CallOverrides = {}): Promise<ConfigEntryView> {
+    return this.call('DELETE', `/v1/config/${encodeURIComponent(name)}`, undefined, { query: { by: opts.by, ifVersion: opts.ifVersion }, timeoutMs: opts.timeoutMs });
+  }
+
+  async configHistory(name: string, opts: CallOverrides = {}): Promise<ConfigHistoryView> {
+    return this.call('GET', `/v1/config/${encodeURIComponent(name)}/history`, undefined, opts);
+  }
+
+  async rollbackConfig(name: string, toVersion: number, opts: { by?: string } & CallOverrides = {}): Promise<ConfigEntryView> {
+    return this.call('POST', `/v1/config/${encodeURIComponent(name)}/rollback`, { toVersion, by: opts.by }, { timeoutMs: opts.timeoutMs });
+  }
+
+  /** Imports a document (as `exportConfig` gives) in one transaction: all entries or none. */
+  async importConfig(entries: unknown, opts: { by?: string } & CallOverrides = {}): Promise<ConfigImportResult> {
+    return this.call('POST', '/v1/config-import', { entries, by: opts.by }, { timeoutMs: opts.timeoutMs });
+  }
+
+  async exportConfig(prefix = '', opts: CallOverrides = {}): Promise<ConfigExportDocument> {
+    return this.call('GET', '/v1/config-export', undefined, { query: { prefix: prefix || undefined }, timeoutMs: opts.timeoutMs });
+  }
+
+  /** One node's config mirror: the config revision it has applied. */
+  async configMirror(node: string, opts: CallOverrides = {}): Promise<ConfigMirrorView> {
+    return this.call('GET', '/v1/config-mirror', undefined, { node, timeoutMs: opts.timeoutMs ?? 2000 });
+  }
+
+  /** Every node's config revision against the cluster's (a linearizable read): which nodes have caught up. */
+  async configStatus(opts: CallOverrides = {}): Promise<ConfigStatusView> {
+    const { configRevision } = await this.listConfig('', opts);
+    const nodes = await Promise.all(
+      this.endpoints.map(async (e): Promise<ConfigStatusView['nodes'][number]> => {
+        try {
+          const m = await this.configMirror(e.id, { timeoutMs: Math.min(opts.timeoutMs ?? 2000, 2000) });
+          return { node: e.id, configRevision: m.configRevision, isCaughtUp: m.configRevision >= configRevision, isSynced: m.isSynced };
+        } catch (err) {
+          return { node: e.id, configRevision: null, isCaughtUp: false, isSynced: null, error: (err as Error).message };
+        }
+      }),
+    );
+    return { configRevision, nodes: nodes.sort((a, b) => a.node.localeCompare(b.node, 'en', { numeric: true })) };
+  }
+
+  /** Streams config changes under a name prefix ('' for all), decoded, from now (or `fromRevision`). */
+  watchConfig(prefix: string, opts: { onChange: (entry: ConfigEntryView) => void; fromRevision?: number; onReconnect?: WatchOptions['onReconnect']; onProgress?: WatchOptions['onProgress'] }): Watch {
+    return this.watch(CONFIG_PREFIX + prefix, {
+      prefix: true,
+      fromRevision: opts.fromRevision,
+      onReconnect: opts.onReconnect,
+      onProgress: opts.onProgress,
+      onEvents: (events) => {
+        for (const e of events) if (e.type === 'put') opts.onChange(entryView(decodeRecord(e.kv.value), e.kv.modRevision));
+      },
+    });
+  }
+
+  // ---- service registry (/v1/services, /v1/service-instances) --------------------------------------------------
+
+  /** Registers an instance under a new lease of `ttlMs`; `node` sends it to (and has its checks run by) that node. */
+  async registerService(
+    service: string,
+    reg: { id: string; address: string; port: number; ttlMs: number; tags?: string[]; check?: { http?: string; tcp?: string; intervalMs?: number; timeoutMs?: number }; deregisterAfterMs?: number; by?: string },
+    opts: { node?: string } & CallOverrides = {},
+  ): Promise<ServiceInstanceView> {
+    return this.call('POST', `/v1/services/${encodeURIComponent(service)}/instances`, reg, { node: opts.node, timeoutMs: opts.timeoutMs });
+  }
+
+  /** Passing instances of a service, or every one with `all`. */
+  async lookupService(service: string, opts: { all?: boolean } & CallOverrides = {}): Promise<ServiceLookupView> {
+    return this.call('GET', `/v1/services/${encodeURIComponent(service)}`, undefined, { query: { all: opts.all || undefined }, timeoutMs: opts.timeoutMs });
+  }
+
+  async listServices(opts: CallOverrides = {}): Promise<ServiceListView> {
+    return this.call('GET', '/v1/services', undefined, opts);
+  }
+
+  async serviceInstance(id: string, opts: CallOverrides = {}): Promise<ServiceInstanceView> {
+    return this.call('GET', `/v1/service-instances/${encodeURIComponent(id)}`, undefined, opts);
+  }
+
+  async renewService(id: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/service-instances/${encodeURIComponent(id)}/renew`, {}, opts);
+  }
+
+  async deregisterService(id: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; revision: number }> {
+    return this.call('DELETE', `/v1/service-instances/${encodeURIComponent(id)}`, undefined, opts);
+  }
+
+  /** Streams registrations, changes and deregistrations of a service's instances, from now (or `fromRevision`). */
+  watchService(service: string, opts: { onChange: (change: ServiceChange) => void; fromRevision?: number; onReconnect?: WatchOptions['onReconnect'] }): Watch {
+    return this.watch(servicePrefix(service), {
+      prefix: true,
+      fromRevision: opts.fromRevision,
+      onReconnect: opts.onReconnect,
+      onEvents: (events, revision) => {
+        for (const e of events) {
+          const id = e.kv.key.slice(servicePrefix(service).length);
+          if (e.type === 'put') {
+            const instance = instanceView(e.kv);
+            opts.onChange({ type: e.kv.createRevision === e.kv.modRevision ? 'registered' : 'updated', service, id, instance, revision });
+          } else {
+            const last = e.prevValue ? instanceView({ ...e.kv, value: e.prevValue }) : null;
+            opts.onChange({ type: 'deregistered', service, id, instance: last, revision });
+          }
+        }
+      },
+    });
+  }
+
+  // ---- leader election (/v1/elections) --------------------------------------------------------------------------
+
+  /** Waits in line until `id` leads `name` (at most `waitTimeoutMs`, default 10 min: then `held`). */
+  async campaign(name: string, opts: { id: string; ttlMs: number; waitTimeoutMs?: number } & CallOverrides): Promise<ElectionLeadership> {
+    const { timeoutMs, ...rest } = opts;
+    const waitMs = rest.waitTimeoutMs ?? 600_000;
+    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/campaign`, rest, { timeoutMs: (timeoutMs ?? this.timeoutMs) + waitMs });
+  }
+
+  /** Keeps leading; fails with failed_precondition or not_found once this lease no longer leads. */
+  async renewLeadership(name: string, lease: number, opts: CallOverrides = {}): Promise<{ election: string; lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/renew`, { lease }, opts);
+  }
+
+  async resign(name: string, lease: number, opts: CallOverrides = {}): Promise<{ election: string; lease: number; revision: number; nextLeader?: string }> {
+    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/resign`, { lease }, opts);
+  }
+
+  async electionLeader(name: string, opts: CallOverrides = {}): Promise<ElectionView> {
+    return this.call('GET', `/v1/elections/${encodeURIComponent(name)}`, undefined, opts);
+  }
+
+  async elections(opts: CallOverrides = {}): Promise<{ elections: ElectionView[]; revision: number }> {
+    return this.call('GET', '/v1/elections', undefined, opts);
+  }
+
+  /** Calls `onChange` with the leadership now, then after every change, until the watch is closed. */
+  async observeElection(name: string, opts: { onChange: (change: ElectionChange) => void; onReconnect?: WatchOptions['onReconnect'] }): Promise<Watch> {
+    const now = await this.electionLeader(name);
+    opts.onChange({ election: name, leader: now.leader ? { id: now.leader.id, lease: now.leader.lease, token: now.leader.token } : null, revision: now.revision, atMs: Date.now() });
+    const key = `${LOCK_PREFIX}election:${name}`;
+    return this.watch(key, {
+      fromRevision: now.revision + 1,
+      onReconnect: opts.onReconnect,
+      onEvents: (events, revision) => {
+        // A hand-over deletes and re-creates the key in one revision: the last event is the leadership after it.
+        const last = events.filter((e) => e.kv.key === key).pop();
+        if (!last) return;
+        const leader = last.type === 'put' ? { ...(JSON.parse(last.kv.value) as { holder: string; lease: number }), token: last.kv.createRevision } : null;
+        opts.onChange({ election: name, leader: leader ? { id: leader.holder, lease: leader.lease, token: leader.token } : null, revision, atMs: Date.now() });
+      },
+    });
   }
 }
 

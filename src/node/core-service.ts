@@ -11,6 +11,9 @@ import { RaftDriver } from './raft-driver.js';
 import { registerKvRoutes } from './kv-routes.js';
 import { registerWatchRoutes } from './watch-routes.js';
 import { registerLeaseRoutes } from './lease-routes.js';
+import { registerConfigRoutes } from './config-routes.js';
+import { registerRegistryRoutes } from './registry-routes.js';
+import { registerElectionRoutes } from './election-routes.js';
 import { connectCoreToGossip } from './core-gossip.js';
 
 /** A read the core answers from a replica's applied state. */
@@ -339,6 +342,9 @@ export function createCoreSubsystem(node: NodeRuntime): CoreService {
   registerKvRoutes(node.http, core);
   registerWatchRoutes(node, core);
   node.leaseManager = registerLeaseRoutes(node.http, node, core);
+  registerConfigRoutes(node.http, node, core);
+  registerRegistryRoutes(node.http, node, core);
+  registerElectionRoutes(node.http, core, node.leaseManager);
   node.core = core;
   connectCoreToGossip(node, core);
   node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });

@@ -1,0 +1,21 @@
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { renderTable } from '../../src/cli/output-table.js';
+import type { ConfigStatusView } from '../../src/client/api-types.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+
+export default class ConfigStatus extends CcmCommand<typeof ConfigStatus> {
+  static override summary = "Each node's copy of the config: the config revision it has applied, and whether it has caught up with the cluster's.";
+
+  async run(): Promise<ConfigStatusView> {
+    const { client } = clientForCluster(this.clusterPaths());
+    const s = await client.configStatus();
+    this.log(
+      renderTable(
+        ['NODE', 'CONFIG REVISION', 'CAUGHT UP', 'NOTE'],
+        s.nodes.map((n) => [n.node, n.configRevision, n.isCaughtUp ? 'yes' : 'no', n.error ?? (n.isSynced === false ? 'reloading' : null)]),
+      ),
+    );
+    this.log(`\ncluster config revision ${s.configRevision}`);
+    return s;
+  }
+}

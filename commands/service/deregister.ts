@@ -1,0 +1,17 @@
+import { Args } from '@oclif/core';
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+import { validateInstanceId } from '../../src/services/service-records.js';
+
+export default class ServiceDeregister extends CcmCommand<typeof ServiceDeregister> {
+  static override summary = 'Deregister an instance (its lease is revoked).';
+  static override examples = ['<%= config.bin %> service deregister payments-1'];
+  static override args = { id: Args.string({ required: true, description: 'the instance id' }) };
+
+  async run(): Promise<{ service: string; id: string; lease: number; revision: number }> {
+    const { client } = clientForCluster(this.clusterPaths());
+    const r = await client.deregisterService(validateInstanceId(this.args.id));
+    this.log(`deregistered ${r.service}/${r.id} (lease ${r.lease} revoked)`);
+    return r;
+  }
+}

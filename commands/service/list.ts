@@ -1,0 +1,16 @@
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { renderTable } from '../../src/cli/output-table.js';
+import type { ServiceListView } from '../../src/client/api-types.js';
+import { clientForCluster } from '../../src/cluster/cluster-client.js';
+
+export default class ServiceList extends CcmCommand<typeof ServiceList> {
+  static override summary = 'Every registered service, with how many instances are passing, warning and critical.';
+
+  async run(): Promise<ServiceListView> {
+    const { client } = clientForCluster(this.clusterPaths());
+    const r = await client.listServices();
+    if (r.services.length === 0) this.log('no services are registered');
+    else this.log(renderTable(['SERVICE', 'INSTANCES', 'PASSING', 'WARNING', 'CRITICAL', 'TAGS'], r.services.map((s) => [s.service, s.instances, s.passing, s.warning, s.critical, s.tags.join(',') || null])));
+    return r;
+  }
+}

@@ -1,0 +1,77 @@
+import type { ConfigEntryView, ConfigMirrorView } from '../client/api-types.js';
+import type { KeyValue } from '../core/kv-types.js';
+import { CONFIG_PREFIX } from '../services/config-manager.js';
+import { decodeRecord, entryView, type ConfigRecord } from '../services/config-values.js';
+import { gossipOf } from './gossip-driver.js';
+import { KeyMirror } from './key-mirror.js';
+import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+
+/**
+ * Every node's copy of the current configuration, fed by a watch on the config prefix. It knows the highest config
+ * revision this node has applied and publishes it in gossip meta as `configVersion`, so `ccm config status` and the
+ * TUI can tell which nodes have caught up with the latest change. Reads from it are local and may be stale.
+ */
+export class ConfigMirror implements NodeSubsystem {
+  private readonly entries = new Map<string, { record: ConfigRecord; revision: number }>();
+  private configRevision = 0;
+  private published = -1;
+  private readonly mirror: KeyMirror;
+
+  constructor(private readonly node: NodeRuntime) {
+    this.mirror = new KeyMirror(node, CONFIG_PREFIX, {
+      onLoad: (kvs) => {
+        this.entries.clear();
+        for (const kv of kvs) this.hold(kv);
+        this.publish();
+      },
+      onEvents: (events) => {
+        for (const e of events) {
+          if (e.type === 'put') this.hold(e.kv);
+          else this.entries.delete(e.kv.key.slice(CONFIG_PREFIX.length));
+          this.configRevision = Math.max(this.configRevision, e.kv.modRevision);
+        }
+        this.publish();
+      },
+    });
+  }
+
+  afterListen(): void {
+    this.mirror.start();
+  }
+
+  async stop(): Promise<void> {
+    this.mirror.stop();
+  }
+
+  view(): ConfigMirrorView {
+    let live = 0;
+    for (const e of this.entries.values()) if (e.record.kind !== 'delete') live++;
+    return { node: this.node.config.id, configRevision: this.configRevision, entries: live, isSynced: this.mirror.isSynced };
+  }
+
+  /** The entry as this node holds it (undefined: not set, or deleted). */
+  get(name: string): ConfigEntryView | undefined {
+    const e = this.entries.get(name);
+    return e && e.record.kind !== 'delete' ? entryView(e.record, e.revision) : undefined;
+  }
+
+  get isSynced(): boolean {
+    return this.mirror.isSynced;
+  }
+
+  private hold(kv: KeyValue): void {
+    this.entries.set(kv.key.slice(CONFIG_PREFIX.length), { record: decodeRecord(kv.value), revision: kv.modRevision });
+    // Never backwards: a member reloading through a voter that is behind keeps what it had applied.
+    this.configRevision = Math.max(this.configRevision, kv.modRevision);
+  }
+
+  private publish(): void {
+    if (this.configRevision === this.published) return;
+    try {
+      gossipOf(this.node)?.setMeta({ configVersion: this.configRevision });
+      this.published = this.configRevision;
+    } catch (err) {
+      this.node.log.warn('cannot publish the config version in gossip meta', { error: (err as Error).message });
+    }
+  }
+}

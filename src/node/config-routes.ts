@@ -1,0 +1,53 @@
+import type http from 'node:http';
+import { CcmError } from '../client/api-errors.js';
+import type { HttpServer } from '../net/http-server.js';
+import { ConfigManager } from '../services/config-manager.js';
+import { validateConfigName } from '../services/config-values.js';
+import { ConfigMirror } from './config-mirror.js';
+import type { CoreService } from './core-service.js';
+import { callOptions } from './kv-routes.js';
+import type { NodeRuntime } from './node-runtime.js';
+
+/**
+ * /v1/config: typed, versioned configuration (get, list, set, delete, history, rollback); /v1/config-import and
+ * /v1/config-export for whole documents; /v1/config-mirror for this node's local copy and its config revision.
+ * Changes are watched with GET /v1/watch?key=/ccm/config/<name prefix>&prefix=true (values are JSON records).
+ */
+export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): ConfigManager {
+  const config = new ConfigManager(node, core);
+  const mirror = new ConfigMirror(node);
+  node.addSubsystem(mirror);
+  const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' ? (b as Record<string, unknown>) : {});
+  const writeOptions = (req: http.IncomingMessage) => ({ ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` });
+
+  http.route('GET', '/v1/config', ({ query, req }) => config.list(query.get('prefix') ?? '', callOptions(req)));
+  http.route('GET', '/v1/config/:name', ({ params, query, req }) => {
+    if (query.get('local') !== 'true') return config.get(params.name, callOptions(req));
+    // A read of this node's mirror: no round trip to the leader, possibly behind it.
+    const name = validateConfigName(params.name);
+    if (!mirror.isSynced) throw new CcmError('unavailable', `${node.config.id} has not loaded the config yet`);
+    const entry = mirror.get(name);
+    if (!entry) throw new CcmError('not_found', `config ${name} is not set (as ${node.config.id} has it at config revision ${mirror.view().configRevision})`);
+    return entry;
+  });
+  http.route('PUT', '/v1/config/:name', ({ params, body: b, req }) => {
+    const x = body(b);
+    return config.set({ name: params.name, value: x.value, type: x.type, by: x.by, ifVersion: x.ifVersion }, writeOptions(req));
+  });
+  http.route('DELETE', '/v1/config/:name', ({ params, query, req }) => {
+    const ifVersion = query.get('ifVersion');
+    return config.delete({ name: params.name, by: query.get('by') ?? undefined, ifVersion: ifVersion === null ? undefined : Number(ifVersion) }, writeOptions(req));
+  });
+  http.route('GET', '/v1/config/:name/history', ({ params, req }) => config.history(params.name, callOptions(req)));
+  http.route('POST', '/v1/config/:name/rollback', ({ params, body: b, req }) => {
+    const x = body(b);
+    return config.rollback({ name: params.name, toVersion: x.toVersion, by: x.by }, writeOptions(req));
+  });
+  http.route('POST', '/v1/config-import', ({ body: b, req }) => {
+    const x = body(b);
+    return config.import({ entries: x.entries, by: x.by }, writeOptions(req));
+  });
+  http.route('GET', '/v1/config-export', ({ query, req }) => config.export(query.get('prefix') ?? '', callOptions(req)));
+  http.route('GET', '/v1/config-mirror', () => mirror.view());
+  return config;
+}

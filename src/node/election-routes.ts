@@ -1,0 +1,33 @@
+import { CcmError } from '../client/api-errors.js';
+import type { HttpServer } from '../net/http-server.js';
+import { Election } from '../services/election.js';
+import { MAX_WAIT_MS, type LeaseManager } from '../services/lease-manager.js';
+import type { CoreService } from './core-service.js';
+import { callOptions } from './kv-routes.js';
+
+/**
+ * /v1/elections: the leader-election recipe. A campaign blocks until the candidate leads (or its wait runs out:
+ * `held`); a caller that goes away while waiting leaves the line. Leadership changes are watched with
+ * GET /v1/watch?key=/ccm/locks/election:<name> (a put names the new leader and its token, a delete: nobody leads).
+ */
+export function registerElectionRoutes(http: HttpServer, core: CoreService, leases: LeaseManager): Election {
+  const election = new Election(leases, core);
+  const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' ? (b as Record<string, unknown>) : {});
+
+  http.route('POST', '/v1/elections/:name/campaign', async ({ params, body: b, req, res }) => {
+    const x = body(b);
+    const waitMs = x.waitTimeoutMs === undefined ? MAX_WAIT_MS : Number(x.waitTimeoutMs);
+    if (!Number.isFinite(waitMs) || waitMs <= 0 || waitMs > MAX_WAIT_MS) throw new CcmError('invalid_argument', `waitTimeoutMs must be from 1 to ${MAX_WAIT_MS}`);
+    const opts = callOptions(req);
+    // The campaign may wait in line far longer than a request's own deadline.
+    opts.deadline = Math.max(opts.deadline, Date.now() + waitMs + 5000);
+    let isGone = false;
+    res.on('close', () => (isGone = !res.writableFinished));
+    return election.campaign({ name: params.name, id: x.id, ttlMs: x.ttlMs, waitTimeoutMs: waitMs }, opts, () => isGone);
+  });
+  http.route('POST', '/v1/elections/:name/renew', ({ params, body: b, req }) => election.renew(params.name, body(b).lease, callOptions(req)));
+  http.route('POST', '/v1/elections/:name/resign', ({ params, body: b, req }) => election.resign(params.name, body(b).lease, callOptions(req)));
+  http.route('GET', '/v1/elections', ({ req }) => election.list(callOptions(req)));
+  http.route('GET', '/v1/elections/:name', ({ params, req }) => election.leader(params.name, callOptions(req)));
+  return election;
+}

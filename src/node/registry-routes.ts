@@ -1,0 +1,28 @@
+import type { HttpServer } from '../net/http-server.js';
+import { ServiceRegistry } from '../services/service-registry.js';
+import type { CoreService } from './core-service.js';
+import { callOptions } from './kv-routes.js';
+import type { NodeRuntime } from './node-runtime.js';
+import { ServiceChecks } from './service-checks.js';
+
+/**
+ * /v1/services: register instances (tied to a lease), look them up by service (passing only, or all), list services;
+ * /v1/service-instances/:id: one instance, renew its lease, deregister it. The node that takes a registration runs
+ * its checks. Changes are watched with GET /v1/watch?key=/ccm/services/<service>/&prefix=true.
+ */
+export function registerRegistryRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): ServiceRegistry {
+  const registry = new ServiceRegistry(node, core);
+  node.addSubsystem(new ServiceChecks(node, core));
+  const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' ? (b as Record<string, unknown>) : {});
+  const flag = (v: string | null): boolean => v === 'true' || v === '1';
+
+  http.route('POST', '/v1/services/:service/instances', ({ params, body: b, req }) =>
+    registry.register(params.service, body(b), { ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` }),
+  );
+  http.route('GET', '/v1/services', ({ req }) => registry.list(callOptions(req)));
+  http.route('GET', '/v1/services/:service', ({ params, query, req }) => registry.lookup(params.service, flag(query.get('all')), callOptions(req)));
+  http.route('GET', '/v1/service-instances/:id', ({ params, req }) => registry.instance(params.id, callOptions(req)));
+  http.route('POST', '/v1/service-instances/:id/renew', ({ params, req }) => registry.renew(params.id, callOptions(req)));
+  http.route('DELETE', '/v1/service-instances/:id', ({ params, req }) => registry.deregister(params.id, callOptions(req)));
+  return registry;
+}
