@@ -318,18 +318,26 @@ export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAc
   }
 }
 
-/** Starts a stopped node with its old data dir and ports, and waits until it answers. */
-export async function startNodeProcess(paths: ClusterPaths, file: ClusterFile, id: string): Promise<number> {
-  const pid = spawnNode(paths, id);
-  const updated = await updateClusterFile(paths, (f) => {
+/**
+ * Starts a stopped node with its old data dir and ports, and waits until it answers. The check that it is not
+ * running and the spawn happen under the cluster lock, so the supervisor can never start it a second time.
+ */
+export async function startNodeProcess(paths: ClusterPaths, _file: ClusterFile, id: string): Promise<number> {
+  const updated = await withClusterLock(paths, () => {
+    const f = readClusterFile(paths);
     const n = findNode(f, id);
-    n.pid = pid;
+    const state = processState(n.pid, id);
+    if (state !== 'stopped') throw new CcmError('failed_precondition', `node ${id} is already ${state} (pid ${n.pid})`);
+    n.pid = spawnNode(paths, id);
     n.desired = 'running';
     n.paused = false;
     n.startedAtMs = Date.now();
+    writeClusterFile(paths, f);
+    return f;
   });
-  await waitUntilReady(paths, updated, findNode(updated, id), 10_000);
-  return pid;
+  const node = findNode(updated, id);
+  await waitUntilReady(paths, updated, node, 10_000);
+  return node.pid!;
 }
 
 /** Pushes every node's compiled link filter (after a fault change); nodes that are down pick it up at start. */

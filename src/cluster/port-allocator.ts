@@ -21,13 +21,14 @@ export async function isPortFree(host: string, port: number, udp = false): Promi
   });
 }
 
-const RANDOM_RANGE_START = 20_000;
-const RANDOM_RANGE_END = 59_000;
+// Below the kernel's ephemeral range (32768-60999), so outgoing connections never take a node's port.
+const RANDOM_RANGE_START = 10_000;
+const RANDOM_RANGE_END = 32_700;
 
 /**
  * Chooses three free ports per node. With `basePort`, node i gets basePort+3i .. +2 exactly, and a taken port is
  * an error naming it; without, ports are drawn at random and checked (kernel ephemeral ports start at 32768,
- * so collisions with outgoing connections are possible but rare; each is checked).
+ * and random ports stay below it; each is checked).
  */
 export async function allocatePorts(host: string, count: number, options: { basePort?: number; avoid?: Set<number> } = {}): Promise<NodePorts[]> {
   const avoid = new Set(options.avoid ?? []);

@@ -58,7 +58,8 @@ export class NodeRuntime {
   private readonly startedAtMono = performance.now();
   /** Per peer, the last few reach-ping nonces heard (several `ccm status` may probe at once). */
   private readonly reachHeard = new Map<string, string[]>();
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  /** Coarse (1 s): a fine resolution wakes an idle node 50 times a second. The health monitor reads finer lag from gossip's timer. */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1000 });
   private isStopping = false;
   private readonly envelopeHandlers = new Map<string, (e: Envelope) => void>();
   private readonly subsystems: NodeSubsystem[] = [];
