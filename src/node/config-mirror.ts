@@ -7,6 +7,12 @@ import { KeyMirror } from './key-mirror.js';
 import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
 
 /**
+ * The config revision goes into gossip meta at most this often (each publish is an incarnation bump and a round of
+ * gossip on every node): a burst of changes publishes its first and, after the interval, its last revision.
+ */
+const PUBLISH_INTERVAL_MS = 1000;
+
+/**
  * Every node's copy of the current configuration, fed by a watch on the config prefix. It knows the highest config
  * revision this node has applied and publishes it in gossip meta as `configVersion`, so `ccm config status` and the
  * TUI can tell which nodes have caught up with the latest change. Reads from it are local and may be stale.
@@ -15,6 +21,8 @@ export class ConfigMirror implements NodeSubsystem {
   private readonly entries = new Map<string, { record: ConfigRecord; revision: number }>();
   private configRevision = 0;
   private published = -1;
+  private publishedAtMs = -Infinity;
+  private publishTimer: NodeJS.Timeout | null = null;
   private readonly mirror: KeyMirror;
 
   constructor(private readonly node: NodeRuntime) {
@@ -41,6 +49,8 @@ export class ConfigMirror implements NodeSubsystem {
 
   async stop(): Promise<void> {
     this.mirror.stop();
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
   }
 
   view(): ConfigMirrorView {
@@ -66,7 +76,16 @@ export class ConfigMirror implements NodeSubsystem {
   }
 
   private publish(): void {
-    if (this.configRevision === this.published) return;
+    if (this.configRevision === this.published || this.publishTimer) return;
+    const waitMs = this.publishedAtMs + PUBLISH_INTERVAL_MS - this.node.clock.monotonicMs();
+    if (waitMs > 0) {
+      this.publishTimer = setTimeout(() => {
+        this.publishTimer = null;
+        this.publish();
+      }, waitMs);
+      return;
+    }
+    this.publishedAtMs = this.node.clock.monotonicMs();
     try {
       gossipOf(this.node)?.setMeta({ configVersion: this.configRevision });
       this.published = this.configRevision;

@@ -96,6 +96,8 @@ describe('service registry (real processes)', function () {
     expect((await c.leases()).leases.length).to.equal(leasesBefore);
 
     expect((await fx.json('service', 'renew', 'pay-1')).renewals).to.equal(1);
+    // The instance's lease is an ordinary lease: `ccm lease renew --lease` keeps it too.
+    expect((await fx.json('lease', 'renew', '--lease', String(reg.lease))).renewals).to.equal(2);
     expect(await fx.json('service', 'deregister', 'pay-1')).to.deep.include({ service: 'pay', id: 'pay-1', lease: reg.lease });
     expect(await lookupIds('pay', true)).to.deep.equal([]);
     await fails(['service', 'deregister', 'pay-1'], /no instance pay-1 is registered/);
