@@ -26,6 +26,7 @@ export class KeyMirror {
   private reloadTimer: NodeJS.Timeout | null = null;
   private isStopped = false;
   private loads = 0;
+  private isFailing = false;
 
   constructor(
     private readonly node: NodeRuntime,
@@ -58,6 +59,7 @@ export class KeyMirror {
       this.handlers.onLoad(r.kvs, r.revision);
       this.loads++;
       this.isSynced = true;
+      this.isFailing = false;
       this.stopWatch = subscribeChanges(this.node, { key: this.prefix, prefix: true, fromRevision: r.revision + 1 }, {
         onBatch: (b) => this.handlers.onEvents(b.events, b.revision),
         onError: (err) => {
@@ -66,11 +68,9 @@ export class KeyMirror {
         },
       });
     } catch (err) {
-      if (this.loads === 0 && this.isStopped === false) {
-        // Quiet while the cluster starts (no leader, voters not up yet): say nothing until it has loaded once.
-      } else {
-        this.node.log.warn(`cannot load ${this.prefix}; retrying`, { error: (err as Error).message });
-      }
+      // Said once per outage, and not while the cluster starts (no leader, voters not up yet).
+      if (this.loads > 0 && !this.isFailing) this.node.log.warn(`cannot load ${this.prefix}; retrying every ${RELOAD_DELAY_MS} ms`, { error: (err as Error).message });
+      this.isFailing = true;
       this.reloadSoon();
     }
   }
