@@ -117,6 +117,9 @@ export class CoreService implements NodeSubsystem {
   }
 
   async read(read: CoreRead, serializable: boolean, opts: CallOptions): Promise<ReadResult> {
+    // TEST-ONLY FAULT SWITCH (chaos; `ccm up --setting unsafeFaultSwitch=stale-reads`, never in normal use): every
+    // read is served from a replica's own state without ReadIndex, so a partitioned or lagging replica answers stale.
+    if (this.node.config.settings.unsafeFaultSwitch === 'stale-reads') serializable = true;
     const replica = this.replica();
     if (replica && (serializable || replica.isLeader())) {
       if (!serializable) await replica.readBarrier(remaining(opts));

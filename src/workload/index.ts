@@ -5,6 +5,7 @@ import { CcmError } from '../client/api-errors.js';
 import { ConfigWorkload } from './config-workload.js';
 import { LeaseWorkload } from './lease-workload.js';
 import { RegisterWorkload } from './register-workload.js';
+import { RegistryWorkload } from './registry-workload.js';
 import type { Workload } from './workload.js';
 
 export const WORKLOAD_NAMES = ['register', 'lease', 'config', 'registry'] as const;
@@ -34,6 +35,6 @@ export function createWorkload(name: WorkloadName): Workload {
     case 'lease':
       return new LeaseWorkload();
     case 'registry':
-      throw new CcmError('failed_precondition', `the ${name} workload is not available yet`);
+      return new RegistryWorkload();
   }
 }
