@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
-import { validateInstanceId } from '../../src/services/service-records.js';
+import { validateInstanceId } from '../../src/services/service-registration.js';
 
 export default class ServiceDeregister extends CcmCommand<typeof ServiceDeregister> {
   static override summary = 'Deregister an instance (its lease is revoked).';

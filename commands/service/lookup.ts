@@ -4,7 +4,7 @@ import { INSTANCE_HEADERS, instanceRow } from '../../src/cli/service-format.js';
 import { renderTable } from '../../src/cli/output-table.js';
 import type { ServiceLookupView } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
-import { validateServiceName } from '../../src/services/service-records.js';
+import { validateServiceName } from '../../src/services/service-registration.js';
 
 export default class ServiceLookup extends CcmCommand<typeof ServiceLookup> {
   static override summary = "A service's passing instances (the ones to send traffic to); --all shows every instance with its health.";

@@ -6,7 +6,7 @@ import { CcmError } from '../../src/client/api-errors.js';
 import type { ServiceInstanceView } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateTtlMs } from '../../src/core/commands.js';
-import { validateAddress, validateInstanceId, validatePort, validateServiceCheck, validateServiceName, validateTags } from '../../src/services/service-records.js';
+import { validateAddress, validateInstanceId, validatePort, validateServiceCheck, validateServiceName, validateTags } from '../../src/services/service-registration.js';
 import { formatDuration } from '../../src/time/duration.js';
 
 export default class ServiceRegister extends CcmCommand<typeof ServiceRegister> {

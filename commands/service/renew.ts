@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { CcmError } from '../../src/client/api-errors.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
-import { validateInstanceId } from '../../src/services/service-records.js';
+import { validateInstanceId } from '../../src/services/service-registration.js';
 
 export default class ServiceRenew extends CcmCommand<typeof ServiceRenew> {
   static override summary = "Renew an instance's lease (its TTL starts again); --keepalive keeps doing it until Ctrl-C.";

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { describeServiceChange } from '../../src/cli/service-format.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
-import { validateServiceName } from '../../src/services/service-records.js';
+import { validateServiceName } from '../../src/services/service-registration.js';
 
 export default class ServiceWatch extends CcmCommand<typeof ServiceWatch> {
   static override summary = "Stream a service's registrations, health changes and deregistrations until Ctrl-C.";

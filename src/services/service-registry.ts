@@ -5,18 +5,8 @@ import type { KeyValue } from '../core/kv-types.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import type { CallOptions, CoreService } from '../node/core-service.js';
 import type { NodeRuntime } from '../node/node-runtime.js';
-import {
-  decodeInstance,
-  idKey,
-  instanceKey,
-  instanceView,
-  servicePrefix,
-  SERVICES_PREFIX,
-  validateInstanceId,
-  validateRegistration,
-  validateServiceName,
-  type InstanceRecord,
-} from './service-records.js';
+import { decodeInstance, idKey, instanceKey, instanceView, servicePrefix, SERVICES_PREFIX, type InstanceRecord } from './service-records.js';
+import { validateInstanceId, validateRegistration, validateServiceName } from './service-registration.js';
 
 /**
  * The service registry: instances of named services, each tied to a lease (it is registered while its owner renews

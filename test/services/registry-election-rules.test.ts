@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { CcmError } from '../../src/client/api-errors.js';
 import { validateCandidateId, validateElectionName, electionResource } from '../../src/services/election.js';
-import { DEFAULT_DEREGISTER_AFTER_MS, idKey, instanceKey, servicePrefix, validateRegistration, validateServiceCheck } from '../../src/services/service-records.js';
+import { idKey, instanceKey, servicePrefix } from '../../src/services/service-records.js';
+import { DEFAULT_DEREGISTER_AFTER_MS, validateRegistration, validateServiceCheck } from '../../src/services/service-registration.js';
 
 function rejects(fn: () => unknown, pattern: RegExp): void {
   let err: unknown;
