@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { clusterEndpoints } from '../src/cluster/cluster-client.js';
-import { readRunningCluster } from '../src/cluster/launcher.js';
+import { readRunningCluster } from '../src/cluster/cluster-file.js';
 import { watch } from '../src/client/ccm-client.js';
 import { validateKey } from '../src/core/commands.js';
 

@@ -1,7 +1,6 @@
 import { CcmClient, type ClientOptions, type NodeEndpoint } from '../client/ccm-client.js';
 import type { ClusterPaths } from './cluster-dir.js';
-import type { ClusterFile } from './cluster-file.js';
-import { readRunningCluster } from './launcher.js';
+import { readRunningCluster, type ClusterFile } from './cluster-file.js';
 import { processState } from './process-table.js';
 
 /** Every node's address, running nodes first and voters before members, for a client of this cluster. */

@@ -4,6 +4,7 @@ import { CcmError } from '../client/api-errors.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { NODE_ID_PATTERN } from './cluster-dir.js';
 import type { Fault } from '../chaos/faults.js';
+import { processState } from './process-table.js';
 
 export interface NodePorts {
   /** Client API and admin (HTTP). */
@@ -235,3 +236,16 @@ export function findNode(file: ClusterFile, id: string): NodeRecord {
   }
   return node;
 }
+
+/**
+ * Reads cluster.json and insists the cluster has at least one live node. Lives here, not in the launcher, so that
+ * client commands need not load the process-spawning code (execa) at start-up.
+ */
+export function readRunningCluster(paths: ClusterPaths): ClusterFile {
+  const file = readClusterFile(paths);
+  if (file.nodes.every((n) => processState(n.pid, n.id) === 'stopped')) {
+    throw new CcmError('not_running', `cluster "${paths.name}" is not running (every node is stopped); start it with: ccm up --name ${paths.name}`);
+  }
+  return file;
+}
+

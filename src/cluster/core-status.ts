@@ -2,7 +2,7 @@ import type { NodeStatus, RaftStatusView } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { endpointOf } from './cluster-status.js';
-import { readRunningCluster } from './launcher.js';
+import { readRunningCluster } from './cluster-file.js';
 import { processState } from './process-table.js';
 
 export interface VoterStatus extends Partial<RaftStatusView> {

@@ -242,14 +242,8 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean }
   return { stopped: stopped.sort(byNodeId), purged: false };
 }
 
-/** Reads cluster.json and insists the cluster has at least one live node. */
-export function readRunningCluster(paths: ClusterPaths): ClusterFile {
-  const file = readClusterFile(paths);
-  if (file.nodes.every((n) => processState(n.pid, n.id) === 'stopped')) {
-    throw new CcmError('not_running', `cluster "${paths.name}" is not running (every node is stopped); start it with: ccm up --name ${paths.name}`);
-  }
-  return file;
-}
+/** Reads cluster.json and insists the cluster has at least one live node (kept here for existing callers). */
+export { readRunningCluster } from './cluster-file.js';
 
 export type NodeAction = 'start' | 'stop' | 'kill' | 'restart' | 'pause' | 'resume';
 
