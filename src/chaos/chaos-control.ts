@@ -8,7 +8,7 @@ import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { appendClusterEvent } from '../cluster/cluster-events.js';
 import { findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from '../cluster/cluster-file.js';
-import { byNodeId, nodeAction, pushLinkFilters, readRunningCluster, spawnNode, waitUntilReady } from '../cluster/launcher.js';
+import { byNodeId, nodeAction, pushLinkFilters, readRunningCluster, spawnNode, waitUntilReady, type NodeActionResult } from '../cluster/launcher.js';
 import { processState, signal, waitForExit } from '../cluster/process-table.js';
 import { describeFault, LINK_FAULT_KINDS, validateFault, type Fault } from './faults.js';
 
@@ -159,7 +159,7 @@ export async function healCluster(paths: ClusterPaths): Promise<HealResult> {
       const state = processState(n.pid, n.id);
       try {
         if (state === 'paused' || (state === 'running' && n.paused)) {
-          if (state === 'paused') await nodeAction(paths, n.id, 'resume');
+          if (state === 'paused') await resumeNode(paths, n.id);
           else await updateClusterFile(paths, (f) => (findNode(f, n.id).paused = false));
           resumed.push(n.id);
         } else if (state === 'stopped' && (heldDown.has(n.id) || n.desired === 'running')) {
@@ -235,6 +235,18 @@ export async function restartNode(paths: ClusterPaths, id: string, readyTimeoutM
   if (skew !== 0) await pushSkew(spawned.file, id, skew);
   appendClusterEvent(paths, 'cli', 'node-restart', `restarted ${id} (pid ${spawned.pid})`, { node: id, pid: spawned.pid });
   return true;
+}
+
+/**
+ * Resumes a paused node (SIGCONT) and brings it up to date: a stopped process took none of the link-filter
+ * or clock changes made while it was paused, so its link filter and clock offset are pushed again.
+ */
+export async function resumeNode(paths: ClusterPaths, id: string): Promise<NodeActionResult> {
+  const result = await nodeAction(paths, id, 'resume');
+  const file = readClusterFile(paths);
+  await pushLinkFilters(file);
+  await pushSkew(file, id, recordedSkew(file, id));
+  return result;
 }
 
 /** Parses `n1,n2 n3,n4,n5` into groups. */

@@ -9,7 +9,7 @@ import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import type { ClusterFile } from '../cluster/cluster-file.js';
 import { nodeAction, readRunningCluster } from '../cluster/launcher.js';
 import type { FaultHandle, HistoryRecorder } from '../workload/history-recorder.js';
-import { addFault, killNode, removeFault, restartNode } from './chaos-control.js';
+import { addFault, killNode, removeFault, restartNode, resumeNode } from './chaos-control.js';
 import { describePlanned, NEMESIS_KINDS, type NodeTarget, type ScheduledFault } from './fault-schedule.js';
 import { describeFault, type Fault } from './faults.js';
 import { isolate } from './partition-shapes.js';
@@ -130,7 +130,7 @@ export class Nemesis {
           await nodeAction(this.paths, node, 'pause');
           description = `pause ${node}${'leader' in planned.target ? ' (the leader)' : ''}`;
           // a node killed while paused comes back running: nothing to resume then
-          undo = async () => void (await nodeAction(this.paths, node, 'resume').catch(() => undefined));
+          undo = async () => void (await resumeNode(this.paths, node).catch(() => undefined));
         }
         break;
       }
