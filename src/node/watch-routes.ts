@@ -5,6 +5,7 @@ import { STREAMING, type HttpServer } from '../net/http-server.js';
 import type { CoreService } from './core-service.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { WatchHub, type WatchBatch, type WatchSpec } from './watch-hub.js';
+import { nodeMetricsOf } from './metrics.js';
 
 /** Idle streams get a progress line this often, so a client knows it is alive and up to which revision. */
 export const DEFAULT_PROGRESS_MS = 5000;
@@ -44,16 +45,26 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void 
     if (!Number.isFinite(progressMs) || progressMs < 100 || progressMs > 600_000) throw new CcmError('invalid_argument', 'progressMs must be from 100 to 600000');
     const isSse = query.get('format') === 'sse' || (req.headers.accept ?? '').includes('text/event-stream');
     const stream = new WatchStream(res, isSse, node.config.id, progressMs);
-    const stop = subscribeChanges(node, spec, {
+    const metrics = nodeMetricsOf(node);
+    metrics.watchStreamOpened();
+    let stop = (): void => undefined;
+    stream.onClose = () => {
+      stop();
+      metrics.watchStreamClosed();
+    };
+    stop = subscribeChanges(node, spec, {
       onCreated: (revision, servedBy) => {
         stream.send({ type: 'created', fromRevision: spec.fromRevision, revision, servedBy });
         const hub = node.watchHub;
         stream.armProgress(hub ? () => hub.revision() : undefined);
       },
-      onBatch: (b) => stream.send({ type: 'events', events: b.events, revision: b.revision }),
+      onBatch: (b) => {
+        stream.send({ type: 'events', events: b.events, revision: b.revision });
+        metrics.watchEventsSent(b.events.length);
+      },
       onError: (e) => stream.fail(e),
     });
-    stream.onClose = stop;
+    if (stream.isClosed) stop();
     req.on('close', () => stream.close());
     return STREAMING;
   });
