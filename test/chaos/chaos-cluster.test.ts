@@ -171,6 +171,12 @@ describe('chaos on a real 5-node cluster', function () {
       60_000,
       100,
     );
+    const during = await fx.json('chaos', 'status');
+    expect(during.run?.workload).to.equal('register');
+    expect(during.lines[0]).to.match(/^chaos run in progress \(pid \d+, workload register, nemesis kill,pause,skew,delay, seed 11/);
+    const second = await ccm(fx, ['chaos', 'run', '--duration', '5s']);
+    expect(second.exitCode).to.not.equal(0);
+    expect(second.stderr).to.match(/a chaos run is already in progress/);
     run.kill('SIGINT');
     const r = await run;
     fx.pids();
