@@ -17,7 +17,7 @@ import { SeededRandom } from '../random/random.js';
 import { formatDuration } from '../time/duration.js';
 import { HistoryRecorder } from '../workload/history-recorder.js';
 import { createWorkload, type WorkloadName } from '../workload/index.js';
-import type { WorkloadContext } from '../workload/workload.js';
+import type { Workload, WorkloadContext } from '../workload/workload.js';
 import { healCluster } from './chaos-control.js';
 import { clearChaosRunState, readChaosRunState, writeChaosRunState } from './chaos-run-state.js';
 import { describePlanned, planFaults, type NemesisKind, type ScheduledFault } from './fault-schedule.js';
@@ -68,6 +68,8 @@ export interface ChaosRunResult {
   stats: Record<string, string | number>;
   /** Faults injected, in words, with their times (ms from the start). */
   faults: { kind: string; description: string; startMs: number; endMs: number | null }[];
+  /** Faults of the schedule that could not be injected (no leader to hit, the node was down...), with why. */
+  skippedFaults: string[];
   /** Files written with --report. */
   reportFiles: string[];
   healedAtStart: string[];
@@ -172,14 +174,14 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
 
   let healResult;
   const mainStartMs = recorder.nowMs();
+  const nemesisDone = nemesis.run(schedule, () => recorder.nowMs(), () => !ctx.isRunning());
   try {
-    const nemesisDone = nemesis.run(schedule, () => recorder.nowMs(), () => !ctx.isRunning());
     await workload.run(ctx);
-    isStopping = true;
-    await nemesisDone;
   } finally {
     isStopping = true;
     clearInterval(progress);
+    // the nemesis finishes the action it is in (it starts no other), so the heal does not race it
+    await nemesisDone.catch((err: Error) => say(`nemesis: ${err.message}`));
     // Whatever happened (Ctrl-C, an error), the cluster goes back to no faults.
     healResult = await healCluster(paths).catch((err: Error) => {
       say(`heal failed: ${err.message}`);
@@ -194,7 +196,7 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
   say(`${(recorder.nowMs() / 1000).toFixed(1).padStart(6)}s  healed${healedText.length ? `: ${healedText.join('; ')}` : ' (nothing was active)'}`);
 
   const faults = recorder.faults.map((f) => ({ kind: f.kind, description: f.description, startMs: f.startMs, endMs: Number.isFinite(f.endMs) ? f.endMs : null }));
-  const base = { workload: workload.name, nemesis: options.nemesis, seed: options.seed, faults, healedAtStart: leftovers };
+  const base = { workload: workload.name, nemesis: options.nemesis, seed: options.seed, faults, skippedFaults: nemesis.skipped, healedAtStart: leftovers };
   const interrupted = (): ChaosRunResult => {
     appendClusterEvent(paths, 'cli', 'chaos-run-interrupted', `chaos run interrupted; every fault healed`);
     return { ...base, verdict: 'interrupted', checks: [], verdictText: 'interrupted: every fault was healed; nothing was checked\n', stats: {}, reportFiles: [] };
@@ -206,15 +208,11 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
   while (Date.now() < recoveryEnd && !isAborted()) await new Promise((r) => setTimeout(r, Math.min(100, recoveryEnd - Date.now())));
   if (isAborted()) return interrupted();
   await workload.finish(ctx);
-  {
-
-    const history = recorder.events;
-    const checkStart = performance.now();
-    const results: CheckResult[] = workload.check(history, { timeBudgetMs: checkTimeMs });
-    const checkMs = performance.now() - checkStart;
-    const verdict = combineVerdicts(results.map((r) => r.verdict));
-
-    const stats: Record<string, string | number> = {
+  say(`checking ${recorder.events.length} history events...`);
+  const checked = checkAndReport(workload, recorder, nemesis, {
+    options,
+    checkTimeMs,
+    stats: {
       workload: workload.name,
       nemesis: options.nemesis.join(',') || 'none',
       seed: options.seed,
@@ -226,51 +224,70 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
       ok: recorder.counts.ok,
       fail: recorder.counts.fail,
       'info (indeterminate)': recorder.counts.info,
-      'history events': history.length,
-      'faults injected': Object.entries(nemesis.injected).map(([k, n]) => `${k} ${n}`).join(', ') || 'none',
-      'faults skipped': nemesis.skipped.length,
-      'checking took': formatDuration(checkMs),
-      ...workload.stats(),
-    };
-    const statsText = Object.entries(stats)
-      .map(([k, v]) => `  ${k}: ${v}`)
-      .join('\n');
-    const verdictText = `${renderTextVerdict(results)}\n${statsText}\n`;
+    },
+  });
+  appendClusterEvent(paths, 'cli', 'chaos-run-finished', `chaos run ${workload.name}: ${checked.verdict}`, { verdict: checked.verdict });
+  return { ...base, ...checked };
+}
 
-    const reportFiles: string[] = [];
-    if (options.reportDir !== undefined) {
-      fs.mkdirSync(options.reportDir, { recursive: true });
-      const write = (name: string, text: string): void => {
-        const target = path.join(options.reportDir!, name);
-        fs.writeFileSync(target, text);
-        reportFiles.push(target);
-      };
-      write('history.json', renderJsonHistory(history, recorder.faults));
-      write('verdict.txt', verdictText);
-      write(
-        'report.html',
-        renderHtmlReport({
-          title: `ccm chaos run: ${workload.name}, nemesis ${options.nemesis.join(',') || 'none'}, seed ${options.seed}`,
-          history,
-          faults: recorder.faults,
-          results,
-          stats,
-        }),
-      );
-    }
-    appendClusterEvent(paths, 'cli', 'chaos-run-finished', `chaos run ${workload.name}: ${verdict}`, { verdict });
-    return {
-      ...base,
-      verdict,
-      checks: results.map((r) => ({
-        checker: r.checker,
-        verdict: r.verdict,
-        summary: r.summary,
-        ...(r.counterExample && r.verdict !== 'valid' ? { counterExample: r.counterExample.description } : {}),
-      })),
-      verdictText,
-      stats,
-      reportFiles,
+/** Runs the workload's checkers on the history, and writes the report files if asked. */
+function checkAndReport(
+  workload: Workload,
+  recorder: HistoryRecorder,
+  nemesis: Nemesis,
+  input: { options: ChaosRunOptions; checkTimeMs: number; stats: Record<string, string | number> },
+): Pick<ChaosRunResult, 'verdict' | 'checks' | 'verdictText' | 'stats' | 'reportFiles'> {
+  const options = input.options;
+  const history = recorder.events;
+  const checkStart = performance.now();
+  const results: CheckResult[] = workload.check(history, { timeBudgetMs: input.checkTimeMs });
+  const checkMs = performance.now() - checkStart;
+  const verdict = combineVerdicts(results.map((r) => r.verdict));
+
+  const stats: Record<string, string | number> = {
+    ...input.stats,
+    'history events': history.length,
+    'faults injected': Object.entries(nemesis.injected).map(([k, n]) => `${k} ${n}`).join(', ') || 'none',
+    'faults skipped': nemesis.skipped.length,
+    'checking took': formatDuration(checkMs),
+    ...workload.stats(),
+  };
+  const statsText = Object.entries(stats)
+    .map(([k, v]) => `  ${k}: ${v}`)
+    .join('\n');
+  const verdictText = `${renderTextVerdict(results)}\n${statsText}\n`;
+
+  const reportFiles: string[] = [];
+  if (options.reportDir !== undefined) {
+    fs.mkdirSync(options.reportDir, { recursive: true });
+    const write = (name: string, text: string): void => {
+      const target = path.join(options.reportDir!, name);
+      fs.writeFileSync(target, text);
+      reportFiles.push(target);
     };
+    write('history.json', renderJsonHistory(history, recorder.faults));
+    write('verdict.txt', verdictText);
+    write(
+      'report.html',
+      renderHtmlReport({
+        title: `ccm chaos run: ${workload.name}, nemesis ${options.nemesis.join(',') || 'none'}, seed ${options.seed}`,
+        history,
+        faults: recorder.faults,
+        results,
+        stats,
+      }),
+    );
   }
+  return {
+    verdict,
+    checks: results.map((r) => ({
+      checker: r.checker,
+      verdict: r.verdict,
+      summary: r.summary,
+      ...(r.counterExample && r.verdict !== 'valid' ? { counterExample: r.counterExample.description } : {}),
+    })),
+    verdictText,
+    stats,
+    reportFiles,
+  };
 }
