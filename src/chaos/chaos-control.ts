@@ -297,7 +297,13 @@ export async function chaosStatus(paths: ClusterPaths): Promise<ChaosStatus> {
   );
   paused.sort(byNodeId);
   down.sort(byNodeId);
-  const faults = file.faults.map((f) => ({ kind: f.kind, description: describeFault(f) }));
+  const faults = file.faults.map((f) => ({
+    kind: f.kind,
+    description:
+      f.kind === 'kill' && processState(findNode(file, f.node).pid, f.node) !== 'stopped'
+        ? `${f.node} was killed by chaos and has been started again since (ccm chaos heal clears the record)`
+        : describeFault(f),
+  }));
   const lines = faults.map((f) => f.description);
   for (const [node, offset] of Object.entries(clockSkewMs)) {
     if (recordedSkew(file, node) !== offset) lines.push(`clock of ${node} is off by ${offset} ms (not recorded in cluster.json)`);
