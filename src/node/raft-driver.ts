@@ -23,8 +23,6 @@ import type { NodeRuntime } from './node-runtime.js';
 
 /** Watch history kept: the leader compacts events older than this many revisions. */
 export const EVENT_HISTORY_REVISIONS = 10_000;
-/** How long a commit-only append waits for a newer append to the same follower to carry it instead. */
-const COMMIT_NOTICE_HOLD_MS = 1;
 /** How often a lease proposed for expiry may be proposed again, if the first proposal was lost. */
 const EXPIRY_RETRY_MS = 1000;
 
@@ -71,7 +69,7 @@ export class RaftDriver {
   private leaderSinceIndex = Number.POSITIVE_INFINITY;
   private lastCompactProposalMs = 0;
   private lastLeaderContactAt = 0;
-  private readonly heldNotices = new Map<string, { timer: NodeJS.Timeout }>();
+  private readonly heldNotices = new Map<string, { timer: NodeJS.Immediate }>();
   private removed = false;
   private wasInConf = false;
   private synchronousMode: 'FULL' | 'NORMAL' = 'FULL';
@@ -118,7 +116,7 @@ export class RaftDriver {
   async stop(): Promise<void> {
     this.isStopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
-    for (const held of this.heldNotices.values()) clearTimeout(held.timer);
+    for (const held of this.heldNotices.values()) clearImmediate(held.timer);
     this.heldNotices.clear();
     const stopping = new CcmError('unavailable', 'node is shutting down');
     for (const p of this.pendingProposals.values()) {
@@ -439,23 +437,24 @@ export class RaftDriver {
 
   /**
    * An empty append that only tells a follower the new commit index acknowledges nothing and may be lost without
-   * harm (the next append or heartbeat carries the commit). Under load the next append follows within a
-   * millisecond, so holding the notice that long saves two messages and a follower transaction per write.
+   * harm (the next append or heartbeat carries the commit). Holding it to the end of this event-loop turn lets a
+   * newer append carry it instead under load (two messages and a follower transaction fewer per write), at no cost
+   * in latency when idle.
    */
   private holdCommitNotice(m: Message): void {
     const held = this.heldNotices.get(m.to);
-    if (held) clearTimeout(held.timer);
-    const timer = setTimeout(() => {
+    if (held) clearImmediate(held.timer);
+    const timer = setImmediate(() => {
       this.heldNotices.delete(m.to);
       if (!this.isStopped) this.node.tcp.send({ kind: 'raft', from: this.node.config.id, to: m.to, body: m });
-    }, COMMIT_NOTICE_HOLD_MS);
+    });
     this.heldNotices.set(m.to, { timer });
   }
 
   private dropHeldNotice(to: string): void {
     const held = this.heldNotices.get(to);
     if (!held) return;
-    clearTimeout(held.timer);
+    clearImmediate(held.timer);
     this.heldNotices.delete(to);
   }
 
