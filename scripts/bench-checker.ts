@@ -4,17 +4,17 @@
  * of writes and cas indeterminate),
  * linearizable ones and ones with one stale read injected; and the HTML report for such a history.
  *
- *   npx tsc -p . && node dist/test/check/checker-timings.js
+ *   npm run bench -- checker
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { type Operation, pairOperations } from '../../src/check/history.js';
-import { parseJepsenLog } from '../../src/check/jepsen-log.js';
-import { checkOperations, type LinearizabilityAlgorithm } from '../../src/check/linearizability.js';
-import { registerModel } from '../../src/check/register-model.js';
-import { renderHtmlReport } from '../../src/check/report.js';
-import { syntheticRegisterHistory } from './synthetic-history.js';
+import { type Operation, pairOperations } from '../src/check/history.js';
+import { parseJepsenLog } from '../src/check/jepsen-log.js';
+import { checkOperations, type LinearizabilityAlgorithm } from '../src/check/linearizability.js';
+import { registerModel } from '../src/check/register-model.js';
+import { renderHtmlReport } from '../src/check/report.js';
+import { syntheticRegisterHistory } from '../test/check/synthetic-history.js';
 
-const fixtures = new URL('../../../test/fixtures/jepsen-etcd/', import.meta.url);
+const fixtures = new URL('../../test/fixtures/jepsen-etcd/', import.meta.url);
 
 function timed<T>(run: () => T): [T, number] {
   const start = performance.now();
@@ -80,5 +80,7 @@ function syntheticTimings(): void {
   console.log(`HTML report for ${events.length / 2} ops: ${htmlMs.toFixed(0)} ms, ${(html.length / 1024 / 1024).toFixed(1)} MiB`);
 }
 
-fixtureTimings();
-syntheticTimings();
+export async function run(): Promise<void> {
+  fixtureTimings();
+  syntheticTimings();
+}
