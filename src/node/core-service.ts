@@ -18,7 +18,8 @@ import { connectCoreToGossip } from './core-gossip.js';
 
 /** A read the core answers from a replica's applied state. */
 export type CoreRead =
-  | { kind: 'range'; key: string; prefix: boolean; limit?: number }
+  /** `liveOnly`: leave out keys whose lease this replica already holds overdue (its expiry is about to commit). */
+  | { kind: 'range'; key: string; prefix: boolean; limit?: number; liveOnly?: boolean }
   | { kind: 'leases' }
   | { kind: 'lease'; id: number }
   /** Lease-manager resources (one, or all), with their holders' leases and queues. */
@@ -194,7 +195,11 @@ export class CoreService implements NodeSubsystem {
     const servedBy = this.node.config.id;
     switch (read.kind) {
       case 'range': {
-        const all = state.range(read.key, read.prefix);
+        let all = state.range(read.key, read.prefix);
+        if (read.liveOnly) {
+          const now = this.node.clock.monotonicMs();
+          all = all.filter((kv) => kv.lease === 0 || this.driver!.leases.remainingMs(kv.lease, now) !== 0);
+        }
         const kvs = read.limit !== undefined && read.limit > 0 ? all.slice(0, read.limit) : all;
         return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable };
       }

@@ -100,7 +100,8 @@ export class ServiceRegistry {
   /** Passing instances of a service (Consul's `?passing`), or every instance with `all`. */
   async lookup(serviceRaw: unknown, all: boolean, opts: CallOptions): Promise<ServiceLookupView> {
     const service = validateServiceName(serviceRaw);
-    const r = await this.range(servicePrefix(service), true, opts);
+    // An instance whose lease the leader already holds overdue is gone, even before its expiry commits.
+    const r = await this.range(servicePrefix(service), true, opts, true);
     const instances = r.kvs.map(instanceView);
     const counts: Record<HealthStatus, number> = { passing: 0, warning: 0, critical: 0 };
     for (const i of instances) counts[i.status]++;
@@ -145,8 +146,8 @@ export class ServiceRegistry {
     return (await this.range(key, false, opts)).kvs[0];
   }
 
-  private async range(key: string, prefix: boolean, opts: CallOptions): Promise<{ kvs: KeyValue[]; revision: number }> {
-    const r = await this.core.read({ kind: 'range', key, prefix }, false, opts);
+  private async range(key: string, prefix: boolean, opts: CallOptions, liveOnly = false): Promise<{ kvs: KeyValue[]; revision: number }> {
+    const r = await this.core.read({ kind: 'range', key, prefix, liveOnly }, false, opts);
     if (!('kvs' in r)) throw new CcmError('internal', 'unexpected read result');
     return r;
   }
