@@ -2,6 +2,7 @@
  * A marker for a chaos run in progress (`<cluster dir>/chaos-run.json`), so that `ccm chaos status` in another
  * terminal says one is running, and a second `ccm chaos run` on the same cluster is refused.
  */
+import { isPidAlive } from '../cluster/process-table.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
@@ -18,20 +19,12 @@ function stateFile(paths: ClusterPaths): string {
   return path.join(paths.dir, 'chaos-run.json');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The run in progress, or null (none, or its process is gone). */
 export function readChaosRunState(paths: ClusterPaths): ChaosRunState | null {
   try {
     const state = JSON.parse(fs.readFileSync(stateFile(paths), 'utf8')) as ChaosRunState;
-    return typeof state.pid === 'number' && isAlive(state.pid) ? state : null;
+    return typeof state.pid === 'number' && isPidAlive(state.pid) ? state : null;
   } catch {
     return null;
   }

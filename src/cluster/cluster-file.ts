@@ -4,7 +4,7 @@ import { CcmError } from '../client/api-errors.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { NODE_ID_PATTERN } from './cluster-dir.js';
 import type { Fault } from '../chaos/faults.js';
-import { processState } from './process-table.js';
+import { isPidAlive, processState } from './process-table.js';
 
 export interface NodePorts {
   /** Client API and admin (HTTP). */
@@ -187,7 +187,7 @@ export async function withClusterLock<T>(paths: ClusterPaths, fn: () => Promise<
         throw new CcmError('invalid_argument', `cannot lock ${paths.lockFile}: ${(err as Error).message}`);
       }
       const holder = Number(safeRead(paths.lockFile));
-      if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
+      if (!Number.isInteger(holder) || holder <= 0 || !isPidAlive(holder)) {
         fs.rmSync(paths.lockFile, { force: true });
         continue;
       }
@@ -220,14 +220,6 @@ function safeRead(p: string): string {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export function findNode(file: ClusterFile, id: string): NodeRecord {
   const node = file.nodes.find((n) => n.id === id);

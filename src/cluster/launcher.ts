@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { CcmError } from '../client/api-errors.js';
 import type { NodeStatus } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
@@ -11,6 +10,7 @@ import type { ClusterFile, ClusterSettings, NodeRecord } from './cluster-file.js
 import { ensureWritableDir, nodeDir, nodeLogPath, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
 import { processState, signal, waitForExit } from './process-table.js';
+import { spawnDetached } from './detached-process.js';
 import { startSupervisor, stopSupervisor } from './supervisor.js';
 
 const NODE_MAIN = fileURLToPath(new URL('../node/main.js', import.meta.url));
@@ -120,27 +120,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
 /** Starts one node process, detached, with its output appended to its node.log; returns its pid. */
 export function spawnNode(paths: ClusterPaths, id: string): number {
   fs.mkdirSync(nodeDir(paths, id), { recursive: true });
-  // A raw fd, so the node writes its log itself: with a { file } target execa would pipe the output through
-  // this process, and the node would lose its log (and get EPIPE) when the CLI exits. execa's types omit
-  // integer fds for stdout/stderr, though it passes them straight to the child.
-  const logFd = fs.openSync(nodeLogPath(paths, id), 'a') as 1;
-  try {
-    // CCM_NODE_FLAGS passes flags to node itself (e.g. --cpu-prof), which NODE_OPTIONS may not carry.
-    const nodeFlags = (process.env.CCM_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const child = execa(process.execPath, [...nodeFlags, NODE_MAIN, '--dir', paths.dir, '--id', id], {
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stdin: 'ignore',
-      stdout: logFd,
-      stderr: logFd,
-    });
-    child.unref();
-    if (child.pid === undefined) throw new CcmError('internal', `could not start a process for node ${id}`);
-    return child.pid;
-  } finally {
-    fs.closeSync(logFd);
-  }
+  return spawnDetached(NODE_MAIN, ['--dir', paths.dir, '--id', id], nodeLogPath(paths, id), `node ${id}`);
 }
 
 /** Waits until the node answers /v1/status; fails fast (with its last log lines) if its process dies. */

@@ -54,3 +54,13 @@ export async function waitForExit(pid: number, nodeId: string, timeoutMs: number
   }
   return processState(pid, nodeId) === 'stopped';
 }
+
+/** Whether any process has this pid (signal 0; EPERM means it exists but is not ours to signal). */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

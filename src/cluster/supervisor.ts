@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { spawnDetached } from './detached-process.js';
 import { CcmError } from '../client/api-errors.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import type { ClusterFile } from './cluster-file.js';
@@ -263,26 +263,9 @@ export function isSupervisorProcess(pid: number | null, dir: string): boolean {
 
 /** Starts the cluster's supervisor, detached (it outlives the CLI), and records its pid in cluster.json. */
 export async function startSupervisor(paths: ClusterPaths): Promise<number> {
-  const logFd = fs.openSync(path.join(paths.dir, 'supervisor.log'), 'a') as 1;
-  let pid: number | undefined;
-  try {
-    const child = execa(process.execPath, [SUPERVISOR_MAIN, '--dir', paths.dir], {
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stdin: 'ignore',
-      stdout: logFd,
-      stderr: logFd,
-    });
-    child.unref();
-    pid = child.pid;
-  } finally {
-    fs.closeSync(logFd);
-  }
-  if (pid === undefined) throw new CcmError('internal', 'could not start the supervisor process');
-  const started = pid;
-  await updateClusterFile(paths, (f) => (f.supervisorPid = started));
-  return started;
+  const pid = spawnDetached(SUPERVISOR_MAIN, ['--dir', paths.dir], path.join(paths.dir, 'supervisor.log'), 'the supervisor');
+  await updateClusterFile(paths, (f) => (f.supervisorPid = pid));
+  return pid;
 }
 
 /** Stops a supervisor (SIGTERM, then SIGKILL after a grace period) and waits until it is gone. */
