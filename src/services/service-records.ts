@@ -25,24 +25,8 @@ export function idKey(id: string): string {
   return SERVICE_IDS_PREFIX + id;
 }
 
-/** What an instance key holds. */
-export interface InstanceRecord {
-  service: string;
-  id: string;
-  address: string;
-  port: number;
-  tags: string[];
-  lease: number;
-  ttlMs: number;
-  check: ServiceCheckView | null;
-  status: HealthStatus;
-  output: string;
-  statusSinceMs: number;
-  criticalSinceMs: number | null;
-  node: string;
-  registeredAtMs: number;
-  registeredBy: string;
-}
+/** What an instance key holds: the API's view without the revisions (those come from the key). */
+export type InstanceRecord = Omit<ServiceInstanceView, 'createRevision' | 'modRevision'>;
 
 export function decodeInstance(kv: KeyValue): InstanceRecord {
   return JSON.parse(kv.value) as InstanceRecord;
