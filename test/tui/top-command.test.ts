@@ -85,23 +85,35 @@ describe('cluster (real processes): ccm top', function () {
 
   (hasTmux ? it : it.skip)('in a real terminal (tmux): draws the cluster, a key kills a node, q quits and the terminal is as it was', async () => {
     const session = `ccm-top-test-${process.pid}`;
-    const tmux = (...args: string[]) => execaSync('tmux', args, { reject: false });
+    // -u: the pane is UTF-8 whatever the locale of the machine running the tests (the view draws › and ✓).
+    const tmux = (...args: string[]) => execaSync('tmux', ['-u', ...args], { reject: false, env: { LANG: 'C.UTF-8' } });
     const screen = () => String(tmux('capture-pane', '-p', '-t', session).stdout);
+    // A failed wait says what the terminal showed, so a run elsewhere can be read afterwards.
+    const showing = async (what: string, ok: (text: string) => boolean, ms: number) => {
+      try {
+        await waitFor(what, () => ok(screen()), ms);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; the terminal showed:\n${screen()}`);
+      }
+    };
     const sttyBefore = path.join(fx.home, 'stty-before');
     const sttyAfter = path.join(fx.home, 'stty-after');
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', 'bash', '--norc', '--noprofile');
+    const created = tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', 'bash', '--norc', '--noprofile');
+    expect(created.exitCode, `tmux new-session: ${created.stderr}`).to.equal(0);
     try {
       // The shell records the terminal settings, runs the view, records them again.
-      const command = `stty -g > ${sttyBefore}; CCM_HOME=${fx.home} ${process.execPath} ${BIN} top --name ${fx.name}; echo "exit=$?"; stty -g > ${sttyAfter}`;
+      const command = `stty -g > ${sttyBefore}; LANG=C.UTF-8 CCM_HOME=${fx.home} ${process.execPath} ${BIN} top --name ${fx.name}; echo "exit=$?"; stty -g > ${sttyAfter}`;
       tmux('send-keys', '-t', session, command, 'Enter');
-      await waitFor('the view to show all nodes and a leader', () => /› n1/.test(screen()) && /n3/.test(screen()) && /leader n\d/.test(screen()), 60_000);
+      await showing('the view to show all nodes and a leader', (s) => /› n1/.test(s) && /n3/.test(s) && /leader n\d/.test(s), 60_000);
       tmux('send-keys', '-t', session, 'Down');
-      await waitFor('n2 picked', () => /› n2/.test(screen()), 20_000);
+      await showing('n2 picked', (s) => /› n2/.test(s), 20_000);
       tmux('send-keys', '-t', session, 'k');
-      await waitFor('the kill result in the events panel', () => /✓ killed n2: stopped/.test(screen()), 30_000);
-      await waitFor('n2 shown as stopped', () => /› n2 +stopped/.test(screen()), 30_000);
+      await showing('the kill result in the events panel', (s) => /✓ killed n2: stopped/.test(s), 30_000);
+      await showing('n2 shown as stopped', (s) => /› n2 +stopped/.test(s), 30_000);
       tmux('send-keys', '-t', session, 'q');
-      await waitFor('the command to end', () => fs.existsSync(sttyAfter) && fs.readFileSync(sttyAfter, 'utf8').length > 0, 30_000);
+      await waitFor('the command to end', () => fs.existsSync(sttyAfter) && fs.readFileSync(sttyAfter, 'utf8').length > 0, 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}; the terminal showed:\n${screen()}`);
+      });
       const after = screen();
       expect(after).to.match(/^exit=0$/m);
       // The alternate screen is gone: the shell's own screen is back, with no dashboard left on it.
