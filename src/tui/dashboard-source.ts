@@ -1,6 +1,7 @@
-import type { ClusterEvent, ClusterStatus } from '../client/api-types.js';
+import type { ClusterEvent, ClusterStatus, LockView } from '../client/api-types.js';
 import { addFault, healAll } from '../chaos/chaos-control.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
+import { clientForCluster } from '../cluster/cluster-client.js';
 import { readClusterFile } from '../cluster/cluster-file.js';
 import { requestJson } from '../client/http-json.js';
 import { clusterStatus } from '../cluster/cluster-status.js';
@@ -15,7 +16,7 @@ import type { DashboardCommand } from './status-model.js';
  */
 
 /**
- * Optional sources, filled in by the engineers who own leases and config. Each gets this poll's status (to
+ * Optional sources for the panels beyond the status. Each gets this poll's status (to
  * pick a node to ask: the Raft leader's `ports.http`, or any responding node) and returns rows; when a hook
  * is absent its panel says "(no … source yet)", when it throws the panel shows the error and the rest of
  * the view carries on.
@@ -32,16 +33,26 @@ export interface DashboardHooks {
   fetchNodeDetails?: (status: ClusterStatus) => Promise<Record<string, NodeDetail>>;
 }
 
+/** How long the view waits for one node's answer in a poll. */
+const NODE_ANSWER_TIMEOUT_MS = 800;
+
 /**
- * The hooks `ccm top` runs with. Node details come from each node's GET /v1/members. Leases have no source
- * yet: add `fetchLeases` here (a GET against a node from `status`, with a deadline, mapped to LeaseRow) and
- * the panel fills in; likewise `fetchConfigVersions` if config versions are not gossiped.
+ * The hooks `ccm top` runs with: node details from each node's GET /v1/members, and the leases from the lease
+ * manager (GET /v1/locks through the leader). Config versions come from the nodes' gossip meta.
  */
 export function defaultDashboardHooks(paths: ClusterPaths): DashboardHooks {
-  return { fetchNodeDetails: async (status) => fetchMemberDetails(readClusterFile(paths).host, status) };
+  // One client for the whole view, so it keeps knowing the leader from poll to poll.
+  const { client, file } = clientForCluster(paths, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
+  return {
+    fetchNodeDetails: async (status) => fetchMemberDetails(file.host, status),
+    fetchLeases: async () => leaseRows((await client.locks()).locks),
+  };
 }
 
-const MEMBERS_TIMEOUT_MS = 800;
+/** The lease manager's locks as the lease panel's rows; a TTL left unknown to the leader shows as the full TTL. */
+export function leaseRows(locks: LockView[]): LeaseRow[] {
+  return locks.map((l) => ({ resource: l.resource, holder: l.holder, token: l.token, ttlMs: l.ttlMs, remainingMs: Math.max(0, l.ttlLeftMs ?? l.ttlMs) }));
+}
 
 /** Asks every responding node for its membership view, side by side; a node that does not answer is left out. */
 export async function fetchMemberDetails(host: string, status: ClusterStatus): Promise<Record<string, NodeDetail>> {
@@ -50,7 +61,7 @@ export async function fetchMemberDetails(host: string, status: ClusterStatus): P
     status.nodes
       .filter((n) => n.state === 'running' && n.responding)
       .map(async (n) => {
-        const body = await requestJson<unknown>({ host, port: n.ports.http }, 'GET', '/v1/members', undefined, { timeoutMs: MEMBERS_TIMEOUT_MS });
+        const body = await requestJson<unknown>({ host, port: n.ports.http }, 'GET', '/v1/members', undefined, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
         details[n.id] = parseMembersView(body, n.id);
       }),
   );

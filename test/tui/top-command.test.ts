@@ -60,8 +60,14 @@ describe('cluster (real processes): ccm top', function () {
       return { s, reach: matrixView(s, s.fetchedAtMs).summary, roles: nodeRows(s, null, s.fetchedAtMs).map((r) => r.role) };
     };
 
+    const lease = await fx.json('lease', 'acquire', 'tui-demo', '--holder', 'worker-1', '--ttl', '300s');
     const first = await look();
     expect(first.reach).to.equal('all 3 up reach each other');
+    // The lease panel reads the lease manager through the leader.
+    expect(first.s.leasesError ?? null).to.equal(null);
+    expect(first.s.leases).to.have.length(1);
+    expect(first.s.leases?.[0]).to.include({ resource: 'tui-demo', holder: 'worker-1', token: lease.token, ttlMs: 300_000 });
+    expect(first.s.leases?.[0].remainingMs).to.be.within(250_000, 300_000);
     expect(first.s.events.filter((e) => e.type === 'node-started').map((e) => e.source).sort()).to.deep.equal(['n1', 'n2', 'n3']);
     expect(first.s.events.some((e) => e.source === 'cli' && e.type === 'cluster-up')).to.equal(true);
     // Every node answered GET /v1/members (its gossip view: phi, health).
@@ -104,7 +110,7 @@ describe('cluster (real processes): ccm top', function () {
       // The shell records the terminal settings, runs the view, records them again.
       const command = `stty -g > ${sttyBefore}; LANG=C.UTF-8 CCM_HOME=${fx.home} ${process.execPath} ${BIN} top --name ${fx.name}; echo "exit=$?"; stty -g > ${sttyAfter}`;
       tmux('send-keys', '-t', session, command, 'Enter');
-      await showing('the view to show all nodes and a leader', (s) => /› n1/.test(s) && /n3/.test(s) && /leader n\d/.test(s), 60_000);
+      await showing('the view to show all nodes, a leader and the lease', (s) => /› n1/.test(s) && /n3/.test(s) && /leader n\d/.test(s) && /tui-demo/.test(s), 60_000);
       tmux('send-keys', '-t', session, 'Down');
       await showing('n2 picked', (s) => /› n2/.test(s), 20_000);
       tmux('send-keys', '-t', session, 'k');
