@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { CcmError } from '../client/api-errors.js';
 import type { NodeStatus } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
@@ -11,9 +10,9 @@ import { ensureWritableDir, nodeDir, nodeLogPath, type ClusterPaths } from './cl
 import { allocatePorts } from './port-allocator.js';
 import { processState, signal, waitForExit } from './process-table.js';
 import { spawnDetached } from './detached-process.js';
+import { NODE_PROGRAM } from './node-program.js';
 import { startSupervisor, stopSupervisor } from './supervisor.js';
 
-const NODE_MAIN = fileURLToPath(new URL('../node/main.js', import.meta.url));
 export const MAX_NODES = 100;
 const STOP_GRACE_MS = 3000;
 
@@ -120,7 +119,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
 /** Starts one node process, detached, with its output appended to its node.log; returns its pid. */
 export function spawnNode(paths: ClusterPaths, id: string): number {
   fs.mkdirSync(nodeDir(paths, id), { recursive: true });
-  return spawnDetached(NODE_MAIN, ['--dir', paths.dir, '--id', id], nodeLogPath(paths, id), `node ${id}`);
+  return spawnDetached(NODE_PROGRAM, ['--dir', paths.dir, '--id', id], nodeLogPath(paths, id), `node ${id}`);
 }
 
 /** Waits until the node answers /v1/status; fails fast (with its last log lines) if its process dies. */

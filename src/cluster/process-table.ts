@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { runsNodeProgram } from './node-program.js';
 
 /** What the operating system says about a node's recorded pid. */
 export type ProcessState = 'running' | 'paused' | 'stopped';
@@ -21,7 +22,7 @@ export function processState(pid: number | null, nodeId: string): ProcessState {
     }
     const args = cmdline.split('\0');
     const idAt = args.indexOf('--id');
-    if (idAt < 0 || args[idAt + 1] !== nodeId || !args.some((a) => a.endsWith('node/main.js'))) return 'stopped';
+    if (idAt < 0 || args[idAt + 1] !== nodeId || !runsNodeProgram(args)) return 'stopped';
     // Field 3 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     if (state === 'Z' || state === 'X' || state === 'x') return 'stopped';

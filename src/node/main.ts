@@ -1,5 +1,6 @@
 /**
- * The node program: `node dist/src/node/main.js --dir <cluster dir> --id <node id>`.
+ * The node program: `node dist/node-main.js --dir <cluster dir> --id <node id>` (this file and its imports,
+ * bundled by scripts/bundle-node.ts).
  * Reads its place in the cluster from cluster.json, starts, and shuts down cleanly on SIGTERM.
  */
 import path from 'node:path';
@@ -16,7 +17,7 @@ function argValue(name: string): string {
   const i = process.argv.indexOf(name);
   const v = i >= 0 ? process.argv[i + 1] : undefined;
   if (!v) {
-    process.stderr.write(`usage: main.js --dir <cluster dir> --id <node id> (missing ${name})\n`);
+    process.stderr.write(`usage: node-main.js --dir <cluster dir> --id <node id> (missing ${name})\n`);
     process.exit(2);
   }
   return v;
