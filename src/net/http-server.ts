@@ -54,6 +54,12 @@ export class HttpServer {
     });
   }
 
+  /** The port it listens on (useful after listening on port 0), or null when not listening. */
+  get port(): number | null {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : null;
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
@@ -92,10 +98,13 @@ export class HttpServer {
       if (found === null) throw new CcmError('not_found', `no such endpoint: ${url.pathname}`);
       if (found === 'method') throw new CcmError('invalid_argument', `${method} is not allowed on ${url.pathname}`);
       const body = await readJsonBody(req);
-      for (const [k, v] of Object.entries(this.defaultHeaders())) res.setHeader(k, v);
+      // Stamped before the handler (a stream sends its headers early) and again when the answer goes out: a
+      // request that waited for a leader or was forwarded must name the leader as it is now, not as it was.
+      this.stampDefaultHeaders(res);
       const ctx: HttpContext = { method, path: url.pathname, params: found.params, query: url.searchParams, body, req, res };
       const result = await found.route.handler(ctx);
       if (result === STREAMING) return;
+      this.stampDefaultHeaders(res);
       sendJson(res, 200, result ?? {});
     } catch (err) {
       if (res.headersSent) {
@@ -103,8 +112,14 @@ export class HttpServer {
         return;
       }
       const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message ?? String(err));
+      this.stampDefaultHeaders(res);
       sendJson(res, HTTP_STATUS[e.code] ?? 500, e.toBody());
     }
+  }
+
+  private stampDefaultHeaders(res: http.ServerResponse): void {
+    if (res.headersSent) return;
+    for (const [k, v] of Object.entries(this.defaultHeaders())) res.setHeader(k, v);
   }
 }
 
