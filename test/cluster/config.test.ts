@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CcmClient } from '../../src/client/ccm-client.js';
 import type { ConfigEntryView } from '../../src/client/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { CliProcess } from '../services/cli-process.js';
@@ -20,18 +19,6 @@ describe('configuration manager (real processes)', function () {
     await fx.cleanup();
   });
 
-  const clientFor = (opts: { timeoutMs?: number } = {}): CcmClient => {
-    const f = fx.clusterFile();
-    return new CcmClient(
-      f.nodes.map((n: any) => ({ id: n.id, host: f.host, port: n.ports.http })),
-      opts,
-    );
-  };
-  const fails = async (args: string[], pattern: RegExp): Promise<void> => {
-    const r = await fx.ccm(...args);
-    expect(r.exitCode, `${args.join(' ')} should fail`).to.equal(1);
-    expect(r.stderr, args.join(' ')).to.match(pattern);
-  };
 
   it('CLI: typed set/get, history with who and when, rollback as a new version; bad input is refused and changes nothing', async () => {
     const v1 = await fx.json<ConfigEntryView>('config', 'set', 'app.timeout', '10', '--type', 'int', '--by', 'alice');
@@ -43,22 +30,22 @@ describe('configuration manager (real processes)', function () {
     expect(v2.revision).to.be.greaterThan(v1.revision);
 
     await Promise.all([
-      fails(['config', 'set', 'app.timeout', 'notanumber'], /app\.timeout: "notanumber" is not an int/),
-      fails(['config', 'set', 'app.timeout', '1.5', '--type', 'int'], /is not an int/),
-      fails(['config', 'set', 'app.enabled', 'maybe', '--type', 'bool'], /is not a bool \(true or false\)/),
-      fails(['config', 'set', 'app.wait', 'soon', '--type', 'duration'], /is not a duration/),
-      fails(['config', 'set', 'app.wait', '-5s', '--type', 'duration'], /is not a duration/),
-      fails(['config', 'set', 'app.doc', '{oops', '--type', 'json'], /is not JSON/),
-      fails(['config', 'set', 'bad/name', '1'], /config name "bad\/name" is invalid/),
-      fails(['config', 'set', 'app.timeout', '30', '--if-version', '1'], /is at version 2, not 1; nothing changed/),
-      fails(['config', 'rollback', 'app.timeout', '--to-version', '9'], /has no version 9 \(its versions are 1 to 2\)/),
-      fails(['config', 'rollback', 'app.timeout', '--to-version', '0'], /--to-version must be a whole number >= 1/),
-      fails(['config', 'rollback', 'never.set', '--to-version', '1'], /never\.set is not set/),
-      fails(['config', 'get', 'never.set'], /config never\.set is not set/),
-      fails(['config', 'history', 'never.set'], /has no history/),
+      fx.expectFailure(['config', 'set', 'app.timeout', 'notanumber'], /app\.timeout: "notanumber" is not an int/),
+      fx.expectFailure(['config', 'set', 'app.timeout', '1.5', '--type', 'int'], /is not an int/),
+      fx.expectFailure(['config', 'set', 'app.enabled', 'maybe', '--type', 'bool'], /is not a bool \(true or false\)/),
+      fx.expectFailure(['config', 'set', 'app.wait', 'soon', '--type', 'duration'], /is not a duration/),
+      fx.expectFailure(['config', 'set', 'app.wait', '-5s', '--type', 'duration'], /is not a duration/),
+      fx.expectFailure(['config', 'set', 'app.doc', '{oops', '--type', 'json'], /is not JSON/),
+      fx.expectFailure(['config', 'set', 'bad/name', '1'], /config name "bad\/name" is invalid/),
+      fx.expectFailure(['config', 'set', 'app.timeout', '30', '--if-version', '1'], /is at version 2, not 1; nothing changed/),
+      fx.expectFailure(['config', 'rollback', 'app.timeout', '--to-version', '9'], /has no version 9 \(its versions are 1 to 2\)/),
+      fx.expectFailure(['config', 'rollback', 'app.timeout', '--to-version', '0'], /--to-version must be a whole number >= 1/),
+      fx.expectFailure(['config', 'rollback', 'never.set', '--to-version', '1'], /never\.set is not set/),
+      fx.expectFailure(['config', 'get', 'never.set'], /config never\.set is not set/),
+      fx.expectFailure(['config', 'history', 'never.set'], /has no history/),
       fx.ccm('config', 'set', 'a', '1', '--type', 'float').then((r) => expect(r.exitCode).to.not.equal(0)),
     ]);
-    expect((await clientFor().listConfig('app.')).entries.map((e) => e.name)).to.deep.equal(['app.timeout']);
+    expect((await fx.client().listConfig('app.')).entries.map((e) => e.name)).to.deep.equal(['app.timeout']);
     expect((await fx.json('config', 'history', 'app.timeout')).versions.map((v: ConfigEntryView) => v.value)).to.deep.equal([10, 20]);
 
     // The acceptance flow: rollback to version 1 gives 10 again, as version 3 recorded as a rollback of 1.
@@ -98,8 +85,8 @@ describe('configuration manager (real processes)', function () {
 
     // Delete is a tombstone version: gone for get, kept in history, and numbering goes on.
     expect((await fx.json('config', 'delete', 'payments.name')).version).to.equal(2);
-    await fails(['config', 'get', 'payments.name'], /was deleted at version 2/);
-    await fails(['config', 'rollback', 'payments.name', '--to-version', '2'], /is a delete: it has no value to restore/);
+    await fx.expectFailure(['config', 'get', 'payments.name'], /was deleted at version 2/);
+    await fx.expectFailure(['config', 'rollback', 'payments.name', '--to-version', '2'], /is a delete: it has no value to restore/);
     expect(await fx.json('config', 'rollback', 'payments.name', '--to-version', '1')).to.deep.include({ version: 3, value: 'pay v2' });
   });
 
@@ -129,14 +116,14 @@ describe('configuration manager (real processes)', function () {
     // One bad entry among good ones: nothing is imported.
     const before = await fx.json('config', 'export');
     fs.writeFileSync(file, JSON.stringify({ 'imp.port': 9090, 'imp.new': 'x', 'app.timeout': 'soon' }));
-    await fails(['config', 'import', file], /app\.timeout: "soon" is not an int/);
+    await fx.expectFailure(['config', 'import', file], /app\.timeout: "soon" is not an int/);
     fs.writeFileSync(file, '{not json');
-    await fails(['config', 'import', file], /is not JSON/);
-    await fails(['config', 'import', path.join(fx.home, 'missing.json')], /no such file/);
+    await fx.expectFailure(['config', 'import', file], /is not JSON/);
+    await fx.expectFailure(['config', 'import', path.join(fx.home, 'missing.json')], /no such file/);
     expect(await fx.json('config', 'export')).to.deep.equal(before);
 
     // Concurrent sets through the typed client, spread over every node: each gets its own version.
-    const c = clientFor({ timeoutMs: 10_000 });
+    const c = fx.client({ timeoutMs: 10_000 });
     // Watched from the revision after now: the stream replays anything it was not yet up for, so none is missed.
     const watch = new CliProcess(fx, ['config', 'watch', 'race.', '--json', '--from-rev', String((await c.listConfig()).revision + 1)]);
     const first = await c.setConfig('race.counter', '0', { type: 'int', by: 'racer' });
@@ -166,7 +153,7 @@ describe('configuration manager (real processes)', function () {
   });
 
   it('every node mirrors the config and gossips its config revision; a member reads its own copy', async () => {
-    const c = clientFor();
+    const c = fx.client();
     const set = await c.setConfig('mirror.probe', 'on', { by: 'test' });
     await waitFor('every node at the latest config revision', async () => {
       const s = await c.configStatus();
@@ -188,7 +175,7 @@ describe('configuration manager (real processes)', function () {
   });
 
   it('history survives a Raft leader kill and a restart of every node (down, then up)', async () => {
-    const c = clientFor({ timeoutMs: 10_000 });
+    const c = fx.client({ timeoutMs: 10_000 });
     await c.setConfig('fo.level', '1', { type: 'int' });
     const leader = (await fx.json('core', 'status')).leader as string;
     await fx.json('node', 'kill', leader);
@@ -208,7 +195,7 @@ describe('configuration manager (real processes)', function () {
     expect((await fx.json('config', 'get', 'app.timeout')).value).to.equal(15);
     // Versions go on from the history after the restart.
     expect((await fx.json('config', 'set', 'fo.level', '4')).version).to.equal(4);
-    const cAfter = clientFor();
+    const cAfter = fx.client();
     await waitFor('mirrors caught up after the restart', async () => (await cAfter.configStatus()).nodes.every((n) => n.isCaughtUp));
   });
 });

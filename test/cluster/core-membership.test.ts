@@ -9,15 +9,11 @@ describe('core membership (real processes)', function () {
   beforeEach(() => (fx = new ClusterFixture()));
   afterEach(async () => fx.cleanup());
 
-  const clientFor = () => {
-    const f = fx.clusterFile();
-    return new CcmClient(f.nodes.map((n: any) => ({ id: n.id, host: f.host, port: n.ports.http })), { timeoutMs: 8000 });
-  };
   const serializable = (c: CcmClient, node: string, key: string) => c.call<any>('GET', '/v1/kv', undefined, { node, query: { key, serializable: true }, timeoutMs: 2000 });
 
   it('adds a member as a learner, promotes it, removes a voter; bad changes are refused', async () => {
     await fx.json('up', '--nodes', '4', '--no-heal');
-    const c = clientFor();
+    const c = fx.client({ timeoutMs: 8000 });
     for (let i = 0; i < 20; i++) await c.put(`/m/${i}`, String(i));
     expect(await fx.json('core', 'add', 'n4')).to.deep.equal({ voters: ['n1', 'n2', 'n3'], learners: ['n4'] });
     // the learner catches up and serves local reads
@@ -44,7 +40,7 @@ describe('core membership (real processes)', function () {
 
   it('self-healing: a voter dead past the limit is replaced by a healthy member, and the core keeps its size', async () => {
     await fx.json('up', '--nodes', '5', '--no-heal', '--setting', 'coreReplaceAfterMs=2000');
-    const c = clientFor();
+    const c = fx.client({ timeoutMs: 8000 });
     await c.put('/before', '1');
     const status = await fx.json('core', 'status');
     const victim = status.voters.find((v: any) => v.role === 'follower').id as string;

@@ -10,10 +10,6 @@ describe('consistent core (real processes)', function () {
   beforeEach(() => (fx = new ClusterFixture()));
   afterEach(async () => fx.cleanup());
 
-  const clientFor = (opts: { timeoutMs?: number } = {}): CcmClient => {
-    const f = fx.clusterFile();
-    return new CcmClient(f.nodes.map((n: any) => ({ id: n.id, host: f.host, port: n.ports.http })), opts);
-  };
   const leaderOf = async (): Promise<string> => (await waitFor('a leader', async () => (await fx.json('core', 'status')).leader as string | null))!;
   const serializableGet = (c: CcmClient, node: string, key: string) =>
     c.call<any>('GET', '/v1/kv', undefined, { node, query: { key, serializable: true }, timeoutMs: 2000 });
@@ -48,7 +44,7 @@ describe('consistent core (real processes)', function () {
       expect(r.stderr, args.join(' ')).to.match(pattern);
     }
     // a member (n4) forwards to the leader
-    const c = clientFor();
+    const c = fx.client();
     expect((await c.call<any>('PUT', '/v1/kv', { key: '/via/member', value: '1' }, { node: 'n4' })).revision).to.be.a('number');
     expect((await c.call<any>('GET', '/v1/kv', undefined, { node: 'n4', query: { key: '/via/member' } })).kvs[0].value).to.equal('1');
     // leader transfer
@@ -60,7 +56,7 @@ describe('consistent core (real processes)', function () {
 
   it('keeps accepting writes with one voter killed; the minority side of a partition does not commit; nothing acknowledged is lost', async () => {
     await fx.json('up', '--nodes', '3', '--no-heal');
-    const c = clientFor({ timeoutMs: 8000 });
+    const c = fx.client({ timeoutMs: 8000 });
     const acked = new Map<string, string>();
     const write = async (k: string, v: string): Promise<void> => {
       await c.put(k, v);
@@ -112,7 +108,7 @@ describe('consistent core (real processes)', function () {
 
   it('a restarted voter catches up from the log, and from a snapshot once the log is compacted', async () => {
     await fx.json('up', '--nodes', '3', '--no-heal', '--setting', 'raftLogCompactThreshold=200', '--setting', 'raftLogTrailingEntries=20');
-    const c = clientFor();
+    const c = fx.client();
     await c.put('/base', '0');
     const leader = await leaderOf();
     const lagger = ['n1', 'n2', 'n3'].find((n) => n !== leader)!;
@@ -140,11 +136,11 @@ describe('consistent core (real processes)', function () {
 
   it('answers no_leader quickly when no quorum exists, instead of hanging', async () => {
     await fx.json('up', '--nodes', '3', '--no-heal');
-    await clientFor().put('/x', '1');
+    await fx.client().put('/x', '1');
     await fx.json('node', 'kill', 'n2');
     await fx.json('node', 'kill', 'n3');
     // The node answers no_leader within about a second; the client retries that until its own deadline.
-    const c = clientFor({ timeoutMs: 3000 });
+    const c = fx.client({ timeoutMs: 3000 });
     const started = Date.now();
     let err: unknown;
     try {

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { CcmClient } from '../../src/client/ccm-client.js';
 import type { ElectionChange, ElectionLeadership } from '../../src/client/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { CliProcess } from '../services/cli-process.js';
@@ -19,10 +18,6 @@ describe('leader election (real processes)', function () {
     await fx.cleanup();
   });
 
-  const clientFor = (): CcmClient => {
-    const f = fx.clusterFile();
-    return new CcmClient(f.nodes.map((n: any) => ({ id: n.id, host: f.host, port: n.ports.http })));
-  };
   const campaign = (name: string, id: string, ttl: string): CliProcess => new CliProcess(fx, ['election', 'campaign', name, '--id', id, '--ttl', ttl, '--json']);
   const leaderEvent = async (p: CliProcess): Promise<CampaignEvent> => {
     await p.waitForLine(`${p.pid} leads`, (l) => l.includes('"event":"leader"'), 30_000);
@@ -85,7 +80,7 @@ describe('leader election (real processes)', function () {
     const a = campaign('batch', 'a', '2s');
     const leadA = await leaderEvent(a);
     const b = campaign('batch', 'b', '2s');
-    await waitFor('b in line', async () => (await clientFor().electionLeader('batch')).candidates.length === 1);
+    await waitFor('b in line', async () => (await fx.client().electionLeader('batch')).candidates.length === 1);
     a.signal('SIGSTOP');
     const leadB = await leaderEvent(b);
     expect(leadB.token).to.be.greaterThan(leadA.token);
@@ -93,11 +88,11 @@ describe('leader election (real processes)', function () {
     const exitA = await a.exited;
     expect(exitA.exitCode).to.equal(1);
     expect(a.lines.join('\n')).to.match(/lost leadership of batch \(token \d+\)/);
-    expect((await clientFor().electionLeader('batch')).leader!.id).to.equal('b');
+    expect((await fx.client().electionLeader('batch')).leader!.id).to.equal('b');
 
     // A resignation passes leadership to the next in line at once (no TTL to wait out).
     const c = campaign('batch', 'c', '30s');
-    await waitFor('c in line', async () => (await clientFor().electionLeader('batch')).candidates.length === 1);
+    await waitFor('c in line', async () => (await fx.client().electionLeader('batch')).candidates.length === 1);
     b.signal('SIGINT');
     const resigned = await b.exited;
     expect(resigned.exitCode).to.equal(0);
@@ -106,27 +101,22 @@ describe('leader election (real processes)', function () {
     expect(leadC.token).to.be.greaterThan(leadB.token);
     // Ctrl-C while waiting in line leaves the line.
     const d = new CliProcess(fx, ['election', 'campaign', 'batch', '--id', 'd', '--ttl', '5s']);
-    await waitFor('d in line', async () => (await clientFor().electionLeader('batch')).candidates.length === 1);
+    await waitFor('d in line', async () => (await fx.client().electionLeader('batch')).candidates.length === 1);
     d.signal('SIGINT');
     expect((await d.exited).exitCode).to.equal(0);
-    await waitFor('d left the line', async () => (await clientFor().electionLeader('batch')).candidates.length === 0, 10_000);
+    await waitFor('d left the line', async () => (await fx.client().electionLeader('batch')).candidates.length === 0, 10_000);
     c.signal('SIGINT');
     await c.exited;
 
-    const fails = async (args: string[], pattern: RegExp): Promise<void> => {
-      const r = await fx.ccm(...args);
-      expect(r.exitCode, args.join(' ')).to.equal(1);
-      expect(r.stderr, args.join(' ')).to.match(pattern);
-    };
     await Promise.all([
-      fails(['election', 'campaign', 'batch', '--id', 'x', '--ttl', '0s'], /ttl 0 ms is out of range/),
-      fails(['election', 'campaign', 'batch', '--id', 'x', '--ttl', '-2s'], /out of range/),
-      fails(['election', 'campaign', 'batch', '--id', 'x', '--ttl', '30d'], /out of range: use 1s to 7d/),
-      fails(['election', 'campaign', 'bad/name', '--id', 'x'], /election name "bad\/name" is invalid/),
-      fails(['election', 'campaign', 'batch', '--id', 'has space'], /candidate id "has space" is invalid/),
-      fails(['election', 'leader', 'never-held'], /nobody leads never-held/),
-      fails(['election', 'resign', 'batch', '--lease', '999999'], /lease 999999 not found/),
+      fx.expectFailure(['election', 'campaign', 'batch', '--id', 'x', '--ttl', '0s'], /ttl 0 ms is out of range/),
+      fx.expectFailure(['election', 'campaign', 'batch', '--id', 'x', '--ttl', '-2s'], /out of range/),
+      fx.expectFailure(['election', 'campaign', 'batch', '--id', 'x', '--ttl', '30d'], /out of range: use 1s to 7d/),
+      fx.expectFailure(['election', 'campaign', 'bad/name', '--id', 'x'], /election name "bad\/name" is invalid/),
+      fx.expectFailure(['election', 'campaign', 'batch', '--id', 'has space'], /candidate id "has space" is invalid/),
+      fx.expectFailure(['election', 'leader', 'never-held'], /nobody leads never-held/),
+      fx.expectFailure(['election', 'resign', 'batch', '--lease', '999999'], /lease 999999 not found/),
     ]);
-    expect((await clientFor().elections()).elections.filter((e) => e.election === 'batch')).to.deep.equal([]);
+    expect((await fx.client().elections()).elections.filter((e) => e.election === 'batch')).to.deep.equal([]);
   });
 });

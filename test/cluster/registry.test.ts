@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { CcmClient } from '../../src/client/ccm-client.js';
 import type { ServiceChange, ServiceInstanceView } from '../../src/client/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { CliProcess } from '../services/cli-process.js';
@@ -42,20 +41,8 @@ describe('service registry (real processes)', function () {
     await endpoint.stop();
   });
 
-  const clientFor = (opts: { timeoutMs?: number } = {}): CcmClient => {
-    const f = fx.clusterFile();
-    return new CcmClient(
-      f.nodes.map((n: any) => ({ id: n.id, host: f.host, port: n.ports.http })),
-      opts,
-    );
-  };
-  const fails = async (args: string[], pattern: RegExp): Promise<void> => {
-    const r = await fx.ccm(...args);
-    expect(r.exitCode, `${args.join(' ')} should fail`).to.equal(1);
-    expect(r.stderr, args.join(' ')).to.match(pattern);
-  };
   const lookupIds = async (service: string, all = false): Promise<string[]> =>
-    (await clientFor().lookupService(service, { all })).instances.map((i) => i.id).sort();
+    (await fx.client().lookupService(service, { all })).instances.map((i) => i.id).sort();
 
   it('CLI: register, lookup, list, info, renew, deregister; an instance without a check is passing; bad input is refused and changes nothing', async () => {
     const reg = await fx.json<ServiceInstanceView>('service', 'register', 'pay', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '8080', '--ttl', '30s', '--tag', 'v2');
@@ -67,22 +54,22 @@ describe('service registry (real processes)', function () {
     expect((await fx.json('service', 'list')).services).to.deep.equal([{ service: 'pay', instances: 1, passing: 1, warning: 0, critical: 0, tags: ['v2'] }]);
     expect((await fx.json('service', 'info', 'pay-1')).lease).to.equal(reg.lease);
 
-    const leasesBefore = (await clientFor().leases()).leases.length;
+    const leasesBefore = (await fx.client().leases()).leases.length;
     await Promise.all([
-      fails(['service', 'register', 'pay', '--id', 'pay-2', '--address', '127.0.0.1', '--port', '70000'], /port 70000 is out of range/),
-      fails(['service', 'register', 'pay', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '9090'], /instance pay-1 is already registered \(service pay/),
-      fails(['service', 'register', 'other', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '9090'], /already registered/),
-      fails(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--check', 'not-a-url'], /"not-a-url" is not a URL/),
-      fails(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', '0s'], /ttl 0 ms is out of range/),
-      fails(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', '-5s'], /out of range/),
-      fails(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', '30d'], /out of range: use 1s to 7d/),
-      fails(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', 'soon'], /not a duration/),
-      fails(['service', 'register', 'pay/x', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80'], /service name "pay\/x" is invalid/),
-      fails(['service', 'deregister', 'nope-9'], /no instance nope-9 is registered/),
-      fails(['service', 'renew', 'nope-9'], /no instance nope-9 is registered/),
+      fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-2', '--address', '127.0.0.1', '--port', '70000'], /port 70000 is out of range/),
+      fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '9090'], /instance pay-1 is already registered \(service pay/),
+      fx.expectFailure(['service', 'register', 'other', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '9090'], /already registered/),
+      fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--check', 'not-a-url'], /"not-a-url" is not a URL/),
+      fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', '0s'], /ttl 0 ms is out of range/),
+      fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', '-5s'], /out of range/),
+      fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', '30d'], /out of range: use 1s to 7d/),
+      fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', 'soon'], /not a duration/),
+      fx.expectFailure(['service', 'register', 'pay/x', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80'], /service name "pay\/x" is invalid/),
+      fx.expectFailure(['service', 'deregister', 'nope-9'], /no instance nope-9 is registered/),
+      fx.expectFailure(['service', 'renew', 'nope-9'], /no instance nope-9 is registered/),
     ]);
     // The HTTP API refuses the same without the CLI's own checks, and a duplicate leaves no lease behind.
-    const c = clientFor();
+    const c = fx.client();
     for (const [body, pattern] of [
       [{ id: 'pay-4', address: '127.0.0.1', port: 70000, ttlMs: 5000 }, /port 70000/],
       [{ id: 'pay-1', address: '127.0.0.1', port: 1, ttlMs: 5000 }, /already registered/],
@@ -100,7 +87,7 @@ describe('service registry (real processes)', function () {
     expect((await fx.json('lease', 'renew', '--lease', String(reg.lease))).renewals).to.equal(2);
     expect(await fx.json('service', 'deregister', 'pay-1')).to.deep.include({ service: 'pay', id: 'pay-1', lease: reg.lease });
     expect(await lookupIds('pay', true)).to.deep.equal([]);
-    await fails(['service', 'deregister', 'pay-1'], /no instance pay-1 is registered/);
+    await fx.expectFailure(['service', 'deregister', 'pay-1'], /no instance pay-1 is registered/);
 
     // Tied to a lease: gone once its owner stops renewing; kept while renewed (--keepalive), deregistered on Ctrl-C.
     await fx.json('service', 'register', 'pay', '--id', 'pay-ttl', '--address', '127.0.0.1', '--port', '8081', '--ttl', '2s');
@@ -126,7 +113,7 @@ describe('service registry (real processes)', function () {
 
     endpoint.status = 500;
     const critical = await waitFor('web-1 critical', async () => {
-      const i = (await clientFor().lookupService('web', { all: true })).instances.find((x) => x.id === 'web-1');
+      const i = (await fx.client().lookupService('web', { all: true })).instances.find((x) => x.id === 'web-1');
       return i?.status === 'critical' ? i : null;
     });
     expect(critical!.output).to.match(/500/);
@@ -156,7 +143,7 @@ describe('service registry (real processes)', function () {
   });
 
   it('an instance survives a Raft leader kill; the checks of a dead node are adopted by the emergent leader', async () => {
-    const c = clientFor({ timeoutMs: 10_000 });
+    const c = fx.client({ timeoutMs: 10_000 });
     endpoint.status = 200;
     const kept = await c.registerService('db', { id: 'db-1', address: '127.0.0.1', port: 5432, ttlMs: 8000 });
     // Registered through the member n4, so n4 runs its check.

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { CcmClient } from '../../src/client/ccm-client.js';
 import { CcmError } from '../../src/client/api-errors.js';
 import type { WatchEvent } from '../../src/core/kv-types.js';
 import { checkLeaseExclusivity, pairOperations, type HistoryEvent } from '../../src/check/index.js';
@@ -16,11 +15,6 @@ describe('watches and leases (real processes)', function () {
   });
   after(async () => fx.cleanup());
 
-  const endpoints = () => {
-    const f = fx.clusterFile();
-    return f.nodes.map((n: any) => ({ id: n.id, host: f.host, port: n.ports.http }));
-  };
-  const clientFor = (opts: { timeoutMs?: number } = {}) => new CcmClient(endpoints(), opts);
   const leaderOf = async (): Promise<string> => (await waitFor('a leader', async () => (await fx.json('core', 'status')).leader as string | null))!;
   const ensureRunning = async (): Promise<void> => {
     const s = await fx.json('status', '--no-probe');
@@ -28,7 +22,7 @@ describe('watches and leases (real processes)', function () {
   };
 
   it('a watch delivers every event once, in revision order, across a leader kill, and resumes with no gap', async () => {
-    const c = clientFor({ timeoutMs: 8000 });
+    const c = fx.client({ timeoutMs: 8000 });
     const start = await c.put('/w/start', '0');
     const seen: { key: string; rev: number; type: string }[] = [];
     const reconnects: string[] = [];
@@ -67,7 +61,7 @@ describe('watches and leases (real processes)', function () {
   });
 
   it('idle streams get progress notifications; a watch from a compacted revision says so and names the oldest kept', async () => {
-    const c = clientFor();
+    const c = fx.client();
     const progress: number[] = [];
     const w = c.watch('/idle/', { prefix: true, progressMs: 200, onEvents: () => undefined, onProgress: (r) => progress.push(r) });
     await waitFor('progress', () => progress.length >= 2, 5000);
@@ -93,7 +87,7 @@ describe('watches and leases (real processes)', function () {
 
   it('a held lease stays held across a leader failover, is never granted to another early, and expires after its TTL', async () => {
     await ensureRunning();
-    const c = clientFor({ timeoutMs: 8000 });
+    const c = fx.client({ timeoutMs: 8000 });
     const sentAt = Date.now();
     const a = await c.acquire('fo', { holder: 'a', ttlMs: 4000 });
     const leader = await leaderOf();
@@ -118,7 +112,7 @@ describe('watches and leases (real processes)', function () {
 
   it('two holders never hold one resource at once, and tokens only increase, over many acquire/release/expire cycles with a voter killed midway', async () => {
     await ensureRunning();
-    const c = clientFor({ timeoutMs: 6000 });
+    const c = fx.client({ timeoutMs: 6000 });
     const history: HistoryEvent[] = [];
     const t0 = Date.now();
     const now = () => Date.now() - t0;

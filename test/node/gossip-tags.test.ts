@@ -1,18 +1,7 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
 import { applyTagChange, parseTagAssignment, parseTagChange } from '../../src/node/gossip-tags.js';
+import { rejectsInvalid } from '../fixtures/invalid-argument.js';
 
-function rejects(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(CcmError);
-    expect((err as CcmError).code).to.equal('invalid_argument');
-    expect((err as Error).message).to.match(pattern);
-    return;
-  }
-  expect.fail(`expected invalid_argument matching ${pattern}`);
-}
 
 describe('gossip tags: validation at the boundary', () => {
   it('parses key=value, keeping any further "=" and allowing an empty value', () => {
@@ -23,25 +12,25 @@ describe('gossip tags: validation at the boundary', () => {
   });
 
   it('rejects a tag without "=", a bad key, or an over-long value, naming the problem', () => {
-    rejects(() => parseTagAssignment('zoneeu'), /not key=value/);
-    rejects(() => parseTagAssignment('=eu'), /tag key "" must be/);
-    rejects(() => parseTagAssignment('zo ne=eu'), /tag key "zo ne"/);
-    rejects(() => parseTagAssignment('a/b=eu'), /tag key "a\/b"/);
-    rejects(() => parseTagAssignment(`${'k'.repeat(65)}=x`), /must be 1-64/);
-    rejects(() => parseTagAssignment(`zone=${'v'.repeat(257)}`), /257 characters, more than 256/);
+    rejectsInvalid(() => parseTagAssignment('zoneeu'), /not key=value/);
+    rejectsInvalid(() => parseTagAssignment('=eu'), /tag key "" must be/);
+    rejectsInvalid(() => parseTagAssignment('zo ne=eu'), /tag key "zo ne"/);
+    rejectsInvalid(() => parseTagAssignment('a/b=eu'), /tag key "a\/b"/);
+    rejectsInvalid(() => parseTagAssignment(`${'k'.repeat(65)}=x`), /must be 1-64/);
+    rejectsInvalid(() => parseTagAssignment(`zone=${'v'.repeat(257)}`), /257 characters, more than 256/);
   });
 
   it('validates a change body: objects of strings, key lists, nothing unknown, not empty', () => {
     expect(parseTagChange({ set: { zone: 'eu' }, remove: ['rack'] })).to.deep.equal({ set: { zone: 'eu' }, remove: ['rack'] });
-    rejects(() => parseTagChange(null), /must be an object/);
-    rejects(() => parseTagChange(['zone=eu']), /must be an object/);
-    rejects(() => parseTagChange({}), /sets and removes nothing/);
-    rejects(() => parseTagChange({ set: { zone: 5 } }), /string value/);
-    rejects(() => parseTagChange({ set: 'zone=eu' }), /"set" must be an object/);
-    rejects(() => parseTagChange({ remove: 'zone' }), /"remove" must be a list/);
-    rejects(() => parseTagChange({ remove: [1] }), /"remove" must be a list/);
-    rejects(() => parseTagChange({ set: { zone: 'eu' }, remove: ['zone'] }), /both set and removed/);
-    rejects(() => parseTagChange({ set: { zone: 'eu' }, tags: {} }), /unknown field "tags"/);
+    rejectsInvalid(() => parseTagChange(null), /must be an object/);
+    rejectsInvalid(() => parseTagChange(['zone=eu']), /must be an object/);
+    rejectsInvalid(() => parseTagChange({}), /sets and removes nothing/);
+    rejectsInvalid(() => parseTagChange({ set: { zone: 5 } }), /string value/);
+    rejectsInvalid(() => parseTagChange({ set: 'zone=eu' }), /"set" must be an object/);
+    rejectsInvalid(() => parseTagChange({ remove: 'zone' }), /"remove" must be a list/);
+    rejectsInvalid(() => parseTagChange({ remove: [1] }), /"remove" must be a list/);
+    rejectsInvalid(() => parseTagChange({ set: { zone: 'eu' }, remove: ['zone'] }), /both set and removed/);
+    rejectsInvalid(() => parseTagChange({ set: { zone: 'eu' }, tags: {} }), /unknown field "tags"/);
   });
 
   it('applies a change into a new, key-sorted object and leaves the input alone', () => {

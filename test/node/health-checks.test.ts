@@ -3,7 +3,6 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
 import {
   diskFreeResult,
   eventLoopLagResult,
@@ -21,18 +20,8 @@ import {
   thresholdStatus,
   validateCheckSpec,
 } from '../../src/node/health-checks.js';
+import { rejectsInvalid } from '../fixtures/invalid-argument.js';
 
-function rejects(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(CcmError);
-    expect((err as CcmError).code).to.equal('invalid_argument');
-    expect((err as Error).message).to.match(pattern);
-    return;
-  }
-  expect.fail(`expected invalid_argument matching ${pattern}`);
-}
 
 describe('health checks: validation', () => {
   it('accepts one of http/tcp/command with 0 < timeout < interval, and returns what is stored', () => {
@@ -48,26 +37,26 @@ describe('health checks: validation', () => {
   });
 
   it('Consul rule: a negative or zero interval, or a timeout not shorter than the interval, is rejected', () => {
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: -5000, timeoutMs: 1000 }), /interval must be a positive duration \(got -5000ms\)/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 0, timeoutMs: 1000 }), /interval must be a positive/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 50, timeoutMs: 10 }), /from 100ms/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000, timeoutMs: 1000 }), /shorter than the interval/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000, timeoutMs: 0 }), /timeout must be a positive/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000.5, timeoutMs: 10 }), /interval must be a positive/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: '5s', timeoutMs: 10 }), /interval must be a positive duration \(got "5s"\)/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: -5000, timeoutMs: 1000 }), /interval must be a positive duration \(got -5000ms\)/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 0, timeoutMs: 1000 }), /interval must be a positive/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 50, timeoutMs: 10 }), /from 100ms/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000, timeoutMs: 1000 }), /shorter than the interval/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000, timeoutMs: 0 }), /timeout must be a positive/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000.5, timeoutMs: 10 }), /interval must be a positive/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: '5s', timeoutMs: 10 }), /interval must be a positive duration \(got "5s"\)/);
   });
 
   it('rejects bad targets, names and shapes with a clear message', () => {
-    rejects(() => validateCheckSpec('a', { http: 'notaurl', intervalMs: 1000, timeoutMs: 10 }), /"notaurl" is not a URL/);
-    rejects(() => validateCheckSpec('a', { http: 'ftp://host/x', intervalMs: 1000, timeoutMs: 10 }), /must be http or https/);
-    rejects(() => validateCheckSpec('a', { tcp: '127.0.0.1', intervalMs: 1000, timeoutMs: 10 }), /must be host:port/);
-    rejects(() => validateCheckSpec('a', { tcp: '127.0.0.1:70000', intervalMs: 1000, timeoutMs: 10 }), /port from 1 to 65535/);
-    rejects(() => validateCheckSpec('a', { command: '', intervalMs: 1000, timeoutMs: 10 }), /non-empty string/);
-    rejects(() => validateCheckSpec('a', { intervalMs: 1000, timeoutMs: 10 }), /exactly one of http, tcp or command \(got none\)/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', tcp: 'x:1', intervalMs: 1000, timeoutMs: 10 }), /got http and tcp/);
-    rejects(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000, timeoutMs: 10, retries: 3 }), /unknown field "retries"/);
-    rejects(() => validateCheckSpec('bad name', { http: 'http://x/', intervalMs: 1000, timeoutMs: 10 }), /check name "bad name"/);
-    rejects(() => validateCheckSpec('a', null), /is an object/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'notaurl', intervalMs: 1000, timeoutMs: 10 }), /"notaurl" is not a URL/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'ftp://host/x', intervalMs: 1000, timeoutMs: 10 }), /must be http or https/);
+    rejectsInvalid(() => validateCheckSpec('a', { tcp: '127.0.0.1', intervalMs: 1000, timeoutMs: 10 }), /must be host:port/);
+    rejectsInvalid(() => validateCheckSpec('a', { tcp: '127.0.0.1:70000', intervalMs: 1000, timeoutMs: 10 }), /port from 1 to 65535/);
+    rejectsInvalid(() => validateCheckSpec('a', { command: '', intervalMs: 1000, timeoutMs: 10 }), /non-empty string/);
+    rejectsInvalid(() => validateCheckSpec('a', { intervalMs: 1000, timeoutMs: 10 }), /exactly one of http, tcp or command \(got none\)/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', tcp: 'x:1', intervalMs: 1000, timeoutMs: 10 }), /got http and tcp/);
+    rejectsInvalid(() => validateCheckSpec('a', { http: 'http://x/', intervalMs: 1000, timeoutMs: 10, retries: 3 }), /unknown field "retries"/);
+    rejectsInvalid(() => validateCheckSpec('bad name', { http: 'http://x/', intervalMs: 1000, timeoutMs: 10 }), /check name "bad name"/);
+    rejectsInvalid(() => validateCheckSpec('a', null), /is an object/);
     expect(parseHostPort('t', '[::1]:80')).to.deep.equal({ host: '::1', port: 80 });
   });
 });

@@ -1,20 +1,9 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
 import { validateCandidateId, validateElectionName, electionResource } from '../../src/services/election.js';
 import { idKey, instanceKey, servicePrefix } from '../../src/services/service-records.js';
 import { DEFAULT_DEREGISTER_AFTER_MS, validateRegistration, validateServiceCheck } from '../../src/services/service-registration.js';
+import { rejectsInvalid } from '../fixtures/invalid-argument.js';
 
-function rejects(fn: () => unknown, pattern: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected an error matching ${pattern}`).to.be.instanceOf(CcmError);
-  expect((err as CcmError).code).to.equal('invalid_argument');
-  expect((err as CcmError).message).to.match(pattern);
-}
 
 const good = { id: 'payments-1', address: '127.0.0.1', port: 8080, ttlMs: 10_000 };
 
@@ -28,7 +17,7 @@ describe('service registry: registration rules', () => {
     const http = validateServiceCheck({ http: 'http://127.0.0.1:8080/health' }, 'p1', undefined);
     expect(http).to.deep.equal({ kind: 'http', target: 'http://127.0.0.1:8080/health', intervalMs: 10_000, timeoutMs: 2000, deregisterAfterMs: DEFAULT_DEREGISTER_AFTER_MS });
     expect(validateServiceCheck({ tcp: 'localhost:5432', intervalMs: 1000 }, 'p1', 5000)).to.deep.equal({ kind: 'tcp', target: 'localhost:5432', intervalMs: 1000, timeoutMs: 500, deregisterAfterMs: 5000 });
-    rejects(() => validateServiceCheck(undefined, 'p1', 5000), /deregister-after needs a check/);
+    rejectsInvalid(() => validateServiceCheck(undefined, 'p1', 5000), /deregister-after needs a check/);
   });
 
   it('refuses bad input with a message naming the problem', () => {
@@ -51,8 +40,8 @@ describe('service registry: registration rules', () => {
       [{ check: { http: 'http://x/', intervalMs: 1000, timeoutMs: 1000 } }, /must be shorter than the interval/],
       [{ check: { http: 'http://x/' }, deregisterAfterMs: 10 }, /deregister-after 10 ms is out of range/],
     ];
-    for (const [patch, pattern] of cases) rejects(() => validateRegistration('payments', { ...good, ...patch }, 'cli'), pattern);
-    rejects(() => validateRegistration('pay/ments', good, 'cli'), /service name "pay\/ments" is invalid/);
+    for (const [patch, pattern] of cases) rejectsInvalid(() => validateRegistration('payments', { ...good, ...patch }, 'cli'), pattern);
+    rejectsInvalid(() => validateRegistration('pay/ments', good, 'cli'), /service name "pay\/ments" is invalid/);
   });
 
   it('keys: an id is unique across services; one service\'s prefix does not cover another\'s', () => {
@@ -66,8 +55,8 @@ describe('election: names and candidates', () => {
   it('an election is a lease-manager resource; names and ids are validated', () => {
     expect(electionResource(validateElectionName('scheduler'))).to.equal('election:scheduler');
     expect(validateCandidateId('worker-1@host:42')).to.equal('worker-1@host:42');
-    rejects(() => validateElectionName('a/b'), /election name "a\/b" is invalid/);
-    rejects(() => validateElectionName(''), /election name/);
-    rejects(() => validateCandidateId('has space'), /candidate id/);
+    rejectsInvalid(() => validateElectionName('a/b'), /election name "a\/b" is invalid/);
+    rejectsInvalid(() => validateElectionName(''), /election name/);
+    rejectsInvalid(() => validateCandidateId('has space'), /candidate id/);
   });
 });
