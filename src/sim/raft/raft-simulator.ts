@@ -14,20 +14,15 @@ import {
   NotLeaderError,
   ProposalDroppedError,
   RaftArgumentError,
-  RaftError,
-  describeRaftEvent,
   type ConfChange,
-  type Message,
   type NodeId,
-  type RaftConfig,
-  type RaftEvent,
 } from '../../raft/index.js';
 import { SeededRandom, shuffle } from '../../random/random.js';
-import { EventQueue } from './event-queue.js';
-import { RaftInvariantChecker, type RaftViolation } from './raft-invariants.js';
+import type { RaftInvariantChecker, RaftViolation } from './raft-invariants.js';
+import { SimCluster, TICK_MS } from './sim-cluster.js';
 import { SimNetwork } from './sim-network.js';
-import { SimRaftNode, type RaftSimBug, type SimNodeHost } from './sim-node.js';
-import { formatTraceLine, TRACE_HEADER } from './trace-line.js';
+import type { RaftSimBug, SimRaftNode } from './sim-node.js';
+import { TRACE_HEADER } from './trace-line.js';
 
 export type { RaftSimBug } from './sim-node.js';
 export type { RaftViolation, RaftViolationKind } from './raft-invariants.js';
@@ -109,41 +104,22 @@ export interface RaftSimReport {
 
 export const DEFAULT_RAFT_SIM_NODES = 5;
 export const DEFAULT_RAFT_SIM_STEPS = 8000;
-const TICK_MS = 10;
 const MAX_NODES = 9;
-
-type SimEvent =
-  | { kind: 'tick'; node: SimRaftNode; incarnation: number }
-  | { kind: 'deliver'; msg: Message; lost: boolean }
-  | { kind: 'ready'; node: SimRaftNode; incarnation: number }
-  | { kind: 'client' }
-  | { kind: 'fault' }
-  | { kind: 'restart'; node: SimRaftNode }
-  | { kind: 'decommission'; node: SimRaftNode }
-  | { kind: 'heal-partition'; epoch: number }
-  | { kind: 'restore-network' }
-  | { kind: 'liveness-check' };
 
 /** Runs one seed and returns the report; never throws for a protocol failure (it becomes a violation). */
 export function runRaftSimulation(options: RaftSimOptions): RaftSimReport {
   return new RaftSimulation(options).run();
 }
 
-class RaftSimulation implements SimNodeHost {
-  readonly checker = new RaftInvariantChecker();
+class RaftSimulation {
   private readonly rng: SeededRandom;
-  private readonly queue = new EventQueue<SimEvent>();
+  private readonly cluster: SimCluster;
   private readonly network: SimNetwork;
-  private readonly nodes = new Map<NodeId, SimRaftNode>();
-  private readonly tickIntervalMs = new Map<NodeId, number>();
-  private readonly dirty = new Set<SimRaftNode>();
+  private readonly checker: RaftInvariantChecker;
   private readonly params: RaftSimParams;
-  private readonly baseConfig: Omit<RaftConfig, 'id'>;
   private readonly stats: RaftSimStats = emptyStats();
   private readonly nodeCount: number;
   private readonly stepsLimit: number;
-  private step = 0;
-  private nowMs = 0;
   private phase: 'faults' | 'heal' = 'faults';
   private seq = 0;
   private partitionEpoch = 0;
@@ -151,6 +127,7 @@ class RaftSimulation implements SimNodeHost {
   private readonly baselineFaults: { lossProbability: number; duplicateProbability: number; lateProbability: number };
   private liveness: { index: number; term: number; proposedAtMs: number } | undefined;
   private livenessReached = false;
+  private healDeadlineMs = Number.POSITIVE_INFINITY;
   private readonly decommissionScheduled = new Set<NodeId>();
   private readonly confChangeIndexes = new Set<number>();
   /** Nodes whose removal some node applied (committed). */
@@ -180,16 +157,6 @@ class RaftSimulation implements SimNodeHost {
       snapshotKeepEntries: r.int(0, 8),
       delayMsMean: r.int(1, 8),
     };
-    this.baseConfig = {
-      electionTicks: this.params.electionTicks,
-      heartbeatTicks: this.params.heartbeatTicks,
-      preVote: this.params.preVote,
-      checkQuorum: this.params.checkQuorum,
-      maxSizePerMsgBytes: this.params.maxSizePerMsgBytes,
-      maxInflightMsgs: this.params.maxInflightMsgs,
-      maxCommittedSizePerReadyBytes: this.params.maxCommittedSizePerReadyBytes,
-      maxUncommittedEntriesBytes: this.params.maxUncommittedEntriesBytes,
-    };
     this.network = new SimNetwork(this.rng.fork(), { delayMsMin: 1, delayMsMean: this.params.delayMsMean, lateDelayMsMax: 40 * TICK_MS });
     this.baselineFaults = {
       lossProbability: r.next() < 0.5 ? 0 : r.next() * 0.03,
@@ -197,11 +164,35 @@ class RaftSimulation implements SimNodeHost {
       lateProbability: r.next() < 0.5 ? 0 : r.next() * 0.05,
     };
     this.network.faults = { ...this.baselineFaults };
+    this.cluster = new SimCluster({
+      rng: this.rng,
+      network: this.network,
+      config: {
+        electionTicks: this.params.electionTicks,
+        heartbeatTicks: this.params.heartbeatTicks,
+        preVote: this.params.preVote,
+        checkQuorum: this.params.checkQuorum,
+        maxSizePerMsgBytes: this.params.maxSizePerMsgBytes,
+        maxInflightMsgs: this.params.maxInflightMsgs,
+        maxCommittedSizePerReadyBytes: this.params.maxCommittedSizePerReadyBytes,
+        maxUncommittedEntriesBytes: this.params.maxUncommittedEntriesBytes,
+      },
+      snapshotPolicy: { everyEntries: this.params.snapshotEveryEntries, keepEntries: this.params.snapshotKeepEntries },
+      bug: options.bug,
+      trace: options.trace,
+      onConfChangeApplied: (node, cc, index) => this.onConfChangeApplied(node, cc, index),
+    });
+    this.checker = this.cluster.checker;
+  }
+
+  private get nowMs(): number {
+    return this.cluster.nowMs;
   }
 
   run(): RaftSimReport {
-    this.trace(TRACE_HEADER);
-    this.traceCluster(
+    const cluster = this.cluster;
+    cluster.trace(TRACE_HEADER);
+    cluster.traceCluster(
       `start: ${this.nodeCount} voters, election ${this.params.electionTicks} ticks, heartbeat ${this.params.heartbeatTicks}, ` +
         `pre-vote ${this.params.preVote}, check-quorum ${this.params.checkQuorum}, msg ${this.params.maxSizePerMsgBytes} B, ` +
         `inflight ${this.params.maxInflightMsgs}, snapshot every ${this.params.snapshotEveryEntries}${this.options.bug ? `, BUG ${this.options.bug}` : ''}`,
@@ -209,41 +200,43 @@ class RaftSimulation implements SimNodeHost {
     const ids: NodeId[] = [];
     for (let i = 1; i <= this.nodeCount; i++) ids.push(`n${i}`);
     for (const id of ids) {
-      const node = this.createNode(id);
+      const node = cluster.createNode(id);
       const raw = node.start(this.rng.fork());
       raw.bootstrap(ids);
       node.processReady(); // the bootstrap entries are durable before anything can crash
-      this.queue.push(this.rng.int(0, TICK_MS), { kind: 'tick', node, incarnation: node.incarnation });
+      cluster.startTicking(node, this.rng.int(0, TICK_MS));
     }
-    this.queue.push(this.rng.int(1, 10), { kind: 'client' });
-    this.queue.push(this.rng.int(20, 100), { kind: 'fault' });
+    cluster.at(this.rng.int(1, 10), () => this.clientTurn());
+    cluster.at(this.rng.int(20, 100), () => this.faultTurn());
 
     try {
       while (this.checker.ok) {
-        if (this.phase === 'faults' && this.step >= this.stepsLimit) this.startHealPhase();
+        if (this.phase === 'faults' && cluster.step >= this.stepsLimit) this.startHealPhase();
         if (this.phase === 'heal' && (this.livenessReached || this.nowMs > this.healDeadlineMs)) break;
-        const next = this.queue.pop();
-        if (next === undefined) break;
-        this.nowMs = next.timeMs;
-        this.step++;
-        this.checker.setClock(this.step, this.nowMs);
-        this.handle(next.item);
-        this.checkDirty();
+        if (!cluster.runNext()) break;
       }
     } catch (err) {
       const e = err as Error;
       this.checker.report('node-error', `${e.name}: ${e.message}`);
     }
     if (this.checker.ok && !this.livenessReached) this.reportLivenessFailure();
-    for (const v of this.checker.violations) this.traceCluster(`VIOLATION ${v.kind}: ${v.description}`);
+    for (const v of this.checker.violations) cluster.traceCluster(`VIOLATION ${v.kind}: ${v.description}`);
+    const cs = cluster.stats;
     this.stats.leadersElected = this.checker.leadersElected;
     this.stats.entriesCommitted = this.checker.maxCommitted;
+    this.stats.messagesSent = cs.messagesSent;
+    this.stats.messagesDelivered = cs.messagesDelivered;
+    this.stats.messagesDropped = cs.messagesDropped;
+    this.stats.snapshotsSent = cs.snapshotsSent;
+    this.stats.snapshotsRestored = cs.snapshotsRestored;
+    this.stats.readsAnswered = cs.readsAnswered;
+    this.stats.faults.restarts = cs.restarts;
     return {
       seed: this.options.seed,
       nodes: this.nodeCount,
       ok: this.checker.ok,
       violations: [...this.checker.violations],
-      steps: this.step,
+      steps: cluster.step,
       timeMs: this.nowMs,
       livenessReached: this.livenessReached,
       params: this.params,
@@ -252,182 +245,15 @@ class RaftSimulation implements SimNodeHost {
     };
   }
 
-  private healDeadlineMs = Number.POSITIVE_INFINITY;
-
   // ---------------------------------------------------------------------------------------------------------
-  // Nodes
-
-  private createNode(id: NodeId): SimRaftNode {
-    const node = new SimRaftNode(
-      id,
-      { ...this.baseConfig, id },
-      this,
-      { everyEntries: this.params.snapshotEveryEntries, keepEntries: this.params.snapshotKeepEntries },
-      this.options.bug,
-    );
-    this.nodes.set(id, node);
-    // Each node's clock runs at its own rate (8-12 ms per 10 ms tick): skew for free.
-    this.tickIntervalMs.set(id, this.rng.int(TICK_MS - 2, TICK_MS + 2));
-    return node;
-  }
-
-  private startNode(node: SimRaftNode): void {
-    node.start(this.rng.fork());
-    this.queue.push(this.nowMs + this.rng.int(1, TICK_MS), { kind: 'tick', node, incarnation: node.incarnation });
-    this.scheduleReady(node);
-    this.dirty.add(node);
-  }
-
-  private scheduleReady(node: SimRaftNode): void {
-    if (node.readyScheduled || node.raw === undefined || !node.raw.hasReady()) return;
-    node.readyScheduled = true;
-    // Disk latency: inputs that arrive meanwhile join the same Ready (group commit).
-    const delay = this.rng.next() < 0.7 ? 0 : this.rng.int(1, 3);
-    this.queue.push(this.nowMs + delay, { kind: 'ready', node, incarnation: node.incarnation });
-  }
-
-  // ---------------------------------------------------------------------------------------------------------
-  // Events
-
-  private handle(ev: SimEvent): void {
-    switch (ev.kind) {
-      case 'tick': {
-        const node = ev.node;
-        if (node.raw === undefined || node.incarnation !== ev.incarnation) return;
-        const raw = node.raw;
-        this.guarded(node, () => raw.tick());
-        this.dirty.add(node);
-        this.scheduleReady(node);
-        this.queue.push(this.nowMs + (this.tickIntervalMs.get(node.id) ?? TICK_MS), ev);
-        return;
-      }
-      case 'ready': {
-        const node = ev.node;
-        if (node.raw === undefined || node.incarnation !== ev.incarnation) return;
-        node.readyScheduled = false;
-        this.guarded(node, () => node.processReady());
-        this.dirty.add(node);
-        this.scheduleReady(node);
-        return;
-      }
-      case 'deliver':
-        this.deliver(ev.msg, ev.lost);
-        return;
-      case 'client':
-        this.clientAction();
-        this.queue.push(this.nowMs + this.rng.int(1, 12), ev);
-        return;
-      case 'fault':
-        if (this.phase !== 'faults') return;
-        this.injectFault();
-        this.queue.push(this.nowMs + this.rng.int(20, 120), ev);
-        return;
-      case 'restart':
-        if (ev.node.isUp || ev.node.decommissioned) return;
-        this.guarded(ev.node, () => this.startNode(ev.node));
-        this.stats.faults.restarts++;
-        this.traceNode(ev.node, 'restarted from durable state');
-        return;
-      case 'decommission':
-        if (ev.node.decommissioned) return;
-        if (ev.node.isUp) ev.node.crash();
-        ev.node.decommissioned = true;
-        this.traceNode(ev.node, 'decommissioned (removed from the configuration)');
-        return;
-      case 'heal-partition':
-        if (ev.epoch !== this.partitionEpoch || !this.network.isPartitioned()) return;
-        this.network.healPartitions();
-        this.traceCluster('partition healed');
-        return;
-      case 'restore-network':
-        if (this.phase !== 'faults') return;
-        this.network.faults = { ...this.baselineFaults };
-        this.traceCluster('network loss/duplication/reordering back to baseline');
-        return;
-      case 'liveness-check':
-        this.livenessCheck();
-        if (!this.livenessReached) this.queue.push(this.nowMs + 20, ev);
-        return;
-    }
-  }
-
-  /** Host: a node's Ready sends a message. */
-  send(from: SimRaftNode, m: Message): void {
-    this.stats.messagesSent++;
-    const to = this.nodes.get(m.to);
-    if (to === undefined || to.decommissioned || !this.network.canReach(m.from, m.to)) {
-      this.stats.messagesDropped++;
-      // A transport notices a dead connection: sometimes the sender hears of it.
-      if (m.type === 'snap') from.raw?.reportSnapshot(m.to, false);
-      else if (this.rng.next() < 0.3) from.raw?.reportUnreachable(m.to);
-      return;
-    }
-    const delays = this.network.delaysFor(m.from, m.to, this.nowMs);
-    if (delays.length === 0) {
-      this.stats.messagesDropped++;
-      // A lost snapshot is still reported (as a failed stream would be), or the follower would wait forever.
-      if (m.type === 'snap') this.queue.push(this.nowMs + 1, { kind: 'deliver', msg: m, lost: true });
-      return;
-    }
-    for (const d of delays) this.queue.push(this.nowMs + d, { kind: 'deliver', msg: m, lost: false });
-  }
-
-  private deliver(m: Message, lost: boolean): void {
-    const to = this.nodes.get(m.to);
-    const from = this.nodes.get(m.from);
-    const arrives = !lost && to !== undefined && to.raw !== undefined && this.network.canReach(m.from, m.to);
-    if (m.type === 'snap' && from?.raw !== undefined) {
-      from.raw.reportSnapshot(m.to, arrives);
-      this.dirty.add(from);
-      this.scheduleReady(from);
-    }
-    if (!arrives || to === undefined || to.raw === undefined) {
-      if (!lost) this.stats.messagesDropped++;
-      return;
-    }
-    this.stats.messagesDelivered++;
-    const raw = to.raw;
-    this.guarded(to, () => raw.step(m));
-    this.dirty.add(to);
-    this.scheduleReady(to);
-  }
+  // Membership
 
   /**
-   * Runs a node's action. Normally an exception is a bug and ends the run (a 'node-error' violation). With a
-   * defect injected, a node tripping its own assertions is expected: like the supervisor, restart it and
-   * keep going, so the checkers see what the defect does to the cluster's guarantees.
-   */
-  private guarded(node: SimRaftNode, action: () => void): void {
-    if (this.options.bug === undefined) {
-      action();
-      return;
-    }
-    try {
-      action();
-    } catch (err) {
-      if (!(err instanceof RaftError)) throw err;
-      this.traceNode(node, `crashed on ${err.name}: ${err.message} (restarted by the supervisor)`);
-      if (node.isUp) node.crash();
-      this.queue.push(this.nowMs + 10 * TICK_MS, { kind: 'restart', node });
-    }
-  }
-
-  /** Host: events from a Ready go to the trace and the stats. */
-  onEvents(node: SimRaftNode, events: RaftEvent[]): void {
-    for (const e of events) {
-      if (e.type === 'snapshot-sent') this.stats.snapshotsSent++;
-      else if (e.type === 'snapshot-restored') this.stats.snapshotsRestored++;
-      else if (e.type === 'role-changed' && e.to === 'leader') this.checker.observeLeader(node.id, e.term);
-      if (this.options.trace !== undefined && e.type !== 'vote-granted') this.traceNode(node, describeRaftEvent(e));
-    }
-  }
-
-  /**
-   * Host: a node applied a committed conf change. A removed node is shut down for good, as an operator would,
+   * A node applied a committed conf change. A removed node is shut down for good, as an operator would,
    * but only once every remaining voter has applied its removal: until then it may still have to vote for
    * a successor (a voter that has not learned the removal committed still counts it).
    */
-  onConfChangeApplied(node: SimRaftNode, cc: ConfChange, index: number): void {
+  private onConfChangeApplied(node: SimRaftNode, cc: ConfChange, index: number): void {
     if (!this.confChangeIndexes.has(index)) {
       this.confChangeIndexes.add(index);
       if (index > this.nodeCount) this.stats.confChangesApplied++; // not the bootstrap entries
@@ -435,51 +261,41 @@ class RaftSimulation implements SimNodeHost {
     if (cc.type === 'remove-node') this.removed.add(cc.nodeId);
     for (const id of this.removed) {
       if (this.decommissionScheduled.has(id)) continue;
-      const target = this.nodes.get(id);
+      const target = this.cluster.nodes.get(id);
       if (target === undefined) continue;
       const voters = node.confState.voters;
       if (voters.includes(id)) continue;
       const allApplied = voters.every((v) => {
-        const n = this.nodes.get(v);
+        const n = this.cluster.nodes.get(v);
         return n !== undefined && !n.confState.voters.includes(id) && !n.confState.learners.includes(id);
       });
       if (!allApplied) continue;
       this.decommissionScheduled.add(id);
-      this.queue.push(this.nowMs + this.rng.int(0, 50 * TICK_MS), { kind: 'decommission', node: target });
+      this.cluster.at(this.nowMs + this.rng.int(0, 50 * TICK_MS), () => this.decommission(target));
     }
   }
 
-  onReadAnswered(): void {
-    this.stats.readsAnswered++;
+  private decommission(node: SimRaftNode): void {
+    if (node.decommissioned) return;
+    if (node.isUp) node.crash();
+    node.decommissioned = true;
+    this.cluster.traceNode(node, 'decommissioned (removed from the configuration)');
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Workload
 
-  /** The node a client would find as leader: the leader with the highest term among the nodes up. */
-  private currentLeader(): SimRaftNode | undefined {
-    let best: SimRaftNode | undefined;
-    let bestTerm = -1;
-    for (const node of this.nodes.values()) {
-      if (node.raw === undefined || node.raw.role !== 'leader') continue;
-      const term = node.raw.basicStatus().term;
-      if (term > bestTerm) {
-        best = node;
-        bestTerm = term;
-      }
-    }
-    return best;
-  }
-
-  private upNodes(): SimRaftNode[] {
-    return [...this.nodes.values()].filter((n) => n.raw !== undefined);
+  private clientTurn(): void {
+    this.clientAction();
+    this.cluster.at(this.nowMs + this.rng.int(1, 12), () => this.clientTurn());
   }
 
   private clientAction(): void {
-    const leader = this.currentLeader();
+    const cluster = this.cluster;
+    const leader = cluster.currentLeader();
     // Without a leader, clients mostly wait; now and then one asks a node that is not the leader: it must refuse.
     if (leader === undefined && this.rng.next() < 0.9) return;
-    const up = this.upNodes();
+    const up = cluster.upNodes();
     const target = leader === undefined || this.rng.next() < 0.1 ? (up.length > 0 ? up[this.rng.int(0, up.length - 1)] : undefined) : leader;
     if (target?.raw === undefined) return;
     const raw = target.raw;
@@ -508,7 +324,7 @@ class RaftSimulation implements SimNodeHost {
           const to = voters[this.rng.int(0, voters.length - 1)];
           raw.transferLeader(to);
           this.stats.transfersRequested++;
-          this.traceNode(target, `client: transfer leadership to ${to}`);
+          cluster.traceNode(target, `client: transfer leadership to ${to}`);
         }
       } else if (faultPhase && r < 0.915) {
         this.proposeConfChange(target);
@@ -516,9 +332,8 @@ class RaftSimulation implements SimNodeHost {
         const node = up[this.rng.int(0, up.length - 1)];
         node.raw?.campaign();
         this.stats.forcedElections++;
-        this.traceNode(node, 'client: forced campaign');
-        this.dirty.add(node);
-        this.scheduleReady(node);
+        cluster.traceNode(node, 'client: forced campaign');
+        cluster.touched(node);
       }
     } catch (err) {
       if (err instanceof NotLeaderError || err instanceof ProposalDroppedError || err instanceof RaftArgumentError) {
@@ -527,8 +342,7 @@ class RaftSimulation implements SimNodeHost {
         throw err;
       }
     }
-    this.dirty.add(target);
-    this.scheduleReady(target);
+    cluster.touched(target);
   }
 
   private proposeConfChange(leader: SimRaftNode): void {
@@ -537,13 +351,13 @@ class RaftSimulation implements SimNodeHost {
     const cs = raw.status().confState;
     const minVoters = Math.max(1, Math.min(this.nodeCount, 3));
     const options: (() => void)[] = [];
-    if (this.nodes.size < Math.min(MAX_NODES, this.nodeCount + 3)) {
+    if (this.cluster.nodes.size < Math.min(MAX_NODES, this.nodeCount + 3)) {
       options.push(() => {
         const id = `n${this.nextNodeNumber}`;
         raw.proposeConfChange({ type: 'add-learner', nodeId: id });
         this.nextNodeNumber++;
-        const node = this.createNode(id);
-        this.startNode(node); // a joiner: empty storage, no bootstrap
+        const node = this.cluster.createNode(id);
+        this.cluster.startNode(node); // a joiner: empty storage, no bootstrap
         this.onConfChangeProposed(leader, `add-learner ${id}`);
       });
     }
@@ -570,16 +384,23 @@ class RaftSimulation implements SimNodeHost {
 
   private onConfChangeProposed(leader: SimRaftNode, what: string): void {
     this.stats.confChangesProposed++;
-    this.traceNode(leader, `client: propose conf change ${what}`);
+    this.cluster.traceNode(leader, `client: propose conf change ${what}`);
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Faults
 
+  private faultTurn(): void {
+    if (this.phase !== 'faults') return;
+    this.injectFault();
+    this.cluster.at(this.nowMs + this.rng.int(20, 120), () => this.faultTurn());
+  }
+
   private injectFault(): void {
+    const cluster = this.cluster;
     const r = this.rng.next();
     const f = this.stats.faults;
-    const live = [...this.nodes.values()].filter((n) => !n.decommissioned);
+    const live = [...cluster.nodes.values()].filter((n) => !n.decommissioned);
     if (r < 0.25) {
       const up = live.filter((n) => n.isUp);
       const down = live.length - up.length;
@@ -587,14 +408,14 @@ class RaftSimulation implements SimNodeHost {
       const maxDown = this.rng.next() < 0.1 ? live.length : Math.floor((live.length - 1) / 2);
       if (up.length === 0 || down >= maxDown) return;
       // Leaders crash more often than others: leader churn is where Raft's subtle cases live (Figure 8).
-      const leader = this.currentLeader();
+      const leader = cluster.currentLeader();
       const victim = leader !== undefined && this.rng.next() < 0.4 ? leader : up[this.rng.int(0, up.length - 1)];
       victim.crash();
       f.crashes++;
       f.total++;
-      this.traceNode(victim, 'crashed (volatile state lost)');
+      cluster.traceNode(victim, 'crashed (volatile state lost)');
       const downtime = this.rng.next() < 0.8 ? this.rng.int(10, 60) * TICK_MS : this.rng.int(60, 300) * TICK_MS;
-      this.queue.push(this.nowMs + downtime, { kind: 'restart', node: victim });
+      cluster.at(this.nowMs + downtime, () => cluster.restartNode(victim, 'restarted from durable state'));
     } else if (r < 0.45) {
       if (live.length < 2) return;
       const ids = shuffle(live.map((n) => n.id), this.rng);
@@ -605,11 +426,11 @@ class RaftSimulation implements SimNodeHost {
         const cut = this.rng.int(1, ids.length - 1);
         this.network.partition(ids.slice(0, cut), ids.slice(cut));
         f.partitions++;
-        this.traceCluster(`partition {${ids.slice(0, cut).sort().join(',')}} | {${ids.slice(cut).sort().join(',')}}`);
+        cluster.traceCluster(`partition {${ids.slice(0, cut).sort().join(',')}} | {${ids.slice(cut).sort().join(',')}}`);
       } else if (kind < 0.7) {
         this.network.partition([ids[0]], ids.slice(1));
         f.isolations++;
-        this.traceCluster(`isolate ${ids[0]}`);
+        cluster.traceCluster(`isolate ${ids[0]}`);
       } else {
         const pairs = this.rng.int(1, ids.length - 1);
         const desc: string[] = [];
@@ -621,29 +442,30 @@ class RaftSimulation implements SimNodeHost {
           desc.push(`${a}->${b}`);
         }
         f.oneWayPartitions++;
-        this.traceCluster(`one-way partition: ${desc.join(' ') || '(none)'} blocked`);
+        cluster.traceCluster(`one-way partition: ${desc.join(' ') || '(none)'} blocked`);
       }
       f.total++;
       const duration = this.rng.int(5, 150) * TICK_MS;
-      this.queue.push(this.nowMs + duration, { kind: 'heal-partition', epoch: this.partitionEpoch });
+      const epoch = this.partitionEpoch;
+      cluster.at(this.nowMs + duration, () => this.healPartition(epoch));
     } else if (r < 0.55) {
       this.network.faults.lossProbability = 0.05 + this.rng.next() * 0.3;
       f.lossBursts++;
       f.total++;
-      this.traceCluster(`loss burst: ${(this.network.faults.lossProbability * 100).toFixed(0)}% of messages lost`);
-      this.queue.push(this.nowMs + this.rng.int(5, 100) * TICK_MS, { kind: 'restore-network' });
+      cluster.traceCluster(`loss burst: ${(this.network.faults.lossProbability * 100).toFixed(0)}% of messages lost`);
+      this.restoreNetworkLater();
     } else if (r < 0.63) {
       this.network.faults.duplicateProbability = 0.05 + this.rng.next() * 0.3;
       f.duplicationBursts++;
       f.total++;
-      this.traceCluster(`duplication burst: ${(this.network.faults.duplicateProbability * 100).toFixed(0)}% of messages twice`);
-      this.queue.push(this.nowMs + this.rng.int(5, 100) * TICK_MS, { kind: 'restore-network' });
+      cluster.traceCluster(`duplication burst: ${(this.network.faults.duplicateProbability * 100).toFixed(0)}% of messages twice`);
+      this.restoreNetworkLater();
     } else if (r < 0.71) {
       this.network.faults.lateProbability = 0.05 + this.rng.next() * 0.3;
       f.reorderBursts++;
       f.total++;
-      this.traceCluster(`reorder burst: ${(this.network.faults.lateProbability * 100).toFixed(0)}% of messages late`);
-      this.queue.push(this.nowMs + this.rng.int(5, 100) * TICK_MS, { kind: 'restore-network' });
+      cluster.traceCluster(`reorder burst: ${(this.network.faults.lateProbability * 100).toFixed(0)}% of messages late`);
+      this.restoreNetworkLater();
     } else if (r < 0.76) {
       if (live.length < 2) return;
       const a = live[this.rng.int(0, live.length - 1)].id;
@@ -653,38 +475,52 @@ class RaftSimulation implements SimNodeHost {
       this.network.clog(a, b, this.nowMs + this.rng.int(5, 100) * TICK_MS, extra);
       f.clogs++;
       f.total++;
-      this.traceCluster(`clog ${a}->${b}: +${extra} ms`);
+      cluster.traceCluster(`clog ${a}->${b}: +${extra} ms`);
     }
   }
 
+  private healPartition(epoch: number): void {
+    if (epoch !== this.partitionEpoch || !this.network.isPartitioned()) return;
+    this.network.healPartitions();
+    this.cluster.traceCluster('partition healed');
+  }
+
+  private restoreNetworkLater(): void {
+    this.cluster.at(this.nowMs + this.rng.int(5, 100) * TICK_MS, () => {
+      if (this.phase !== 'faults') return;
+      this.network.faults = { ...this.baselineFaults };
+      this.cluster.traceCluster('network loss/duplication/reordering back to baseline');
+    });
+  }
+
   private startHealPhase(): void {
+    const cluster = this.cluster;
     this.phase = 'heal';
     this.network.healAll();
     this.partitionEpoch++;
-    this.traceCluster('heal: faults stop, every node restarts; waiting for liveness');
-    for (const node of this.nodes.values()) {
-      if (!node.isUp && !node.decommissioned) {
-        this.startNode(node);
-        this.stats.faults.restarts++;
-        this.traceNode(node, 'restarted for the heal phase');
-      }
-    }
+    cluster.traceCluster('heal: faults stop, every node restarts; waiting for liveness');
+    for (const node of cluster.nodes.values()) cluster.restartNode(node, 'restarted for the heal phase');
     this.healDeadlineMs = this.nowMs + (this.options.livenessTimeoutMs ?? 10_000);
-    this.queue.push(this.nowMs + 20, { kind: 'liveness-check' });
+    cluster.at(this.nowMs + 20, () => this.livenessTurn());
+  }
+
+  private livenessTurn(): void {
+    this.livenessCheck();
+    if (!this.livenessReached) this.cluster.at(this.nowMs + 20, () => this.livenessTurn());
   }
 
   /** Liveness: a leader exists and a fresh proposal is applied by every voter of its configuration. */
   private livenessCheck(): void {
-    const leader = this.currentLeader();
+    const cluster = this.cluster;
+    const leader = cluster.currentLeader();
     if (leader?.raw === undefined) return;
     const raw = leader.raw;
     if (this.liveness === undefined || this.nowMs - this.liveness.proposedAtMs > 300 * TICK_MS) {
       try {
         const { index, term } = raw.propose(`liveness-${this.options.seed}-${this.nowMs}`);
         this.liveness = { index, term, proposedAtMs: this.nowMs };
-        this.traceNode(leader, `heal: liveness proposal at ${index}/${term}`);
-        this.dirty.add(leader);
-        this.scheduleReady(leader);
+        cluster.traceNode(leader, `heal: liveness proposal at ${index}/${term}`);
+        cluster.touched(leader);
       } catch (err) {
         if (!(err instanceof ProposalDroppedError || err instanceof NotLeaderError)) throw err;
       }
@@ -694,66 +530,24 @@ class RaftSimulation implements SimNodeHost {
     if (this.checker.appliedTermAt(index) !== term) return;
     const voters = raw.status().confState.voters;
     for (const v of voters) {
-      const node = this.nodes.get(v);
+      const node = cluster.nodes.get(v);
       if (node === undefined || node.raw === undefined || node.app.appliedIndex < index) return;
     }
     this.livenessReached = true;
-    this.traceNode(leader, `heal: liveness reached, ${index}/${term} applied on voters ${voters.join(',')}`);
+    cluster.traceNode(leader, `heal: liveness reached, ${index}/${term} applied on voters ${voters.join(',')}`);
   }
 
   private reportLivenessFailure(): void {
-    const lines = [...this.nodes.values()].map((n) => {
+    const lines = [...this.cluster.nodes.values()].map((n) => {
       if (n.raw === undefined) return `${n.id} ${n.decommissioned ? 'decommissioned' : 'down'}`;
       const s = n.raw.basicStatus();
       return `${n.id} ${s.role} term ${s.term} commit ${s.commit} applied ${s.applied} last ${s.lastIndex} voters [${n.confState.voters.join(',')}]`;
     });
-    this.checker.setClock(this.step, this.nowMs);
+    this.checker.setClock(this.cluster.step, this.nowMs);
     this.checker.report(
       'liveness',
       `no fresh proposal committed on every voter within ${this.options.livenessTimeoutMs ?? 10_000} ms after faults healed: ${lines.join('; ')}`,
     );
-  }
-
-  // ---------------------------------------------------------------------------------------------------------
-  // Checks and trace
-
-  /** After each step: election safety and leader completeness for new leaders, committed entries for all. */
-  private checkDirty(): void {
-    for (const node of this.dirty) {
-      const raw = node.raw;
-      if (raw === undefined) continue;
-      const st = raw.basicStatus();
-      if (st.role === 'leader' && !this.checker.isKnownLeader(node.id, st.term)) {
-        this.checker.observeLeader(node.id, st.term, node.logView());
-      }
-      this.checker.observeCommit(node.id, st.commit, node.logView());
-    }
-    this.dirty.clear();
-  }
-
-  private trace(line: string): void {
-    this.options.trace?.(line);
-  }
-
-  private traceNode(node: SimRaftNode, event: string): void {
-    if (this.options.trace === undefined) return;
-    const st = node.raw?.basicStatus();
-    this.trace(
-      formatTraceLine({
-        step: this.step,
-        timeMs: this.nowMs,
-        node: node.id,
-        role: st?.role ?? 'down',
-        term: st?.term ?? null,
-        commit: st?.commit ?? null,
-        event,
-      }),
-    );
-  }
-
-  private traceCluster(event: string): void {
-    if (this.options.trace === undefined) return;
-    this.trace(formatTraceLine({ step: this.step, timeMs: this.nowMs, node: '-', role: '-', term: null, commit: null, event }));
   }
 }
 
