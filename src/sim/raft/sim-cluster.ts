@@ -32,6 +32,8 @@ export interface SimClusterOptions {
   trace?: (line: string) => void;
   /** Called when a node applies a committed conf change (after the node switched configuration). */
   onConfChangeApplied?: (node: SimRaftNode, cc: ConfChange, index: number) => void;
+  /** Sees every message a node sends, before the network decides its fate (for measurements). */
+  onSend?: (m: Message) => void;
 }
 
 export interface SimClusterStats {
@@ -207,6 +209,7 @@ export class SimCluster implements SimNodeHost {
   /** Host: a node's Ready sends a message. */
   send(from: SimRaftNode, m: Message): void {
     this.stats.messagesSent++;
+    this.options.onSend?.(m);
     const to = this.nodes.get(m.to);
     if (to === undefined || to.decommissioned || !this.network.canReach(m.from, m.to)) {
       this.stats.messagesDropped++;

@@ -2,6 +2,10 @@
  * The simulated network between Raft nodes, with TigerBeetle's packet-simulator vocabulary: one-way delay
  * (a base plus a random tail, occasionally very late, which reorders), loss, replay (duplication), partitions
  * (split, isolate-one, one-way) and clogged paths. Every decision draws from the run's seeded Random.
+ *
+ * Like ccm's transport (one TCP connection per peer), a path delivers in order: a message never overtakes one
+ * sent before it on the same path, unless it is "late" (the chaos link filter's jitter, a reconnect), which is
+ * how messages get reordered. `orderedPaths: false` lets every message take its own delay instead.
  */
 import type { NodeId } from '../../raft/index.js';
 import type { Random } from '../../random/random.js';
@@ -20,6 +24,8 @@ export interface NetworkOptions {
   /** Mean of the random part added to delayMsMin. */
   delayMsMean: number;
   lateDelayMsMax: number;
+  /** Deliver each path's messages in the order sent, late ones aside (default true). */
+  orderedPaths?: boolean;
 }
 
 export class SimNetwork {
@@ -28,6 +34,8 @@ export class SimNetwork {
   private readonly blocked = new Set<string>();
   /** Extra delay on clogged directed paths until a time. */
   private readonly clogged = new Map<string, { untilMs: number; extraMs: number }>();
+  /** The latest in-order delivery time scheduled on each directed path. */
+  private readonly lastDeliveryMs = new Map<string, number>();
 
   constructor(
     private readonly random: Random,
@@ -53,15 +61,22 @@ export class SimNetwork {
 
   private oneDelay(from: NodeId, to: NodeId, nowMs: number): number {
     const o = this.options;
+    const path = `${from}>${to}`;
     let d = o.delayMsMin + Math.floor(-Math.log(1 - this.random.next()) * o.delayMsMean);
-    if (this.faults.lateProbability > 0 && this.random.next() < this.faults.lateProbability) d += this.random.int(0, o.lateDelayMsMax);
     if (this.clogged.size > 0) {
-      const c = this.clogged.get(`${from}>${to}`);
+      const c = this.clogged.get(path);
       if (c !== undefined) {
-        if (c.untilMs <= nowMs) this.clogged.delete(`${from}>${to}`);
+        if (c.untilMs <= nowMs) this.clogged.delete(path);
         else d += c.extraMs;
       }
     }
+    if (o.orderedPaths !== false) {
+      // Head-of-line: not before the message sent ahead of this one on the same path.
+      const last = this.lastDeliveryMs.get(path) ?? 0;
+      if (nowMs + d < last) d = last - nowMs;
+      this.lastDeliveryMs.set(path, nowMs + d);
+    }
+    if (this.faults.lateProbability > 0 && this.random.next() < this.faults.lateProbability) d += this.random.int(0, o.lateDelayMsMax);
     return d;
   }
 
