@@ -312,16 +312,14 @@ export class RaftDriver {
     while (!this.isStopped && this.raft.hasReady()) {
       const rd = this.raft.ready();
       this.counters.readyCycles++;
-      // A leader's appends and heartbeats may leave before its own disk write (Raft thesis §10.2.1): the core
-      // counts the leader's own copy only once persisted (at advance), so a commit still needs a durable
-      // quorum. Everything that acknowledges something (votes, append acks) waits for the sync.
-      const early = rd.messages.filter(isSafeBeforePersist);
-      if (early.length > 0) {
-        this.send(early);
+      // The core splits the messages: a leader's appends and heartbeats leave before its own disk write (Raft
+      // thesis §10.2.1); acks and votes wait for the sync.
+      if (rd.immediateMessages.length > 0) {
+        this.send(rd.immediateMessages);
         this.node.tcp.flush();
       }
       const applied = this.persistAndApply(rd);
-      this.send(early.length === 0 ? rd.messages : rd.messages.filter((m) => !isSafeBeforePersist(m)));
+      this.send(rd.messagesAfterPersist);
       this.afterApply(rd, applied);
       this.raft.advance(rd);
     }
@@ -544,11 +542,6 @@ export class RaftDriver {
     }
     return null;
   }
-}
-
-/** Leader-to-follower traffic that acknowledges nothing, so it need not wait for the leader's own sync. */
-function isSafeBeforePersist(m: Message): boolean {
-  return m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
 }
 
 function toCcmError(err: unknown): CcmError {

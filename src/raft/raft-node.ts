@@ -8,11 +8,13 @@
  *     requests go through propose(), proposeConfChange(), readIndex() and transferLeader() on the leader;
  *     they throw NotLeaderError (with the leader hint) elsewhere. None of these send anything themselves.
  *   - After handling a batch of inputs, while hasReady(): take `rd = ready()` and
+ *       0. send rd.immediateMessages whenever you like, even before step 1 (a leader's appends go out while it
+ *          writes its own copy: Raft thesis §10.2.1);
  *       1. persist, atomically and durably (one fsync'd transaction): rd.snapshot (if any: it replaces the log
  *          up to its index), then rd.entries (appending; entries[0].index may replace a conflicting suffix),
  *          then rd.hardState (if present);
- *       2. only then send rd.messages: any of them may depend on step 1 (a vote grant on the saved vote, an
- *          append ack on the saved entries). Sending earlier breaks Raft's safety;
+ *       2. only then send rd.messagesAfterPersist: each depends on step 1 (a vote grant on the saved vote, an
+ *          append ack on the saved entries). Sending them earlier breaks Raft's safety;
  *       3. if rd.snapshot: load it into the state machine. Apply rd.committedEntries in order; for a
  *          'conf-change' entry, call applyConfChange(decodeConfChange(e.data)) and keep the returned ConfState
  *          with the applied index. An empty-data 'normal' entry is the leader's no-op: skip it;
@@ -147,7 +149,7 @@ export class RawNode {
   /** Whether ready() would return anything. O(1). */
   hasReady(): boolean {
     const r = this.raft;
-    if (r.msgs.length > 0 || r.readStates.length > 0 || r.events.length > 0) return true;
+    if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.readStates.length > 0 || r.events.length > 0) return true;
     if (r.hasPendingSends()) return true;
     if (r.leaderId !== this.prevSoft.leaderId || r.role !== this.prevSoft.role) return true;
     if (r.term !== this.prevHard.term || r.vote !== this.prevHard.vote || r.log.committed !== this.prevHard.commit) return true;
@@ -165,7 +167,8 @@ export class RawNode {
     const rd: Ready = {
       entries: log.unstable.nextEntries(),
       committedEntries: log.nextCommittedEntries(),
-      messages: r.msgs,
+      immediateMessages: r.msgs,
+      messagesAfterPersist: r.msgsAfterPersist,
       readStates: r.readStates,
       events: r.events,
     };
@@ -186,6 +189,7 @@ export class RawNode {
       r.reduceUncommittedSize(rd.committedEntries);
     }
     r.msgs = [];
+    r.msgsAfterPersist = [];
     r.readStates = [];
     r.events = [];
     this.outstanding = rd;

@@ -55,8 +55,10 @@ export class Raft {
   readonly tracker: ProgressTracker;
   isLearner = false;
 
-  /** Outbox, drained by ready(). */
+  /** Outbox, drained by ready(): messages that may leave before this node's pending writes are durable... */
   msgs: Message[] = [];
+  /** ...and those that must wait for them (see send()). */
+  msgsAfterPersist: Message[] = [];
   readStates: ReadState[] = [];
   events: RaftEvent[] = [];
 
@@ -336,7 +338,7 @@ export class Raft {
     for (const id of [...this.tracker.voters].sort()) {
       if (id === this.id) continue;
       const m: VoteMessage = { type: voteType, from: this.id, to: id, term, index, logTerm, isLeaderTransfer: type === 'transfer' };
-      this.msgs.push(m);
+      this.send(m);
     }
   }
 
@@ -352,7 +354,7 @@ export class Raft {
     if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
       // Answer with the request's term: for pre-votes ours may be lower, and the candidate ignores stale terms.
       const resp: VoteResponseMessage = { type: respType, from: this.id, to: m.from, term: m.term, reject: false };
-      this.msgs.push(resp);
+      this.send(resp);
       if (!isPreVote) {
         this.electionElapsed = 0;
         this.vote = m.from;
@@ -360,7 +362,7 @@ export class Raft {
       this.events.push({ type: 'vote-granted', candidate: m.from, term: m.term, preVote: isPreVote });
     } else {
       const resp: VoteResponseMessage = { type: respType, from: this.id, to: m.from, term: this.term, reject: true };
-      this.msgs.push(resp);
+      this.send(resp);
     }
   }
 
@@ -397,7 +399,7 @@ export class Raft {
       } else if (m.type === 'pre-vote') {
         // Reject explicitly, or a pre-candidate with a lower term could wait forever.
         const resp: VoteResponseMessage = { type: 'pre-vote-resp', from: this.id, to: m.from, term: this.term, reject: true };
-        this.msgs.push(resp);
+        this.send(resp);
       }
       return;
     }
@@ -493,7 +495,7 @@ export class Raft {
 
   private sendAppendResponse(to: NodeId, index: number, reject: boolean, rejectHint: number, logTerm: number): void {
     const m: AppendResponseMessage = { type: 'app-resp', from: this.id, to, term: this.term, index, reject, rejectHint, logTerm };
-    this.msgs.push(m);
+    this.send(m);
   }
 
   private handleAppend(m: AppendMessage): void {
@@ -516,7 +518,7 @@ export class Raft {
   private handleHeartbeat(m: HeartbeatMessage): void {
     this.log.commitTo(m.commit);
     const resp: HeartbeatResponseMessage = { type: 'heartbeat-resp', from: this.id, to: m.from, term: this.term, context: m.context };
-    this.msgs.push(resp);
+    this.send(resp);
   }
 
   private handleSnapshot(m: SnapshotMessage): void {
@@ -626,6 +628,28 @@ export class Raft {
     return this.log.term(this.log.committed) === this.term;
   }
 
+  /**
+   * Queues a message for the next Ready, in the list that says when it may leave (etcd-io/raft's msgs and
+   * msgsAfterAppend). A message that vouches for this node's unsaved state waits until the Ready's entries,
+   * snapshot and hard state are durable: an append ack promises the entries (Raft §5.3, thesis §3.8), a vote or
+   * pre-vote answer the vote and the log it compared, and a vote request the candidate's own vote, which it counts
+   * at once (etcd counts it only after the append, and so may send its requests early). Everything else may leave
+   * at once: a leader's appends, snapshots and heartbeats vouch for nothing on its disk (it counts its own copy
+   * only once persisted, at advance: thesis §10.2.1), nor do heartbeat answers, pre-vote requests or TimeoutNow.
+   */
+  private send(m: Message): void {
+    switch (m.type) {
+      case 'app-resp':
+      case 'vote':
+      case 'vote-resp':
+      case 'pre-vote-resp':
+        this.msgsAfterPersist.push(m);
+        return;
+      default:
+        this.msgs.push(m);
+    }
+  }
+
   private queueAppendAll(mode: number): void {
     if (mode > this.appendAllMode) this.appendAllMode = mode;
   }
@@ -688,7 +712,7 @@ export class Raft {
       entries,
       commit: this.log.committed,
     };
-    this.msgs.push(m);
+    this.send(m);
     let bytes = 0;
     for (const e of entries) bytes += entrySizeBytes(e);
     pr.sentEntries(entries.length, bytes);
@@ -704,7 +728,7 @@ export class Raft {
     );
     pr.becomeSnapshot(snapshot.meta.index);
     const m: SnapshotMessage = { type: 'snap', from: this.id, to, term: this.term, snapshot };
-    this.msgs.push(m);
+    this.send(m);
     this.events.push({ type: 'snapshot-sent', to, index: snapshot.meta.index, term: snapshot.meta.term });
     return true;
   }
@@ -721,12 +745,12 @@ export class Raft {
         commit: Math.min(pr.match, this.log.committed),
         context,
       };
-      this.msgs.push(m);
+      this.send(m);
     }
   }
 
   private sendTimeoutNow(to: NodeId): void {
-    this.msgs.push({ type: 'timeout-now', from: this.id, to, term: this.term });
+    this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -25,8 +25,16 @@ export interface Ready {
   snapshot?: Snapshot;
   /** Apply in order (bounded by maxCommittedSizePerReadyBytes). Conf-change entries go through applyConfChange. */
   committedEntries: Entry[];
-  /** Send only after this Ready's hardState, entries and snapshot are durable. */
-  messages: Message[];
+  /**
+   * Send now, even before this Ready is persisted (they vouch for nothing on this node's disk): a leader's
+   * appends, snapshots and heartbeats, heartbeat answers, pre-vote requests, TimeoutNow.
+   */
+  immediateMessages: Message[];
+  /**
+   * Send only once this Ready's snapshot, entries and hard state are durable: append acks, vote requests and
+   * (pre-)vote answers promise what was just saved (Raft thesis §3.8).
+   */
+  messagesAfterPersist: Message[];
   /** Serve each read once the applied index is >= its index. */
   readStates: ReadState[];
   /** Structured events for logs, the TUI and the simulator trace. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MemoryStorage, RawNode, type VoteMessage } from '../../src/raft/index.js';
 import { SeededRandom } from '../../src/random/random.js';
-import { TestCluster, maxRandom, minRandom, ofType } from './raft-test-cluster.js';
+import { TestCluster, maxRandom, minRandom, ofType, sentBy } from './raft-test-cluster.js';
 
 /** Plain Raft of the paper: no pre-vote, no check-quorum lease. */
 const noPreVote = { config: { preVote: false, checkQuorum: false } };
@@ -11,12 +11,12 @@ describe('raft: leader election (Raft §5.2)', () => {
     const c = new TestCluster(['a', 'b', 'c'], noPreVote);
     c.tick('a', 9);
     expect(c.raw('a').basicStatus().role).to.equal('follower');
-    expect(c.processReady('a')?.messages ?? []).to.deep.equal([]);
+    expect(sentBy(c.processReady('a'))).to.deep.equal([]);
     c.tick('a', 1);
     const rd = c.processReady('a');
     expect(rd?.hardState).to.deep.equal({ term: 1, vote: 'a', commit: 0 });
     expect(rd?.softState).to.deep.equal({ leaderId: null, role: 'candidate' });
-    const votes = ofType(rd?.messages ?? [], 'vote');
+    const votes = ofType(sentBy(rd), 'vote');
     expect(votes.map((m) => [m.to, m.term, m.index, m.logTerm, m.isLeaderTransfer])).to.deep.equal([
       ['b', 1, 0, 0, false],
       ['c', 1, 0, 0, false],
@@ -109,7 +109,7 @@ describe('raft: leader election (Raft §5.2)', () => {
     expect(c.raw('c').basicStatus()).to.deep.equal(before);
     const rd = c.processReady('c');
     // Only the stale heartbeat is answered (with our term, so a deposed leader steps down); the stale vote is dropped.
-    expect(rd?.messages.map((m) => [m.type, m.to, m.term])).to.deep.equal([['app-resp', 'b', 1]]);
+    expect(sentBy(rd).map((m) => [m.type, m.to, m.term])).to.deep.equal([['app-resp', 'b', 1]]);
   });
 
   it('Raft §5.2: a single voter elects itself at once', () => {
@@ -118,7 +118,7 @@ describe('raft: leader election (Raft §5.2)', () => {
     expect(c.raw('a').basicStatus().role).to.equal('leader');
     const rd = c.processReady('a');
     expect(rd?.hardState).to.deep.equal({ term: 1, vote: 'a', commit: 0 });
-    expect(rd?.messages).to.deep.equal([]);
+    expect(sentBy(rd)).to.deep.equal([]);
   });
 
   it('Raft §5.2: randomized election timeouts lie in [electionTicks, 2*electionTicks)', () => {
@@ -161,7 +161,7 @@ describe('raft: leader election (Raft §5.2)', () => {
     c.deliver((m) => m.to === 'b');
     const rd = c.raw('b').ready();
     expect(rd.hardState).to.deep.equal({ term: 1, vote: 'a', commit: 0 });
-    expect(ofType(rd.messages, 'vote-resp')[0].reject).to.equal(false);
+    expect(ofType(sentBy(rd), 'vote-resp')[0].reject).to.equal(false);
     c.raw('b').advance(rd);
   });
 
@@ -176,7 +176,7 @@ describe('raft: leader election (Raft §5.2)', () => {
     expect(c.raw('b').basicStatus()).to.include({ term: 1, vote: 'a' });
     const req: VoteMessage = { type: 'vote', from: 'c', to: 'b', term: 1, index: 0, logTerm: 0, isLeaderTransfer: false };
     c.stepOne(req);
-    const resp = ofType(c.processReady('b')?.messages ?? [], 'vote-resp');
+    const resp = ofType(sentBy(c.processReady('b')), 'vote-resp');
     expect(resp.map((m) => [m.to, m.reject])).to.deep.equal([['c', true]]);
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NotLeaderError, ProposalDroppedError, RaftArgumentError } from '../../src/raft/index.js';
-import { TestCluster, ofType } from './raft-test-cluster.js';
+import { TestCluster, ofType, sentBy } from './raft-test-cluster.js';
 
 describe('raft: leader transfer (thesis §3.10)', () => {
   it('leader transfer: an up-to-date target gets TimeoutNow at once and wins the next term', () => {
@@ -9,13 +9,13 @@ describe('raft: leader transfer (thesis §3.10)', () => {
     c.proposeAndCommit('a', 'x');
     c.raw('a').transferLeader('b');
     const rd = c.processReady('a');
-    expect(rd?.messages.map((m) => [m.type, m.to])).to.deep.equal([['timeout-now', 'b']]);
+    expect(sentBy(rd).map((m) => [m.type, m.to])).to.deep.equal([['timeout-now', 'b']]);
     expect(rd?.events).to.deep.include({ type: 'transfer-started', to: 'b', term: 1 });
     c.stabilize();
     expect(c.leader()).to.equal('b');
     expect(c.raw('b').basicStatus().term).to.equal(2);
     // the vote requests were marked as forced, so leases did not stop them
-    const votes = c.node('b').readies.flatMap((r) => ofType(r.messages, 'vote'));
+    const votes = c.node('b').readies.flatMap((r) => ofType(sentBy(r), 'vote'));
     expect(votes.every((m) => m.isLeaderTransfer)).to.equal(true);
   });
 
@@ -27,7 +27,7 @@ describe('raft: leader transfer (thesis §3.10)', () => {
     c.isolated.delete('c');
     c.raw('a').transferLeader('c');
     const rd = c.processReady('a');
-    expect(ofType(rd?.messages ?? [], 'timeout-now')).to.deep.equal([]);
+    expect(ofType(sentBy(rd), 'timeout-now')).to.deep.equal([]);
     c.stabilize();
     expect(c.leader()).to.equal('c');
     expect(c.appliedData('c')).to.deep.equal(['x']);

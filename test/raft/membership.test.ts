@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { MemoryStorage, ProposalDroppedError, RaftArgumentError, RawNode, decodeConfChange, encodeConfChange } from '../../src/raft/index.js';
-import { TestCluster, minRandom, ofType } from './raft-test-cluster.js';
+import { TestCluster, minRandom, ofType, sentBy } from './raft-test-cluster.js';
 
 describe('raft: membership changes with learners (thesis §4, single-server changes)', () => {
   it('learners receive the log but never vote nor count toward a quorum', () => {
     const c = new TestCluster(['a', 'b', 'l'], { voters: ['a', 'b'], learners: ['l'] });
     c.elect('a');
-    expect(ofType(c.node('a').readies.flatMap((r) => r.messages), 'vote').map((m) => m.to)).to.deep.equal(['b']);
+    expect(ofType(c.node('a').readies.flatMap((r) => sentBy(r)), 'vote').map((m) => m.to)).to.deep.equal(['b']);
     c.proposeAndCommit('a', 'x');
     expect(c.appliedData('l')).to.deep.equal(['x']);
     // with b away, a and the learner are no quorum: nothing commits
@@ -107,7 +107,7 @@ describe('raft: membership changes with learners (thesis §4, single-server chan
     const a = c.raw('a').basicStatus();
     expect(a.role).to.equal('follower');
     expect(c.node('a').events).to.deep.include({ type: 'role-changed', from: 'leader', to: 'follower', term: 1, reason: 'removed' });
-    const sentTimeoutNow = c.node('a').readies.some((r) => ofType(r.messages, 'timeout-now').length > 0);
+    const sentTimeoutNow = c.node('a').readies.some((r) => ofType(sentBy(r), 'timeout-now').length > 0);
     expect(sentTimeoutNow).to.equal(true);
     const leader = c.leader();
     expect(['b', 'c']).to.include(leader);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TestCluster, ofType } from './raft-test-cluster.js';
+import { TestCluster, ofType, sentBy } from './raft-test-cluster.js';
 
 describe('raft: pre-vote (thesis §9.6)', () => {
   it('pre-vote: a pre-candidate asks for term+1 without raising its own term or voting', () => {
@@ -11,7 +11,7 @@ describe('raft: pre-vote (thesis §9.6)', () => {
     expect(st.vote).to.equal(null);
     const rd = c.processReady('a');
     expect(rd?.hardState).to.equal(undefined); // nothing to persist: a pre-vote leaves no trace
-    expect(ofType(rd?.messages ?? [], 'pre-vote').map((m) => [m.to, m.term])).to.deep.equal([
+    expect(ofType(sentBy(rd), 'pre-vote').map((m) => [m.to, m.term])).to.deep.equal([
       ['b', 1],
       ['c', 1],
     ]);
@@ -25,7 +25,7 @@ describe('raft: pre-vote (thesis §9.6)', () => {
     expect(c.raw('b').basicStatus()).to.include({ term: 0, vote: null });
     const rd = c.processReady('b');
     expect(rd?.hardState).to.equal(undefined);
-    expect(ofType(rd?.messages ?? [], 'pre-vote-resp').map((m) => [m.to, m.term, m.reject])).to.deep.equal([['a', 1, false]]);
+    expect(ofType(sentBy(rd), 'pre-vote-resp').map((m) => [m.to, m.term, m.reject])).to.deep.equal([['a', 1, false]]);
   });
 
   it('pre-vote: winning the pre-vote starts the real election', () => {
@@ -88,7 +88,7 @@ describe('raft: pre-vote (thesis §9.6)', () => {
     c.tick('c', 10); // ...and c pre-campaigns
     c.processReady('c');
     c.deliver((m) => m.to === 'b');
-    const resp = ofType(c.processReady('b')?.messages ?? [], 'pre-vote-resp');
+    const resp = ofType(sentBy(c.processReady('b')), 'pre-vote-resp');
     expect(resp.map((m) => [m.to, m.reject])).to.deep.equal([['c', true]]);
   });
 });

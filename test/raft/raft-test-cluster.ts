@@ -132,7 +132,7 @@ export class TestCluster {
     }
     n.storage.append(rd.entries);
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
-    for (const m of rd.messages) this.inFlight.push(m);
+    for (const m of sentBy(rd)) this.inFlight.push(m);
     for (const e of rd.committedEntries) {
       if (e.kind === 'conf-change') n.confState = n.raw.applyConfChange(decodeConfChange(e.data));
       n.applied.push(e);
@@ -228,6 +228,11 @@ export class TestCluster {
     n.storage.createSnapshot(appliedIndex, n.confState, JSON.stringify(this.appliedData(id)));
     n.storage.compact(compactTo ?? appliedIndex);
   }
+}
+
+/** Everything a Ready sends: what may leave at once, then what waited for the write (this harness persists first). */
+export function sentBy(rd: Ready | undefined): Message[] {
+  return rd === undefined ? [] : [...rd.immediateMessages, ...rd.messagesAfterPersist];
 }
 
 /** Messages in `msgs` of one type. */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { TestCluster } from './raft-test-cluster.js';
+import type { Message } from '../../src/raft/index.js';
 
 describe('raft: RawNode surface', () => {
   it('step() ignores messages addressed to another node, and responses from nodes outside the configuration', () => {
@@ -49,5 +50,56 @@ describe('raft: RawNode surface', () => {
     c.tick('a', 2);
     c.stabilize(); // the leader repairs b from its own log
     expect(c.appliedData('b')).to.deep.equal(['x']);
+  });
+
+  it('Ready splits its messages: what a leader sends may leave before its own write; acks and votes wait for theirs (thesis §10.2.1, §3.8)', () => {
+    const kinds = (ms: Message[]): string[] => [...new Set(ms.map((m) => `${m.type} ${m.from}->${m.to}`))].sort();
+    const c = new TestCluster(['a', 'b', 'c'], { config: { preVote: true } });
+    c.raw('a').campaign();
+    let rd = c.processReady('a');
+    expect(kinds(rd?.immediateMessages ?? [])).to.deep.equal(['pre-vote a->b', 'pre-vote a->c']); // changes nothing on disk
+    c.deliver();
+    rd = c.processReady('b');
+    expect(kinds(rd?.messagesAfterPersist ?? [])).to.deep.equal(['pre-vote-resp b->a']);
+    c.processAll();
+    c.deliver();
+    rd = c.processReady('a'); // a won the pre-vote: term 1, its own vote, to disk before it asks
+    expect(rd?.hardState).to.deep.include({ term: 1, vote: 'a' });
+    expect(kinds(rd?.immediateMessages ?? [])).to.deep.equal([]);
+    expect(kinds(rd?.messagesAfterPersist ?? [])).to.deep.equal(['vote a->b', 'vote a->c']);
+    c.deliver();
+    rd = c.processReady('b');
+    expect(kinds(rd?.messagesAfterPersist ?? [])).to.deep.equal(['vote-resp b->a']);
+    c.processAll();
+    c.deliver();
+    rd = c.processReady('a'); // leader: its no-op goes out with the appends while it writes its own copy
+    expect(rd?.entries.length).to.equal(1);
+    expect(kinds(rd?.immediateMessages ?? [])).to.deep.equal(['app a->b', 'app a->c']);
+    expect(rd?.messagesAfterPersist).to.deep.equal([]);
+    c.deliver((m) => m.to === 'b');
+    rd = c.processReady('b');
+    expect(kinds(rd?.messagesAfterPersist ?? [])).to.deep.equal(['app-resp b->a']);
+    c.stabilize();
+    c.tick('a', 1);
+    rd = c.processReady('a');
+    expect(kinds(rd?.immediateMessages ?? [])).to.deep.equal(['heartbeat a->b', 'heartbeat a->c']);
+    c.deliver();
+    rd = c.processReady('b');
+    expect(kinds(rd?.immediateMessages ?? [])).to.deep.equal(['heartbeat-resp b->a']);
+  });
+
+  it('the leader counts its own copy of an entry only once it is written, so a commit rests on a durable quorum', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    const { index } = c.raw('a').propose('x');
+    const rd = c.raw('a').ready(); // taken, not yet written: the appends leave now
+    for (const m of rd.immediateMessages) c.inFlight.push(m);
+    c.deliver((m) => m.to === 'b');
+    c.processReady('b');
+    c.deliver((m) => m.to === 'a'); // b's ack: a and b make a quorum, but a has not written its copy
+    expect(c.raw('a').basicStatus().commit).to.be.below(index);
+    c.node('a').storage.append(rd.entries);
+    c.raw('a').advance(rd);
+    expect(c.raw('a').basicStatus().commit).to.equal(index);
   });
 });

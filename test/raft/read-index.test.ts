@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NotLeaderError } from '../../src/raft/index.js';
-import { TestCluster, ofType } from './raft-test-cluster.js';
+import { TestCluster, ofType, sentBy } from './raft-test-cluster.js';
 
 describe('raft: ReadIndex linearizable reads (thesis §6.4)', () => {
   it('ReadIndex waits for a current-term commit before it is even confirmed', () => {
@@ -26,7 +26,7 @@ describe('raft: ReadIndex linearizable reads (thesis §6.4)', () => {
     c.proposeAndCommit('a', 'x');
     c.raw('a').readIndex('r1');
     const rd = c.processReady('a');
-    const hbs = ofType(rd?.messages ?? [], 'heartbeat');
+    const hbs = ofType(sentBy(rd), 'heartbeat');
     expect(hbs.map((m) => [m.to, m.context])).to.deep.equal([
       ['b', 'r1'],
       ['c', 'r1'],
@@ -46,7 +46,7 @@ describe('raft: ReadIndex linearizable reads (thesis §6.4)', () => {
     c.raw('a').readIndex('r2');
     c.raw('a').readIndex('r3');
     const rd = c.processReady('a');
-    expect(ofType(rd?.messages ?? [], 'heartbeat').map((m) => [m.to, m.context])).to.deep.equal([
+    expect(ofType(sentBy(rd), 'heartbeat').map((m) => [m.to, m.context])).to.deep.equal([
       ['b', 'r3'],
       ['c', 'r3'],
     ]);
@@ -76,7 +76,7 @@ describe('raft: ReadIndex linearizable reads (thesis §6.4)', () => {
     c.raw('a').readIndex('r1');
     const rd = c.raw('a').ready();
     expect(rd.readStates).to.deep.equal([{ index: 2, requestCtx: 'r1' }]);
-    expect(rd.messages).to.deep.equal([]);
+    expect(sentBy(rd)).to.deep.equal([]);
     c.raw('a').advance(rd);
   });
 

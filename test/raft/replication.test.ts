@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MemoryStorage, NotLeaderError, ProposalDroppedError, RawNode, type AppendMessage, type Entry } from '../../src/raft/index.js';
-import { TestCluster, minRandom, ofType } from './raft-test-cluster.js';
+import { TestCluster, minRandom, ofType, sentBy } from './raft-test-cluster.js';
 
 /** A storage for `voters` holding one entry per given term (index 1, 2, ...) and hard state at `term`, commit 1. */
 function storageWith(voters: string[], term: number, terms: number[]): MemoryStorage {
@@ -17,7 +17,7 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     const { index, term } = c.raw('a').propose('x');
     expect([index, term]).to.deep.equal([2, 1]);
     const rd = c.processReady('a');
-    const apps = ofType(rd?.messages ?? [], 'app');
+    const apps = ofType(sentBy(rd), 'app');
     expect(apps.map((m) => [m.to, m.index, m.logTerm, m.entries.map((e) => e.data), m.commit])).to.deep.equal([
       ['b', 1, 1, ['x'], 1],
       ['c', 1, 1, ['x'], 1],
@@ -30,7 +30,7 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     const rdA = c.processReady('a');
     expect(rdA?.committedEntries.map((e) => e.data)).to.deep.equal(['x']);
     // the new commit index goes out to both followers
-    expect(ofType(rdA?.messages ?? [], 'app').map((m) => [m.to, m.commit])).to.deep.equal([
+    expect(ofType(sentBy(rdA), 'app').map((m) => [m.to, m.commit])).to.deep.equal([
       ['b', 2],
       ['c', 2],
     ]);
@@ -62,7 +62,7 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     c.deliver((m) => m.to === 'b');
     const rd = c.raw('b').ready();
     expect(rd.entries.map((e) => e.data)).to.deep.equal(['x']);
-    expect(ofType(rd.messages, 'app-resp').map((m) => [m.index, m.reject])).to.deep.equal([[2, false]]);
+    expect(ofType(sentBy(rd), 'app-resp').map((m) => [m.index, m.reject])).to.deep.equal([[2, false]]);
     c.raw('b').advance(rd);
   });
 
@@ -113,7 +113,7 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     const b = new RawNode({ id: 'b' }, storage, minRandom);
     // The leader (term 5) believes our entry 6 has term 5: we have no entry 6; our last entry is 4/2.
     b.step({ type: 'app', from: 'a', to: 'b', term: 5, index: 6, logTerm: 5, entries: [], commit: 1 });
-    const [resp] = ofType(b.ready().messages, 'app-resp');
+    const [resp] = ofType(sentBy(b.ready()), 'app-resp');
     expect(resp).to.include({ reject: true, index: 6, rejectHint: 4, logTerm: 2 });
   });
 
@@ -165,7 +165,7 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     c.elect('a');
     for (let i = 0; i < 50; i++) c.raw('a').propose(`p${i}`);
     const rd = c.processReady('a');
-    const apps = ofType(rd?.messages ?? [], 'app');
+    const apps = ofType(sentBy(rd), 'app');
     expect(apps.map((m) => [m.to, m.entries.length])).to.deep.equal([
       ['b', 50],
       ['c', 50],
@@ -179,7 +179,7 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     c.elect('a');
     for (let i = 0; i < 40; i++) c.raw('a').propose('x'.repeat(26)); // 50 bytes each with overhead: 6 per message
     const rd = c.processReady('a');
-    const toB = ofType(rd?.messages ?? [], 'app').filter((m) => m.to === 'b');
+    const toB = ofType(sentBy(rd), 'app').filter((m) => m.to === 'b');
     expect(toB.map((m) => m.entries.length)).to.deep.equal([6, 6, 6, 6, 6, 6, 4]);
     // consecutive: each message continues where the previous one ended
     for (let i = 1; i < toB.length; i++) expect(toB[i].index).to.equal(toB[i - 1].index + toB[i - 1].entries.length);
@@ -193,7 +193,7 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     c.elect('a');
     for (let i = 0; i < 10; i++) c.raw('a').propose('y'.repeat(20));
     const rd = c.processReady('a');
-    const toB = ofType(rd?.messages ?? [], 'app').filter((m) => m.to === 'b');
+    const toB = ofType(sentBy(rd), 'app').filter((m) => m.to === 'b');
     expect(toB).to.have.length(3);
     expect(c.raw('a').status().progress.b).to.include({ inflight: 3, match: 1 });
     // acks open the window again

@@ -59,6 +59,8 @@ export interface RaftSimStats {
   messagesDropped: number;
   faults: {
     crashes: number;
+    /** Crashes of a node between sending a Ready's immediate messages and finishing its disk write. */
+    crashesDuringWrite: number;
     restarts: number;
     partitions: number;
     oneWayPartitions: number;
@@ -407,13 +409,19 @@ class RaftSimulation {
       // Mostly keep a majority up; sometimes take down more (safety must hold regardless).
       const maxDown = this.rng.next() < 0.1 ? live.length : Math.floor((live.length - 1) / 2);
       if (up.length === 0 || down >= maxDown) return;
-      // Leaders crash more often than others: leader churn is where Raft's subtle cases live (Figure 8).
+      // Leaders crash more often than others: leader churn is where Raft's subtle cases live (Figure 8). So do
+      // nodes in the middle of a disk write, whose early messages are out while the write is lost.
       const leader = cluster.currentLeader();
-      const victim = leader !== undefined && this.rng.next() < 0.4 ? leader : up[this.rng.int(0, up.length - 1)];
+      const writing = up.filter((n) => n.isWriting);
+      const r2 = this.rng.next();
+      const victim =
+        writing.length > 0 && r2 < 0.3 ? writing[this.rng.int(0, writing.length - 1)] : leader !== undefined && r2 < 0.6 ? leader : up[this.rng.int(0, up.length - 1)];
+      const duringWrite = victim.isWriting;
       victim.crash();
       f.crashes++;
+      if (duringWrite) f.crashesDuringWrite++;
       f.total++;
-      cluster.traceNode(victim, 'crashed (volatile state lost)');
+      cluster.traceNode(victim, duringWrite ? 'crashed during a disk write (the write is lost, its early messages are out)' : 'crashed (volatile state lost)');
       const downtime = this.rng.next() < 0.8 ? this.rng.int(10, 60) * TICK_MS : this.rng.int(60, 300) * TICK_MS;
       cluster.at(this.nowMs + downtime, () => cluster.restartNode(victim, 'restarted from durable state'));
     } else if (r < 0.45) {
@@ -574,6 +582,7 @@ function emptyStats(): RaftSimStats {
     messagesDropped: 0,
     faults: {
       crashes: 0,
+      crashesDuringWrite: 0,
       restarts: 0,
       partitions: 0,
       oneWayPartitions: 0,

@@ -19,6 +19,7 @@ export const TICK_MS = 10;
 type EngineEvent =
   | { kind: 'tick'; node: SimRaftNode; incarnation: number }
   | { kind: 'ready'; node: SimRaftNode; incarnation: number }
+  | { kind: 'written'; node: SimRaftNode; incarnation: number }
   | { kind: 'deliver'; msg: Message; lost: boolean }
   | { kind: 'action'; run: () => void };
 
@@ -106,7 +107,20 @@ export class SimCluster implements SimNodeHost {
         const node = ev.node;
         if (node.raw === undefined || node.incarnation !== ev.incarnation) return;
         node.readyScheduled = false;
-        this.guarded(node, () => node.processReady());
+        let started = false;
+        this.guarded(node, () => (started = node.startReady()));
+        if (started) {
+          // The disk write takes a while; the node keeps stepping messages and ticks meanwhile, and may crash.
+          const latency = this.rng.next() < 0.4 ? 0 : this.rng.int(1, 4);
+          this.queue.push(this.nowMs + latency, { kind: 'written', node, incarnation: node.incarnation });
+        }
+        this.touched(node);
+        return;
+      }
+      case 'written': {
+        const node = ev.node;
+        if (node.raw === undefined || node.incarnation !== ev.incarnation) return;
+        this.guarded(node, () => node.finishReady());
         this.touched(node);
         return;
       }
@@ -157,9 +171,9 @@ export class SimCluster implements SimNodeHost {
   }
 
   private scheduleReady(node: SimRaftNode): void {
-    if (node.readyScheduled || node.raw === undefined || !node.raw.hasReady()) return;
+    if (node.readyScheduled || node.isWriting || node.raw === undefined || !node.raw.hasReady()) return;
     node.readyScheduled = true;
-    // Disk latency: inputs that arrive meanwhile join the same Ready (group commit).
+    // The event loop's turn: inputs that arrive meanwhile join the same Ready (group commit).
     const delay = this.rng.next() < 0.7 ? 0 : this.rng.int(1, 3);
     this.queue.push(this.nowMs + delay, { kind: 'ready', node, incarnation: node.incarnation });
   }

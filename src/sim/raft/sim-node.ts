@@ -1,7 +1,8 @@
 /**
  * One simulated Raft node: durable storage that survives crashes (hard state, stable entries, snapshot), and
  * volatile state that does not (the RawNode with its unstable entries, the application, pending work). It runs
- * the Ready loop exactly as the contract in raft-node.ts says, and reports what it persists and applies to the
+ * the Ready loop as the contract in raft-node.ts says and as the node's driver ships it (immediate messages,
+ * then the disk write, then the messages that waited for it), and reports what it persists and applies to the
  * invariant checker.
  */
 import {
@@ -87,6 +88,8 @@ export class SimRaftNode {
   readyScheduled = false;
   /** Removed from the configuration and shut down for good. */
   decommissioned = false;
+  /** The Ready being written (see startReady). */
+  private writing: Ready | undefined;
   /** Writes not yet synced (newest last), under the 'ack-before-fsync' bug. */
   private unsynced: UndoRecord[] = [];
   private readiesSinceSync = 0;
@@ -118,6 +121,7 @@ export class SimRaftNode {
   /** Loses everything volatile. Under 'ack-before-fsync', the last Ready's writes were never synced either. */
   crash(): void {
     this.raw = undefined;
+    this.writing = undefined;
     this.incarnation++;
     this.readyScheduled = false;
     if (this.bug === 'ack-before-fsync') {
@@ -138,11 +142,33 @@ export class SimRaftNode {
     };
   }
 
-  /** Runs one turn of the Ready loop, in contract order. */
-  processReady(): void {
+  /** Whether a Ready was taken and its disk write has not finished yet. */
+  get isWriting(): boolean {
+    return this.writing !== undefined;
+  }
+
+  /**
+   * The first half of a turn of the Ready loop, as the node runs it: take the Ready and send what may leave
+   * before the disk write (a leader's appends and heartbeats). The write itself finishes in finishReady(),
+   * after the disk's latency; a crash in between loses it, with those messages already sent.
+   */
+  startReady(): boolean {
     const raw = this.raw;
-    if (raw === undefined || !raw.hasReady()) return;
+    if (raw === undefined || this.writing !== undefined || !raw.hasReady()) return false;
     const rd = raw.ready();
+    this.writing = rd;
+    this.sendAll(rd.immediateMessages);
+    // The defect: acks and votes leave before the write they promise is durable.
+    if (this.bug === 'ack-before-fsync') this.sendAll(rd.messagesAfterPersist);
+    return true;
+  }
+
+  /** The second half: persist the Ready, then send what waited for it, apply, answer reads, advance. */
+  finishReady(): void {
+    const raw = this.raw;
+    const rd = this.writing;
+    if (raw === undefined || rd === undefined) return;
+    this.writing = undefined;
     const checker = this.host.checker;
     if (this.bug === 'ack-before-fsync') this.captureUndo(rd);
 
@@ -161,14 +187,8 @@ export class SimRaftNode {
       this.storage.setHardState(rd.hardState);
       checker.observePersistedCommit(rd.hardState.commit);
     }
-    // 2. send
-    for (const m of rd.messages) {
-      if (this.bug === 'grant-all-votes' && m.type === 'vote-resp' && m.reject) {
-        this.host.send(this, { ...m, reject: false });
-      } else {
-        this.host.send(this, m);
-      }
-    }
+    // 2. send what depended on the write
+    if (this.bug !== 'ack-before-fsync') this.sendAll(rd.messagesAfterPersist);
     // 3. apply
     for (const e of rd.committedEntries) {
       if (e.kind === 'conf-change') {
@@ -189,6 +209,21 @@ export class SimRaftNode {
     // 6. advance
     raw.advance(rd);
     if (this.raw === raw) this.maybeCompact();
+  }
+
+  /** A whole turn at once, with no crash possible in between (start-up). */
+  processReady(): void {
+    if (this.startReady()) this.finishReady();
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    for (const m of messages) {
+      if (this.bug === 'grant-all-votes' && m.type === 'vote-resp' && m.reject) {
+        this.host.send(this, { ...m, reject: false });
+      } else {
+        this.host.send(this, m);
+      }
+    }
   }
 
   private storedTerm(index: number): number | undefined {

@@ -47,6 +47,7 @@ describe('sim/raft: deterministic simulation of Raft under faults', function () 
       'transfersRequested',
       'forcedElections',
       'crashes',
+      'crashesDuringWrite',
       'partitions',
       'isolations',
       'oneWayPartitions',
