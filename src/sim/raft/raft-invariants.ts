@@ -46,6 +46,13 @@ export class RaftInvariantChecker {
   private readonly entries = new Map<string, EntryRecord>();
   /** index -> term of the committed entry there. */
   private readonly committedTerm: number[] = [];
+  /**
+   * term -> the highest index seen committed by a node in that term. A node's commit index comes from a leader
+   * of its term or an earlier one (or from its own hard state, saved with a term no lower), so the lowest term
+   * an index is seen committed in is the term of the leader that committed it: the committing leader itself is
+   * seen in the step it commits.
+   */
+  private readonly highestCommittedInTerm = new Map<number, number>();
   private readonly commitSeen = new Map<NodeId, number>();
   /** index -> the state hash after applying it, and who first applied it. */
   private readonly appliedAt: ({ term: number; hash: number; node: NodeId } | undefined)[] = [];
@@ -71,8 +78,10 @@ export class RaftInvariantChecker {
   }
 
   /**
-   * Election safety (§5.2): at most one leader per term, ever. With `log`, also leader completeness (§5.4):
-   * a new leader's log holds every entry committed so far (check it when the node has just become leader).
+   * Election safety (§5.2): at most one leader per term, ever. With `log`, also leader completeness (§5.4): the
+   * leader of a term holds every entry committed in an earlier term (check it when the node has just become
+   * leader). Entries committed in later terms are not its concern: a leader elected late, after a higher term
+   * committed more, need not hold them.
    */
   observeLeader(node: NodeId, term: number, log?: LogView): void {
     const known = this.leaderOfTerm.get(term);
@@ -83,14 +92,15 @@ export class RaftInvariantChecker {
     const isNew = known === undefined;
     this.leaderOfTerm.set(term, node);
     if (!isNew || log === undefined) return;
-    if (log.lastIndex() < this.maxCommitted) {
+    const mustHold = this.committedBeforeTerm(term);
+    if (log.lastIndex() < mustHold.index) {
       this.report(
         'leader-completeness',
-        `${node} became leader of term ${term} with last index ${log.lastIndex()}, below the committed index ${this.maxCommitted}`,
+        `${node} became leader of term ${term} with last index ${log.lastIndex()}, below index ${mustHold.index} committed in term ${mustHold.term}`,
       );
       return;
     }
-    for (let i = Math.max(1, log.firstIndex() - 1); i <= this.maxCommitted; i++) {
+    for (let i = Math.max(1, log.firstIndex() - 1); i <= mustHold.index; i++) {
       const want = this.committedTerm[i];
       if (want === undefined) continue;
       const have = log.term(i);
@@ -102,6 +112,13 @@ export class RaftInvariantChecker {
         return;
       }
     }
+  }
+
+  /** The highest index committed in a term before `term`, and that term (index 0 if none). */
+  committedBeforeTerm(term: number): { index: number; term: number } {
+    let best = { index: 0, term: 0 };
+    for (const [t, index] of this.highestCommittedInTerm) if (t < term && index > best.index) best = { index, term: t };
+    return best;
   }
 
   /** Whether `node` was already recorded as leader of `term`. */
@@ -140,10 +157,11 @@ export class RaftInvariantChecker {
   }
 
   /**
-   * A node's commit index is `commit`: entries up to it are committed for ever. Records their terms; a
+   * A node in `term` has commit index `commit`: entries up to it are committed for ever. Records their terms; a
    * different term at an index committed before means two nodes committed different entries there.
    */
-  observeCommit(node: NodeId, commit: number, log: LogView): void {
+  observeCommit(node: NodeId, term: number, commit: number, log: LogView): void {
+    if (commit > (this.highestCommittedInTerm.get(term) ?? 0)) this.highestCommittedInTerm.set(term, commit);
     const seen = this.commitSeen.get(node) ?? 0;
     if (commit <= seen) return;
     const from = Math.max(seen + 1, log.firstIndex() - 1, 1);

@@ -293,7 +293,7 @@ export class SimCluster implements SimNodeHost {
       if (st.role === 'leader' && !this.checker.isKnownLeader(node.id, st.term)) {
         this.checker.observeLeader(node.id, st.term, node.logView());
       }
-      this.checker.observeCommit(node.id, st.commit, node.logView());
+      this.checker.observeCommit(node.id, st.term, st.commit, node.logView());
     }
     this.dirty.clear();
   }

@@ -40,30 +40,59 @@ describe('sim/raft: the invariant checker rejects known-bad histories', () => {
     expect(d.violations[0].description).to.match(/follows term 1 on a but term 2 on b/);
   });
 
-  it('leader completeness: a new leader missing a committed entry is a violation', () => {
+  it('leader completeness: a new leader missing an entry committed in an earlier term is a violation', () => {
     const c = new RaftInvariantChecker();
-    c.observeCommit('a', 3, log([1, 1, 2]));
+    c.observeCommit('a', 2, 3, log([1, 1, 2])); // committed by the leader of term 2
     c.observeLeader('b', 3, log([1, 1, 2, 3])); // has everything: fine
     expect(c.ok).to.equal(true);
     c.observeLeader('c', 4, log([1, 1, 3])); // index 3 holds term 3, but 2 was committed there
     expect(c.violations.map((v) => v.kind)).to.deep.equal(['leader-completeness']);
     const short = new RaftInvariantChecker();
-    short.observeCommit('a', 3, log([1, 1, 2]));
+    short.observeCommit('a', 2, 3, log([1, 1, 2]));
     short.observeLeader('d', 5, log([1, 1]));
-    expect(short.violations[0].description).to.match(/last index 2, below the committed index 3/);
+    expect(short.violations[0].description).to.match(/last index 2, below index 3 committed in term 2/);
+  });
+
+  it('leader completeness is about earlier terms (seed 1004897: a leader of term 23 elected after term 24 committed more holds what it must)', () => {
+    // The run, reduced: 143 was committed by term 22; n4 led term 24 and committed up to 153; a vote for n1's
+    // term-23 campaign, delayed by a reorder burst, arrived after that and made n1 leader of term 23 with last
+    // index 147. Raft §5.4 asks n1 for what terms before 23 committed (up to 143), not for term 24's 144..153.
+    const terms = (n: number, tail: number[] = []): number[] => [...Array.from({ length: n }, () => 18), ...tail];
+    const c = new RaftInvariantChecker();
+    c.observeCommit('n6', 22, 143, log(terms(143)));
+    c.observeCommit('n4', 24, 153, log(terms(143, Array.from({ length: 10 }, () => 24))));
+    c.observeLeader('n4', 24);
+    c.observeLeader('n1', 23, log(terms(143, [23, 23, 23, 23]))); // last index 147
+    expect(c.violations).to.deep.equal([]);
+    expect(c.committedBeforeTerm(23)).to.deep.equal({ index: 143, term: 22 });
+    expect(c.committedBeforeTerm(25)).to.deep.equal({ index: 153, term: 24 });
+    // The same late leader without what term 22 committed is a violation.
+    const bad = new RaftInvariantChecker();
+    bad.observeCommit('n6', 22, 143, log(terms(143)));
+    bad.observeCommit('n4', 24, 153, log(terms(143, Array.from({ length: 10 }, () => 24))));
+    bad.observeLeader('n1', 23, log(terms(140)));
+    expect(bad.violations.map((v) => v.description)).to.deep.equal(['n1 became leader of term 23 with last index 140, below index 143 committed in term 22']);
+  });
+
+  it('leader completeness takes the lowest term an index was seen committed in (a restarted node sees old commits in a later term)', () => {
+    const c = new RaftInvariantChecker();
+    c.observeCommit('a', 5, 4, log([1, 1, 2, 2])); // a restarted node, in term 5, with commit 4 from its hard state
+    c.observeCommit('b', 2, 4, log([1, 1, 2, 2])); // the leader that committed 4, seen later: term 2 is the one
+    c.observeLeader('c', 3, log([1, 1, 2]));
+    expect(c.violations.map((v) => v.kind)).to.deep.equal(['leader-completeness']);
   });
 
   it('leader completeness skips what the new leader holds only as a snapshot', () => {
     const c = new RaftInvariantChecker();
-    c.observeCommit('a', 4, log([1, 1, 2, 2]));
+    c.observeCommit('a', 2, 4, log([1, 1, 2, 2]));
     c.observeLeader('b', 3, log([9, 9, 9, 2, 3], 5)); // entries 1..3 compacted away (their terms are unknowable)
     expect(c.ok).to.equal(true);
   });
 
   it('state machine safety: two nodes committing or applying different entries at an index is a violation', () => {
     const c = new RaftInvariantChecker();
-    c.observeCommit('a', 2, log([1, 1]));
-    c.observeCommit('b', 2, log([1, 2]));
+    c.observeCommit('a', 1, 2, log([1, 1]));
+    c.observeCommit('b', 2, 2, log([1, 2]));
     expect(c.violations.map((v) => v.kind)).to.deep.equal(['state-machine-safety']);
     const d = new RaftInvariantChecker();
     d.observeApplied('a', entry(1, 1), 111);
@@ -90,7 +119,7 @@ describe('sim/raft: the invariant checker rejects known-bad histories', () => {
     c.observeReadAnswered('a', 'r2', 12); // answered twice
     expect(c.violations).to.have.length(2);
     // a commit index known only in memory (not yet durable anywhere) raises the bar too
-    c.observeCommit('b', 14, log(Array.from({ length: 14 }, () => 1)));
+    c.observeCommit('b', 1, 14, log(Array.from({ length: 14 }, () => 1)));
     c.observeReadRequested('r3');
     c.observeReadAnswered('a', 'r3', 13);
     expect(c.violations.map((v) => v.kind)).to.deep.equal(['read-linearizability', 'read-linearizability', 'read-linearizability']);
