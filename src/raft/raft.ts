@@ -396,9 +396,12 @@ export class Raft {
         // at its term (check-quorum and pre-vote keep our term from spreading). Tell it our term so it steps
         // down and a fresh election can include us.
         this.sendAppendResponse(m.from, 0, false, 0, 0);
-      } else if (m.type === 'pre-vote') {
-        // Reject explicitly, or a pre-candidate with a lower term could wait forever.
-        const resp: VoteResponseMessage = { type: 'pre-vote-resp', from: this.id, to: m.from, term: this.term, reject: true };
+      } else if (m.type === 'pre-vote' || m.type === 'vote') {
+        // Refuse with our term (Figure 2: RequestVote's reply carries currentTerm), so the candidate steps down to
+        // it and can campaign above it next time. Silence would leave a candidate whose configuration still needs
+        // our vote (it has not applied the change that made it differ from ours) campaigning below our term for
+        // ever, while we may be unable to win without it. etcd answers only pre-votes here.
+        const resp: VoteResponseMessage = { type: m.type === 'vote' ? 'vote-resp' : 'pre-vote-resp', from: this.id, to: m.from, term: this.term, reject: true };
         this.send(resp);
       }
       return;

@@ -108,8 +108,12 @@ describe('raft: leader election (Raft §5.2)', () => {
     c.stepOne({ type: 'vote', from: 'b', to: 'c', term: 0, index: 9, logTerm: 9, isLeaderTransfer: false });
     expect(c.raw('c').basicStatus()).to.deep.equal(before);
     const rd = c.processReady('c');
-    // Only the stale heartbeat is answered (with our term, so a deposed leader steps down); the stale vote is dropped.
-    expect(sentBy(rd).map((m) => [m.type, m.to, m.term])).to.deep.equal([['app-resp', 'b', 1]]);
+    // Both are answered with our term: a deposed leader steps down, and a stale candidate is refused (Figure 2's
+    // RequestVote reply carries currentTerm), so it can campaign above our term next time.
+    expect(sentBy(rd).map((m) => [m.type, m.to, m.term, 'reject' in m ? m.reject : undefined])).to.deep.equal([
+      ['app-resp', 'b', 1, false],
+      ['vote-resp', 'b', 1, true],
+    ]);
   });
 
   it('Raft §5.2: a single voter elects itself at once', () => {
