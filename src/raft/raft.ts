@@ -63,8 +63,6 @@ export class Raft {
   events: RaftEvent[] = [];
 
   leadTransferee: NodeId | null = null;
-  /** This node applied its own removal (in this process lifetime); see canCampaign(). */
-  private removedSelf = false;
   /** A TimeoutNow arrived while a committed conf change was still unapplied: campaign once it is applied. */
   private transferCampaignPending = false;
   /** A conf change may be proposed only once this index is applied (one pending change at a time). */
@@ -217,10 +215,16 @@ export class Raft {
    * its vote, which it must refuse while its log is longer than theirs: only it can then lead, replicate those
    * entries and hand over. It tallies votes of its own (new) configuration, which overlaps every configuration
    * in use, so election safety holds; as a leader outside its configuration it drops proposals and hands over.
+   *
+   * This is read from durable state alone, so a caretaker that restarts is one still: a configuration that holds
+   * voters but not this node was applied after its removal. A joiner replaying the configurations from before it
+   * was added looks the same only while its log ends before its own add-learner entry — and then all of it is
+   * committed (whoever replicates to it committed that entry first) — or while that entry is committed but not
+   * applied, when hup() refuses to campaign.
    */
   private canCampaign(): boolean {
     if (this.promotable()) return true;
-    return this.removedSelf && !this.tracker.isMember(this.id) && this.tracker.voters.size > 0 && this.log.lastIndex() > this.log.committed;
+    return !this.tracker.isMember(this.id) && this.tracker.voters.size > 0 && this.log.lastIndex() > this.log.committed;
   }
 
   /** A leader outside its own configuration (it applied its removal): it only hands leadership over. */
@@ -821,7 +825,6 @@ export class Raft {
   /** The application applied a committed conf-change entry: switch to the new configuration. */
   applyConfChange(cc: ConfChange): ConfState {
     this.tracker.apply(cc, this.log.lastIndex() + 1);
-    if (cc.type === 'remove-node' && cc.nodeId === this.id) this.removedSelf = true;
     this.isLearner = this.tracker.learners.has(this.id);
     const cs = this.tracker.confState();
     this.events.push({ type: 'conf-change-applied', change: { type: cc.type, nodeId: cc.nodeId }, confState: cs });
