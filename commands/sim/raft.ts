@@ -41,7 +41,8 @@ export default class SimRaft extends CcmCommand<typeof SimRaft> {
       this.log(
         `  params: election ${report.params.electionTicks} ticks, heartbeat ${report.params.heartbeatTicks}, pre-vote ${report.params.preVote}, ` +
           `check-quorum ${report.params.checkQuorum}, max msg ${report.params.maxSizePerMsgBytes} B, inflight ${report.params.maxInflightMsgs}, ` +
-          `snapshot every ${report.params.snapshotEveryEntries} entries`,
+          `snapshot every ${report.params.snapshotEveryEntries} entries, one-way delay 1+${report.params.delayMsMean} ms, ` +
+          `${report.params.orderedPaths ? 'ordered paths' : 'reordering paths'}`,
       );
       this.log(
         `  leaders elected ${s.leadersElected}, entries committed ${s.entriesCommitted}, proposals ${s.proposalsAccepted} accepted / ${s.proposalsRejected} refused, ` +

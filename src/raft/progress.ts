@@ -92,7 +92,11 @@ export class Progress {
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false; // stale: we already know a higher match
-      this.next = this.match + 1;
+      // Back to probing, from where the follower's log may still agree with ours (etcd restarts from match + 1,
+      // resending what the follower may well hold already, e.g. when a late append was refused for a gap).
+      const next = Math.max(this.match + 1, Math.min(rejected, matchHint + 1));
+      this.becomeProbe();
+      this.next = next;
       return true;
     }
     // Probing sends one append at a time, at next-1; a rejection of anything else is stale.

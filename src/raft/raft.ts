@@ -572,10 +572,7 @@ export class Raft {
         // Skip our entries with terms above the follower's hint term as well: both sides jump a term at a time.
         nextProbe = this.log.findConflictByTerm(m.rejectHint, m.logTerm).index;
       }
-      if (pr.maybeDecrTo(m.index, nextProbe)) {
-        if (pr.state === 'replicate') pr.becomeProbe();
-        this.queueAppend(m.from, SEND_EVEN_IF_EMPTY);
-      }
+      if (pr.maybeDecrTo(m.index, nextProbe)) this.queueAppend(m.from, SEND_EVEN_IF_EMPTY);
       return;
     }
     const wasPaused = pr.isPaused();
@@ -611,9 +608,11 @@ export class Raft {
     if (pr.state === 'probe') {
       this.queueAppend(m.from, SEND_EVEN_IF_EMPTY); // the probe may have been lost: probe again
     } else if (pr.state === 'replicate' && pr.match < last) {
-      if (pr.inflights.full() || pr.match === pr.matchAtLastHeartbeat) {
-        // No ack since the last heartbeat reply, or a full window: appends may have been lost. An empty append
-        // is answered (or rejected) at once, which frees the window or walks `next` back to what is missing.
+      if (pr.match === pr.matchAtLastHeartbeat) {
+        // No ack over a whole heartbeat round: appends may have been lost. An empty append is answered (or
+        // refused) at once, which frees the window or walks `next` back to what is missing. (etcd sends one
+        // whenever the window is full; while acks keep coming that only adds messages, and where paths reorder
+        // it overtakes the appends in flight, is refused, and throws the pipeline back to probing.)
         this.queueAppend(m.from, SEND_EVEN_IF_EMPTY);
       } else if (pr.next <= last) {
         this.queueAppend(m.from, SEND_IF_NONEMPTY);
