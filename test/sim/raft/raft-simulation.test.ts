@@ -1,11 +1,14 @@
 import { expect } from 'chai';
-import { DEFAULT_RAFT_SIM_STEPS, runRaftSimulation, type RaftSimReport, type RaftSimBug } from '../../../src/sim/raft/raft-simulator.js';
+import { SeededRandom } from '../../../src/random/random.js';
+import { DEFAULT_RAFT_SIM_STEPS, runRaftSimulation, sweepNodes, type RaftSimReport, type RaftSimBug } from '../../../src/sim/raft/raft-simulator.js';
+import { SimCluster, TICK_MS } from '../../../src/sim/raft/sim-cluster.js';
+import { SimNetwork } from '../../../src/sim/raft/sim-network.js';
+import type { SimRaftNode } from '../../../src/sim/raft/sim-node.js';
 
-/** The seed sweep npm test runs: mixed cluster sizes, every fault, every workload. */
+/** The seed sweep npm test runs: mixed cluster sizes, every fault, every workload (`npm run sim -- raft` runs more). */
 const SWEEP_SEEDS = 300;
 const SWEEP_BATCH = 50;
 const SWEEP_STEPS = DEFAULT_RAFT_SIM_STEPS;
-const sweepNodes = (seed: number): number => [3, 5, 5, 3, 4, 7, 1, 2, 5, 3][seed % 10];
 
 function describeFailure(r: RaftSimReport, steps: number): string {
   const v = r.violations[0];
@@ -108,6 +111,41 @@ describe('sim/raft: deterministic simulation of Raft under faults', function () 
     expect(r.ok).to.equal(false);
     expect(r.livenessReached).to.equal(false);
     expect(r.violations.map((v) => v.kind)).to.deep.equal(['liveness']);
+  });
+
+  it('a node runs the Ready loop as the driver ships it: immediate messages, then the write, then what waited; a crash in between loses the write', () => {
+    const rng = new SeededRandom(7);
+    const cluster = new SimCluster({
+      rng,
+      network: new SimNetwork(rng.fork(), { delayMsMin: 1, delayMsMean: 2, lateDelayMsMax: 0 }),
+      config: { electionTicks: 10, heartbeatTicks: 1 },
+      snapshotPolicy: { everyEntries: 1_000_000, keepEntries: 0 },
+    });
+    const ids = ['n1', 'n2', 'n3'];
+    for (const id of ids) {
+      const node = cluster.createNode(id);
+      node.start(rng.fork()).bootstrap(ids);
+      node.processReady();
+      cluster.startTicking(node, rng.int(0, TICK_MS));
+    }
+    const [n1, n2] = ids.map((id) => cluster.nodes.get(id) as SimRaftNode);
+    const runUntil = (done: () => boolean): void => {
+      for (let i = 0; i < 100_000 && !done(); i++) cluster.runNext();
+      expect(done()).to.equal(true);
+    };
+    n1.raw?.campaign();
+    cluster.touched(n1);
+    runUntil(() => n1.raw?.role === 'leader' && n2.app.appliedIndex === n1.raw.basicStatus().lastIndex && !n1.isWriting);
+    const { index } = n1.raw!.propose('written-by-the-followers-only');
+    expect(n1.startReady()).to.equal(true); // the append to n2 and n3 is out...
+    expect(n1.isWriting).to.equal(true);
+    n1.crash(); // ...and the leader dies before its own write finishes
+    expect(n1.storage.lastIndex()).to.be.below(index);
+    runUntil(() => n2.storage.lastIndex() >= index);
+    expect(n2.storage.entries(index, index + 1)[0].data).to.equal('written-by-the-followers-only');
+    cluster.restartNode(n1, 'restarted');
+    runUntil(() => n1.app.appliedIndex >= index && cluster.currentLeader() !== undefined);
+    expect(cluster.checker.violations).to.deep.equal([]);
   });
 
   it('rejects bad options', () => {
