@@ -210,6 +210,7 @@ export class RawNode {
       log.stableTo(last.index, last.term);
     }
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
+    if (rd.hardState !== undefined) this.raft.durableTerm = rd.hardState.term;
     this.raft.onPersisted();
     this.raft.onApplied();
     this.raft.settle();

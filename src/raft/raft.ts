@@ -59,6 +59,8 @@ export class Raft {
   msgs: Message[] = [];
   /** ...and those that must wait for them (see send()). */
   msgsAfterPersist: Message[] = [];
+  /** The term of the last hard state the application made durable (RawNode.advance keeps it). */
+  durableTerm: number;
   readStates: ReadState[] = [];
   events: RaftEvent[] = [];
 
@@ -106,6 +108,7 @@ export class Raft {
     this.tracker = new ProgressTracker(config.maxInflightMsgs);
 
     const { hardState, confState } = storage.initialState();
+    this.durableTerm = hardState.term;
     this.tracker.restore(confState, this.log.lastIndex() + 1);
     this.isLearner = this.tracker.learners.has(this.id);
     if (hardState.term !== 0 || hardState.vote !== null || hardState.commit !== 0) {
@@ -641,9 +644,16 @@ export class Raft {
    * pre-vote answer the vote and the log it compared, and a vote request the candidate's own vote, which it counts
    * at once (etcd counts it only after the append, and so may send its requests early). Everything else may leave
    * at once: a leader's appends, snapshots and heartbeats vouch for nothing on its disk (it counts its own copy
-   * only once persisted, at advance: thesis §10.2.1), nor do heartbeat answers, pre-vote requests or TimeoutNow.
+   * only once persisted, at advance: thesis §10.2.1), nor do heartbeat answers, pre-vote requests or TimeoutNow —
+   * provided this node's term is durable. Nothing leaves in a term not yet written: a single voter elects itself at
+   * once, without a vote request to wait, and if a crash then lost the term it could lead that term again with
+   * other entries at the same indexes as the appends it had sent (seed 1004119, with learners in the cluster).
    */
   private send(m: Message): void {
+    if (this.term > this.durableTerm) {
+      this.msgsAfterPersist.push(m);
+      return;
+    }
     switch (m.type) {
       case 'app-resp':
       case 'vote':

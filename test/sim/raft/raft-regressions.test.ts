@@ -71,6 +71,25 @@ describe('sim/raft: regression seeds', function () {
     expectSeedPasses(1020894, 1);
   });
 
+  it('seed 1004119 (1 node, with learners): a single voter that elects itself at once sends nothing in its new term before the term is written', () => {
+    // n2, the only voter, won term 10 at once (no vote request to wait for) and its appends to the learners left
+    // before its write; it crashed mid-write, came back in term 9, won term 10 again and wrote other entries at the
+    // same indexes: two entries 266/10.
+    const c = new TestCluster(['a', 'b'], { voters: ['a'], learners: ['b'] });
+    c.raw('a').campaign();
+    expect(c.raw('a').role).to.equal('leader');
+    const first = c.raw('a').ready();
+    expect(first.hardState).to.deep.include({ term: 1, vote: 'a' });
+    expect(first.immediateMessages).to.deep.equal([]);
+    expect(first.messagesAfterPersist.map((m) => [m.type, m.to, m.term])).to.deep.equal([['app', 'b', 1]]);
+    c.node('a').storage.setHardState(first.hardState!);
+    c.node('a').storage.append(first.entries);
+    c.raw('a').advance(first);
+    c.tick('a', 1); // term 1 is on disk now: what the leader sends goes out at once again
+    expect(c.raw('a').ready().immediateMessages.map((m) => [m.type, m.to])).to.deep.equal([['heartbeat', 'b']]);
+    expectSeedPasses(1004119, 1);
+  });
+
   it('seed 156 (1 node, grown to 2): a removed leader that restarts still holding entries its successor lacks campaigns as caretaker and hands over', () => {
     // n1 led {n1,n2}, committed its own removal (5) and more, and applied it; n2 holds 1..6 but knows commit 4 only,
     // so it still counts n1 and needs its vote, which n1 refuses: n1's log (to 8) is longer. n1 could still campaign
