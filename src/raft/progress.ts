@@ -24,6 +24,9 @@ export class Progress {
   msgAppFlowPaused = false;
   /** `match` when the last heartbeat reply came: unchanged across a heartbeat round means replication stalled. */
   matchAtLastHeartbeat = -1;
+  /** Since the last heartbeat round an append went out and an answer came back (see Raft.bcastHeartbeat). */
+  sentAppendSinceHeartbeat = false;
+  heardSinceHeartbeat = false;
   readonly inflights: Inflights;
   isLearner: boolean;
 
@@ -65,6 +68,7 @@ export class Progress {
 
   /** Bookkeeping after sending an append with `entries` entries (last index next-1+entries) of `bytes`. */
   sentEntries(entries: number, bytes: number): void {
+    this.sentAppendSinceHeartbeat = true;
     if (this.state === 'replicate') {
       if (entries > 0) {
         this.next += entries;

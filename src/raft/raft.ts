@@ -569,6 +569,7 @@ export class Raft {
 
   private handleAppendResponse(m: AppendResponseMessage, pr: Progress): void {
     pr.recentActive = true;
+    pr.heardSinceHeartbeat = true;
     if (m.reject) {
       let nextProbe = m.rejectHint;
       if (m.logTerm > 0) {
@@ -606,6 +607,7 @@ export class Raft {
 
   private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
     pr.recentActive = true;
+    pr.heardSinceHeartbeat = true;
     pr.msgAppFlowPaused = false;
     const last = this.log.lastIndex();
     if (pr.state === 'probe') {
@@ -752,6 +754,14 @@ export class Raft {
   private bcastHeartbeat(context: string): void {
     for (const [id, pr] of this.tracker.progress) {
       if (id === this.id) continue;
+      // While appends flow both ways, a heartbeat only queues behind them: the follower heard from us since the last
+      // round (its election timer restarted, the commit index came along) and we heard from it (check-quorum). If
+      // its answers stop — a slow disk holds acks back — heartbeats resume, and their answers do not wait for disks.
+      // Heartbeats that confirm reads always go.
+      const skip = context === '' && pr.sentAppendSinceHeartbeat && pr.heardSinceHeartbeat;
+      pr.sentAppendSinceHeartbeat = false;
+      pr.heardSinceHeartbeat = false;
+      if (skip) continue;
       // Never tell a follower to commit past what it is known to hold.
       const m: HeartbeatMessage = {
         type: 'heartbeat',

@@ -53,7 +53,7 @@ describe('raft: pre-vote (thesis §9.6)', () => {
     // Back in touch: its pre-vote is refused (the others are in a leader lease) and the leader's
     // heartbeats bring it back as a follower; the leader is never deposed.
     c.tick('c', 20);
-    c.tick('a', 1);
+    c.tick('a', 2); // (the first round skips c: appends went out to it and it answered since the last one)
     c.stabilize();
     expect(c.leader()).to.equal('a');
     expect(c.raw('a').basicStatus().term).to.equal(1);
@@ -160,7 +160,7 @@ describe('raft: check-quorum and leader lease (thesis §6.2, §4.2.3)', () => {
     const newLeader = c.leader();
     expect(newLeader).to.not.equal('a');
     c.isolated.delete('a');
-    c.tick('a', 1); // a (still leader in its mind) heartbeats at term 1
+    c.tick('a', 2); // a (still leader in its mind) heartbeats at term 1 (its first round skips the followers it just replicated to)
     c.processReady('a');
     c.deliver((m) => m.from === 'a');
     c.processAll();

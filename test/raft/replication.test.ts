@@ -218,12 +218,38 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     expect(c.appliedData('b')).to.deep.equal(['1', '2']);
   });
 
+  it('heartbeats: a follower that got appends and answered since the last round gets none; one that stopped answering does', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    const heartbeatsTo = (): string[] => sentBy(c.processReady('a')).filter((m) => m.type === 'heartbeat').map((m) => m.to);
+    c.tick('a', 1);
+    expect(heartbeatsTo()).to.deep.equal([]); // the election's appends and their acks did the heartbeat's work
+    c.tick('a', 1);
+    expect(heartbeatsTo()).to.deep.equal(['b', 'c']); // nothing flowed since
+    c.deliver();
+    c.processAll();
+    c.take((m) => m.from === 'b'); // from here on nothing comes back from b
+    c.deliver();
+    c.raw('a').propose('x');
+    c.processReady('a');
+    c.take((m) => m.to === 'b');
+    c.deliver();
+    c.processReady('c');
+    c.deliver();
+    c.tick('a', 1);
+    // c got an append and answered: skipped. b got one but did not answer: the heartbeat goes, and its answer
+    // (which waits for no disk) keeps check-quorum informed.
+    expect(heartbeatsTo()).to.deep.equal(['b']);
+  });
+
   it('flow control: appends lost in the network are recovered through heartbeats', () => {
     const c = new TestCluster(['a', 'b', 'c']);
     c.elect('a');
     c.raw('a').propose('lost');
     c.processReady('a');
     c.take(); // every copy vanishes: no ack, no commit, nothing else to trigger a resend
+    c.tick('a', 1);
+    c.stabilize(); // no heartbeat yet: since the last round appends went out and answers came back
     c.tick('a', 1);
     c.stabilize(); // one heartbeat round: replies show no progress yet
     expect(c.appliedData('b')).to.deep.equal([]);
