@@ -1,7 +1,8 @@
 /**
  * The Raft state machine (etcd's raft.go): roles, terms, elections, replication, commit, ReadIndex, leader
  * transfer and membership. Synchronous and pure: inputs are step(message), tick() and the application's
- * requests; outputs pile up in `msgs`, `readStates` and `events` until RawNode.ready() drains them.
+ * requests; outputs pile up in `msgs` and `msgsAfterPersist` (see send()), `readStates` and `events` until
+ * RawNode.ready() drains them.
  *
  * Shape, as in etcd: step() applies the term rules common to every role, then dispatches to the role's
  * handler (stepLeader / stepCandidate / stepFollower); becomeX() swaps role and tick behaviour together.
