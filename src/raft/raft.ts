@@ -543,6 +543,9 @@ export class Raft {
   /** Installs a snapshot if it brings something new; returns whether it did. */
   private restore(s: Snapshot, from: NodeId): boolean {
     if (s.meta.index <= this.log.committed) return false;
+    // Entries handed out in a Ready are still being applied (a step between ready() and advance()): their conf
+    // changes would land on the snapshot's configuration. Refuse; the leader sends the snapshot again.
+    if (this.log.applying > this.log.applied) return false;
     if (this.role !== 'follower') {
       // Defense in depth (as etcd): only followers install snapshots.
       this.becomeFollower(this.term + 1, null, 'higher-term');

@@ -125,4 +125,44 @@ describe('raft: snapshots and log compaction (Raft §7)', () => {
     const rd = c.processReady('b');
     expect(rd?.committedEntries.map((e) => e.data)).to.deep.equal(['z']);
   });
+
+  it('a snapshot is not installed while committed entries handed out in a Ready are still being applied (seed 1009450)', () => {
+    // b took a Ready holding a committed conf change and was still applying it when a snapshot arrived from after a
+    // later change undid it. Installed then, the snapshot's configuration was overwritten by the stale change as b
+    // applied it (in the run, the bootstrap's add-voter n3 put back n3, removed and decommissioned long before, and
+    // liveness waited for it for ever).
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    const others = (): void => {
+      for (let i = 0; i < 20; i++) {
+        c.processReady('a');
+        c.processReady('c');
+        c.deliver((m) => m.to !== 'b');
+      }
+    };
+    c.raw('a').proposeConfChange({ type: 'add-learner', nodeId: 'd' });
+    c.processReady('a');
+    c.deliver((m) => m.to === 'b');
+    c.processReady('b');
+    c.deliver();
+    c.processAll(); // a commits add-learner d and tells b
+    c.deliver((m) => m.to === 'b');
+    const applying = c.raw('b').ready(); // b is applying it...
+    expect(applying.committedEntries.filter((e) => e.kind === 'conf-change')).to.have.length(1);
+    others(); // ...while a and c remove d again, and a compacts its log
+    c.raw('a').proposeConfChange({ type: 'remove-node', nodeId: 'd' });
+    others();
+    expect(c.raw('a').status().confState).to.deep.equal({ voters: ['a', 'b', 'c'], learners: [] });
+    c.snapshotAndCompact('a');
+    const snapshot = c.node('a').storage.snapshot();
+    c.raw('b').step({ type: 'snap', from: 'a', to: 'b', term: c.raw('a').basicStatus().term, snapshot });
+    // b finishes applying the Ready it had, then goes on
+    for (const e of applying.committedEntries) if (e.kind === 'conf-change') c.raw('b').applyConfChange(JSON.parse(e.data));
+    c.node('b').storage.append(applying.entries);
+    if (applying.hardState) c.node('b').storage.setHardState(applying.hardState);
+    c.raw('b').advance(applying);
+    c.tick('a', 2);
+    c.stabilize();
+    expect(c.raw('b').status().confState).to.deep.equal({ voters: ['a', 'b', 'c'], learners: [] });
+  });
 });

@@ -90,6 +90,14 @@ describe('sim/raft: regression seeds', function () {
     expectSeedPasses(1004119, 1);
   });
 
+  it('seed 1009450 (6 nodes): a snapshot that arrives while a Ready\'s committed entries are being applied is refused, so no stale conf change lands on its configuration', () => {
+    // The reduction is in test/raft/snapshot.test.ts ("a snapshot is not installed while committed entries handed
+    // out in a Ready are still being applied"): n1, replaying the bootstrap entries after a restart, installed a
+    // snapshot between ready() and advance(), then applied add-voter n3 on top of it; n3 had been removed and
+    // decommissioned, and the liveness check waited for it.
+    expectSeedPasses(1009450, 6);
+  });
+
   it('seed 156 (1 node, grown to 2): a removed leader that restarts still holding entries its successor lacks campaigns as caretaker and hands over', () => {
     // n1 led {n1,n2}, committed its own removal (5) and more, and applied it; n2 holds 1..6 but knows commit 4 only,
     // so it still counts n1 and needs its vote, which n1 refuses: n1's log (to 8) is longer. n1 could still campaign
