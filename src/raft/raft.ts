@@ -42,6 +42,10 @@ import type { RaftStorage } from './storage.js';
 
 type CampaignType = 'pre-election' | 'election' | 'transfer';
 
+/** A follower keeps at most this many appends that arrived ahead of a gap (see Raft.keepEarlyAppend), and bytes. */
+const EARLY_APPENDS_MAX = 256;
+const EARLY_APPENDS_MAX_BYTES = 4 * 1024 * 1024;
+
 /** How a peer's pending append should be flushed: only if there are entries, or even empty (to carry the commit index). */
 const SEND_IF_NONEMPTY = 1;
 const SEND_EVEN_IF_EMPTY = 2;
@@ -73,6 +77,13 @@ export class Raft {
   /** Payload bytes of the leader's uncommitted entries (maxUncommittedEntriesBytes). */
   uncommittedSize = 0;
   readonly readOnly = new ReadOnly();
+  /**
+   * Appends of the current leader that arrived before one they follow (a message overtaken on the way), kept to be
+   * attached once the gap is filled, as if the network delivered them again then. They are refused all the same
+   * (the leader probes back from our hint as usual); keeping them only spares the leader sending them again.
+   */
+  private earlyAppends: AppendMessage[] = [];
+  private earlyAppendBytes = 0;
   /** Reads that arrived before the leader committed an entry of its term; released by the first such commit. */
   private pendingReadIndexRequests: string[] = [];
 
@@ -143,6 +154,7 @@ export class Raft {
     this.leaderId = null;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.dropEarlyAppends();
     this.transferCampaignPending = false;
     this.randomizedElectionTimeout = this.electionTimeout + this.random.int(0, this.electionTimeout - 1);
     if (this.leadTransferee !== null) this.abortLeaderTransfer('stepped-down');
@@ -517,13 +529,52 @@ export class Raft {
     }
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew >= 0) {
-      this.sendAppendResponse(m.from, lastNew, false, 0, 0);
+      this.sendAppendResponse(m.from, this.attachEarlyAppends(lastNew), false, 0, 0);
       return;
     }
+    if (m.index > this.log.lastIndex() && m.entries.length > 0) this.keepEarlyAppend(m);
     // Fast backtracking: the highest (index, term) with index <= m.index and term <= m.logTerm is where the
     // logs may still agree; the leader can skip every entry of ours with a term above m.logTerm at once.
     const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
     this.sendAppendResponse(m.from, m.index, true, hint.index, hint.term);
+  }
+
+  /** Keeps an append that arrived ahead of a gap in our log (bounded; duplicates once). */
+  private keepEarlyAppend(m: AppendMessage): void {
+    if (this.earlyAppends.length >= EARLY_APPENDS_MAX) return;
+    if (this.earlyAppends.some((e) => e.index === m.index && e.entries.length === m.entries.length)) return;
+    let bytes = 0;
+    for (const e of m.entries) bytes += entrySizeBytes(e);
+    if (this.earlyAppendBytes + bytes > EARLY_APPENDS_MAX_BYTES) return;
+    this.earlyAppends.push(m);
+    this.earlyAppendBytes += bytes;
+  }
+
+  /**
+   * Our log now matches the leader's up to `lastNew`: attach the kept appends that follow on from there, in turn,
+   * and drop those it already covers. Returns the new last index that matches.
+   */
+  private attachEarlyAppends(lastNew: number): number {
+    for (let i = 0; i < this.earlyAppends.length; ) {
+      const e = this.earlyAppends[i];
+      if (e.index > lastNew) {
+        i++;
+        continue;
+      }
+      this.earlyAppends.splice(i, 1);
+      for (const x of e.entries) this.earlyAppendBytes -= entrySizeBytes(x);
+      if (e.index + e.entries.length <= lastNew) continue; // covered already
+      const attached = this.log.maybeAppend(e.index, e.logTerm, e.commit, e.entries);
+      if (attached > lastNew) lastNew = attached;
+      i = 0; // it may fill the gap before another one
+    }
+    return lastNew;
+  }
+
+  private dropEarlyAppends(): void {
+    if (this.earlyAppends.length === 0) return;
+    this.earlyAppends = [];
+    this.earlyAppendBytes = 0;
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
@@ -562,6 +613,7 @@ export class Raft {
       return false;
     }
     this.log.restore(s);
+    this.dropEarlyAppends();
     this.tracker.restore(cs, this.log.lastIndex() + 1);
     this.isLearner = this.tracker.learners.has(this.id);
     this.events.push({ type: 'snapshot-restored', index: s.meta.index, term: s.meta.term, from });

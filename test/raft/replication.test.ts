@@ -79,13 +79,16 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     c.isolated.add('e');
     // a wins term 4 and appends its no-op 3/4; hold back c's copy of the no-op
     c.raw('a').campaign();
-    // (the first probe to c also carries 3/4 and must go through: c rejects it, and a walks back to send 2/2)
+    // (the first probe to c also carries 3/4: c gets it without its entries and refuses it just the same, so a walks
+    // back to send 2/2 — given the entries, c would keep 3/4 to attach once 2/2 arrived)
     const holdNoOpToC = (m: { type: string; to: string; entries?: Entry[] }) =>
-      m.type === 'app' && m.to === 'c' && (m.entries ?? []).some((e) => e.index === 3) && c.raw('a').status().progress.c?.match === 2;
+      m.type === 'app' && m.to === 'c' && (m.entries ?? []).some((e) => e.index === 3);
     let held: AppendMessage[] = [];
     for (let i = 0; i < 10; i++) {
       c.processAll();
-      held = held.concat(c.take(holdNoOpToC) as AppendMessage[]);
+      const noOps = c.take(holdNoOpToC) as AppendMessage[];
+      if (c.raw('a').status().progress.c?.match === 2) held = held.concat(noOps);
+      else for (const m of noOps) c.stepOne({ ...m, entries: [] });
       c.deliver();
     }
     c.processAll();
@@ -216,6 +219,23 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     c.stabilize();
     expect(c.raw('a').status().progress.b.state).to.equal('replicate');
     expect(c.appliedData('b')).to.deep.equal(['1', '2']);
+  });
+
+  it('reordering: an append that overtook the one before it is refused, kept, and attached once the gap fills; one ack covers both', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    const { index: x } = c.raw('a').propose('x');
+    c.processReady('a');
+    const { index: y } = c.raw('a').propose('y');
+    c.processReady('a'); // the pipeline: two appends in flight to b
+    const [first, second] = c.take((m) => m.type === 'app' && m.to === 'b');
+    c.stepOne(second); // overtakes
+    c.processReady('b');
+    expect(ofType(c.take((m) => m.from === 'b'), 'app-resp').map((m) => [m.index, m.reject, m.rejectHint])).to.deep.equal([[x, true, x - 1]]);
+    c.stepOne(first);
+    c.processReady('b');
+    expect(ofType(c.take((m) => m.from === 'b'), 'app-resp').map((m) => [m.index, m.reject])).to.deep.equal([[y, false]]);
+    expect(c.raw('b').logEntries(x, y + 1).map((e) => e.data)).to.deep.equal(['x', 'y']);
   });
 
   it('heartbeats: a follower that got appends and answered since the last round gets none; one that stopped answering does', () => {
