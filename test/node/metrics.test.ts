@@ -48,6 +48,8 @@ function fakeSnapshot(): MetricsSnapshot {
       'n2/in': { passed: 38, dropped: 0, delayed: 0, duplicated: 0 },
     },
     health: { status: 'warning', checks: { passing: 2, warning: 1, critical: 0 } },
+    rejections: [{ port: 'peer', reason: 'bad_body', count: 3 }],
+    limits: { http_body_bytes: 100 },
   };
 }
 
