@@ -240,13 +240,24 @@ export class HttpServer {
       // Not read: the connection closes after the answer, so the unread body cannot be taken for the next request.
       throw new BoundaryError('body_too_large', `request body is ${declared} bytes; the limit is ${limit}`, true);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw new BoundaryError('body_too_large', `request body over ${limit} bytes`, true);
-      chunks.push(chunk as Buffer);
-    }
+    // Events, not `for await`: leaving an async iterator early destroys the socket, and the answer with it.
+    const { chunks, size } = await new Promise<{ chunks: Buffer[]; size: number }>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let isOver = false;
+      req.on('data', (chunk: Buffer) => {
+        if (isOver) return; // discarded until the answer goes out and the connection closes
+        size += chunk.length;
+        if (size > limit) {
+          isOver = true;
+          reject(new BoundaryError('body_too_large', `request body over ${limit} bytes`, true));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => resolve({ chunks, size }));
+      req.on('error', reject);
+    });
     if (size === 0) return undefined;
     const text = Buffer.concat(chunks).toString('utf8');
     try {
