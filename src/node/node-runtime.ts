@@ -21,6 +21,8 @@ import { EventLog } from './event-log.js';
 import type { NodeConfig } from './node-config.js';
 import { raftBodyProblem, ReachPingSchema } from './peer-schemas.js';
 import fs from 'node:fs';
+import path from 'node:path';
+import { selfRotatingStdout } from '../cluster/log-rotation.js';
 
 const REACH_NONCES_KEPT = 8;
 const reachPingCheck = compileSchema(ReachPingSchema);
@@ -80,7 +82,7 @@ export class NodeRuntime {
   private readonly subsystems: NodeSubsystem[] = [];
 
   constructor(readonly config: NodeConfig) {
-    this.log = new EventLog(config.id, () => this.clock.nowMs());
+    this.log = new EventLog(config.id, () => this.clock.nowMs(), selfRotatingStdout(path.join(config.dataDir, 'node.log'), config.settings.logMaxBytes));
     this.rejections = new InputRejections((message, fields) => this.log.warn(message, fields), () => this.clock.monotonicMs());
     const rejectOn =
       (port: InputPort): RejectFn =>
