@@ -1,7 +1,7 @@
 /**
  * Every input a node refuses, counted by port and reason (ccm_rejected_inputs_total{port,reason}) and logged at
- * most once per source and port per interval: a peer or client that sends garbage a thousand times a second shows
- * up as one warning every few seconds with the count it sent meanwhile, not as a thousand lines.
+ * most once per source, port and reason per interval: a peer or client that sends garbage a thousand times a second
+ * shows up as one warning every few seconds with the count it sent meanwhile, not as a thousand lines.
  */
 
 import { CcmError, type ErrorCode } from '../client/api-errors.js';
@@ -85,13 +85,14 @@ export class InputRejections {
   ) {}
 
   /**
-   * Counts one refused input and logs it unless `source` was logged on this port within the interval. `error`: the
+   * Counts one refused input and logs it unless `source` was logged on this port for this reason within the interval
+   * (so a flood of one kind of garbage cannot hide another kind, or a bug: handler_error). `error`: the
    * unexpected error behind a handler_error, whose stack goes into the log line.
    */
   reject(port: InputPort, reason: RejectionReason, source: string, detail?: string, error?: unknown): void {
     const key = `${port}\u0000${reason}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    const sourceKey = `${port}\u0000${source}`;
+    const sourceKey = `${port}\u0000${source}\u0000${reason}`;
     const now = this.nowMs();
     const seen = this.throttle.get(sourceKey);
     if (seen && now - seen.loggedAtMs < this.intervalMs) {

@@ -7,6 +7,7 @@ import { LinkFilter, type LinkFilterConfig } from '../net/link-filter.js';
 import type { Envelope, EnvelopeKind } from '../net/envelope.js';
 import { PeerRpc } from '../net/peer-rpc.js';
 import type { Message as RaftMessage } from '../raft/index.js';
+import type { Static } from '@sinclair/typebox';
 import { compileSchema } from '../schema/compiled-schema.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { UdpTransport } from '../net/udp-transport.js';
@@ -64,6 +65,12 @@ export class NodeRuntime {
   readonly http: HttpServer;
   /** Every input refused, by port and reason (ccm_rejected_inputs_total), logged once per source per interval. */
   readonly rejections: InputRejections;
+  /**
+   * TEST-ONLY SWITCH, read from CCM_UNSAFE_SKIP_VALIDATION=1 in the node's environment: peer messages, RPC params,
+   * request bodies and commands are believed unchecked, so the fuzz suite can show that it finds what the checks
+   * stop (test/fuzz). Never set in normal use; the node says so loudly at start.
+   */
+  readonly unsafeSkipValidation = process.env.CCM_UNSAFE_SKIP_VALIDATION === '1';
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
   core?: import('./core-service.js').CoreService;
@@ -88,7 +95,7 @@ export class NodeRuntime {
       (port: InputPort): RejectFn =>
       (reason, source, detail, error) =>
         this.rejections.reject(port, reason, source, detail, error);
-    this.http = new HttpServer({ onReject: rejectOn('http') });
+    this.http = new HttpServer({ onReject: rejectOn('http'), unsafeSkipSchemas: this.unsafeSkipValidation });
     this.filter = new LinkFilter(this.random);
     this.filter.set(config.linkFilter);
     this.tcp = new TcpTransport({
@@ -109,7 +116,7 @@ export class NodeRuntime {
       onMessage: (e) => this.dispatch(e),
       onReject: rejectOn('gossip'),
     });
-    this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent), { onReject: rejectOn('peer') });
+    this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent), { onReject: rejectOn('peer'), unsafeSkipChecks: this.unsafeSkipValidation });
     this.tcp.setPeers(config.peers);
     this.udp.setPeers(config.peers);
   }
@@ -137,6 +144,7 @@ export class NodeRuntime {
     await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
     for (const s of this.subsystems) s.afterListen?.();
     this.loopDelay.enable();
+    if (this.unsafeSkipValidation) this.log.warn('TEST-ONLY: CCM_UNSAFE_SKIP_VALIDATION=1: this node does not validate its inputs; never use it outside tests');
     this.log.event('node-started', `${this.config.id} started (start #${this.identity.startCount}, pid ${process.pid})`, {
       pid: process.pid,
       startCount: this.identity.startCount,
@@ -203,9 +211,10 @@ export class NodeRuntime {
     try {
       switch (envelope.kind) {
         case 'reach-ping': {
-          if (!reachPingCheck.check(envelope.body)) return this.rejections.reject(port, 'bad_body', envelope.from, `reach-ping ${reachPingCheck.problem(envelope.body)}`);
+          const body = envelope.body as Static<typeof ReachPingSchema>;
+          if (!this.unsafeSkipValidation && !reachPingCheck.check(body)) return this.rejections.reject(port, 'bad_body', envelope.from, `reach-ping ${reachPingCheck.problem(body)}`);
           const heard = this.reachHeard.get(envelope.from) ?? [];
-          heard.push(envelope.body.nonce);
+          heard.push(body.nonce);
           if (heard.length > REACH_NONCES_KEPT) heard.shift();
           this.reachHeard.set(envelope.from, heard);
           return;
@@ -216,7 +225,7 @@ export class NodeRuntime {
           return;
         case 'raft':
         case 'swim': {
-          const problem = BODY_PROBLEMS[envelope.kind](envelope.body);
+          const problem = this.unsafeSkipValidation ? undefined : BODY_PROBLEMS[envelope.kind](envelope.body);
           if (problem !== undefined) return this.rejections.reject(port, 'bad_body', envelope.from, `${envelope.kind}: ${problem}`);
           this.envelopeHandlers.get(envelope.kind)?.(envelope);
           return;

@@ -387,7 +387,7 @@ export class RaftDriver {
       return { result: { op: 'conf-change', voters: conf.voters, learners: conf.learners }, effects: { events: [], leasesTouched: [], leasesRemoved: [] } };
     }
     if (entry.data === '') return null; // a new leader's no-op
-    return applyCommandData(this.state, entry.data, entry.index);
+    return applyCommandData(this.state, entry.data, entry.index, { unsafeSkipValidation: this.node.unsafeSkipValidation });
   }
 
   private installSnapshot(snap: Snapshot): void {
