@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { expect } from 'chai';
 import { CcmError } from '../../src/client/api-errors.js';
 import { HttpServer, parseTarget } from '../../src/net/http-server.js';
+import { putKvBody } from '../../src/node/route-schemas.js';
 import { compileSchema } from '../../src/schema/compiled-schema.js';
 
 /** One request on a fresh connection; resolves with the status, headers and parsed body. */
@@ -145,6 +146,21 @@ describe('http server: the boundary', () => {
     expect(r.body).to.have.nested.property('error.code', 'internal');
     expect(JSON.stringify(r.body)).to.not.include('a bug');
     expect(rejected.map((x) => x.reason)).to.deep.equal(['handler_error']);
+  });
+
+  it('the default body limit takes a 1 MiB value even when JSON spells every character as a 6-byte escape', async () => {
+    const roomy = new HttpServer();
+    roomy.route('PUT', '/v1/kv', (ctx) => ({ chars: ctx.body.value.length }), { body: putKvBody });
+    await roomy.listen(0, '127.0.0.1');
+    try {
+      const body = JSON.stringify({ key: '/k', value: '\u0001'.repeat(1024 * 1024) });
+      expect(Buffer.byteLength(body)).to.be.above(6 * 1024 * 1024);
+      const answer = await raw(roomy.port!, Buffer.concat([Buffer.from(`PUT /v1/kv HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`), Buffer.from(body)]));
+      expect(status(answer), answer.slice(0, 200)).to.equal(200);
+      expect(answer).to.include(`{"chars":${1024 * 1024}}`);
+    } finally {
+      await roomy.close();
+    }
   });
 
   it('parseTarget splits without a URL parser and refuses what is not a path', () => {
