@@ -84,8 +84,6 @@ export const SWIM_PUSH_PULL = rpcMethod('swim.push-pull', PushPullStateSchema, P
 
 /** The reach-ping envelope's body (the reachability matrix). */
 export const ReachPingSchema = object({ nonce: Type.String({ minLength: 1, maxLength: 64 }) });
-/** The hello envelope's body: nothing (who dials is the envelope's `from`). */
-export const HelloSchema = Type.Null();
 
 export type CoreRead = Static<typeof CoreReadSchema>;
 export type _ReadResultMatches = Assert<SameType<Static<typeof ReadResultSchema>, ReadResult>>;
