@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'compacted'
   | 'proposal_dropped'
   | 'not_running'
+  /** A bound was reached (connections, watchers, waiters per resource, calls in flight): try again later. */
+  | 'resource_exhausted'
   | 'internal';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -32,6 +34,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   compacted: 410,
   proposal_dropped: 503,
   not_running: 503,
+  resource_exhausted: 429,
   internal: 500,
 };
 

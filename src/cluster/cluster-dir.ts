@@ -73,3 +73,56 @@ export function ensureWritableDir(dir: string): void {
     throw new CcmError('invalid_argument', `cluster dir ${dir} is not writable: ${(err as Error).message}`);
   }
 }
+
+/**
+ * Whether `paths.dir` is a ccm cluster's directory: it holds a cluster.json that is ccm's (a version-1 cluster file,
+ * or, if damaged, one beside ccm's `nodes/` data). Only such a directory may be deleted by `ccm down --purge`, and
+ * `ccm up` creates a cluster only in one, or in a new or empty directory: `--dir . --name src` must never touch ./src.
+ */
+export function isClusterDir(paths: ClusterPaths): boolean {
+  let text: string;
+  try {
+    text = fs.readFileSync(paths.clusterFile, 'utf8');
+  } catch {
+    return false;
+  }
+  try {
+    const v = JSON.parse(text) as { version?: unknown; nodes?: unknown } | null;
+    if (typeof v === 'object' && v !== null && v.version === 1 && Array.isArray(v.nodes)) return true;
+  } catch {
+    // damaged: ours if ccm's node data sits beside it
+  }
+  try {
+    return fs.statSync(paths.nodesDir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Deletes a cluster's directory, refusing (failed_precondition) anything that is not one (isClusterDir). */
+export function removeClusterDir(paths: ClusterPaths): void {
+  if (!fs.existsSync(paths.dir)) return;
+  if (!isClusterDir(paths)) {
+    throw new CcmError(
+      'failed_precondition',
+      `refusing to delete ${paths.dir}: it does not hold a ccm cluster.json, so it is not a ccm cluster's directory (check --dir and --name)`,
+    );
+  }
+  fs.rmSync(paths.dir, { recursive: true, force: true });
+}
+
+/** For `ccm up` of a new cluster: its directory must be new, empty, or already a cluster's. */
+export function checkNewClusterDir(paths: ClusterPaths): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(paths.dir);
+  } catch {
+    return; // does not exist yet
+  }
+  if (entries.length > 0 && !isClusterDir(paths)) {
+    throw new CcmError(
+      'failed_precondition',
+      `${paths.dir} exists and is not a ccm cluster's directory (no cluster.json; it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); pick another --name or --dir`,
+    );
+  }
+}

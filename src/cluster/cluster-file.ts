@@ -4,7 +4,9 @@ import { CcmError } from '../client/api-errors.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { NODE_ID_PATTERN } from './cluster-dir.js';
 import type { Fault } from '../chaos/faults.js';
-import { isPidAlive, processState } from './process-table.js';
+import { DEFAULT_LOG_MAX_BYTES } from './log-rotation.js';
+import { withClusterLock } from './cluster-lock.js';
+import { processState } from './process-table.js';
 
 export interface NodePorts {
   /** Client API and admin (HTTP). */
@@ -41,6 +43,8 @@ export interface ClusterSettings {
   raftLogTrailingEntries: number;
   /** A voter dead (in gossip, and silent to Raft) this long is replaced by a healthy member. */
   coreReplaceAfterMs: number;
+  /** A node's node.log is rotated to node.log.1 past this size. */
+  logMaxBytes: number;
   /** Test-only fault switch, to prove the checkers can fail (see chaos). Never set in normal use. */
   unsafeFaultSwitch?: string;
 }
@@ -53,6 +57,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   raftLogCompactThreshold: 20_000,
   raftLogTrailingEntries: 5_000,
   coreReplaceAfterMs: 30_000,
+  logMaxBytes: DEFAULT_LOG_MAX_BYTES,
 };
 
 /** Parses `--setting key=value` pairs into settings, rejecting unknown keys and non-numbers. */
@@ -167,40 +172,8 @@ export function writeClusterFile(paths: ClusterPaths, file: ClusterFile): void {
   fs.renameSync(tmp, paths.clusterFile);
 }
 
-const LOCK_WAIT_MS = 10_000;
-
-/**
- * Runs `fn` holding the cluster's lock file, so the CLI and the supervisor never lose each other's updates.
- * A lock left by a dead process is taken over.
- */
-export async function withClusterLock<T>(paths: ClusterPaths, fn: () => Promise<T> | T): Promise<T> {
-  fs.mkdirSync(paths.dir, { recursive: true });
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const fd = fs.openSync(paths.lockFile, 'wx');
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new CcmError('invalid_argument', `cannot lock ${paths.lockFile}: ${(err as Error).message}`);
-      }
-      const holder = Number(safeRead(paths.lockFile));
-      if (!Number.isInteger(holder) || holder <= 0 || !isPidAlive(holder)) {
-        fs.rmSync(paths.lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new CcmError('timeout', `cluster "${paths.name}" is locked by process ${holder}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(paths.lockFile, { force: true });
-  }
-}
+/** The lock itself lives in cluster-lock.ts; re-exported for the modules that take it from here. */
+export { withClusterLock };
 
 /** Read-modify-write of cluster.json under the lock. */
 export async function updateClusterFile(paths: ClusterPaths, change: (file: ClusterFile) => void): Promise<ClusterFile> {
@@ -211,15 +184,6 @@ export async function updateClusterFile(paths: ClusterPaths, change: (file: Clus
     return file;
   });
 }
-
-function safeRead(p: string): string {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 
 export function findNode(file: ClusterFile, id: string): NodeRecord {
   const node = file.nodes.find((n) => n.id === id);

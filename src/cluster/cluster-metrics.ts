@@ -30,6 +30,7 @@ export const METRIC_GROUPS: { group: string; prefixes: string[] }[] = [
   { group: 'Gossip', prefixes: ['ccm_gossip_'] },
   { group: 'Link filter and peer transport', prefixes: ['ccm_link_', 'ccm_peer_'] },
   { group: 'Health', prefixes: ['ccm_health_'] },
+  { group: 'Boundary: refused inputs and limits', prefixes: ['ccm_rejected_', 'ccm_input_'] },
   { group: 'Other ccm', prefixes: ['ccm_'] },
   { group: 'Process', prefixes: ['process_', 'nodejs_'] },
 ];

@@ -6,7 +6,7 @@ import { compileFaults } from '../chaos/faults.js';
 import { appendClusterEvent } from './cluster-events.js';
 import { clusterExists, findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SETTINGS } from './cluster-file.js';
 import type { ClusterFile, ClusterSettings, NodeRecord } from './cluster-file.js';
-import { ensureWritableDir, nodeDir, nodeLogPath, type ClusterPaths } from './cluster-dir.js';
+import { checkNewClusterDir, ensureWritableDir, isClusterDir, nodeDir, nodeLogPath, removeClusterDir, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
 import { processState, signal, waitForExit } from './process-table.js';
 import { spawnDetached } from './detached-process.js';
@@ -68,6 +68,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
       );
     }
   } else {
+    checkNewClusterDir(paths);
     ensureWritableDir(paths.dir);
     const host = opts.host ?? '127.0.0.1';
     const ports = await allocatePorts(host, nodes, { basePort: opts.basePort });
@@ -108,7 +109,8 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     await Promise.all(file.nodes.map((n) => waitUntilReady(paths, file, n, readyTimeoutMs).then(() => started.push(n.id))));
   } catch (err) {
     await stopAll(paths, file);
-    if (!existed) fs.rmSync(paths.dir, { recursive: true, force: true });
+    // A cluster that never came up leaves nothing behind (its dir was new or empty: checkNewClusterDir).
+    if (!existed && isClusterDir(paths)) fs.rmSync(paths.dir, { recursive: true, force: true });
     throw err;
   }
   appendClusterEvent(paths, 'cli', 'cluster-up', `cluster ${paths.name} up with ${file.nodes.length} nodes (core ${file.core.join(',')})`);
@@ -184,10 +186,7 @@ export interface DownResult {
 /** `ccm down`: stop the supervisor, then every node (SIGTERM, SIGKILL after a grace period); --purge deletes the dir. */
 export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean } = {}): Promise<DownResult> {
   if (!clusterExists(paths)) {
-    if (opts.purge && fs.existsSync(paths.dir)) {
-      fs.rmSync(paths.dir, { recursive: true, force: true });
-      return { stopped: [], purged: true };
-    }
+    if (opts.purge && fs.existsSync(paths.dir)) removeClusterDir(paths); // refuses: no cluster.json there
     throw new CcmError('not_running', `cluster "${paths.name}" does not exist (nothing at ${paths.dir})`);
   }
   let file: ClusterFile;
@@ -198,7 +197,7 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean }
   } catch (err) {
     // A corrupt cluster.json can still be purged.
     if (opts.purge && err instanceof CcmError && err.code === 'failed_precondition') {
-      fs.rmSync(paths.dir, { recursive: true, force: true });
+      removeClusterDir(paths);
       return { stopped: [], purged: true };
     }
     throw err;
@@ -207,7 +206,7 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean }
   await stopSupervisor(file.supervisorPid, paths.dir);
   const stopped = await stopAll(paths, file);
   if (opts.purge) {
-    fs.rmSync(paths.dir, { recursive: true, force: true });
+    removeClusterDir(paths);
     return { stopped: stopped.sort(byNodeId), purged: true };
   }
   await updateClusterFile(paths, (f) => {

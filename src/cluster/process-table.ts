@@ -65,3 +65,18 @@ export function isPidAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with its pid it names one process, so
+ * a pid reused by a later process is told apart. Null where there is no /proc, or no such process.
+ */
+export function processStartTicks(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isSafeInteger(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}

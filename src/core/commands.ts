@@ -1,42 +1,18 @@
 import { CcmError } from '../client/api-errors.js';
 import { MAX_KEY_BYTES, MAX_LEASE_TTL_MS, MAX_VALUE_BYTES, MIN_LEASE_TTL_MS, RESERVED_PREFIX } from './kv-types.js';
+import type { Command, Compare, TxnOp } from './command-schemas.js';
 
 /**
  * Commands: what a Raft entry carries (as JSON). Every replica applies the same commands in the same order,
  * so applying must be deterministic: no clocks, no randomness. Times inside a command (`atMs`) are the
- * proposer's wall clock, kept for display only.
+ * proposer's wall clock, kept for display only. Their shapes are schemas (command-schemas.ts, which also holds
+ * commandProblem: the schema plus the rules below, checked before a command is proposed and when it is applied).
+ * The validators here name the field and its legal range; the CLI uses them too, without loading the schemas.
  */
-export type Compare =
-  | { key: string; target: 'mod' | 'create' | 'version' | 'lease'; op: '=' | '!=' | '<' | '>'; value: number }
-  | { key: string; target: 'value'; op: '=' | '!='; value: string };
-
-export type TxnOp =
-  | { op: 'put'; key: string; value: string; lease?: number }
-  | { op: 'delete'; key: string; prefix?: boolean }
-  | { op: 'get'; key: string; prefix?: boolean };
-
-export type Command =
-  | { op: 'put'; key: string; value: string; lease?: number }
-  | { op: 'delete'; key: string; prefix?: boolean }
-  | { op: 'txn'; compare: Compare[]; success: TxnOp[]; failure: TxnOp[] }
-  | { op: 'lease-grant'; ttlMs: number; owner?: string; atMs: number }
-  /** With `resource`, only if this lease holds it (a holder renewing), else any lease. */
-  | { op: 'lease-renew'; id: number; atMs: number; resource?: string }
-  | { op: 'lease-revoke'; id: number }
-  /** Proposed by the leader when a lease's TTL ran out; ignored if the lease was renewed since (renewals differ). */
-  | { op: 'lease-expire'; id: number; renewals: number }
-  /** Lease manager: grant a lease and take `resource` with it if free; else queue (wait) or report the holder. */
-  | { op: 'acquire'; resource: string; holder: string; ttlMs: number; wait: boolean; atMs: number }
-  /** Join the queue / take the resource with an existing lease (a waiter that re-queues, or election). */
-  | { op: 'release'; resource: string; lease: number }
-  | { op: 'compact'; revision: number };
+export type { Command, Compare, TxnOp };
 
 export function encodeCommand(c: Command): string {
   return JSON.stringify(c);
-}
-
-export function decodeCommand(data: string): Command {
-  return JSON.parse(data) as Command;
 }
 
 /** A key is non-empty well-formed text of at most MAX_KEY_BYTES bytes, with no NUL. */
@@ -104,6 +80,7 @@ export function validateCompare(c: unknown): Compare {
 
 /** Txn limits (etcd's --max-txn-ops is 128). */
 export const MAX_TXN_OPS = 128;
+export const MAX_TXN_COMPARES = 128;
 
 export function validateTxnOps(ops: unknown, user: boolean): TxnOp[] {
   if (!Array.isArray(ops)) throw new CcmError('invalid_argument', 'txn ops must be a list');

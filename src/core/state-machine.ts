@@ -1,5 +1,7 @@
 import type { ErrorCode } from '../client/api-errors.js';
+import { decodeCommand } from './command-schemas.js';
 import type { Command, Compare, TxnOp } from './commands.js';
+import { readLockValue } from './kv-schemas.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
 import type { StateStore } from './state-store.js';
 
@@ -42,6 +44,29 @@ export interface ApplyEffects {
 export interface Applied {
   result: ApplyResult;
   effects: ApplyEffects;
+  /** Set when the entry was not a valid command: why (the result is then an invalid_argument error). */
+  rejected?: string;
+}
+
+/** A queue may hold this many waiters per resource; one more is refused (deterministically, on every replica). */
+export const MAX_WAITERS_PER_RESOURCE = 1024;
+
+const NO_EFFECTS = (): ApplyEffects => ({ events: [], leasesTouched: [], leasesRemoved: [] });
+
+/**
+ * Applies one committed entry's data. Total: data that is not a valid command (it should never have been proposed,
+ * but a log may hold one from a forged or older proposer) becomes the same error result on every replica, and a
+ * restart replays it as harmlessly.
+ */
+export function applyCommandData(store: StateStore, data: string, index: number, opts: { unsafeSkipValidation?: boolean } = {}): Applied {
+  // TEST-ONLY (CCM_UNSAFE_SKIP_VALIDATION=1, for the fuzz suite to show it can fail): apply whatever the entry holds.
+  if (opts.unsafeSkipValidation) return applyCommand(store, JSON.parse(data) as Command, index);
+  const command = decodeCommand(data);
+  if ('problem' in command) {
+    const message = `entry ${index} is not a valid command: ${command.problem}`;
+    return { result: { op: 'error', code: 'invalid_argument', message }, effects: NO_EFFECTS(), rejected: command.problem };
+  }
+  return applyCommand(store, command, index);
 }
 
 /**
@@ -52,7 +77,7 @@ export interface Applied {
 export function applyCommand(store: StateStore, command: Command, index: number): Applied {
   const tx = new Change(store);
   const result = apply(tx, command, index);
-  if (result.op === 'error') return { result, effects: { events: [], leasesTouched: [], leasesRemoved: [] } };
+  if (result.op === 'error') return { result, effects: NO_EFFECTS() };
   tx.handOffFreedLocks();
   tx.finish();
   return { result, effects: tx.effects };
@@ -147,6 +172,9 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
   }
   const heldBy = holderOf(current);
   if (!c.wait) return { op: 'acquire', granted: false, queued: false, resource: c.resource, heldBy };
+  if (tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true, MAX_WAITERS_PER_RESOURCE).length >= MAX_WAITERS_PER_RESOURCE) {
+    return error('resource_exhausted', `${c.resource} already has ${MAX_WAITERS_PER_RESOURCE} waiters; try again later`, { limit: 'waiters_per_resource', heldBy });
+  }
   // Queue keys sort by the revision they were made at: first come, first served.
   const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs);
   const queueKey = `${LOCK_QUEUE_PREFIX}${c.resource}/${String(tx.revision).padStart(16, '0')}`;
@@ -155,9 +183,16 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
   return { op: 'acquire', granted: false, queued: true, resource: c.resource, lease: lease.id, position, heldBy };
 }
 
+/**
+ * The holder a lock key names. Only the state machine writes these keys (commands may not put under the lock
+ * prefixes), but apply must be total whatever a log holds: an unreadable value reads as a holder with no lease,
+ * the same on every replica.
+ */
 function parseLock(kv: KeyValue): { holder: string; lease: number } {
-  return JSON.parse(kv.value) as { holder: string; lease: number };
+  return readLockValue(kv.value) ?? UNREADABLE_LOCK;
 }
+
+const UNREADABLE_LOCK = { holder: '(unreadable)', lease: 0 } as const;
 
 export function holderOf(lockKv: KeyValue): LockHolder {
   const { holder, lease } = parseLock(lockKv);

@@ -1,51 +1,60 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { compileSchema, literalUnion, WireId } from '../schema/compiled-schema.js';
+
 /**
  * The typed envelope every peer message travels in, over TCP frames and UDP datagrams alike.
- * `kind` routes it to a subsystem; `body` is that subsystem's own message.
+ * `kind` routes it to a subsystem; `body` is that subsystem's own message, checked by the receiver against the
+ * kind's own schema (node/peer-schemas.ts) before anything reads it.
  */
-export type EnvelopeKind =
-  | 'hello' // first frame on a TCP connection: who is dialing
-  | 'reach-ping' // one-way probe for the reachability matrix
-  | 'rpc-req'
-  | 'rpc-res'
-  | 'raft'
-  | 'swim'
-  | 'push-pull-req'
-  | 'push-pull-res';
-
-export interface Envelope<B = unknown> {
-  kind: EnvelopeKind;
-  from: string;
-  to: string;
-  body: B;
-}
-
-const KINDS: ReadonlySet<string> = new Set<EnvelopeKind>([
-  'hello',
-  'reach-ping',
+export const ENVELOPE_KINDS = [
+  'hello', // first frame on a TCP connection: who is dialing
+  'reach-ping', // one-way probe for the reachability matrix
   'rpc-req',
   'rpc-res',
   'raft',
   'swim',
-  'push-pull-req',
-  'push-pull-res',
-]);
+] as const;
+
+export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
+
+export const EnvelopeSchema = Type.Object(
+  {
+    kind: literalUnion(ENVELOPE_KINDS),
+    from: WireId,
+    to: WireId,
+    body: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
+const envelopeCheck = compileSchema(EnvelopeSchema);
+
+export interface Envelope<B = unknown> extends Omit<Static<typeof EnvelopeSchema>, 'body'> {
+  body: B;
+}
 
 export function encodeEnvelope(envelope: Envelope): Buffer {
   return Buffer.from(JSON.stringify(envelope));
 }
 
-/** Decodes and validates an envelope; returns null for anything malformed (never throws on bad input). */
-export function decodeEnvelope(payload: Buffer): Envelope | null {
+/** Why a payload is not an envelope. */
+export type EnvelopeProblem = { reason: 'bad_json' | 'bad_envelope'; detail: string };
+
+/** Decodes and checks an envelope (parsed once; its body is checked later, by kind). Never throws on bad input. */
+export function decodeEnvelope(payload: Buffer): Envelope | EnvelopeProblem {
   let value: unknown;
   try {
     value = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return null;
+  } catch (err) {
+    return { reason: 'bad_json', detail: (err as Error).message };
   }
-  if (typeof value !== 'object' || value === null) return null;
-  const e = value as Record<string, unknown>;
-  if (typeof e.kind !== 'string' || !KINDS.has(e.kind)) return null;
-  if (typeof e.from !== 'string' || typeof e.to !== 'string') return null;
-  if (!('body' in e)) return null;
-  return e as unknown as Envelope;
+  // `body` is required: a present-but-undefined body cannot come out of JSON.parse.
+  if (typeof value === 'object' && value !== null && !('body' in value)) return { reason: 'bad_envelope', detail: '/body: Required property' };
+  const problem = envelopeCheck.problem(value);
+  if (problem !== undefined) return { reason: 'bad_envelope', detail: problem };
+  return value as Envelope;
+}
+
+export function isEnvelopeProblem(v: Envelope | EnvelopeProblem): v is EnvelopeProblem {
+  return 'reason' in v && !('kind' in v);
 }

@@ -7,8 +7,11 @@ export const FRAME_HEADER_BYTES = 4;
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 export class FrameTooLargeError extends Error {
-  constructor(readonly length: number) {
-    super(`frame of ${length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+  constructor(
+    readonly length: number,
+    readonly limit = MAX_FRAME_BYTES,
+  ) {
+    super(`frame of ${length} bytes exceeds the ${limit}-byte limit`);
   }
 }
 
@@ -24,20 +27,31 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
+  /** The largest payload this stream may carry now (a connection that has not said hello gets a small one). */
+  constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
+
   /** Feeds a chunk; returns every payload completed by it, in order. Throws FrameTooLargeError on a bad length. */
   push(chunk: Buffer): Buffer[] {
+    this.append(chunk);
+    const frames: Buffer[] = [];
+    for (let f = this.next(); f !== null; f = this.next()) frames.push(f);
+    return frames;
+  }
+
+  /** Feeds a chunk without decoding (take frames with next(), so the limit can change between two frames). */
+  append(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const frames: Buffer[] = [];
-    while (this.buffered >= FRAME_HEADER_BYTES) {
-      const head = this.peek(FRAME_HEADER_BYTES);
-      const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) throw new FrameTooLargeError(length);
-      if (this.buffered < FRAME_HEADER_BYTES + length) break;
-      const whole = this.take(FRAME_HEADER_BYTES + length);
-      frames.push(whole.subarray(FRAME_HEADER_BYTES));
-    }
-    return frames;
+  }
+
+  /** The next whole payload, or null until more bytes come. Throws FrameTooLargeError on a length over the limit. */
+  next(): Buffer | null {
+    if (this.buffered < FRAME_HEADER_BYTES) return null;
+    const head = this.peek(FRAME_HEADER_BYTES);
+    const length = head.readUInt32BE(0);
+    if (length > this.maxFrameBytes) throw new FrameTooLargeError(length, this.maxFrameBytes);
+    if (this.buffered < FRAME_HEADER_BYTES + length) return null;
+    return this.take(FRAME_HEADER_BYTES + length).subarray(FRAME_HEADER_BYTES);
   }
 
   /** Bytes held waiting for the rest of a frame. */

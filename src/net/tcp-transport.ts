@@ -1,6 +1,7 @@
 import net from 'node:net';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
-import { encodeFrame, FrameDecoder } from './framing.js';
+import { decodeEnvelope, encodeEnvelope, isEnvelopeProblem, type Envelope } from './envelope.js';
+import { encodeFrame, FrameDecoder, FrameTooLargeError, MAX_FRAME_BYTES } from './framing.js';
+import type { RejectFn, RejectionReason } from './input-rejections.js';
 import type { LinkFilter } from './link-filter.js';
 
 export interface PeerAddress {
@@ -21,7 +22,29 @@ export interface TcpTransportOptions {
   onError?: (message: string, detail: Record<string, unknown>) => void;
   /** Our connection to a peer closed after it was up: messages written to it may or may not have arrived. */
   onPeerLost?: (peer: string) => void;
+  /** An inbound frame or connection refused (counted by the node as ccm_rejected_inputs_total{port="peer"}). */
+  onReject?: RejectFn;
+  limits?: Partial<PeerPortLimits>;
 }
+
+/** The bounds of the peer port; each refusal closes the offending connection and is counted (onReject). */
+export interface PeerPortLimits {
+  /** Inbound connections at once (each peer dials one; push-pulls and restarts add a few). */
+  maxInboundConnections: number;
+  /** A connection must say hello within this long, or it is closed. */
+  helloTimeoutMs: number;
+  /** Largest frame before hello: a stranger may not make us buffer megabytes. */
+  preHelloFrameBytes: number;
+  /** Bytes of partial frames held across all inbound connections; the connection that goes over is closed. */
+  maxPendingBytes: number;
+}
+
+export const DEFAULT_PEER_PORT_LIMITS: PeerPortLimits = {
+  maxInboundConnections: 256,
+  helloTimeoutMs: 5000,
+  preHelloFrameBytes: 4096,
+  maxPendingBytes: 256 * 1024 * 1024,
+};
 
 /** Messages queued for a peer while its connection is being (re)established. */
 const MAX_QUEUED_MESSAGES = 1024;
@@ -55,13 +78,22 @@ export class TcpTransport {
   private readonly lastDueAt = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Partial-frame bytes held by all inbound connections now. */
+  private pendingBytes = 0;
+  readonly limits: PeerPortLimits;
   readonly stats: TcpTransportStats = { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0 };
 
-  constructor(private readonly options: TcpTransportOptions) {}
+  constructor(private readonly options: TcpTransportOptions) {
+    this.limits = { ...DEFAULT_PEER_PORT_LIMITS, ...options.limits };
+  }
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => this.acceptInbound(socket));
+      server.maxConnections = this.limits.maxInboundConnections;
+      server.on('drop', (data?: { remoteAddress?: string }) =>
+        this.reject('too_many_connections', data?.remoteAddress ?? 'unknown', `over ${this.limits.maxInboundConnections} inbound connections`),
+      );
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {
         server.off('error', reject);
@@ -133,49 +165,91 @@ export class TcpTransport {
       conn = new OutboundConnection(peer, this.options.selfId, this.stats, this.options.onError, this.options.onPeerLost);
       this.outbound.set(peer.id, conn);
     }
-    const frame = encodeFrame(encodeEnvelope(envelope));
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(encodeEnvelope(envelope));
+    } catch (err) {
+      // Too large a frame, or a body JSON cannot encode: this message cannot go, but nothing else must stop.
+      this.options.onError?.('peer message not sent', { to: envelope.to, kind: envelope.kind, error: (err as Error).message });
+      onNotSent?.();
+      return;
+    }
     for (let i = 0; i < copies; i++) conn.send(frame, i === 0 ? onNotSent : undefined);
   }
 
+  private reject(reason: RejectionReason, source: string, detail?: string): void {
+    if (reason !== 'too_many_connections' && reason !== 'hello_timeout') this.stats.badFrames++;
+    this.options.onReject?.(reason, source, detail);
+  }
+
+  /**
+   * An inbound connection: hello first (from a peer of this cluster, to us, within helloTimeoutMs, in a small
+   * frame), then envelopes from that peer only. Anything else closes the connection or drops the frame, counted.
+   */
   private acceptInbound(socket: net.Socket): void {
     socket.setNoDelay(true);
     this.inbound.add(socket);
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(this.limits.preHelloFrameBytes);
+    const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     let peerId: string | null = null;
-    socket.on('data', (chunk) => {
-      let frames: Buffer[];
-      try {
-        frames = decoder.push(chunk);
-      } catch {
-        this.stats.badFrames++;
-        socket.destroy();
-        return;
-      }
-      for (const frame of frames) {
+    let held = 0;
+    const refuse = (reason: RejectionReason, detail: string): void => {
+      this.reject(reason, peerId ?? address, detail);
+      socket.destroy();
+    };
+    const helloTimer = setTimeout(() => refuse('hello_timeout', `no hello within ${this.limits.helloTimeoutMs} ms`), this.limits.helloTimeoutMs);
+    const hold = (bytes: number): void => {
+      this.pendingBytes += bytes - held;
+      held = bytes;
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (socket.destroyed) return;
+      decoder.append(chunk);
+      for (;;) {
+        let frame: Buffer | null;
+        try {
+          frame = decoder.next();
+        } catch (err) {
+          refuse('frame_too_large', err instanceof FrameTooLargeError ? err.message : String(err));
+          return;
+        }
+        if (frame === null) break;
         const envelope = decodeEnvelope(frame);
-        if (!envelope) {
-          this.stats.badFrames++;
+        if (isEnvelopeProblem(envelope)) {
+          if (peerId === null) return refuse(envelope.reason, envelope.detail);
+          this.reject(envelope.reason, peerId, envelope.detail);
           continue;
         }
         if (peerId === null) {
-          if (envelope.kind !== 'hello') {
-            this.stats.badFrames++;
-            socket.destroy();
-            return;
+          if (envelope.kind !== 'hello') return refuse('no_hello', `first frame is ${envelope.kind}, not hello`);
+          if (!this.peers.has(envelope.from) || envelope.to !== this.options.selfId) {
+            return refuse('unknown_peer', `hello from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)}: not a peer of ${this.options.selfId}`);
           }
           peerId = envelope.from;
+          clearTimeout(helloTimer);
+          decoder.maxFrameBytes = MAX_FRAME_BYTES;
           continue;
         }
         // The sender is the connection's peer, whatever the frame claims.
-        if (envelope.from !== peerId) {
-          this.stats.badFrames++;
+        if (envelope.from !== peerId || envelope.to !== this.options.selfId) {
+          this.reject('spoofed_sender', peerId, `frame from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)} on ${peerId}'s connection`);
+          continue;
+        }
+        if (envelope.kind === 'hello' || envelope.kind === 'swim') {
+          this.reject('unknown_kind', peerId, `${envelope.kind} is not taken on an established TCP connection`);
           continue;
         }
         this.receive(envelope);
       }
+      hold(decoder.pendingBytes);
+      if (this.pendingBytes > this.limits.maxPendingBytes) refuse('buffer_full', `partial frames over ${this.limits.maxPendingBytes} bytes on the peer port`);
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.inbound.delete(socket));
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      hold(0);
+      this.inbound.delete(socket);
+    });
   }
 
   private receive(envelope: Envelope): void {

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope, isEnvelopeProblem, type Envelope } from './envelope.js';
+import type { RejectFn, RejectionReason } from './input-rejections.js';
 import type { LinkFilter } from './link-filter.js';
 import type { PeerAddress } from './tcp-transport.js';
 
@@ -9,6 +10,8 @@ export interface UdpTransportOptions {
   port: number;
   filter: LinkFilter;
   onMessage: (envelope: Envelope, from: { address: string; port: number }) => void;
+  /** A datagram refused (counted by the node as ccm_rejected_inputs_total{port="gossip"}). */
+  onReject?: RejectFn;
 }
 
 /** Largest datagram we send; gossip keeps far below it (about 1,400 bytes, one Ethernet frame). */
@@ -85,13 +88,14 @@ export class UdpTransport {
 
   private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.stats.bytesReceived += msg.length;
+    const source = `${rinfo.address}:${rinfo.port}`;
     const envelope = decodeEnvelope(msg);
+    if (isEnvelopeProblem(envelope)) return this.reject(envelope.reason, source, envelope.detail);
     // A datagram must come from the port its claimed sender gossips on; anything else is a stranger.
-    const peer = envelope ? this.peers.get(envelope.from) : undefined;
-    if (!envelope || !peer || envelope.to !== this.options.selfId || peer.gossipPort !== rinfo.port) {
-      this.stats.garbage++;
-      return;
-    }
+    const peer = this.peers.get(envelope.from);
+    if (!peer || envelope.to !== this.options.selfId) return this.reject('unknown_peer', source, `datagram from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)}`);
+    if (peer.gossipPort !== rinfo.port) return this.reject('spoofed_sender', source, `datagram claims to be from ${envelope.from}, which gossips on port ${peer.gossipPort}`);
+    if (envelope.kind !== 'swim') return this.reject('unknown_kind', source, `${envelope.kind} is not taken on the gossip port`);
     const decision = this.options.filter.decide(envelope.from, 'in');
     if (!decision.deliver) return;
     const deliver = (): void => {
@@ -102,6 +106,11 @@ export class UdpTransport {
     };
     if (decision.delayMs > 0) this.later(decision.delayMs, deliver);
     else deliver();
+  }
+
+  private reject(reason: RejectionReason, source: string, detail: string): void {
+    this.stats.garbage++;
+    this.options.onReject?.(reason, source, detail);
   }
 
   private later(delayMs: number, fn: () => void): void {

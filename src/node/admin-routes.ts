@@ -2,6 +2,7 @@ import { CcmError } from '../client/api-errors.js';
 import type { HttpServer } from '../net/http-server.js';
 import { validateLinkFilterConfig, type LinkFilterConfig } from '../net/link-filter.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { clockSkewBody, reachProbeBody } from './route-schemas.js';
 
 /** /admin: what the CLI uses to break and inspect a node (chaos rules, reachability probes, clock skew). */
 export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
@@ -14,20 +15,10 @@ export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
     return node.filter.get();
   });
 
-  http.route('POST', '/admin/reach-probe', ({ body }) => {
-    const nonce = (body as { nonce?: unknown } | undefined)?.nonce;
-    if (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > 64) {
-      throw new CcmError('invalid_argument', 'reach-probe needs a "nonce" string of 1-64 characters');
-    }
-    return { sent: node.sendReachPings(nonce) };
-  });
+  http.route('POST', '/admin/reach-probe', ({ body }) => ({ sent: node.sendReachPings(body.nonce) }), { body: reachProbeBody });
 
   http.route('PUT', '/admin/clock-skew', ({ body }) => {
-    const offsetMs = (body as { offsetMs?: unknown } | undefined)?.offsetMs;
-    if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs) || Math.abs(offsetMs) > 86_400_000) {
-      throw new CcmError('invalid_argument', 'clock-skew needs "offsetMs", a number within ±1 day');
-    }
-    node.setClockSkew(offsetMs);
-    return { offsetMs };
-  });
+    node.setClockSkew(body.offsetMs);
+    return { offsetMs: body.offsetMs };
+  }, { body: clockSkewBody });
 }

@@ -7,6 +7,7 @@ import { ConfigMirror } from './config-mirror.js';
 import type { CoreService } from './core-service.js';
 import { callOptions } from './kv-routes.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { configSetBody, importBody, rollbackBody } from './route-schemas.js';
 
 /**
  * /v1/config: typed, versioned configuration (get, list, set, delete, history, rollback); /v1/config-import and
@@ -17,7 +18,6 @@ export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: 
   const config = new ConfigManager(node, core);
   const mirror = new ConfigMirror(node);
   node.addSubsystem(mirror);
-  const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' ? (b as Record<string, unknown>) : {});
   const writeOptions = (req: http.IncomingMessage) => ({ ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` });
 
   http.route('GET', '/v1/config', ({ query, req }) => config.list(query.get('prefix') ?? '', callOptions(req)));
@@ -30,23 +30,18 @@ export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: 
     if (!entry) throw new CcmError('not_found', `config ${name} is not set (as ${node.config.id} has it at config revision ${mirror.view().configRevision})`);
     return entry;
   });
-  http.route('PUT', '/v1/config/:name', ({ params, body: b, req }) => {
-    const x = body(b);
-    return config.set({ name: params.name, value: x.value, type: x.type, by: x.by, ifVersion: x.ifVersion }, writeOptions(req));
+  http.route('PUT', '/v1/config/:name', ({ params, body: x, req }) => config.set({ name: params.name, value: x.value, type: x.type, by: x.by, ifVersion: x.ifVersion }, writeOptions(req)), {
+    body: configSetBody,
   });
   http.route('DELETE', '/v1/config/:name', ({ params, query, req }) => {
     const ifVersion = query.get('ifVersion');
     return config.delete({ name: params.name, by: query.get('by') ?? undefined, ifVersion: ifVersion === null ? undefined : Number(ifVersion) }, writeOptions(req));
   });
   http.route('GET', '/v1/config/:name/history', ({ params, req }) => config.history(params.name, callOptions(req)));
-  http.route('POST', '/v1/config/:name/rollback', ({ params, body: b, req }) => {
-    const x = body(b);
-    return config.rollback({ name: params.name, toVersion: x.toVersion, by: x.by }, writeOptions(req));
+  http.route('POST', '/v1/config/:name/rollback', ({ params, body: x, req }) => config.rollback({ name: params.name, toVersion: x.toVersion, by: x.by }, writeOptions(req)), {
+    body: rollbackBody,
   });
-  http.route('POST', '/v1/config-import', ({ body: b, req }) => {
-    const x = body(b);
-    return config.import({ entries: x.entries, by: x.by }, writeOptions(req));
-  });
+  http.route('POST', '/v1/config-import', ({ body: x, req }) => config.import({ entries: x.entries, by: x.by }, writeOptions(req)), { body: importBody });
   http.route('GET', '/v1/config-export', ({ query, req }) => config.export(query.get('prefix') ?? '', callOptions(req)));
   http.route('GET', '/v1/config-mirror', () => mirror.view());
   return config;

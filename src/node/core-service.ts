@@ -1,5 +1,10 @@
 import { CcmError } from '../client/api-errors.js';
+import { commandProblem } from '../core/command-schemas.js';
 import type { Command } from '../core/commands.js';
+import { readLockValue } from '../core/kv-schemas.js';
+import { RefusedInput } from '../net/input-rejections.js';
+import type { RpcMethod } from '../net/peer-rpc.js';
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { ConfChange } from '../raft/index.js';
 import type { Lease } from '../core/kv-types.js';
 import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
@@ -15,15 +20,10 @@ import { registerConfigRoutes } from './config-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
 import { registerElectionRoutes } from './election-routes.js';
 import { connectCoreToGossip } from './core-gossip.js';
+import { CORE_CONF_CHANGE, CORE_READ, CORE_TRANSFER_LEADER, CORE_WRITE, type CoreRead } from './peer-schemas.js';
 
-/** A read the core answers from a replica's applied state. */
-export type CoreRead =
-  /** `liveOnly`: leave out keys whose lease this replica already holds overdue (its expiry is about to commit). */
-  | { kind: 'range'; key: string; prefix: boolean; limit?: number; liveOnly?: boolean }
-  | { kind: 'leases' }
-  | { kind: 'lease'; id: number }
-  /** Lease-manager resources (one, or all), with their holders' leases and queues. */
-  | { kind: 'locks'; resource?: string };
+/** A read the core answers from a replica's applied state (its schema: peer-methods.ts). */
+export type { CoreRead };
 
 export type ReadResult = RangeResult | { leases: LeaseView[]; servedBy: string } | { lease: LeaseView; servedBy: string } | { locks: LockView[]; revision: number; servedBy: string };
 
@@ -68,26 +68,26 @@ export class CoreService implements NodeSubsystem {
         node.log.event('core-replica-started', `${node.config.id} starts a Raft replica (added to the core by ${e.from})`, { from: e.from });
         const driver = new RaftDriver(node);
         this.driver = driver;
+        this.countRejectedEntries(driver);
         this.onDriverCreated?.(driver);
         driver.start();
-        driver.deliver(e.body as import('../raft/index.js').Message);
+        driver.deliver(e.body);
       });
     }
-    node.rpc.handle('core.write', (p) => {
-      const { command, deadline, hops } = p as { command: Command; deadline: number; hops: number };
-      return this.write(command, { deadline: Math.min(deadline, Date.now() + 60_000), hops: hops + 1 });
-    });
-    node.rpc.handle('core.read', (p) => {
-      const { read, serializable, deadline, hops } = p as { read: CoreRead; serializable: boolean; deadline: number; hops: number };
-      return this.read(read, serializable, { deadline: Math.min(deadline, Date.now() + 60_000), hops: hops + 1 });
-    });
-    node.rpc.handle('core.conf-change', (p) => {
-      const { change, deadline, hops } = p as { change: ConfChange; deadline: number; hops: number };
-      return this.changeMembership(change, { deadline, hops: hops + 1 });
-    });
-    node.rpc.handle('core.transfer-leader', (p) => {
-      const { to, deadline, hops } = p as { to: string; deadline: number; hops: number };
-      return this.transferLeader(to, { deadline, hops: hops + 1 });
+    // Forwarded calls: their params were checked against the methods' schemas (peer-methods.ts) before these run;
+    // a forwarded command is checked again by write() before this node proposes it.
+    const capped = (deadline: number): number => Math.min(deadline, Date.now() + 60_000);
+    node.rpc.handle(CORE_WRITE, (p) => this.write(p.command, { deadline: capped(p.deadline), hops: p.hops + 1 }));
+    node.rpc.handle(CORE_READ, (p) => this.read(p.read, p.serializable, { deadline: capped(p.deadline), hops: p.hops + 1 }));
+    node.rpc.handle(CORE_CONF_CHANGE, (p) => this.changeMembership(p.change, { deadline: capped(p.deadline), hops: p.hops + 1 }));
+    node.rpc.handle(CORE_TRANSFER_LEADER, (p) => this.transferLeader(p.to, { deadline: capped(p.deadline), hops: p.hops + 1 }));
+    if (this.driver) this.countRejectedEntries(this.driver);
+  }
+
+  /** A committed entry that was not a valid command applied as an error result: counted (port "log"). */
+  private countRejectedEntries(driver: RaftDriver): void {
+    driver.onApply((applied, entry) => {
+      if (applied.rejected !== undefined) this.node.rejections.reject('log', 'bad_command', `entry ${entry.index}`, applied.rejected);
     });
   }
 
@@ -107,12 +107,18 @@ export class CoreService implements NodeSubsystem {
     return this.driver ? { raft: this.driver.status() } : {};
   }
 
-  /** Proposes a command on the leader (here or elsewhere) and returns its applied result. */
+  /**
+   * Proposes a command on the leader (here or elsewhere) and returns its applied result. The command is checked
+   * here, wherever it came from: on the node a client reached, and again on the leader it is forwarded to (a
+   * forwarded command is as untrusted as any other input).
+   */
   async write(command: Command, opts: CallOptions): Promise<ApplyResult> {
+    const problem = this.node.unsafeSkipValidation ? undefined : commandProblem(command);
+    if (problem !== undefined) throw new RefusedInput('bad_body', 'invalid_argument', `not a valid command: ${problem}`);
     for (;;) {
       const target = await this.leaderTarget(opts);
       if (target === 'local') return unwrap(await this.driver!.propose(command, remaining(opts)));
-      const result = await this.forwardOrRetry<ApplyResult>(target, 'core.write', { command }, opts);
+      const result = await this.forwardOrRetry(target, CORE_WRITE, { command }, opts);
       if (result !== RETRY) return result;
     }
   }
@@ -128,7 +134,7 @@ export class CoreService implements NodeSubsystem {
     }
     const target = replica ? await this.leaderTarget(opts) : await this.memberTarget(opts);
     if (target === 'local') return this.read(read, serializable, opts);
-    const result = await this.forwardOrRetry<ReadResult>(target, 'core.read', { read, serializable }, opts);
+    const result = await this.forwardOrRetry(target, CORE_READ, { read, serializable }, opts);
     return result === RETRY ? this.read(read, serializable, opts) : result;
   }
 
@@ -137,7 +143,7 @@ export class CoreService implements NodeSubsystem {
     const known = [this.node.config.id, ...this.node.config.peers.map((p) => p.id)];
     if (!known.includes(change.nodeId)) throw new CcmError('not_found', `unknown node "${change.nodeId}"`);
     const target = await this.leaderTarget(opts);
-    if (target !== 'local') return this.forward(target, 'core.conf-change', { change }, opts);
+    if (target !== 'local') return this.forward(target, CORE_CONF_CHANGE, { change }, opts);
     const conf = this.driver!.raft.status().confState;
     if (change.type === 'add-learner' && (conf.voters.includes(change.nodeId) || conf.learners.includes(change.nodeId))) {
       throw new CcmError('failed_precondition', `${change.nodeId} is already in the core`);
@@ -157,7 +163,7 @@ export class CoreService implements NodeSubsystem {
 
   async transferLeader(to: string, opts: CallOptions): Promise<{ from: string; to: string }> {
     const target = await this.leaderTarget(opts);
-    if (target !== 'local') return this.forward(target, 'core.transfer-leader', { to }, opts);
+    if (target !== 'local') return this.forward(target, CORE_TRANSFER_LEADER, { to }, opts);
     const from = this.node.config.id;
     this.driver!.transferLeader(to);
     // Wait until the transfer shows, so the caller can rely on it.
@@ -218,7 +224,7 @@ export class CoreService implements NodeSubsystem {
           const lease = state.getLease(h.lease);
           const view = lease ? this.leaseView(lease) : null;
           const waiting = state.range(`${LOCK_QUEUE_PREFIX}${resource}/`, true).map((q) => {
-            const w = JSON.parse(q.value) as { holder: string; lease: number };
+            const w = readLockValue(q.value) ?? { holder: '(unreadable)', lease: 0 };
             return { holder: w.holder, lease: w.lease, queuedAtRevision: q.createRevision };
           });
           return {
@@ -286,9 +292,14 @@ export class CoreService implements NodeSubsystem {
   }
 
   /** Forwards; if the request certainly never left (connection refused), marks the peer down and says RETRY. */
-  private async forwardOrRetry<T>(target: string, method: string, params: Record<string, unknown>, opts: CallOptions): Promise<T | typeof RETRY> {
+  private async forwardOrRetry<P extends TSchema, R extends TSchema>(
+    target: string,
+    method: RpcMethod<P, R>,
+    params: Omit<Static<P>, 'deadline' | 'hops'>,
+    opts: CallOptions,
+  ): Promise<Static<R> | typeof RETRY> {
     try {
-      return await this.forward<T>(target, method, params, opts);
+      return await this.forward(target, method, params, opts);
     } catch (err) {
       const notSent = err instanceof CcmError && err.code === 'unavailable' && (err.details as { notSent?: boolean } | undefined)?.notSent === true;
       if (!notSent || Date.now() >= opts.deadline - 20) throw err;
@@ -297,10 +308,10 @@ export class CoreService implements NodeSubsystem {
     }
   }
 
-  private async forward<T>(target: string, method: string, params: Record<string, unknown>, opts: CallOptions): Promise<T> {
+  private async forward<P extends TSchema, R extends TSchema>(target: string, method: RpcMethod<P, R>, params: Omit<Static<P>, 'deadline' | 'hops'>, opts: CallOptions): Promise<Static<R>> {
     const timeoutMs = remaining(opts);
     try {
-      const result = await this.node.rpc.call<T>(target, method, { ...params, deadline: opts.deadline, hops: opts.hops }, timeoutMs);
+      const result = await this.node.rpc.call(target, method, { ...params, deadline: opts.deadline, hops: opts.hops } as Static<P>, timeoutMs);
       if (!this.replica()) this.leaderHint = target;
       return result;
     } catch (err) {
@@ -315,7 +326,7 @@ export class CoreService implements NodeSubsystem {
       if (err instanceof CcmError && (err.details as { connectionLost?: boolean } | undefined)?.connectionLost) {
         this.unreachableUntil.set(target, Date.now() + UNREACHABLE_BACKOFF_MS);
         // A read can simply be asked again; a write's fate is unknown (it may have reached the leader).
-        if (method === 'core.read') throw new CcmError('unavailable', err.message, { notSent: true });
+        if (method.name === CORE_READ.name) throw new CcmError('unavailable', err.message, { notSent: true });
         throw new CcmError('timeout', `lost the connection to ${target} while forwarding; the write may or may not have happened`);
       }
       throw err;

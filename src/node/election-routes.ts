@@ -4,6 +4,7 @@ import { Election } from '../services/election.js';
 import { MAX_WAIT_MS, type LeaseManager } from '../services/lease-manager.js';
 import type { CoreService } from './core-service.js';
 import { callOptions } from './kv-routes.js';
+import { campaignBody, leaseBody } from './route-schemas.js';
 
 /**
  * /v1/elections: the leader-election recipe. A campaign blocks until the candidate leads (or its wait runs out:
@@ -12,10 +13,8 @@ import { callOptions } from './kv-routes.js';
  */
 export function registerElectionRoutes(http: HttpServer, core: CoreService, leases: LeaseManager): Election {
   const election = new Election(leases, core);
-  const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' ? (b as Record<string, unknown>) : {});
 
-  http.route('POST', '/v1/elections/:name/campaign', async ({ params, body: b, req, res }) => {
-    const x = body(b);
+  http.route('POST', '/v1/elections/:name/campaign', async ({ params, body: x, req, res }) => {
     const waitMs = x.waitTimeoutMs === undefined ? MAX_WAIT_MS : Number(x.waitTimeoutMs);
     if (!Number.isFinite(waitMs) || waitMs <= 0 || waitMs > MAX_WAIT_MS) throw new CcmError('invalid_argument', `waitTimeoutMs must be from 1 to ${MAX_WAIT_MS}`);
     const opts = callOptions(req);
@@ -24,9 +23,9 @@ export function registerElectionRoutes(http: HttpServer, core: CoreService, leas
     let isGone = false;
     res.on('close', () => (isGone = !res.writableFinished));
     return election.campaign({ name: params.name, id: x.id, ttlMs: x.ttlMs, waitTimeoutMs: waitMs }, opts, () => isGone);
-  });
-  http.route('POST', '/v1/elections/:name/renew', ({ params, body: b, req }) => election.renew(params.name, body(b).lease, callOptions(req)));
-  http.route('POST', '/v1/elections/:name/resign', ({ params, body: b, req }) => election.resign(params.name, body(b).lease, callOptions(req)));
+  }, { body: campaignBody });
+  http.route('POST', '/v1/elections/:name/renew', ({ params, body, req }) => election.renew(params.name, body.lease, callOptions(req)), { body: leaseBody });
+  http.route('POST', '/v1/elections/:name/resign', ({ params, body, req }) => election.resign(params.name, body.lease, callOptions(req)), { body: leaseBody });
   http.route('GET', '/v1/elections', ({ req }) => election.list(callOptions(req)));
   http.route('GET', '/v1/elections/:name', ({ params, req }) => election.leader(params.name, callOptions(req)));
   return election;

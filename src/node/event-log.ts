@@ -23,20 +23,20 @@ export class EventLog {
     const e: ClusterEvent = { ts: this.now(), source: this.nodeId, type, message, ...fields };
     this.recent.push(e);
     if (this.recent.length > RECENT_EVENTS_MAX) this.recent.splice(0, this.recent.length - RECENT_EVENTS_MAX);
-    this.write(JSON.stringify({ level: 'info', event: true, ...e }) + '\n');
+    this.write(jsonLine({ level: 'info', event: true, ...e }));
     for (const l of this.listeners) l(e);
   }
 
   info(message: string, fields: Record<string, unknown> = {}): void {
-    this.write(JSON.stringify({ ts: this.now(), source: this.nodeId, level: 'info', message, ...fields }) + '\n');
+    this.write(jsonLine({ ts: this.now(), source: this.nodeId, level: 'info', message, ...fields }));
   }
 
   warn(message: string, fields: Record<string, unknown> = {}): void {
-    this.write(JSON.stringify({ ts: this.now(), source: this.nodeId, level: 'warn', message, ...fields }) + '\n');
+    this.write(jsonLine({ ts: this.now(), source: this.nodeId, level: 'warn', message, ...fields }));
   }
 
   error(message: string, fields: Record<string, unknown> = {}): void {
-    this.write(JSON.stringify({ ts: this.now(), source: this.nodeId, level: 'error', message, ...fields }) + '\n');
+    this.write(jsonLine({ ts: this.now(), source: this.nodeId, level: 'error', message, ...fields }));
   }
 
   recentEvents(sinceTs = 0): ClusterEvent[] {
@@ -46,5 +46,17 @@ export class EventLog {
   onEvent(listener: (e: ClusterEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+}
+
+/**
+ * One JSON line. Fields can hold what came from outside (a refused message's detail): a value JSON cannot encode
+ * (too deep, circular, a BigInt) costs the line its fields, never the node.
+ */
+function jsonLine(entry: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(entry) + '\n';
+  } catch (err) {
+    return JSON.stringify({ ts: entry.ts, source: entry.source, level: entry.level, message: String(entry.message), fieldsDropped: (err as Error).message }) + '\n';
   }
 }

@@ -19,9 +19,8 @@ import type { PushPullState } from '../swim/push-pull.js';
 import { registerGossipRoutes } from './gossip-routes.js';
 import { applyTagChange, type TagChange } from './gossip-tags.js';
 import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+import { SWIM_PUSH_PULL } from './peer-schemas.js';
 
-/** The peer RPC method that carries a push-pull (full-state exchange) over TCP, through the link filter. */
-export const PUSH_PULL_METHOD = 'swim.push-pull';
 /** A push-pull that gets no answer in this long is given up (the periodic one retries). */
 const PUSH_PULL_TIMEOUT_MS = 2000;
 /** Join retries: from this, doubling, up to the max, until a seed answers a join push-pull. */
@@ -117,7 +116,6 @@ export class GossipDriver implements NodeSubsystem {
   private isJoined = false;
   private joinAttempts = 0;
   private pushPullFailures = 0;
-  private lastMalformedWarnMs = -Infinity;
   private readonly eventListeners = new Set<(event: MemberEvent) => void>();
   private readonly deadWatchers = new Set<DeadWatcher>();
   /** Member → when we last push-pulled with it because it spoke while we held it dead. */
@@ -157,7 +155,7 @@ export class GossipDriver implements NodeSubsystem {
       random: node.random,
     });
     node.onEnvelope('swim', (e) => this.receiveDatagram(e.from, e.body));
-    node.rpc.handle(PUSH_PULL_METHOD, (params, from) => this.receivePushPull(params, from));
+    node.rpc.handle(SWIM_PUSH_PULL, (params, from) => this.receivePushPull(params, from));
     registerGossipRoutes(node.http, this);
   }
 
@@ -389,11 +387,7 @@ export class GossipDriver implements NodeSubsystem {
       this.detectors.heartbeat(from, now);
       if (this.swim.member(from)?.state === 'dead') this.exchangeWithRevenant(from, address, now);
     } else {
-      const now = this.node.clock.monotonicMs();
-      if (now - this.lastMalformedWarnMs > 10_000) {
-        this.lastMalformedWarnMs = now;
-        this.node.log.warn('dropped a malformed gossip datagram', { from, reason: this.swim.lastMalformedReason(), total: this.swim.stats().malformedPackets });
-      }
+      this.node.rejections.reject('gossip', 'bad_body', from, `swim packet: ${this.swim.lastMalformedReason() ?? 'malformed'}`);
     }
     this.pump();
   }
@@ -418,7 +412,9 @@ export class GossipDriver implements NodeSubsystem {
   private receivePushPull(params: unknown, from: string): PushPullState {
     const address = this.addressById.get(from);
     if (address === undefined) throw new CcmError('invalid_argument', `push-pull from unknown peer ${from}`);
+    const malformedBefore = this.swim.stats().malformedPackets;
     const reply = this.swim.receivePushPull(address, params);
+    if (this.swim.stats().malformedPackets > malformedBefore) this.node.rejections.reject('peer', 'bad_body', from, `push-pull: ${this.swim.lastMalformedReason() ?? 'malformed'}`);
     this.pump();
     // Someone exchanged full state with us: we are part of a cluster (the first node up joins this way).
     if (!this.isJoined && !this.isStopped) this.markJoined(from);
@@ -428,7 +424,7 @@ export class GossipDriver implements NodeSubsystem {
   private sendPushPull(toAddress: string, state: PushPullState): void {
     const to = this.idByAddress.get(toAddress);
     if (to === undefined) return;
-    this.node.rpc.call<unknown>(to, PUSH_PULL_METHOD, state, PUSH_PULL_TIMEOUT_MS).then(
+    this.node.rpc.call(to, SWIM_PUSH_PULL, state, PUSH_PULL_TIMEOUT_MS).then(
       (reply) => {
         if (this.isStopped) return;
         this.swim.receivePushPullReply(toAddress, reply);

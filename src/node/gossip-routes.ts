@@ -1,6 +1,7 @@
 import type { HttpServer } from '../net/http-server.js';
 import type { GossipDriver } from './gossip-driver.js';
 import { parseTagChange } from './gossip-tags.js';
+import { anyObjectBody } from './route-schemas.js';
 
 /**
  * The gossip layer's HTTP API:
@@ -13,5 +14,5 @@ export function registerGossipRoutes(http: HttpServer, gossip: GossipDriver): vo
   http.route('GET', '/v1/members', () => gossip.membersView());
   http.route('GET', '/v1/leader', () => gossip.leaderView());
   http.route('GET', '/v1/gossip', () => gossip.statsView());
-  http.route('PUT', '/admin/gossip/tags', ({ body }) => gossip.updateTags(parseTagChange(body)));
+  http.route('PUT', '/admin/gossip/tags', ({ body }) => gossip.updateTags(parseTagChange(body)), { body: anyObjectBody });
 }

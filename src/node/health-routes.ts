@@ -1,5 +1,6 @@
 import type { HttpServer } from '../net/http-server.js';
 import type { HealthMonitor } from './health-monitor.js';
+import { anyObjectBody } from './route-schemas.js';
 
 /**
  * The health monitor's HTTP API:
@@ -12,6 +13,6 @@ import type { HealthMonitor } from './health-monitor.js';
 export function registerHealthRoutes(http: HttpServer, monitor: HealthMonitor): void {
   http.route('GET', '/v1/health', () => monitor.healthView());
   http.route('GET', '/v1/health/checks', () => monitor.checkViews());
-  http.route('PUT', '/admin/health/checks/:name', ({ params, body }) => monitor.addUserCheckAndRun(params.name, body));
+  http.route('PUT', '/admin/health/checks/:name', ({ params, body }) => monitor.addUserCheckAndRun(params.name, body), { body: anyObjectBody });
   http.route('DELETE', '/admin/health/checks/:name', ({ params }) => monitor.removeUserCheck(params.name));
 }

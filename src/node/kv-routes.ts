@@ -1,9 +1,23 @@
 import type http from 'node:http';
 import { CcmError } from '../client/api-errors.js';
 import type { KvDeleteResult, KvPutResult, KvTxnResult } from '../client/api-types.js';
-import { validateCompare, validateKey, validateLeaseId, validateRevision, validateTxnOps, validateUserWriteKey, validateValue, type Compare, type TxnOp } from '../core/commands.js';
+import {
+  MAX_TXN_COMPARES,
+  MAX_TXN_OPS,
+  validateCompare,
+  validateKey,
+  validateLeaseId,
+  validateRevision,
+  validateTxnOps,
+  validateUserWriteKey,
+  validateValue,
+  type Compare,
+  type TxnOp,
+} from '../core/commands.js';
 import type { HttpServer } from '../net/http-server.js';
+import { RefusedInput } from '../net/input-rejections.js';
 import type { CallOptions, CoreService } from './core-service.js';
+import { compactBody, deleteKvQuery, getKvQuery, membersBody, putKvBody, transferLeaderBody, txnBody } from './route-schemas.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 const MAX_REQUEST_TIMEOUT_MS = 60_000;
@@ -12,7 +26,7 @@ const MAX_REQUEST_TIMEOUT_MS = 60_000;
 export function callOptions(req: http.IncomingMessage): CallOptions {
   const raw = req.headers['x-ccm-timeout-ms'];
   const ms = raw === undefined ? DEFAULT_REQUEST_TIMEOUT_MS : Number(raw);
-  if (!Number.isFinite(ms) || ms <= 0) throw new CcmError('invalid_argument', 'x-ccm-timeout-ms must be a positive number');
+  if (!Number.isFinite(ms) || ms <= 0) throw new RefusedInput('bad_header', 'invalid_argument', 'x-ccm-timeout-ms must be a positive number');
   return { deadline: Date.now() + Math.min(ms, MAX_REQUEST_TIMEOUT_MS), hops: 0 };
 }
 
@@ -29,10 +43,9 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     const result = await core.read({ kind: 'range', key, prefix, limit }, flag(query.get('serializable')), callOptions(req));
     if ('kvs' in result && !prefix && result.kvs.length === 0) throw new CcmError('not_found', `key ${key} not found`, { revision: result.revision });
     return result;
-  });
+  }, { query: getKvQuery });
 
-  http.route('PUT', '/v1/kv', async ({ body, req }): Promise<KvPutResult> => {
-    const b = (body ?? {}) as Record<string, unknown>;
+  http.route('PUT', '/v1/kv', async ({ body: b, req }): Promise<KvPutResult> => {
     const key = validateUserWriteKey(b.key);
     const value = validateValue(b.value);
     const lease = b.lease === undefined || b.lease === 0 ? 0 : validateLeaseId(b.lease);
@@ -53,7 +66,7 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     if (!r.succeeded) throw casFailure(key, r.results[0]);
     const prev = r.results[0].op === 'put' ? r.results[0].prev : undefined;
     return { revision: r.revision, ...(prev ? { prev } : {}) };
-  });
+  }, { body: putKvBody });
 
   http.route('DELETE', '/v1/kv', async ({ query, req }): Promise<KvDeleteResult> => {
     const key = validateUserWriteKey(query.get('key') ?? '');
@@ -72,40 +85,33 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
     if (!r.succeeded) throw casFailure(key, r.results[0]);
     return { revision: r.revision, deleted: 1 };
-  });
+  }, { query: deleteKvQuery });
 
-  http.route('POST', '/v1/kv/txn', async ({ body, req }): Promise<KvTxnResult> => {
-    const b = (body ?? {}) as Record<string, unknown>;
-    if (!Array.isArray(b.compare)) throw new CcmError('invalid_argument', 'txn needs a "compare" list');
+  http.route('POST', '/v1/kv/txn', async ({ body: b, req }): Promise<KvTxnResult> => {
+    const ops = Math.max(b.success?.length ?? 0, b.failure?.length ?? 0);
+    if (b.compare.length > MAX_TXN_COMPARES || ops > MAX_TXN_OPS) {
+      throw new RefusedInput('txn_too_large', 'invalid_argument', `a txn takes at most ${MAX_TXN_COMPARES} compares and ${MAX_TXN_OPS} ops per branch (got ${b.compare.length} and ${ops})`);
+    }
     const compare = b.compare.map(validateCompare);
     const success = validateTxnOps(b.success ?? [], true);
     const failure = validateTxnOps(b.failure ?? [], true);
     const r = await core.write({ op: 'txn', compare, success, failure }, callOptions(req));
     if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { succeeded: r.succeeded, revision: r.revision, results: r.results };
-  });
+  }, { body: txnBody });
 
-  http.route('POST', '/v1/kv/compact', async ({ body, req }) => {
-    const revision = validateRevision((body as { revision?: unknown } | undefined)?.revision);
-    return core.write({ op: 'compact', revision }, callOptions(req));
-  });
+  http.route('POST', '/v1/kv/compact', async ({ body, req }) => core.write({ op: 'compact', revision: body.revision }, callOptions(req)), { body: compactBody });
 
   http.route('GET', '/v1/core/status', () => core.status());
 
-  http.route('POST', '/v1/core/members', async ({ body, req }) => {
-    const b = (body ?? {}) as { action?: unknown; node?: unknown };
+  http.route('POST', '/v1/core/members', async ({ body: b, req }) => {
     const types: Record<string, 'add-learner' | 'add-voter' | 'remove-node'> = { 'add-learner': 'add-learner', promote: 'add-voter', 'add-voter': 'add-voter', remove: 'remove-node' };
-    const type = typeof b.action === 'string' ? types[b.action] : undefined;
+    const type = Object.hasOwn(types, b.action) ? types[b.action] : undefined;
     if (!type) throw new CcmError('invalid_argument', 'action must be add-learner, add-voter, promote or remove');
-    if (typeof b.node !== 'string') throw new CcmError('invalid_argument', 'members change needs "node", a node id');
     return core.changeMembership({ type, nodeId: b.node }, callOptions(req));
-  });
+  }, { body: membersBody });
 
-  http.route('POST', '/v1/core/transfer-leader', async ({ body, req }) => {
-    const to = (body as { to?: unknown } | undefined)?.to;
-    if (typeof to !== 'string') throw new CcmError('invalid_argument', 'transfer-leader needs "to", a node id');
-    return core.transferLeader(to, callOptions(req));
-  });
+  http.route('POST', '/v1/core/transfer-leader', async ({ body, req }) => core.transferLeader(body.to, callOptions(req)), { body: transferLeaderBody });
 }
 
 function casFailure(key: string, current: { op: string; kvs?: { modRevision: number; version: number }[] }): CcmError {

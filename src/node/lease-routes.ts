@@ -3,7 +3,9 @@ import type { HttpServer } from '../net/http-server.js';
 import { LeaseManager, MAX_WAIT_MS } from '../services/lease-manager.js';
 import type { CoreService } from './core-service.js';
 import { callOptions } from './kv-routes.js';
+import { RefusedInput } from '../net/input-rejections.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { acquireBody, emptyBody, grantBody, leaseBody } from './route-schemas.js';
 
 /**
  * /v1/locks: the lease manager (named resources, holders, fencing tokens, fair queues);
@@ -11,31 +13,33 @@ import type { NodeRuntime } from './node-runtime.js';
  */
 export function registerLeaseRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): LeaseManager {
   const leases = new LeaseManager(node, core);
-  const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' ? (b as Record<string, unknown>) : {});
 
-  http.route('POST', '/v1/locks/:resource/acquire', async ({ params, body: b, req, res }) => {
-    const x = body(b);
+  http.route('POST', '/v1/locks/:resource/acquire', async ({ params, body: x, req, res }) => {
     const waitMs = x.wait === true ? Math.min(Number(x.waitTimeoutMs ?? 30_000), MAX_WAIT_MS) : 0;
     const opts = callOptions(req);
     // A waiting acquire may outlive the request's own deadline by the wait it asked for.
     if (waitMs > 0) opts.deadline = Math.max(opts.deadline, Date.now() + waitMs + 5000);
     let isGone = false;
     res.on('close', () => (isGone = !res.writableFinished));
-    const result = await leases.acquire({ holder: x.holder, ttlMs: x.ttlMs, wait: x.wait, waitTimeoutMs: x.waitTimeoutMs, resource: params.resource }, opts, () => isGone);
+    const result = await leases.acquire({ holder: x.holder, ttlMs: x.ttlMs, wait: x.wait, waitTimeoutMs: x.waitTimeoutMs, resource: params.resource }, opts, () => isGone).catch((err: unknown) => {
+      // The queue is full (MAX_WAITERS_PER_RESOURCE): a refusal, counted as such.
+      if (err instanceof CcmError && err.code === 'resource_exhausted') throw new RefusedInput('too_many_waiters', err.code, err.message, err.details);
+      throw err;
+    });
     if (!result.granted) {
       throw new CcmError('held', `${result.resource} is held by ${result.heldBy.holder} (token ${result.heldBy.token}${result.heldBy.ttlLeftMs !== null ? `, ${Math.ceil(result.heldBy.ttlLeftMs / 1000)} s left unless renewed` : ''})`, { heldBy: result.heldBy });
     }
     return result;
-  });
-  http.route('POST', '/v1/locks/:resource/renew', ({ params, body: b, req }) => leases.renew(params.resource, body(b).lease, callOptions(req)));
-  http.route('POST', '/v1/locks/:resource/release', ({ params, body: b, req }) => leases.release(params.resource, body(b).lease, callOptions(req)));
+  }, { body: acquireBody });
+  http.route('POST', '/v1/locks/:resource/renew', ({ params, body, req }) => leases.renew(params.resource, body.lease, callOptions(req)), { body: leaseBody });
+  http.route('POST', '/v1/locks/:resource/release', ({ params, body, req }) => leases.release(params.resource, body.lease, callOptions(req)), { body: leaseBody });
   http.route('GET', '/v1/locks', ({ req }) => leases.list(callOptions(req)));
   http.route('GET', '/v1/locks/:resource', ({ params, req }) => leases.inspect(params.resource, callOptions(req)));
 
-  http.route('POST', '/v1/leases', ({ body: b, req }) => leases.grant(body(b).ttlMs, body(b).owner, callOptions(req)));
+  http.route('POST', '/v1/leases', ({ body, req }) => leases.grant(body.ttlMs, body.owner, callOptions(req)), { body: grantBody });
   http.route('GET', '/v1/leases', async ({ req }) => ({ leases: await leases.leases(callOptions(req)) }));
   http.route('GET', '/v1/leases/:id', ({ params, req }) => leases.lease(Number(params.id), callOptions(req)));
-  http.route('POST', '/v1/leases/:id/renew', ({ params, req }) => leases.renew(undefined, Number(params.id), callOptions(req)));
+  http.route('POST', '/v1/leases/:id/renew', ({ params, req }) => leases.renew(undefined, Number(params.id), callOptions(req)), { body: emptyBody });
   http.route('DELETE', '/v1/leases/:id', ({ params, req }) => leases.revoke(Number(params.id), callOptions(req)));
   return leases;
 }

@@ -31,14 +31,18 @@ const dir = path.resolve(argValue('--dir'));
 const id = argValue('--id');
 let runtime: NodeRuntime | null = null;
 
-process.on('uncaughtException', (err) => {
-  logLine('fatal', `crashed: ${err.message}`, { stack: err.stack });
+/**
+ * The node's own bugs end it, with a clear last line; input from outside never gets here (every handler of remote
+ * input answers or counts its errors: ccm_rejected_inputs_total{reason="handler_error"}). A broken invariant says so.
+ */
+function fatal(err: unknown): never {
+  const e = err as Error | undefined;
+  const what = e?.name?.includes('Invariant') ? 'an internal invariant was violated (a bug in ccm)' : 'an error escaped every handler (a bug in ccm)';
+  logLine('fatal', `crashed: ${e?.message ?? String(err)}`, { why: what, error: e?.name, stack: e?.stack });
   process.exit(70);
-});
-process.on('unhandledRejection', (err) => {
-  logLine('fatal', `crashed: ${(err as Error)?.message ?? String(err)}`, { stack: (err as Error)?.stack });
-  process.exit(70);
-});
+}
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {

@@ -1,5 +1,11 @@
 import type { NodeMetricsJson } from '../client/api-types.js';
+import { MAX_TXN_COMPARES, MAX_TXN_OPS } from '../core/commands.js';
+import { MAX_WAITERS_PER_RESOURCE } from '../core/state-machine.js';
+import { MAX_FRAME_BYTES } from '../net/framing.js';
 import { STREAMING, type HttpServer } from '../net/http-server.js';
+import { MAX_INBOUND_CALLS_PER_PEER } from '../net/peer-rpc.js';
+import { MAX_WATCHERS } from './watch-hub.js';
+import { MAX_WATCH_STREAMS } from './watch-routes.js';
 import { gossipOf, type GossipDriver } from './gossip-driver.js';
 import { healthMonitorOf, type HealthMonitor } from './health-monitor.js';
 import { HEALTH_STATUSES, nodeMetricsOf, type MetricsSnapshot, type NodeMetrics } from './metrics.js';
@@ -73,6 +79,30 @@ export function readMetricsSnapshot(node: NodeRuntime, gossip: GossipDriver | un
     tcp: { ...node.tcp.stats },
     link: node.filter.stats(),
     health: healthPart,
+    rejections: node.rejections.totals(),
+    limits: inputLimits(node),
+  };
+}
+
+/** Every bound the node enforces on its inputs, by name (ccm_input_limit). */
+export function inputLimits(node: NodeRuntime): Record<string, number> {
+  const http = node.http.limits;
+  const peer = node.tcp.limits;
+  return {
+    http_connections: http.maxConnections,
+    http_body_bytes: http.maxBodyBytes,
+    http_header_bytes: http.maxHeaderBytes,
+    peer_connections: peer.maxInboundConnections,
+    peer_hello_timeout_ms: peer.helloTimeoutMs,
+    peer_pre_hello_frame_bytes: peer.preHelloFrameBytes,
+    peer_frame_bytes: MAX_FRAME_BYTES,
+    peer_pending_frame_bytes: peer.maxPendingBytes,
+    peer_calls_in_flight_per_peer: MAX_INBOUND_CALLS_PER_PEER,
+    watch_streams_per_node: MAX_WATCH_STREAMS,
+    watchers_per_replica: MAX_WATCHERS,
+    waiters_per_resource: MAX_WAITERS_PER_RESOURCE,
+    txn_ops_per_branch: MAX_TXN_OPS,
+    txn_compares: MAX_TXN_COMPARES,
   };
 }
 

@@ -86,6 +86,10 @@ export interface MetricsSnapshot {
   /** The link filter's counters keyed `peer/direction`. */
   link: Record<string, LinkCounters>;
   health: { status: HealthStatus; checks: Record<HealthStatus, number> } | null;
+  /** Inputs refused so far, by port and reason (InputRejections.totals()). */
+  rejections: { port: string; reason: string; count: number }[];
+  /** The bounds in force (each refusal above is counted under its reason). */
+  limits: Record<string, number>;
 }
 
 export type MetricsSourceFn = () => MetricsSnapshot;
@@ -149,6 +153,9 @@ export const METRIC_NAMES = {
   ccm_peer_bad_frames_total: 'Peer TCP frames that did not decode.',
   ccm_health_checks: "This node's health checks, by status (passing, warning, critical).",
   ccm_health_status: "1 for this node's overall health status (the worst of its checks), 0 for the others.",
+  ccm_rejected_inputs_total:
+    'Inputs this node refused, by port (http, peer, gossip, log) and reason (bad_json, bad_body, frame_too_large, too_many_watchers, handler_error...): dropped or answered invalid_argument / resource_exhausted, never a crash.',
+  ccm_input_limit: 'The bounds in force on this node, by limit (connections per port, frame and body bytes, watchers, waiters per resource, txn ops...).',
 } as const;
 
 export type CcmMetricName = keyof typeof METRIC_NAMES;
@@ -164,6 +171,8 @@ const EMPTY_SNAPSHOT: MetricsSnapshot = {
   tcp: { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0 },
   link: {},
   health: null,
+  rejections: [],
+  limits: {},
 };
 
 type Labels = Record<string, string>;
@@ -316,6 +325,12 @@ export class NodeMetrics {
     ]);
     this.counterFrom('ccm_peer_connect_failures_total', () => snap().tcp.connectFailures);
     this.counterFrom('ccm_peer_bad_frames_total', () => snap().tcp.badFrames);
+
+    // ---- the boundary: refused inputs and the limits in force ------------------------------------------------
+    this.labelledCounterFrom('ccm_rejected_inputs_total', ['port', 'reason'], () => snap().rejections.map((r) => [{ port: r.port, reason: r.reason }, r.count]));
+    this.gauge('ccm_input_limit', ['limit'], function () {
+      for (const [limit, value] of Object.entries(snap().limits)) this.set({ limit }, value);
+    });
 
     // ---- health (Consul's check states) ---------------------------------------------------------------------
     this.gauge('ccm_health_checks', ['status'], function () {

@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { NodeStatus } from '../client/api-types.js';
 import { HttpServer } from '../net/http-server.js';
+import { InputRejections, type InputPort, type RejectFn } from '../net/input-rejections.js';
 import { LinkFilter, type LinkFilterConfig } from '../net/link-filter.js';
-import type { Envelope } from '../net/envelope.js';
+import type { Envelope, EnvelopeKind } from '../net/envelope.js';
 import { PeerRpc } from '../net/peer-rpc.js';
+import type { Message as RaftMessage } from '../raft/index.js';
+import type { Static } from '@sinclair/typebox';
+import { compileSchema } from '../schema/compiled-schema.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { UdpTransport } from '../net/udp-transport.js';
 import { SeededRandom } from '../random/random.js';
@@ -16,9 +20,21 @@ import { registerAdminRoutes } from './admin-routes.js';
 import { registerClientRoutes } from './client-routes.js';
 import { EventLog } from './event-log.js';
 import type { NodeConfig } from './node-config.js';
+import { raftBodyProblem, ReachPingSchema } from './peer-schemas.js';
 import fs from 'node:fs';
+import path from 'node:path';
+import { selfRotatingStdout } from '../cluster/log-rotation.js';
 
 const REACH_NONCES_KEPT = 8;
+const reachPingCheck = compileSchema(ReachPingSchema);
+
+/** Envelope kinds a subsystem takes (onEnvelope), with the schema of each one's body. */
+export interface EnvelopeBodies {
+  raft: RaftMessage;
+  swim: unknown;
+}
+/** Why a body may not reach its handler (undefined: it may); swim packets are checked by the SWIM core itself. */
+const BODY_PROBLEMS: { [K in keyof EnvelopeBodies]: (body: unknown) => string | undefined } = { raft: raftBodyProblem, swim: () => undefined };
 
 /**
  * A part of the node (consistent core, gossip, health monitor, ...): it registers its routes, envelope
@@ -46,7 +62,15 @@ export class NodeRuntime {
   readonly tcp: TcpTransport;
   readonly udp: UdpTransport;
   readonly rpc: PeerRpc;
-  readonly http = new HttpServer();
+  readonly http: HttpServer;
+  /** Every input refused, by port and reason (ccm_rejected_inputs_total), logged once per source per interval. */
+  readonly rejections: InputRejections;
+  /**
+   * TEST-ONLY SWITCH, read from CCM_UNSAFE_SKIP_VALIDATION=1 in the node's environment: peer messages, RPC params,
+   * request bodies and commands are believed unchecked, so the fuzz suite can show that it finds what the checks
+   * stop (test/fuzz). Never set in normal use; the node says so loudly at start.
+   */
+  readonly unsafeSkipValidation = process.env.CCM_UNSAFE_SKIP_VALIDATION === '1';
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
   core?: import('./core-service.js').CoreService;
@@ -61,11 +85,17 @@ export class NodeRuntime {
   /** Coarse (1 s): a fine resolution wakes an idle node 50 times a second. The health monitor reads finer lag from gossip's timer. */
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1000 });
   private isStopping = false;
-  private readonly envelopeHandlers = new Map<string, (e: Envelope) => void>();
+  private readonly envelopeHandlers = new Map<string, (e: Envelope<any>) => void>();
   private readonly subsystems: NodeSubsystem[] = [];
 
   constructor(readonly config: NodeConfig) {
-    this.log = new EventLog(config.id, () => this.clock.nowMs());
+    this.log = new EventLog(config.id, () => this.clock.nowMs(), selfRotatingStdout(path.join(config.dataDir, 'node.log'), config.settings.logMaxBytes));
+    this.rejections = new InputRejections((message, fields) => this.log.warn(message, fields), () => this.clock.monotonicMs());
+    const rejectOn =
+      (port: InputPort): RejectFn =>
+      (reason, source, detail, error) =>
+        this.rejections.reject(port, reason, source, detail, error);
+    this.http = new HttpServer({ onReject: rejectOn('http'), unsafeSkipSchemas: this.unsafeSkipValidation });
     this.filter = new LinkFilter(this.random);
     this.filter.set(config.linkFilter);
     this.tcp = new TcpTransport({
@@ -76,15 +106,23 @@ export class NodeRuntime {
       onMessage: (e) => this.dispatch(e),
       onError: (message, detail) => this.log.warn(message, detail),
       onPeerLost: (peer) => this.rpc.peerLost(peer),
+      onReject: rejectOn('peer'),
     });
-    this.udp = new UdpTransport({ selfId: config.id, host: config.host, port: config.ports.gossip, filter: this.filter, onMessage: (e) => this.dispatch(e) });
-    this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent));
+    this.udp = new UdpTransport({
+      selfId: config.id,
+      host: config.host,
+      port: config.ports.gossip,
+      filter: this.filter,
+      onMessage: (e) => this.dispatch(e),
+      onReject: rejectOn('gossip'),
+    });
+    this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent), { onReject: rejectOn('peer'), unsafeSkipChecks: this.unsafeSkipValidation });
     this.tcp.setPeers(config.peers);
     this.udp.setPeers(config.peers);
   }
 
-  /** Routes envelopes of one kind (other than rpc and reach-ping) to a subsystem. */
-  onEnvelope(kind: Envelope['kind'], handler: (e: Envelope) => void): void {
+  /** Routes envelopes of one kind (other than rpc and reach-ping) to a subsystem; their bodies are checked first. */
+  onEnvelope<K extends keyof EnvelopeBodies>(kind: K, handler: (e: Envelope<EnvelopeBodies[K]>) => void): void {
     this.envelopeHandlers.set(kind, handler);
   }
 
@@ -106,6 +144,7 @@ export class NodeRuntime {
     await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
     for (const s of this.subsystems) s.afterListen?.();
     this.loopDelay.enable();
+    if (this.unsafeSkipValidation) this.log.warn('TEST-ONLY: CCM_UNSAFE_SKIP_VALIDATION=1: this node does not validate its inputs; never use it outside tests');
     this.log.event('node-started', `${this.config.id} started (start #${this.identity.startCount}, pid ${process.pid})`, {
       pid: process.pid,
       startCount: this.identity.startCount,
@@ -162,25 +201,45 @@ export class NodeRuntime {
     };
   }
 
+  /**
+   * Every peer message that passed its transport's checks (a well-formed envelope from a known peer) comes here.
+   * Its body is checked against its kind's schema before any handler reads it, and no handler may throw into the
+   * transport: an unexpected error is counted and logged, and the message is dropped.
+   */
   private dispatch(envelope: Envelope): void {
-    switch (envelope.kind) {
-      case 'reach-ping': {
-        const nonce = (envelope.body as { nonce?: unknown })?.nonce;
-        if (typeof nonce === 'string') {
+    const port: InputPort = envelope.kind === 'swim' ? 'gossip' : 'peer';
+    try {
+      switch (envelope.kind) {
+        case 'reach-ping': {
+          const body = envelope.body as Static<typeof ReachPingSchema>;
+          if (!this.unsafeSkipValidation && !reachPingCheck.check(body)) return this.rejections.reject(port, 'bad_body', envelope.from, `reach-ping ${reachPingCheck.problem(body)}`);
           const heard = this.reachHeard.get(envelope.from) ?? [];
-          heard.push(nonce);
+          heard.push(body.nonce);
           if (heard.length > REACH_NONCES_KEPT) heard.shift();
           this.reachHeard.set(envelope.from, heard);
+          return;
         }
-        return;
+        case 'rpc-req':
+        case 'rpc-res':
+          this.rpc.receive(envelope).catch((err) => this.handlerFailed(port, envelope, err));
+          return;
+        case 'raft':
+        case 'swim': {
+          const problem = this.unsafeSkipValidation ? undefined : BODY_PROBLEMS[envelope.kind](envelope.body);
+          if (problem !== undefined) return this.rejections.reject(port, 'bad_body', envelope.from, `${envelope.kind}: ${problem}`);
+          this.envelopeHandlers.get(envelope.kind)?.(envelope);
+          return;
+        }
+        default:
+          this.rejections.reject(port, 'unknown_kind', envelope.from, `${(envelope as { kind: EnvelopeKind }).kind} is not handled here`);
       }
-      case 'rpc-req':
-      case 'rpc-res':
-        void this.rpc.receive(envelope);
-        return;
-      default:
-        this.envelopeHandlers.get(envelope.kind)?.(envelope);
+    } catch (err) {
+      this.handlerFailed(port, envelope, err);
     }
+  }
+
+  private handlerFailed(port: InputPort, envelope: Envelope, err: unknown): void {
+    this.rejections.reject(port, 'handler_error', envelope.from, `${envelope.kind} (dropped): ${(err as Error)?.message ?? String(err)}`, err);
   }
 
   private async listen(what: string, port: number, fn: () => Promise<void>): Promise<void> {

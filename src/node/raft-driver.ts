@@ -1,8 +1,8 @@
 import { CcmError } from '../client/api-errors.js';
 import type { RaftStatusView } from '../client/api-types.js';
-import { decodeCommand, encodeCommand, type Command } from '../core/commands.js';
+import { encodeCommand, type Command } from '../core/commands.js';
 import { LeaseExpiry } from '../core/lease-expiry.js';
-import { applyCommand, type ApplyResult, type Applied } from '../core/state-machine.js';
+import { applyCommandData, type ApplyResult, type Applied } from '../core/state-machine.js';
 import {
   NotLeaderError,
   ProposalDroppedError,
@@ -101,7 +101,7 @@ export class RaftDriver {
     // A restarted replica cannot know how long ago each lease was renewed: it gives every lease a full TTL.
     const now = node.clock.monotonicMs();
     for (const lease of this.state.leases()) this.leases.touched(lease, now);
-    node.onEnvelope('raft', (e) => this.step(e.body as Message));
+    node.onEnvelope('raft', (e) => this.step(e.body));
   }
 
   start(): void {
@@ -271,7 +271,8 @@ export class RaftDriver {
     try {
       this.raft.step(msg);
     } catch (err) {
-      this.node.log.warn('raft message rejected', { error: (err as Error).message, type: (msg as { type?: string })?.type, from: (msg as { from?: string })?.from });
+      // A well-formed message the core refused (its rules, checked before it changes anything): counted, dropped.
+      this.node.rejections.reject('peer', 'bad_body', msg.from, `raft ${msg.type} refused: ${(err as Error).message}`);
       return;
     }
     this.schedule();
@@ -368,22 +369,23 @@ export class RaftDriver {
     this.synchronousMode = mode;
   }
 
+  /** Applies one committed entry. Total: an entry that is not a valid command or change applies as an error result. */
   private applyEntry(entry: Entry): Applied | null {
     if (entry.kind === 'conf-change') {
-      const change = decodeConfChange(entry.data);
+      let change: ConfChange;
+      try {
+        change = decodeConfChange(entry.data);
+      } catch (err) {
+        const message = `entry ${entry.index} is not a membership change`;
+        return { result: { op: 'error', code: 'invalid_argument', message }, effects: { events: [], leasesTouched: [], leasesRemoved: [] }, rejected: (err as Error).message };
+      }
       const conf = this.raft.applyConfChange(change);
       this.state.setConfState(conf);
       this.updateRemoved(conf);
       return { result: { op: 'conf-change', voters: conf.voters, learners: conf.learners }, effects: { events: [], leasesTouched: [], leasesRemoved: [] } };
     }
     if (entry.data === '') return null; // a new leader's no-op
-    let command: Command;
-    try {
-      command = decodeCommand(entry.data);
-    } catch {
-      return { result: { op: 'error', code: 'internal', message: `entry ${entry.index} is not a command` }, effects: { events: [], leasesTouched: [], leasesRemoved: [] } };
-    }
-    return applyCommand(this.state, command, entry.index);
+    return applyCommandData(this.state, entry.data, entry.index, { unsafeSkipValidation: this.node.unsafeSkipValidation });
   }
 
   private installSnapshot(snap: Snapshot): void {

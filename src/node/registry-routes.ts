@@ -3,6 +3,7 @@ import { ServiceRegistry } from '../services/service-registry.js';
 import type { CoreService } from './core-service.js';
 import { callOptions } from './kv-routes.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { anyObjectBody, emptyBody } from './route-schemas.js';
 import { ServiceChecks } from './service-checks.js';
 
 /**
@@ -13,16 +14,18 @@ import { ServiceChecks } from './service-checks.js';
 export function registerRegistryRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): ServiceRegistry {
   const registry = new ServiceRegistry(node, core);
   node.addSubsystem(new ServiceChecks(node, core));
-  const body = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' ? (b as Record<string, unknown>) : {});
   const flag = (v: string | null): boolean => v === 'true' || v === '1';
 
-  http.route('POST', '/v1/services/:service/instances', ({ params, body: b, req }) =>
-    registry.register(params.service, body(b), { ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` }),
+  http.route(
+    'POST',
+    '/v1/services/:service/instances',
+    ({ params, body, req }) => registry.register(params.service, body, { ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` }),
+    { body: anyObjectBody },
   );
   http.route('GET', '/v1/services', ({ req }) => registry.list(callOptions(req)));
   http.route('GET', '/v1/services/:service', ({ params, query, req }) => registry.lookup(params.service, flag(query.get('all')), callOptions(req)));
   http.route('GET', '/v1/service-instances/:id', ({ params, req }) => registry.instance(params.id, callOptions(req)));
-  http.route('POST', '/v1/service-instances/:id/renew', ({ params, req }) => registry.renew(params.id, callOptions(req)));
+  http.route('POST', '/v1/service-instances/:id/renew', ({ params, req }) => registry.renew(params.id, callOptions(req)), { body: emptyBody });
   http.route('DELETE', '/v1/service-instances/:id', ({ params, req }) => registry.deregister(params.id, callOptions(req)));
   return registry;
 }

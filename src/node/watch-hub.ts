@@ -1,5 +1,6 @@
 import { CcmError } from '../client/api-errors.js';
 import type { WatchEvent } from '../core/kv-types.js';
+import { RefusedInput } from '../net/input-rejections.js';
 import type { RaftDriver } from './raft-driver.js';
 
 export interface WatchSpec {
@@ -17,6 +18,11 @@ export interface WatchBatch {
 
 /** Events read per page while catching up from history. */
 const HISTORY_PAGE = 1000;
+/**
+ * Subscriptions one replica's hub holds at once: its own client streams (at most MAX_WATCH_STREAMS), members'
+ * relays (one per long poll in flight) and lock waiters. Past it a new one is refused with resource_exhausted.
+ */
+export const MAX_WATCHERS = 8192;
 
 /**
  * Watches on a replica: every matching event once, in revision order, with no gap: first from the event
@@ -56,6 +62,9 @@ export class WatchHub {
    * history needed is gone. Returns the function that stops it.
    */
   subscribe(spec: WatchSpec, deliver: (b: WatchBatch) => void): () => void {
+    if (this.watchers.size >= MAX_WATCHERS) {
+      throw new RefusedInput('too_many_watchers', 'resource_exhausted', `this replica already holds ${MAX_WATCHERS} watchers; try again later`, { limit: 'watchers_per_node' });
+    }
     const state = this.driver.state;
     const compactRevision = state.compactRevision();
     if (spec.fromRevision > 0 && spec.fromRevision < compactRevision) {

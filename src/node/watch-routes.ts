@@ -2,10 +2,13 @@ import type http from 'node:http';
 import { CcmError } from '../client/api-errors.js';
 import { validateKey, validateRevision } from '../core/commands.js';
 import { STREAMING, type HttpServer } from '../net/http-server.js';
+import { RefusedInput } from '../net/input-rejections.js';
 import type { CoreService } from './core-service.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { WatchHub, type WatchBatch, type WatchSpec } from './watch-hub.js';
 import { nodeMetricsOf } from './metrics.js';
+import { CORE_WATCH_POLL } from './peer-schemas.js';
+import { watchQuery } from './route-schemas.js';
 
 /** Idle streams get a progress line this often, so a client knows it is alive and up to which revision. */
 export const DEFAULT_PROGRESS_MS = 5000;
@@ -13,6 +16,11 @@ export const DEFAULT_PROGRESS_MS = 5000;
 const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
 /** How long a member's poll waits at a voter for new events. */
 const POLL_WAIT_MS = 10_000;
+/**
+ * Client watch streams one node serves at once (etcd has no fixed cap; each stream here holds a socket, a timer
+ * and up to MAX_UNREAD_BYTES of buffer). Past it a new watch is refused with resource_exhausted (HTTP 429).
+ */
+export const MAX_WATCH_STREAMS = 2048;
 
 /** One line of a watch stream (NDJSON, or the data of an SSE message). */
 export type WatchMessage =
@@ -29,13 +37,16 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void 
   if (core.driver) node.watchHub = new WatchHub(core.driver);
   core.onDriverCreated = (driver) => (node.watchHub = new WatchHub(driver));
 
-  node.rpc.handle('core.watch-poll', (params) => {
-    const p = params as { spec: WatchSpec; waitMs: number };
+  node.rpc.handle(CORE_WATCH_POLL, (p) => {
     if (!node.watchHub) throw new CcmError('unavailable', `${node.config.id} holds no replica of the core`);
     return pollOnce(node.watchHub, p.spec, Math.min(p.waitMs, POLL_WAIT_MS));
   });
 
+  let openStreams = 0;
   node.http.route('GET', '/v1/watch', ({ query, req, res }) => {
+    if (openStreams >= MAX_WATCH_STREAMS) {
+      throw new RefusedInput('too_many_watchers', 'resource_exhausted', `${node.config.id} already serves ${MAX_WATCH_STREAMS} watch streams; try another node or later`, { limit: 'watch_streams_per_node' });
+    }
     const spec: WatchSpec = {
       key: validateKey(query.get('key') ?? ''),
       prefix: query.get('prefix') === 'true' || query.get('prefix') === '1',
@@ -47,9 +58,11 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void 
     const stream = new WatchStream(res, isSse, node.config.id, progressMs);
     const metrics = nodeMetricsOf(node);
     metrics.watchStreamOpened();
+    openStreams++;
     let stop = (): void => undefined;
     stream.onClose = () => {
       stop();
+      openStreams--;
       metrics.watchStreamClosed();
     };
     stop = subscribeChanges(node, spec, {
@@ -67,7 +80,7 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void 
     if (stream.isClosed) stop();
     req.on('close', () => stream.close());
     return STREAMING;
-  });
+  }, { query: watchQuery });
 }
 
 /** Writes watch messages to one HTTP response, with progress notifications while idle. */
@@ -190,9 +203,9 @@ export function subscribeChanges(
     while (!isStopped) {
       const voter = voters[cursor % voters.length];
       try {
-        const r = await node.rpc.call<{ events: WatchBatch['events']; revision: number }>(
+        const r = await node.rpc.call(
           voter,
-          'core.watch-poll',
+          CORE_WATCH_POLL,
           // The first poll only asks where the stream starts, so `created` goes out at once.
           { spec: { ...spec, fromRevision: next }, waitMs: isCreated ? POLL_WAIT_MS : 0 },
           POLL_WAIT_MS + 3000,

@@ -1,6 +1,7 @@
 import { CcmError } from '../client/api-errors.js';
 import type { AcquireResponse, LeaseView, LockView } from '../client/api-types.js';
 import { validateHolder, validateLeaseId, validateResource, validateTtlMs } from '../core/commands.js';
+import { readLockValue } from '../core/kv-schemas.js';
 import { LOCK_PREFIX } from '../core/kv-types.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import type { CallOptions, CoreService } from '../node/core-service.js';
@@ -65,8 +66,7 @@ export class LeaseManager {
         onBatch: (b) => {
           for (const e of b.events) {
             if (e.type !== 'put') continue;
-            const v = JSON.parse(e.kv.value) as { lease: number };
-            if (v.lease === lease) granted(e.kv.createRevision, b.revision);
+            if (readLockValue(e.kv.value)?.lease === lease) granted(e.kv.createRevision, b.revision);
           }
         },
         onError: (e) => finish({ err: e }, true),

@@ -1,4 +1,5 @@
 import type { MemberMeta } from './membership-table.js';
+import { swimPacketCheck } from './message-schemas.js';
 
 /** Protocol version carried by every packet and push-pull state. */
 export const SWIM_PROTOCOL_VERSION = 1;
@@ -106,14 +107,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isId(v: unknown, limits: WireLimits): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= limits.maxIdLength;
-}
-
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
 /** A tag key: 1–64 characters of letters, digits and `_.-/`; values are strings of at most 256 characters. */
 export const TAG_KEY_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
 export const MAX_TAG_VALUE_LENGTH = 256;
@@ -148,43 +141,42 @@ export function metaProblem(meta: unknown, maxMetaBytes: number): string | undef
   return undefined;
 }
 
-/** Whether a decoded value is a well-formed message; never throws. */
-export function isSwimMessage(m: unknown, limits: WireLimits): m is SwimMessage {
-  if (!isPlainObject(m)) return false;
+/** The core's own limits on a message that already fits its schema (ids, meta); a reason, or undefined. */
+function messageLimitProblem(m: SwimMessage, limits: WireLimits): string | undefined {
+  const idTooLong = (v: string): boolean => v.length > limits.maxIdLength;
   switch (m.type) {
     case 'ping':
-      return isCount(m.seq) && isId(m.target, limits);
+      return idTooLong(m.target) ? 'ping target too long' : undefined;
     case 'ack':
     case 'nack':
-      return isCount(m.seq);
+      return undefined;
     case 'ping-req':
-      return isCount(m.seq) && isId(m.target, limits) && isId(m.targetAddress, limits) && typeof m.wantsNack === 'boolean';
+      return idTooLong(m.target) || idTooLong(m.targetAddress) ? 'ping-req target too long' : undefined;
     case 'alive':
-      return isId(m.member, limits) && isId(m.address, limits) && isCount(m.incarnation) && metaProblem(m.meta, limits.maxMetaBytes) === undefined;
+      return idTooLong(m.member) || idTooLong(m.address) ? 'alive member too long' : metaProblem(m.meta, limits.maxMetaBytes);
     case 'suspect':
     case 'dead':
-      return isId(m.member, limits) && isCount(m.incarnation) && isId(m.from, limits);
-    default:
-      return false;
+      return idTooLong(m.member) || idTooLong(m.from) ? `${m.type} member too long` : undefined;
   }
 }
 
 /**
- * Validates a decoded datagram. Returns it (not a copy) when every part is well formed, or a reason string.
- * A packet with any malformed part is dropped whole: garbage in one part says the sender is not to be trusted.
+ * Validates a decoded datagram: its schema (message-schemas.ts), then the core's limits. Returns it (not a copy)
+ * when every part is well formed, or a reason string. A packet with any malformed part is dropped whole: garbage
+ * in one part says the sender is not to be trusted. Never throws.
  */
 export function parseSwimPacket(value: unknown, limits: WireLimits = DEFAULT_WIRE_LIMITS): SwimPacket | string {
-  if (!isPlainObject(value)) return 'packet is not an object';
-  if (value.v !== SWIM_PROTOCOL_VERSION) return `unsupported protocol version ${String(value.v)}`;
-  if (!isId(value.from, limits)) return 'packet.from must be a non-empty string';
-  const msgs = value.msgs;
-  if (!Array.isArray(msgs) || msgs.length === 0 || msgs.length > limits.maxMessagesPerPacket) {
-    return `packet.msgs must be an array of 1..${limits.maxMessagesPerPacket} messages`;
+  const shape = swimPacketCheck.problem(value);
+  if (shape !== undefined) return `packet ${shape}`;
+  const packet = value as SwimPacket;
+  if (packet.v !== SWIM_PROTOCOL_VERSION) return `unsupported protocol version ${packet.v}`;
+  if (packet.from.length > limits.maxIdLength) return 'packet.from too long';
+  if (packet.msgs.length > limits.maxMessagesPerPacket) return `packet.msgs must be an array of 1..${limits.maxMessagesPerPacket} messages`;
+  for (let i = 0; i < packet.msgs.length; i++) {
+    const problem = messageLimitProblem(packet.msgs[i], limits);
+    if (problem !== undefined) return `packet.msgs[${i}]: ${problem}`;
   }
-  for (let i = 0; i < msgs.length; i++) {
-    if (!isSwimMessage(msgs[i], limits)) return `packet.msgs[${i}] is malformed`;
-  }
-  return value as unknown as SwimPacket;
+  return packet;
 }
 
 /** Deep equality of JSON values (meta comparison for the restart rule), independent of key order. */

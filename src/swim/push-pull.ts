@@ -1,5 +1,6 @@
 import type { MemberMeta, MemberState, MemberView, MembershipTable } from './membership-table.js';
-import { isSwimMessage, metaProblem, SWIM_PROTOCOL_VERSION, type BroadcastMessage, type WireLimits } from './messages.js';
+import { metaProblem, SWIM_PROTOCOL_VERSION, type BroadcastMessage, type WireLimits } from './messages.js';
+import { pushPullStateCheck } from './message-schemas.js';
 
 /** One member in a full-state exchange. */
 export interface PushPullMember {
@@ -19,8 +20,6 @@ export interface PushPullState {
   members: PushPullMember[];
 }
 
-const STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
-
 /** Our state for an exchange. */
 export function buildPushPullState(selfId: string, table: MembershipTable, join: boolean): PushPullState {
   const members: PushPullMember[] = [];
@@ -30,25 +29,21 @@ export function buildPushPullState(selfId: string, table: MembershipTable, join:
   return { v: SWIM_PROTOCOL_VERSION, from: selfId, join, members };
 }
 
-/** Validates a decoded push-pull state; returns it or a reason. Never throws. */
+/** Validates a decoded push-pull state: its schema (message-schemas.ts), then the core's limits. Returns it or a reason. Never throws. */
 export function parsePushPullState(value: unknown, limits: WireLimits & { maxMembers: number }): PushPullState | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'push-pull state is not an object';
-  const v = value as Record<string, unknown>;
-  if (v.v !== SWIM_PROTOCOL_VERSION) return `unsupported protocol version ${String(v.v)}`;
-  if (typeof v.from !== 'string' || v.from.length === 0 || v.from.length > limits.maxIdLength) return 'push-pull from must be a non-empty string';
-  if (typeof v.join !== 'boolean') return 'push-pull join must be a boolean';
-  if (!Array.isArray(v.members) || v.members.length > limits.maxMembers) return `push-pull members must be an array of at most ${limits.maxMembers}`;
-  for (let i = 0; i < v.members.length; i++) {
-    const m = v.members[i] as Record<string, unknown> | null;
-    if (typeof m !== 'object' || m === null || !STATES.includes(m.state as MemberState)) return `push-pull members[${i}] is malformed`;
-    // Reuse the alive message's shape rules for id, address, incarnation and meta.
-    const asAlive = { type: 'alive', member: m.id, address: m.address, incarnation: m.incarnation, meta: m.meta };
-    if (!isSwimMessage(asAlive, limits)) {
-      const problem = metaProblem(m.meta, limits.maxMetaBytes);
-      return `push-pull members[${i}] is malformed${problem ? `: ${problem}` : ''}`;
-    }
+  const shape = pushPullStateCheck.problem(value);
+  if (shape !== undefined) return `push-pull state ${shape}`;
+  const state = value as PushPullState;
+  if (state.v !== SWIM_PROTOCOL_VERSION) return `unsupported protocol version ${state.v}`;
+  if (state.from.length > limits.maxIdLength) return 'push-pull from too long';
+  if (state.members.length > limits.maxMembers) return `push-pull members must be an array of at most ${limits.maxMembers}`;
+  for (let i = 0; i < state.members.length; i++) {
+    const m = state.members[i];
+    if (m.id.length > limits.maxIdLength || m.address.length > limits.maxIdLength) return `push-pull members[${i}] is malformed: id or address too long`;
+    const problem = metaProblem(m.meta, limits.maxMetaBytes);
+    if (problem !== undefined) return `push-pull members[${i}] is malformed: ${problem}`;
   }
-  return value as unknown as PushPullState;
+  return state;
 }
 
 /**

@@ -3,12 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { CcmError } from '../../src/client/api-errors.js';
-import { clusterPaths, ensureWritableDir } from '../../src/cluster/cluster-dir.js';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { checkNewClusterDir, clusterPaths, ensureWritableDir, isClusterDir, removeClusterDir } from '../../src/cluster/cluster-dir.js';
 import { readClusterFile, updateClusterFile, writeClusterFile, DEFAULT_SETTINGS, type ClusterFile } from '../../src/cluster/cluster-file.js';
 import { validateUpOptions } from '../../src/cluster/launcher.js';
 import { allocatePorts, isPortFree } from '../../src/cluster/port-allocator.js';
 import { processState } from '../../src/cluster/process-table.js';
 import net from 'node:net';
+
+const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
 function sample(): ClusterFile {
   return {
@@ -114,5 +118,39 @@ describe('launcher bookkeeping', () => {
     expect(processState(process.pid, 'n1')).to.equal('stopped');
     expect(processState(null, 'n1')).to.equal('stopped');
     expect(processState(2 ** 22 + 12345, 'n1')).to.equal('stopped');
+  });
+});
+
+describe('down --purge deletes only a ccm cluster directory', () => {
+  let home: string;
+  beforeEach(() => (home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-purge-'))));
+  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('`--dir <project> --name src` refuses, through the real CLI, and ./src is untouched', async () => {
+    const src = path.join(home, 'src');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'main.ts'), 'precious');
+    const r = await execa(process.execPath, [BIN, 'down', '--purge', '--dir', home, '--name', 'src'], { reject: false });
+    expect(r.exitCode).to.equal(1);
+    expect(r.stderr).to.match(/refusing to delete .*src: it does not hold a ccm cluster\.json/);
+    expect(fs.readFileSync(path.join(src, 'main.ts'), 'utf8')).to.equal('precious');
+    // Nor does `up` make a cluster among someone else's files.
+    expect(() => checkNewClusterDir(clusterPaths(home, 'src'))).to.throw(CcmError, /is not a ccm cluster's directory/);
+  });
+
+  it('a directory with a cluster file that is not ccm\'s is refused; a ccm one, even damaged, is deleted', async () => {
+    const p = clusterPaths(home, 'c');
+    fs.mkdirSync(p.dir);
+    fs.writeFileSync(p.clusterFile, '{"their": "config"}');
+    expect(isClusterDir(p)).to.equal(false);
+    expect(() => removeClusterDir(p)).to.throw(CcmError, /refusing/);
+    expect(fs.existsSync(p.dir)).to.equal(true);
+    writeClusterFile(p, sample());
+    expect(isClusterDir(p)).to.equal(true);
+    fs.writeFileSync(p.clusterFile, '{"version": 1, "nodes": [');
+    fs.mkdirSync(p.nodesDir);
+    expect(isClusterDir(p)).to.equal(true);
+    removeClusterDir(p);
+    expect(fs.existsSync(p.dir)).to.equal(false);
   });
 });

@@ -46,6 +46,8 @@ function snapshot(): MetricsSnapshot {
     tcp: { sent: 1, received: 1, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 1, connectFailures: 0 },
     link: { 'n1/out': { passed: 10, dropped: 4, delayed: 0, duplicated: 0 }, 'n3/in': { passed: 10, dropped: 2, delayed: 0, duplicated: 0 } },
     health: { status: 'passing', checks: { passing: 4, warning: 0, critical: 0 } },
+    rejections: [],
+    limits: {},
   };
 }
 
@@ -107,7 +109,7 @@ describe('ccm metrics: summarising a node from its families', () => {
     m.observeSync(0.003);
     const families = await m.scrapeJson();
     const groups = groupFamilies([...families, { name: 'process_cpu_seconds_total', help: 'cpu', type: 'counter', samples: [{ name: 'process_cpu_seconds_total', labels: {}, value: 1.5 }] }]);
-    expect(groups.map((g) => g.group)).to.deep.equal(['Node', 'Raft', 'Disk', 'Leases', 'Watches', 'Gossip', 'Link filter and peer transport', 'Health', 'Process']);
+    expect(groups.map((g) => g.group)).to.deep.equal(['Node', 'Raft', 'Disk', 'Leases', 'Watches', 'Gossip', 'Link filter and peer transport', 'Health', 'Boundary: refused inputs and limits', 'Process']);
     expect(groups.find((g) => g.group === 'Raft')!.families.map((f) => f.name)).to.include.members(['ccm_raft_term', 'ccm_raft_proposals_committed_total']);
     const byName = (n: string) => families.find((f) => f.name === n)!;
     expect(describeFamily(byName('ccm_raft_term'))).to.deep.equal([['ccm_raft_term', '5']]);

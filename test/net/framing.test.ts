@@ -36,9 +36,19 @@ describe('framing', () => {
     expect(() => new FrameDecoder().push(header)).to.throw(FrameTooLargeError);
   });
 
-  it('envelopes: garbage decodes to null, never throws', () => {
-    for (const bad of ['', 'not json', '[]', 'null', '{"kind":"raft"}', '{"kind":"nope","from":"a","to":"b","body":1}', '{"kind":"raft","from":1,"to":"b","body":1}']) {
-      expect(decodeEnvelope(Buffer.from(bad)), bad).to.equal(null);
+  it('envelopes: garbage decodes to a reason (bad_json or bad_envelope), never throws', () => {
+    for (const bad of ['', 'not json', '{"kind":', '\u0000']) expect(decodeEnvelope(Buffer.from(bad)), bad).to.have.property('reason', 'bad_json');
+    for (const bad of [
+      '[]',
+      'null',
+      '{"kind":"raft"}',
+      '{"kind":"raft","from":"a","to":"b"}',
+      '{"kind":"nope","from":"a","to":"b","body":1}',
+      '{"kind":"raft","from":1,"to":"b","body":1}',
+      '{"kind":"raft","from":"","to":"b","body":1}',
+      '{"kind":"raft","from":"a","to":"b","body":1,"extra":2}',
+    ]) {
+      expect(decodeEnvelope(Buffer.from(bad)), bad).to.have.property('reason', 'bad_envelope');
     }
     const e = { kind: 'raft' as const, from: 'n1', to: 'n2', body: { x: [1, 2] } };
     expect(decodeEnvelope(encodeEnvelope(e))).to.deep.equal(e);

@@ -48,6 +48,8 @@ function fakeSnapshot(): MetricsSnapshot {
       'n2/in': { passed: 38, dropped: 0, delayed: 0, duplicated: 0 },
     },
     health: { status: 'warning', checks: { passing: 2, warning: 1, critical: 0 } },
+    rejections: [{ port: 'peer', reason: 'bad_body', count: 3 }],
+    limits: { http_body_bytes: 100 },
   };
 }
 
@@ -85,6 +87,9 @@ describe('node metrics: names and values from the node counters (prom-client, on
     expect(text).to.match(/^ccm_raft_term 3$/m);
     expect(text).to.match(/^ccm_raft_role\{role="follower"\} 1$/m);
     expect(text).to.match(/^ccm_link_filter_messages_total\{peer="n2",direction="out",outcome="dropped"\} 5$/m);
+    // The boundary: refused inputs by port and reason, and the limits in force.
+    expect(text).to.match(/^ccm_rejected_inputs_total\{port="peer",reason="bad_body"\} 3$/m);
+    expect(text).to.match(/^ccm_input_limit\{limit="http_body_bytes"\} 100$/m);
     // The registry is the node's own: nothing leaks into prom-client's global one.
     const { register } = await import('prom-client');
     expect(register.getSingleMetric('ccm_raft_term')).to.equal(undefined);

@@ -1,0 +1,291 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { requestJson } from '../client/http-json.js';
+import { clusterPaths, nodeLogPath, type ClusterPaths } from '../cluster/cluster-dir.js';
+import { readClusterFile, type NodeRecord } from '../cluster/cluster-file.js';
+import { downCluster, nodeAction, upCluster } from '../cluster/launcher.js';
+import { processState } from '../cluster/process-table.js';
+import { SeededRandom } from '../random/random.js';
+import { gossipCase, httpCase, peerCase, type FuzzCase, type FuzzTarget } from './port-cases.js';
+
+/**
+ * The fuzz run: a real node, driven on each of its ports (HTTP, peer TCP, gossip UDP) with the cases of
+ * port-cases.ts for a time budget per port, and watched after every case: a node process that dies is a crash,
+ * reported with the port, the seed and the case number that replay it (`npm run fuzz -- --port P --seed S --case I`).
+ *
+ * The cluster: two nodes, n1 the only voter (so a forged write commits and applies at once), n2 stopped so the
+ * fuzzer can speak as n2 (its peer id; its gossip port).
+ */
+export const FUZZ_PORTS = ['http', 'peer', 'gossip'] as const;
+export type FuzzPort = (typeof FUZZ_PORTS)[number];
+
+export interface FuzzOptions {
+  seed: number;
+  ports: readonly FuzzPort[];
+  /** Time per port; the run also stops a port after maxCases. */
+  budgetMsPerPort: number;
+  maxCases?: number;
+  /** The first case number (to replay one case: firstCase = I, maxCases = 1). */
+  firstCase?: number;
+  /** Stop at the first crash (a test that only needs to see one). */
+  stopAtFirstCrash?: boolean;
+  /** TEST-ONLY: start the node with CCM_UNSAFE_SKIP_VALIDATION=1, to show the suite finds what validation stops. */
+  unsafeSkipValidation?: boolean;
+  onProgress?: (line: string) => void;
+  /** Runs on the cluster after the cases, before it is torn down (a test's own checks). */
+  afterRun?: (cluster: FuzzCluster) => Promise<void>;
+}
+
+export interface FuzzCrash {
+  port: FuzzPort;
+  seed: number;
+  caseIndex: number;
+  what: string;
+  /** The node's last log lines (its fatal line among them). */
+  lastWords: string;
+  replay: string;
+}
+
+export interface FuzzReport {
+  seed: number;
+  cases: Partial<Record<FuzzPort, number>>;
+  crashes: FuzzCrash[];
+  /** Whether the node answered /v1/status after the run (a crash is restarted for the next port). */
+  answersAfter: boolean;
+  /** ccm_rejected_inputs_total at the end, as `port/reason` → count. */
+  rejected: Record<string, number>;
+  /** The distinct unexpected errors the node answered as internal errors (handler_error in its log): bugs to look at. */
+  handlerErrors: string[];
+  /** The slowest case per port (ms), and which. */
+  slowest: Partial<Record<FuzzPort, { ms: number; caseIndex: number; what: string }>>;
+}
+
+const TARGET = 'n1';
+const SELF = 'n2';
+
+/** One Random per case: the case's bytes depend on (seed, port, case number) only. */
+export function caseRandom(seed: number, port: FuzzPort, index: number): SeededRandom {
+  const p = FUZZ_PORTS.indexOf(port) + 1;
+  return new SeededRandom((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(p, 0x85ebca77) ^ Math.imul(index + 1, 0xc2b2ae3d)) >>> 0);
+}
+
+export function fuzzCase(seed: number, port: FuzzPort, index: number, target: FuzzTarget): FuzzCase {
+  const random = caseRandom(seed, port, index);
+  return port === 'http' ? httpCase(random) : port === 'peer' ? peerCase(random, target) : gossipCase(random, target);
+}
+
+export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const cluster = await FuzzCluster.start(opts.unsafeSkipValidation === true);
+  const report: FuzzReport = { seed: opts.seed, cases: {}, crashes: [], answersAfter: false, rejected: {}, handlerErrors: [], slowest: {} };
+  const say = opts.onProgress ?? (() => undefined);
+  try {
+    for (const port of opts.ports) {
+      const started = Date.now();
+      let n = 0;
+      const first = opts.firstCase ?? 0;
+      for (let i = first; Date.now() - started < opts.budgetMsPerPort && n < (opts.maxCases ?? Infinity); i++, n++) {
+        const c = fuzzCase(opts.seed, port, i, cluster.target);
+        const t0 = Date.now();
+        await cluster.send(port, c);
+        const ms = Date.now() - t0;
+        if (ms > (report.slowest[port]?.ms ?? -1)) report.slowest[port] = { ms, caseIndex: i, what: c.what };
+        if (cluster.isAlive()) continue;
+        // Let a dying process finish writing its last words.
+        await new Promise((r) => setTimeout(r, 200));
+        const crash: FuzzCrash = {
+          port,
+          seed: opts.seed,
+          caseIndex: i,
+          what: c.what,
+          lastWords: cluster.lastWords(),
+          replay: `npm run fuzz -- --port ${port} --seed ${opts.seed} --case ${i}${opts.unsafeSkipValidation ? ' --unsafe-skip-validation' : ''}`,
+        };
+        report.crashes.push(crash);
+        say(`CRASH on the ${port} port: seed ${opts.seed}, case ${i} (${c.what})\n${crash.lastWords}\nreplay: ${crash.replay}`);
+        if (opts.stopAtFirstCrash) {
+          report.cases[port] = n + 1;
+          await opts.afterRun?.(cluster);
+          return report;
+        }
+        await cluster.restartTarget();
+      }
+      report.cases[port] = n;
+      say(`${port}: ${n} cases in ${Math.round((Date.now() - started) / 1000)} s, ${report.crashes.filter((c) => c.port === port).length} crashes`);
+    }
+    report.answersAfter = await cluster.answers();
+    report.rejected = await cluster.rejections();
+    report.handlerErrors = cluster.handlerErrors();
+    await opts.afterRun?.(cluster);
+    return report;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** The fuzzed cluster: its files, the target node, and how to reach each of its ports as n2. */
+export class FuzzCluster {
+  private udp: dgram.Socket | null = null;
+
+  private constructor(
+    private readonly home: string,
+    readonly paths: ClusterPaths,
+    private node: NodeRecord,
+    private readonly selfGossipPort: number,
+    readonly target: FuzzTarget,
+  ) {}
+
+  static async start(unsafeSkipValidation: boolean): Promise<FuzzCluster> {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-fuzz-'));
+    const paths = clusterPaths(home, 'fuzz');
+    const previous = process.env.CCM_UNSAFE_SKIP_VALIDATION;
+    // The nodes inherit this process's environment when they are spawned.
+    if (unsafeSkipValidation) process.env.CCM_UNSAFE_SKIP_VALIDATION = '1';
+    try {
+      await upCluster(paths, { nodes: 2, core: 1, heal: false });
+      await nodeAction(paths, SELF, 'stop');
+    } catch (err) {
+      await downCluster(paths, { purge: true }).catch(() => undefined);
+      throw err;
+    } finally {
+      if (unsafeSkipValidation) {
+        if (previous === undefined) delete process.env.CCM_UNSAFE_SKIP_VALIDATION;
+        else process.env.CCM_UNSAFE_SKIP_VALIDATION = previous;
+      }
+    }
+    const file = readClusterFile(paths);
+    const node = file.nodes.find((n) => n.id === TARGET)!;
+    const self = file.nodes.find((n) => n.id === SELF)!;
+    const cluster = new FuzzCluster(home, paths, node, self.ports.gossip, { target: TARGET, self: SELF, selfGossipAddress: `${file.host}:${self.ports.gossip}` });
+    await cluster.waitForLeader();
+    return cluster;
+  }
+
+  isAlive(): boolean {
+    return processState(this.node.pid, TARGET) !== 'stopped';
+  }
+
+  async send(port: FuzzPort, c: FuzzCase): Promise<void> {
+    if (port === 'gossip') return this.sendDatagrams(c.chunks);
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port === 'http' ? this.node.ports.http : this.node.ports.peer, '127.0.0.1');
+      // HTTP: until the answer (or the connection) ends, at most 150 ms (a watch streams on); peer: 40 ms for the
+      // node to act on the frames (a forged write commits and applies within a few ms on a lone voter).
+      const timer = setTimeout(() => socket.destroy(), port === 'http' ? 150 : 40);
+      socket.on('connect', () => {
+        for (const chunk of c.chunks) socket.write(chunk);
+      });
+      socket.on('data', (d: Buffer) => {
+        if (port === 'http' && d.includes('\r\n\r\n')) setTimeout(() => socket.destroy(), 5);
+      });
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    // A frame that commits a write is applied a moment later.
+    if (port === 'peer') await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async sendDatagrams(chunks: Buffer[]): Promise<void> {
+    if (!this.udp) {
+      const socket = dgram.createSocket('udp4');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(this.selfGossipPort, '127.0.0.1', () => resolve());
+      });
+      socket.on('message', () => undefined);
+      this.udp = socket;
+    }
+    const udp = this.udp;
+    for (const chunk of chunks) await new Promise<void>((resolve) => udp.send(chunk, this.node.ports.gossip, '127.0.0.1', () => resolve()));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+
+  lastWords(): string {
+    try {
+      const lines = fs.readFileSync(nodeLogPath(this.paths, TARGET), 'utf8').trimEnd().split('\n');
+      const fatal = lines.filter((l) => l.includes('"fatal"'));
+      return [...fatal.slice(-1), ...lines.slice(-3)].map((l) => `  ${l.slice(0, 600)}`).join('\n');
+    } catch {
+      return '  (no log)';
+    }
+  }
+
+  handlerErrors(): string[] {
+    const seen = new Set<string>();
+    try {
+      for (const line of fs.readFileSync(nodeLogPath(this.paths, TARGET), 'utf8').split('\n')) {
+        if (!line.includes('"handler_error"')) continue;
+        const entry = JSON.parse(line) as { message?: string; stack?: string };
+        const where = entry.stack?.split('\n').slice(0, 3).join(' | ') ?? '';
+        seen.add(`${(entry.message ?? '').replace(/from \S+:/, 'from …:')}${where ? `  [${where}]` : ''}`);
+      }
+    } catch {
+      // no log
+    }
+    return [...seen].slice(0, 20);
+  }
+
+  /** Starts the target again (after a crash; or stops it first) and waits until the cluster serves. */
+  async restartTarget(): Promise<boolean> {
+    await nodeAction(this.paths, TARGET, this.isAlive() ? 'restart' : 'start');
+    this.node = readClusterFile(this.paths).nodes.find((n) => n.id === TARGET)!;
+    return this.waitForLeader();
+  }
+
+  /** The target's HTTP port. */
+  get httpPort(): number {
+    return this.node.ports.http;
+  }
+
+  async answers(): Promise<boolean> {
+    try {
+      await requestJson({ host: '127.0.0.1', port: this.node.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 5000 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async rejections(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    try {
+      const m = await requestJson<{ families: { name: string; samples: { labels: Record<string, string>; value: number | null }[] }[] }>(
+        { host: '127.0.0.1', port: this.node.ports.http },
+        'GET',
+        '/v1/metrics',
+        undefined,
+        { timeoutMs: 5000 },
+      );
+      for (const s of m.families.find((f) => f.name === 'ccm_rejected_inputs_total')?.samples ?? []) out[`${s.labels.port}/${s.labels.reason}`] = s.value ?? 0;
+    } catch {
+      // the node does not answer: the report says so (answersAfter)
+    }
+    return out;
+  }
+
+  /** Waits (up to 15 s) until a write through the target succeeds: whether the cluster serves. */
+  async waitForLeader(): Promise<boolean> {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      try {
+        await requestJson({ host: '127.0.0.1', port: this.node.ports.http }, 'PUT', '/v1/kv', { key: '/fuzz/ready', value: 'y' }, { timeoutMs: 2000 });
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return false;
+  }
+
+  async stop(): Promise<void> {
+    this.udp?.close();
+    await downCluster(this.paths, { purge: true }).catch(() => undefined);
+    fs.rmSync(this.home, { recursive: true, force: true });
+  }
+}
