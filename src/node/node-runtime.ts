@@ -15,6 +15,7 @@ import { SystemClock } from '../time/clock.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerClientRoutes } from './client-routes.js';
 import { EventLog } from './event-log.js';
+import { MemoryGovernor } from './memory-governor.js';
 import type { NodeConfig } from './node-config.js';
 import fs from 'node:fs';
 
@@ -47,6 +48,8 @@ export class NodeRuntime {
   readonly udp: UdpTransport;
   readonly rpc: PeerRpc;
   readonly http = new HttpServer();
+  /** Keeps resident memory near its target while large values churn through the heap. */
+  readonly memory = new MemoryGovernor();
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
   core?: import('./core-service.js').CoreService;
@@ -105,6 +108,7 @@ export class NodeRuntime {
     await this.listen('gossip (UDP)', this.config.ports.gossip, () => this.udp.listen());
     await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
     for (const s of this.subsystems) s.afterListen?.();
+    this.memory.start();
     this.loopDelay.enable();
     this.log.event('node-started', `${this.config.id} started (start #${this.identity.startCount}, pid ${process.pid})`, {
       pid: process.pid,
@@ -118,6 +122,7 @@ export class NodeRuntime {
     this.isStopping = true;
     this.log.event('node-stopping', `${this.config.id} stopping: ${reason}`, { reason });
     this.loopDelay.disable();
+    this.memory.stop();
     for (const s of [...this.subsystems].reverse()) await Promise.resolve(s.stop?.()).catch(() => undefined);
     this.rpc.close();
     await Promise.allSettled([this.http.close(), this.tcp.close(), this.udp.close()]);
