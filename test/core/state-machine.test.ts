@@ -124,15 +124,4 @@ describe('state machine (kv, txn, leases, lease manager)', () => {
     expect(store.get('k')!.value).to.equal('9');
     expect(run({ op: 'compact', revision: 99 })).to.include({ op: 'error', code: 'invalid_argument' });
   });
-
-  it('snapshot dump and restore reproduce the state exactly', () => {
-    const id = (run({ op: 'lease-grant', ttlMs: 5000, atMs: 1 }) as any).id;
-    run({ op: 'put', key: 'x', value: '1', lease: id });
-    run({ op: 'acquire', resource: 'r', holder: 'a', ttlMs: 5000, wait: false, atMs: 1 });
-    const dump = store.dump();
-    const other = new SqliteStateStore(openDatabase(':memory:'));
-    other.restore(JSON.parse(JSON.stringify(dump)), 42, 3, { voters: ['n1'], learners: [] });
-    expect(other.dump()).to.deep.equal(dump);
-    expect(other.appliedIndex()).to.deep.equal({ index: 42, term: 3, confState: { voters: ['n1'], learners: [] } });
-  });
 });
