@@ -127,7 +127,7 @@ export class SnapshotSource {
       }
     }
     this.bytesRead += bytes;
-    return { rows, blob: Buffer.concat(parts), next: cursor };
+    return { rows, blob: parts.length === 1 ? parts[0] : Buffer.concat(parts), next: cursor };
   }
 
   /** Ends the read transaction (the WAL can be checkpointed past it again) and closes the connection. */
