@@ -3,8 +3,9 @@
  * body, the command, the Raft entry and each peer message) are allocated in V8's large-object space, which only
  * a major GC frees; V8 lets that garbage grow to a few times the live heap first (here: ~180 MB of heap for
  * ~70 MB live under 16 concurrent 1 MiB writes). Past the target, the governor asks V8 for a major GC that runs
- * concurrently (marking off the main thread), at most once per interval. It is a soft limit: unlike
- * --max-old-space-size, a node whose live data really needs more memory slows down a little, never dies of OOM.
+ * concurrently (marking off the main thread). It is a soft limit: unlike --max-old-space-size, a node whose live
+ * data really needs more memory never dies of OOM; while RSS stays over the target anyway, the governor backs off
+ * (the interval doubles, up to MAX_INTERVAL_MS) rather than collect over and over for nothing.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -14,10 +15,16 @@ type GcFunction = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'a
 /** The soft target: the issue's bound of 256 MB less room for what one interval of heavy writing adds. */
 export const DEFAULT_RSS_TARGET_BYTES = 192 * 1024 * 1024;
 const CHECK_INTERVAL_MS = 250;
+const MAX_INTERVAL_MS = 8000;
 
 export class MemoryGovernor {
   private timer: NodeJS.Timeout | null = null;
   private readonly gc: GcFunction | null;
+  /** How long to wait after a collection before the next one: doubles while RSS stays over the target. */
+  private backoffMs = CHECK_INTERVAL_MS;
+  private nextAllowedAt = 0;
+  /** RSS has stayed over the target since the last collection. */
+  private isStillOver = false;
   /** Major GCs the governor asked for. */
   collections = 0;
 
@@ -44,8 +51,18 @@ export class MemoryGovernor {
     return this.gc !== null;
   }
 
-  private check(): void {
-    if (this.rss() <= this.targetBytes) return;
+  /** One look at RSS (every CHECK_INTERVAL_MS); `now` in ms. */
+  check(now = performance.now()): void {
+    if (this.rss() <= this.targetBytes) {
+      this.isStillOver = false;
+      this.backoffMs = CHECK_INTERVAL_MS;
+      return;
+    }
+    if (now < this.nextAllowedAt) return;
+    // Still over the target since the last collection: the live data needs the memory; ask less often.
+    if (this.isStillOver) this.backoffMs = Math.min(MAX_INTERVAL_MS, this.backoffMs * 2);
+    this.isStillOver = true;
+    this.nextAllowedAt = now + this.backoffMs;
     this.collections++;
     this.gc?.({ type: 'major', execution: 'async' });
   }
