@@ -35,6 +35,12 @@ describe('large state (real processes)', function () {
     const status = (node: string): Promise<NodeStatus> => c.call<NodeStatus>('GET', '/v1/status', undefined, { node, timeoutMs: 5000 });
     const before = await status(leader!);
     expect(before.raft!.firstIndex, 'the leader compacted its log past the stopped voter').to.be.greaterThan(30);
+    // ~108 MB of history was written (each value, and the value it replaced): the leader keeps it near 64 MiB.
+    await waitFor('the watch history compacted to watchHistoryBytes', async () => {
+      const m = await c.call<{ families: { name: string; samples: { value: number | null }[] }[] }>('GET', '/v1/metrics', undefined, { node: leader!, timeoutMs: 5000 });
+      const bytes = m.families.find((f) => f.name === 'ccm_watch_history_bytes')?.samples[0]?.value ?? Infinity;
+      return bytes <= 1.1 * 64 * 1024 * 1024;
+    });
 
     await fx.json('node', 'start', lagger);
     const target = before.raft!.commit;

@@ -124,4 +124,17 @@ describe('state machine (kv, txn, leases, lease manager)', () => {
     expect(store.get('k')!.value).to.equal('9');
     expect(run({ op: 'compact', revision: 99 })).to.include({ op: 'error', code: 'invalid_argument' });
   });
+
+  it('the watch history is measured in bytes: keys, values and the values they replaced, forgotten by compaction', () => {
+    run({ op: 'put', key: 'k', value: 'a'.repeat(1000) }); // 1 + 1000
+    run({ op: 'put', key: 'k', value: 'b'.repeat(1000) }); // 1 + 1000 + 1000 (the value it replaced)
+    run({ op: 'put', key: 'é', value: 'c'.repeat(500) }); // 2 + 500: UTF-8 bytes
+    expect(store.historyBytes()).to.equal(1001 + 2001 + 502);
+    expect(store.historyCompactRevision(10_000)).to.equal(null);
+    expect(store.historyCompactRevision(2600)).to.equal(2); // revisions 2 and 3 fit, 1 does not
+    expect(store.historyCompactRevision(10)).to.equal(3); // never past the newest revision
+    run({ op: 'compact', revision: 2 });
+    expect(store.historyBytes()).to.equal(2001 + 502);
+  });
 });
+
