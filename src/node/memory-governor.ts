@@ -2,10 +2,11 @@
  * Keeps a node's resident memory near a soft target. Large values (a 1 MiB put is a 1 MiB string in the HTTP
  * body, the command, the Raft entry and each peer message) are allocated in V8's large-object space, which only
  * a major GC frees; V8 lets that garbage grow to a few times the live heap first (here: ~180 MB of heap for
- * ~70 MB live under 16 concurrent 1 MiB writes). Past the target, the governor asks V8 for a major GC that runs
- * concurrently (marking off the main thread). It is a soft limit: unlike --max-old-space-size, a node whose live
- * data really needs more memory never dies of OOM; while RSS stays over the target anyway, the governor backs off
- * (the interval doubles, up to MAX_INTERVAL_MS) rather than collect over and over for nothing.
+ * ~70 MB live under 16 concurrent 1 MiB writes). Past the target, the governor asks V8 for a major GC (run as a
+ * task of its own, a pause of tens of ms: the heap is mostly a few large strings, quick to mark). It is a soft
+ * limit: unlike --max-old-space-size, a node whose live data really needs more memory never dies of OOM; while RSS
+ * stays over the target anyway, the governor backs off (the interval doubles, up to MAX_INTERVAL_MS) rather than
+ * collect over and over for nothing.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';

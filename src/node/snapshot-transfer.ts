@@ -87,6 +87,9 @@ interface SendSession {
   cursor: ReturnType<typeof decodeCursor>;
   /** Chunks sent and not yet acknowledged, oldest first (their start cursors, encoded). */
   inflight: string[];
+  /** How many chunks the follower wants in flight (its last pull). */
+  window: number;
+  isPumpScheduled: boolean;
   lastHeardMs: number;
   startedMs: number;
   bytes: number;
@@ -193,7 +196,7 @@ export class SnapshotTransfer {
       return;
     }
     const now = this.deps.nowMs();
-    this.sessions.set(m.to, { to: m.to, index, term, source, cursor: SNAPSHOT_START, inflight: [], lastHeardMs: now, startedMs: now, bytes: 0, chunks: 0 });
+    this.sessions.set(m.to, { to: m.to, index, term, source, cursor: SNAPSHOT_START, inflight: [], window: 1, isPumpScheduled: false, lastHeardMs: now, startedMs: now, bytes: 0, chunks: 0 });
     this.stats.sendsStarted++;
     this.deps.log.event('snapshot-send-started', `streaming the snapshot at ${index} (term ${term}) to ${m.to}`, { to: m.to, index, term });
   }
@@ -239,26 +242,39 @@ export class SnapshotTransfer {
       const at = s.inflight.indexOf(m.cursor);
       s.inflight = at < 0 ? [] : s.inflight.slice(at);
     }
-    const window = Math.min(m.window, MAX_WINDOW_CHUNKS);
-    while (s.cursor !== null && s.inflight.length < window) {
-      const from = s.cursor;
-      let chunk;
-      try {
-        chunk = s.source.read(from, this.chunkBytes);
-      } catch (err) {
-        this.deps.log.warn('snapshot read failed', { to: s.to, error: (err as Error).message });
-        this.finishSession(s, false);
-        return;
-      }
-      const fromText = encodeCursor(from);
-      this.deps.send(s.to, { type: 'chunk', index: s.index, term: s.term, from: fromText, next: chunk.next === null ? null : encodeCursor(chunk.next), rows: chunk.rows }, chunk.blob);
-      s.inflight.push(fromText);
-      s.cursor = chunk.next;
-      s.bytes += chunk.blob.length;
-      s.chunks++;
-      this.stats.chunksSent++;
-      this.stats.bytesSent += chunk.blob.length;
+    s.window = Math.min(m.window, MAX_WINDOW_CHUNKS);
+    this.pump(s);
+  }
+
+  /**
+   * Sends chunks while the window has room: one per turn of the event loop, so reading a window's worth never
+   * holds up heartbeats (a chunk of large values takes a few ms to read).
+   */
+  private pump(s: SendSession): void {
+    if (s.isPumpScheduled || s.cursor === null || s.inflight.length >= s.window || this.sessions.get(s.to) !== s) return;
+    const from = s.cursor;
+    let chunk;
+    try {
+      chunk = s.source.read(from, this.chunkBytes);
+    } catch (err) {
+      this.deps.log.warn('snapshot read failed', { to: s.to, error: (err as Error).message });
+      this.finishSession(s, false);
+      return;
     }
+    const fromText = encodeCursor(from);
+    this.deps.send(s.to, { type: 'chunk', index: s.index, term: s.term, from: fromText, next: chunk.next === null ? null : encodeCursor(chunk.next), rows: chunk.rows }, chunk.blob);
+    s.inflight.push(fromText);
+    s.cursor = chunk.next;
+    s.bytes += chunk.blob.length;
+    s.chunks++;
+    this.stats.chunksSent++;
+    this.stats.bytesSent += chunk.blob.length;
+    if (s.cursor === null || s.inflight.length >= s.window) return;
+    s.isPumpScheduled = true;
+    setImmediate(() => {
+      s.isPumpScheduled = false;
+      this.pump(s);
+    });
   }
 
   private onDone(from: string, m: Extract<SnapshotWire, { type: 'done' }>): void {

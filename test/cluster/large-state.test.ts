@@ -9,7 +9,7 @@ describe('large state (real processes)', function () {
   beforeEach(() => (fx = new ClusterFixture()));
   afterEach(async () => fx.cleanup());
 
-  it('a voter stopped while ~60 MB of 1 MB values were written catches up through a chunked snapshot, every node alive', async () => {
+  it('a voter stopped while ~60 MB of 1 MB values were written catches up through a chunked snapshot, resumed after a kill midway; every node alive', async () => {
     // The log is compacted far behind the stopped voter: it can only catch up from a snapshot.
     await fx.json('up', '--nodes', '3', '--no-heal', '--setting', 'raftLogCompactThreshold=20', '--setting', 'raftLogTrailingEntries=5');
     const c = fx.client({ timeoutMs: 30_000 });
@@ -42,16 +42,34 @@ describe('large state (real processes)', function () {
       return bytes <= 1.1 * 64 * 1024 * 1024;
     });
 
+    // Slow the link to the lagging voter (150 ms each way, so the transfer takes seconds), start it, and kill it
+    // mid-transfer: restarted, it must resume from the last chunk it wrote, not start the snapshot again.
+    await fx.json('chaos', 'delay', leader!, lagger, '150ms');
     await fx.json('node', 'start', lagger);
+    const midway = (await waitFor('the snapshot halfway in', async () => {
+      const r = (await status(lagger)).snapshot?.receiving;
+      return r && r.bytes > 15_000_000 ? r : null;
+    }, 120_000, 50))!;
+    // SIGKILL at once (the CLI takes seconds to start on a busy machine: the transfer could finish first).
+    const pid = fx.clusterFile().nodes.find((n: { id: string }) => n.id === lagger).pid as number;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(`${lagger} dead`, () => !isAlive(pid));
+    await fx.json('node', 'start', lagger);
+    await fx.json('chaos', 'heal');
     const target = before.raft!.commit;
     const caughtUp = (await waitFor(`${lagger} applied ${target}`, async () => {
       const s = await status(lagger);
       return s.raft!.applied >= target ? s : null;
     }, 180_000, 250))!;
     expect(caughtUp.snapshot!.installs, 'installed from a snapshot').to.equal(1);
-    expect(caughtUp.snapshot!.chunksReceived, 'in many bounded chunks').to.be.greaterThan(20);
-    expect(caughtUp.snapshot!.bytesReceived).to.be.greaterThan(30_000_000);
-    expect((await status(leader!)).snapshot!.sendsCompleted).to.be.at.least(1);
+    expect(caughtUp.snapshot!.receivesStarted, 'resumed what the killed process had staged, not started again').to.equal(0);
+    expect(caughtUp.snapshot!.chunksReceived, 'in many bounded chunks').to.be.greaterThan(10);
+    // The staging row counts what both processes wrote; the restarted one received only what was missing.
+    const staged = /snapshot at \d+ staged: ([\d.]+) MB in (\d+) chunks/.exec((await fx.ccm('logs', lagger, '-n', '2000')).stdout);
+    expect(staged, 'the snapshot-received event').to.not.equal(null);
+    expect(caughtUp.snapshot!.bytesReceived, 'only the rest').to.be.lessThan(Number(staged![1]) * 1e6 - midway.bytes + 8 * 1024 * 1024);
+    const senders = await Promise.all(['n1', 'n2', 'n3'].filter((n) => n !== lagger).map(async (n) => (await status(n)).snapshot!.sendsCompleted));
+    expect(senders.reduce((a, b) => a + b), 'the leader saw the snapshot installed').to.be.at.least(1);
 
     for (const [key, value] of last) {
       const r = await c.call<any>('GET', '/v1/kv', undefined, { node: lagger, query: { key, serializable: true }, timeoutMs: 10_000 });
