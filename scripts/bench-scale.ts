@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- scale [--mib 1024] [--value-kib 1024] [--in-flight 16] [--catch-up-timeout 300] [--setting k=v]...`:
- * large state.
+ * `npm run bench -- scale [--mib 1024] [--value-kib 1024] [--in-flight 16] [--catch-up-timeout 300] [--setting k=v]...
+ * [--logs <dir>]`: large state (--logs keeps the nodes' logs there).
  * Writes N MiB (values of 1 MiB, 16 in flight) to 3 voters with one voter stopped, then starts it and times its
  * catch-up (a streamed snapshot: the log is compacted behind it). Reports write throughput, catch-up time and
  * MB/s, each node's peak RSS (VmRSS polled every 100 ms, and VmHWM) and the term changes during the run.
@@ -227,6 +227,11 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     rss.stop();
     await terms.stop().catch(() => undefined);
+    const logsAt = args.indexOf('--logs');
+    if (logsAt >= 0 && args[logsAt + 1]) {
+      fs.mkdirSync(args[logsAt + 1], { recursive: true });
+      for (const n of cluster.file().nodes) fs.copyFileSync(`${cluster.paths.dir}/nodes/${n.id}/node.log`, `${args[logsAt + 1]}/${n.id}.log`);
+    }
     await cluster.stop();
   }
 }

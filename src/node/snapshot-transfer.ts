@@ -442,7 +442,10 @@ export class SnapshotTransfer {
     }
   }
 
-  /** Frees the tables a snapshot replaced, a batch per turn of the event loop, sized to take a few ms each. */
+  /**
+   * Frees the tables a snapshot replaced (or a staging given up), a batch at a time, each sized to take a few ms;
+   * while a snapshot is being received, rarely, so the two do not compete for the disk and the loop.
+   */
   private collectTrashSoon(): void {
     if (this.trashTimer || !this.deps.staging.hasTrash()) return;
     let rows = 4;
@@ -459,7 +462,7 @@ export class SnapshotTransfer {
       }
       const ms = performance.now() - t0;
       rows = ms < 5 ? Math.min(rows * 2, 4096) : ms > 20 ? Math.max(1, rows >> 1) : rows;
-      if (more) this.trashTimer = setTimeout(step, 10);
+      if (more) this.trashTimer = setTimeout(step, this.pulling ? 250 : 20);
     };
     this.trashTimer = setTimeout(step, 10);
   }
