@@ -346,8 +346,9 @@ export class RaftDriver {
     if (this.isStopped) return;
     if (msg.from === this.raft.basicStatus().leaderId) this.lastLeaderContactAt = this.node.clock.monotonicMs();
     if (msg?.type === 'snap' && msg.to === this.node.config.id && msg.term >= this.raft.basicStatus().term) {
-      // Only the offer: the rows are pulled in chunks, and the offer reaches Raft once they are all staged.
-      this.snapshots.onOffer(msg);
+      // Only the offer: the rows are pulled in chunks, and the offer reaches Raft once they are all staged. While a
+      // staged one waits for its Ready, another offer must not replace its rows: the leader offers again later.
+      if (this.stagedOfferStepped === null) this.snapshots.onOffer(msg);
       return;
     }
     try {
