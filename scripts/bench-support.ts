@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CcmClient } from '../src/client/ccm-client.js';
 import { clusterPaths, type ClusterPaths } from '../src/cluster/cluster-dir.js';
-import { readClusterFile, type ClusterFile } from '../src/cluster/cluster-file.js';
+import { readClusterFile, type ClusterFile, type ClusterSettings } from '../src/cluster/cluster-file.js';
 import { downCluster, upCluster } from '../src/cluster/launcher.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -40,10 +40,10 @@ export interface BenchCluster {
 }
 
 /** A fresh cluster in a temp dir, removed (and every process stopped) by stop(). */
-export async function startCluster(nodes: number, core = Math.min(3, nodes)): Promise<BenchCluster> {
+export async function startCluster(nodes: number, core = Math.min(3, nodes), settings: Partial<ClusterSettings> = {}): Promise<BenchCluster> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-bench-'));
   const paths = clusterPaths(home, 'bench');
-  await upCluster(paths, { nodes, core, heal: false });
+  await upCluster(paths, { nodes, core, heal: false, settings });
   const file = (): ClusterFile => readClusterFile(paths);
   const stop = async (): Promise<void> => {
     await downCluster(paths, { purge: true }).catch(() => undefined);

@@ -29,7 +29,28 @@ export interface NodeStatus {
   eventLoopLagMs: number;
   clockSkewMs: number;
   raft?: RaftStatusView;
+  /** Snapshots streamed to and from this replica (node/snapshot-transfer.ts). */
+  snapshot?: SnapshotTransferView;
   gossip?: GossipSummaryView;
+}
+
+export interface SnapshotTransferView {
+  sendsStarted: number;
+  sendsCompleted: number;
+  sendsFailed: number;
+  chunksSent: number;
+  bytesSent: number;
+  receivesStarted: number;
+  installs: number;
+  chunksReceived: number;
+  bytesReceived: number;
+  resumes: number;
+  badChunks: number;
+  staleChunks: number;
+  /** Snapshots being streamed from here now, and the bytes of values sent so far. */
+  sending: { to: string; index: number; bytes: number }[];
+  /** The snapshot being received now, and the bytes of values staged so far. */
+  receiving: { from: string; index: number; bytes: number } | null;
 }
 
 export interface RaftStatusView {

@@ -41,6 +41,14 @@ export interface ClusterSettings {
   raftLogCompactThreshold: number;
   /** Entries kept behind the applied index when compacting (a briefly lagging follower catches up from them). */
   raftLogTrailingEntries: number;
+  /** Compact the Raft log also once its applied entries hold this many bytes (large values fill it fast). */
+  raftLogCompactBytes: number;
+  /** ...keeping at most this many bytes of entries behind the applied index. */
+  raftLogTrailingBytes: number;
+  /** Bytes of log entries a leader has in flight to one follower at most (flow control for large entries). */
+  raftMaxInflightBytes: number;
+  /** Watch history kept: the leader compacts events once they hold this many bytes (as well as 10,000 revisions). */
+  watchHistoryBytes: number;
   /** A voter dead (in gossip, and silent to Raft) this long is replaced by a healthy member. */
   coreReplaceAfterMs: number;
   /** A node's node.log is rotated to node.log.1 past this size. */
@@ -56,6 +64,10 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   gossipProbeIntervalMs: 200,
   raftLogCompactThreshold: 20_000,
   raftLogTrailingEntries: 5_000,
+  raftLogCompactBytes: 128 * 1024 * 1024,
+  raftLogTrailingBytes: 32 * 1024 * 1024,
+  raftMaxInflightBytes: 4 * 1024 * 1024,
+  watchHistoryBytes: 64 * 1024 * 1024,
   coreReplaceAfterMs: 30_000,
   logMaxBytes: DEFAULT_LOG_MAX_BYTES,
 };

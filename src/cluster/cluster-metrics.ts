@@ -24,6 +24,7 @@ const MAX_TEXT_BYTES = 8 * 1024 * 1024;
 export const METRIC_GROUPS: { group: string; prefixes: string[] }[] = [
   { group: 'Node', prefixes: ['ccm_node_'] },
   { group: 'Raft', prefixes: ['ccm_raft_'] },
+  { group: 'Snapshots', prefixes: ['ccm_snapshot'] },
   { group: 'Disk', prefixes: ['ccm_disk_'] },
   { group: 'Leases', prefixes: ['ccm_lease_'] },
   { group: 'Watches', prefixes: ['ccm_watch_'] },

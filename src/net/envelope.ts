@@ -4,7 +4,8 @@ import { compileSchema, literalUnion, WireId } from '../schema/compiled-schema.j
 /**
  * The typed envelope every peer message travels in, over TCP frames and UDP datagrams alike.
  * `kind` routes it to a subsystem; `body` is that subsystem's own message, checked by the receiver against the
- * kind's own schema (node/peer-schemas.ts) before anything reads it.
+ * kind's own schema (node/peer-schemas.ts) before anything reads it. Bulk bytes (a snapshot's values) travel as
+ * `blob`, after the JSON and a 0x00 byte (which JSON text never contains): no base64, no escaping.
  */
 export const ENVELOPE_KINDS = [
   'hello', // first frame on a TCP connection: who is dialing
@@ -13,6 +14,7 @@ export const ENVELOPE_KINDS = [
   'rpc-res',
   'raft',
   'swim',
+  'snapshot', // a snapshot streamed to a lagging follower in chunks (node/snapshot-transfer.ts)
 ] as const;
 
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
@@ -31,10 +33,18 @@ const envelopeCheck = compileSchema(EnvelopeSchema);
 
 export interface Envelope<B = unknown> extends Omit<Static<typeof EnvelopeSchema>, 'body'> {
   body: B;
+  /** Raw bytes carried after the JSON (TCP only). */
+  blob?: Buffer;
 }
 
+/** Separates an envelope's JSON from its blob: JSON text never holds a raw 0x00 byte (it escapes U+0000). */
+const BLOB_SEPARATOR = 0x00;
+
 export function encodeEnvelope(envelope: Envelope): Buffer {
-  return Buffer.from(JSON.stringify(envelope));
+  const { blob, ...rest } = envelope;
+  const json = Buffer.from(JSON.stringify(rest));
+  if (blob === undefined) return json;
+  return Buffer.concat([json, Buffer.of(BLOB_SEPARATOR), blob], json.length + 1 + blob.length);
 }
 
 /** Why a payload is not an envelope. */
@@ -42,9 +52,11 @@ export type EnvelopeProblem = { reason: 'bad_json' | 'bad_envelope'; detail: str
 
 /** Decodes and checks an envelope (parsed once; its body is checked later, by kind). Never throws on bad input. */
 export function decodeEnvelope(payload: Buffer): Envelope | EnvelopeProblem {
+  const separator = payload.indexOf(BLOB_SEPARATOR);
+  const json = separator < 0 ? payload : payload.subarray(0, separator);
   let value: unknown;
   try {
-    value = JSON.parse(payload.toString('utf8'));
+    value = JSON.parse(json.toString('utf8'));
   } catch (err) {
     return { reason: 'bad_json', detail: (err as Error).message };
   }
@@ -52,7 +64,9 @@ export function decodeEnvelope(payload: Buffer): Envelope | EnvelopeProblem {
   if (typeof value === 'object' && value !== null && !('body' in value)) return { reason: 'bad_envelope', detail: '/body: Required property' };
   const problem = envelopeCheck.problem(value);
   if (problem !== undefined) return { reason: 'bad_envelope', detail: problem };
-  return value as Envelope;
+  const envelope = value as Envelope;
+  if (separator >= 0) envelope.blob = payload.subarray(separator + 1);
+  return envelope;
 }
 
 export function isEnvelopeProblem(v: Envelope | EnvelopeProblem): v is EnvelopeProblem {

@@ -46,8 +46,9 @@ export const DEFAULT_PEER_PORT_LIMITS: PeerPortLimits = {
   maxPendingBytes: 256 * 1024 * 1024,
 };
 
-/** Messages queued for a peer while its connection is being (re)established. */
+/** Messages queued for a peer while its connection is being (re)established: at most this many, and bytes. */
 const MAX_QUEUED_MESSAGES = 1024;
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** A peer that lets this much pile up in our socket buffer is too slow: drop instead of growing memory. */
 const MAX_SOCKET_BACKLOG_BYTES = 32 * 1024 * 1024;
 const RECONNECT_BACKOFF_MIN_MS = 50;
@@ -284,6 +285,7 @@ class OutboundConnection {
   private socket: net.Socket | null = null;
   private isConnected = false;
   private queue: { frame: Buffer; onNotSent?: () => void }[] = [];
+  private queuedBytes = 0;
   private backoffMs = RECONNECT_BACKOFF_MIN_MS;
   private retryTimer: NodeJS.Timeout | null = null;
   private isDestroyed = false;
@@ -322,12 +324,13 @@ class OutboundConnection {
       this.stats.sent++;
       return;
     }
-    if (this.queue.length >= MAX_QUEUED_MESSAGES) {
+    if (this.queue.length >= MAX_QUEUED_MESSAGES || (this.queue.length > 0 && this.queuedBytes + frame.length > MAX_QUEUED_BYTES)) {
       this.stats.droppedQueueFull++;
       onNotSent?.();
       return;
     }
     this.queue.push({ frame, onNotSent });
+    this.queuedBytes += frame.length;
     if (!this.socket && !this.retryTimer) this.connect();
   }
 
@@ -351,6 +354,7 @@ class OutboundConnection {
   private failQueued(): void {
     const queued = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
     for (const q of queued) q.onNotSent?.();
   }
 
@@ -371,6 +375,7 @@ class OutboundConnection {
         this.stats.sent++;
       }
       this.queue = [];
+      this.queuedBytes = 0;
       socket.uncork();
     });
     // We never expect data back on an outbound connection; replies come on the peer's own connection.

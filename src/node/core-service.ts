@@ -7,7 +7,7 @@ import type { RpcMethod } from '../net/peer-rpc.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { ConfChange } from '../raft/index.js';
 import type { Lease } from '../core/kv-types.js';
-import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
+import type { LeaseView, LockView, NodeStatus, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
 import type { ApplyResult } from '../core/state-machine.js';
@@ -103,8 +103,8 @@ export class CoreService implements NodeSubsystem {
     await this.driver?.stop();
   }
 
-  status(): { raft?: ReturnType<RaftDriver['status']> } {
-    return this.driver ? { raft: this.driver.status() } : {};
+  status(): Pick<NodeStatus, 'raft' | 'snapshot'> {
+    return this.driver ? { raft: this.driver.status(), snapshot: this.driver.snapshots.status() } : {};
   }
 
   /**

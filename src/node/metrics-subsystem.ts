@@ -32,6 +32,8 @@ export function readMetricsSnapshot(node: NodeRuntime, gossip: GossipDriver | un
       proposalsFailed: c.proposalsFailed,
       leaderChanges: c.leaderChanges,
       readsServed: c.readsServed,
+      logBytes: driver.storage.sizeBytes(),
+      historyBytes: driver.state.historyBytes(),
     };
   }
   let gossipPart: MetricsSnapshot['gossip'] = null;
@@ -71,6 +73,8 @@ export function readMetricsSnapshot(node: NodeRuntime, gossip: GossipDriver | un
       startCount: node.identity?.startCount ?? 0,
     },
     raft,
+    snapshot: driver ? { ...driver.snapshots.stats } : null,
+    memoryGcRequests: node.memory.collections,
     hasLeader: (node.core?.knownLeader() ?? null) !== null,
     leasesActive: driver ? driver.leases.size() : null,
     watchHub: node.watchHub ? { watchers: node.watchHub.size, watchersCreated: node.watchHub.counters.watchesOpened, eventsDelivered: node.watchHub.counters.eventsSent } : null,

@@ -25,6 +25,7 @@ import type { LinkCounters } from '../net/link-filter.js';
 import type { TcpTransportStats } from '../net/tcp-transport.js';
 import type { UdpTransportStats } from '../net/udp-transport.js';
 import type { NodeRuntime } from './node-runtime.js';
+import type { SnapshotTransferStats } from './snapshot-transfer.js';
 
 /** Raft roles as the core names them; ccm_raft_role has one series per role (1 for the current one). */
 export const RAFT_ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;
@@ -56,7 +57,14 @@ export interface MetricsSnapshot {
     proposalsFailed: number;
     leaderChanges: number;
     readsServed: number;
+    /** Bytes of the entries in the Raft log, and of the watch history's keys and values. */
+    logBytes: number;
+    historyBytes: number;
   } | null;
+  /** Snapshots this voter streamed (node/snapshot-transfer.ts); null on a member. */
+  snapshot: SnapshotTransferStats | null;
+  /** Major GCs the memory governor asked for (node/memory-governor.ts). */
+  memoryGcRequests: number;
   /** Whether this node knows a Raft leader (a member: the one it last forwarded to). */
   hasLeader: boolean;
   /** Leases this voter tracks for expiry; null on a member. */
@@ -111,6 +119,14 @@ export const METRIC_NAMES = {
   ccm_raft_applied_index: 'Highest log index applied to the state machine here (etcd_server_proposals_applied_total).',
   ccm_raft_apply_lag_entries: 'Committed entries not yet applied here: commit index minus applied index.',
   ccm_raft_log_entries: 'Entries in the Raft log (last index minus first index plus 1; compaction shrinks it).',
+  ccm_raft_log_bytes: 'Bytes of the entries in the Raft log (compaction keeps it under raftLogCompactBytes).',
+  ccm_watch_history_bytes: 'Bytes of keys and values in the watch history (the leader compacts it past watchHistoryBytes).',
+  ccm_snapshot_bytes_total: 'Bytes of snapshot values streamed in chunks, by direction (sent to lagging followers, received from the leader).',
+  ccm_snapshot_chunks_total: 'Snapshot chunks streamed, by direction (sent, received).',
+  ccm_snapshots_total: 'Snapshot transfers ended, by outcome: sent (the follower installed it), send_failed, installed (here).',
+  ccm_snapshot_resumes_total: 'Snapshot transfers this follower resumed from its last chunk after the stream stalled (a dropped connection).',
+  ccm_snapshot_chunks_refused_total: 'Snapshot chunks not written, by reason: malformed (did not fit its schema, cursors or blob) or stale (from before a resume).',
+  ccm_node_memory_gc_requested_total: 'Major GCs the memory governor asked V8 for because resident memory passed its target.',
   ccm_disk_sync_duration_seconds: 'Latency of each durable SQLite commit of a Raft Ready (etcd_disk_wal_fsync_duration_seconds).',
   ccm_lease_active: 'Leases alive in the state machine, as this voter tracks them (consul.session_ttl.active).',
   ccm_lease_granted_total: 'Leases granted, as applied here (etcd_debugging_lease_granted_total).',
@@ -163,6 +179,8 @@ export type CcmMetricName = keyof typeof METRIC_NAMES;
 const EMPTY_SNAPSHOT: MetricsSnapshot = {
   node: { id: '', cluster: '', kind: 'member', startCount: 0 },
   raft: null,
+  snapshot: null,
+  memoryGcRequests: 0,
   hasLeader: false,
   leasesActive: null,
   watchHub: null,
@@ -245,6 +263,31 @@ export class NodeMetrics {
       const s = raft();
       this.set(s ? Math.max(0, s.lastIndex - s.firstIndex + 1) : 0);
     });
+    this.gauge('ccm_raft_log_bytes', [], function () {
+      this.set(raft()?.logBytes ?? 0);
+    });
+    this.gauge('ccm_watch_history_bytes', [], function () {
+      this.set(raft()?.historyBytes ?? 0);
+    });
+    const snapshots = () => this.snapshot.snapshot;
+    this.labelledCounterFrom('ccm_snapshot_bytes_total', ['direction'], () => {
+      const s = snapshots();
+      return s ? [[{ direction: 'sent' }, s.bytesSent], [{ direction: 'received' }, s.bytesReceived]] : [];
+    });
+    this.labelledCounterFrom('ccm_snapshot_chunks_total', ['direction'], () => {
+      const s = snapshots();
+      return s ? [[{ direction: 'sent' }, s.chunksSent], [{ direction: 'received' }, s.chunksReceived]] : [];
+    });
+    this.labelledCounterFrom('ccm_snapshots_total', ['outcome'], () => {
+      const s = snapshots();
+      return s ? [[{ outcome: 'sent' }, s.sendsCompleted], [{ outcome: 'send_failed' }, s.sendsFailed], [{ outcome: 'installed' }, s.installs]] : [];
+    });
+    this.counterFrom('ccm_snapshot_resumes_total', () => snapshots()?.resumes);
+    this.labelledCounterFrom('ccm_snapshot_chunks_refused_total', ['reason'], () => {
+      const s = snapshots();
+      return s ? [[{ reason: 'malformed' }, s.badChunks], [{ reason: 'stale' }, s.staleChunks]] : [];
+    });
+    this.counterFrom('ccm_node_memory_gc_requested_total', () => snap().memoryGcRequests);
     this.syncDuration = new Histogram({ name: 'ccm_disk_sync_duration_seconds', help: METRIC_NAMES.ccm_disk_sync_duration_seconds, buckets: SYNC_BUCKETS_SECONDS, registers: [r] });
 
     // ---- leases ---------------------------------------------------------------------------------------------

@@ -19,8 +19,10 @@ import { SystemClock } from '../time/clock.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerClientRoutes } from './client-routes.js';
 import { EventLog } from './event-log.js';
+import { MemoryGovernor } from './memory-governor.js';
 import type { NodeConfig } from './node-config.js';
 import { raftBodyProblem, ReachPingSchema } from './peer-schemas.js';
+import { snapshotBodyProblem, type SnapshotWire } from './snapshot-transfer.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { selfRotatingStdout } from '../cluster/log-rotation.js';
@@ -32,9 +34,14 @@ const reachPingCheck = compileSchema(ReachPingSchema);
 export interface EnvelopeBodies {
   raft: RaftMessage;
   swim: unknown;
+  snapshot: SnapshotWire;
 }
 /** Why a body may not reach its handler (undefined: it may); swim packets are checked by the SWIM core itself. */
-const BODY_PROBLEMS: { [K in keyof EnvelopeBodies]: (body: unknown) => string | undefined } = { raft: raftBodyProblem, swim: () => undefined };
+const BODY_PROBLEMS: { [K in keyof EnvelopeBodies]: (body: unknown) => string | undefined } = {
+  raft: raftBodyProblem,
+  swim: () => undefined,
+  snapshot: snapshotBodyProblem,
+};
 
 /**
  * A part of the node (consistent core, gossip, health monitor, ...): it registers its routes, envelope
@@ -71,6 +78,8 @@ export class NodeRuntime {
    * stop (test/fuzz). Never set in normal use; the node says so loudly at start.
    */
   readonly unsafeSkipValidation = process.env.CCM_UNSAFE_SKIP_VALIDATION === '1';
+  /** Keeps resident memory near its target while large values churn through the heap. */
+  readonly memory = new MemoryGovernor();
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
   core?: import('./core-service.js').CoreService;
@@ -143,6 +152,7 @@ export class NodeRuntime {
     await this.listen('gossip (UDP)', this.config.ports.gossip, () => this.udp.listen());
     await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
     for (const s of this.subsystems) s.afterListen?.();
+    this.memory.start();
     this.loopDelay.enable();
     if (this.unsafeSkipValidation) this.log.warn('TEST-ONLY: CCM_UNSAFE_SKIP_VALIDATION=1: this node does not validate its inputs; never use it outside tests');
     this.log.event('node-started', `${this.config.id} started (start #${this.identity.startCount}, pid ${process.pid})`, {
@@ -157,6 +167,7 @@ export class NodeRuntime {
     this.isStopping = true;
     this.log.event('node-stopping', `${this.config.id} stopping: ${reason}`, { reason });
     this.loopDelay.disable();
+    this.memory.stop();
     for (const s of [...this.subsystems].reverse()) await Promise.resolve(s.stop?.()).catch(() => undefined);
     this.rpc.close();
     await Promise.allSettled([this.http.close(), this.tcp.close(), this.udp.close()]);
@@ -224,7 +235,8 @@ export class NodeRuntime {
           this.rpc.receive(envelope).catch((err) => this.handlerFailed(port, envelope, err));
           return;
         case 'raft':
-        case 'swim': {
+        case 'swim':
+        case 'snapshot': {
           const problem = this.unsafeSkipValidation ? undefined : BODY_PROBLEMS[envelope.kind](envelope.body);
           if (problem !== undefined) return this.rejections.reject(port, 'bad_body', envelope.from, `${envelope.kind}: ${problem}`);
           this.envelopeHandlers.get(envelope.kind)?.(envelope);

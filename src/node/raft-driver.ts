@@ -15,14 +15,29 @@ import {
   type Message,
   type Ready,
   type Snapshot,
+  type SnapshotMessage,
 } from '../raft/index.js';
-import { SqliteStateStore, type StateSnapshot } from '../storage/applied-state.js';
-import { SqliteRaftStorage } from '../storage/raft-storage.js';
+import { SqliteStateStore } from '../storage/applied-state.js';
+import { SqliteRaftStorage, type LogCompactionPolicy } from '../storage/raft-storage.js';
 import { preallocateWal } from '../storage/database.js';
+import { SnapshotStaging } from '../storage/snapshot-staging.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { SnapshotTransfer } from './snapshot-transfer.js';
 
-/** Watch history kept: the leader compacts events older than this many revisions. */
+/** Watch history kept: the leader compacts events older than this many revisions (and past watchHistoryBytes). */
 export const EVENT_HISTORY_REVISIONS = 10_000;
+/**
+ * Ready cycles run back to back for at most this long before the driver yields to the event loop, so timers
+ * (heartbeats, elections) and incoming messages are served between them even while large entries are written.
+ */
+const READY_SLICE_MS = 20;
+/**
+ * Bytes of proposals that go into one Ready at most (one proposal always fits): however many large writes arrive
+ * at once, each Ready's transaction and the appends it sends stay a few MiB, so no single write blocks the loop long.
+ */
+const MAX_PROPOSAL_BYTES_PER_READY = 4 * 1024 * 1024;
+/** A transaction this slow is logged (with what it wrote): the disk or the batch is holding up the event loop. */
+const SLOW_TRANSACTION_MS = 200;
 /** How often a lease proposed for expiry may be proposed again, if the first proposal was lost. */
 const EXPIRY_RETRY_MS = 1000;
 
@@ -52,8 +67,17 @@ export class RaftDriver {
   readonly state: SqliteStateStore;
   readonly storage: SqliteRaftStorage;
   readonly raft: RawNode;
+  /** Snapshots streamed to lagging followers, and from the leader when this replica lags. */
+  readonly snapshots: SnapshotTransfer;
+  private readonly staging: SnapshotStaging;
+  /** A completely staged snapshot stepped into Raft: installed by the next Ready, or refused. */
+  private stagedOfferStepped: { leader: string; index: number; term: number } | null = null;
+  private isHistoryCompactionPending = false;
   readonly leases = new LeaseExpiry();
   private readonly pendingProposals = new Map<number, PendingProposal>();
+  /** Proposals over this Ready's byte budget, in arrival order: proposed before the next Ready. */
+  private readonly waitingProposals: { data: string; deadline: number; resolve: (r: ApplyResult) => void; reject: (e: Error) => void }[] = [];
+  private proposedBytesSinceReady = 0;
   private readonly pendingReads = new Map<string, PendingRead>();
   /** Reads whose index is known, waiting for apply. */
   private readonly readsAwaitingApply: PendingRead[] = [];
@@ -68,6 +92,8 @@ export class RaftDriver {
   /** First index of the current leader term: expiring leases waits until it is applied (our view is complete). */
   private leaderSinceIndex = Number.POSITIVE_INFINITY;
   private lastCompactProposalMs = 0;
+  private lastTickAt = performance.now();
+  private lastLateTickWarnAt = 0;
   private lastLeaderContactAt = 0;
   private readonly heldNotices = new Map<string, { timer: NodeJS.Immediate }>();
   private removed = false;
@@ -88,10 +114,31 @@ export class RaftDriver {
     this.appliedTerm = applied.term;
     const s = node.config.settings;
     this.raft = new RawNode(
-      localClusterRaftConfig(node.config.id, { electionTicks: s.raftElectionTicks, heartbeatTicks: s.raftHeartbeatTicks, applied: applied.index }),
+      localClusterRaftConfig(node.config.id, {
+        electionTicks: s.raftElectionTicks,
+        heartbeatTicks: s.raftHeartbeatTicks,
+        maxInflightBytes: s.raftMaxInflightBytes,
+        applied: applied.index,
+      }),
       this.storage,
       node.random,
     );
+    this.staging = new SnapshotStaging(node.db);
+    this.snapshots = new SnapshotTransfer({
+      selfId: node.config.id,
+      dbPath: node.db.name,
+      staging: this.staging,
+      send: (to, body, blob) => node.tcp.send({ kind: 'snapshot', from: node.config.id, to, body, ...(blob ? { blob } : {}) }),
+      stepOffer: (m) => this.stepStagedOffer(m),
+      onSendFinished: (to, ok) => {
+        if (this.isStopped) return;
+        this.raft.reportSnapshot(to, ok);
+        this.schedule();
+      },
+      committedIndex: () => this.raft.basicStatus().commit,
+      nowMs: () => node.clock.monotonicMs(),
+      log: node.log,
+    });
     const hard = this.storage.getHardState();
     this.syncedTerm = hard.term;
     this.syncedVote = hard.vote;
@@ -102,6 +149,9 @@ export class RaftDriver {
     const now = node.clock.monotonicMs();
     for (const lease of this.state.leases()) this.leases.touched(lease, now);
     node.onEnvelope('raft', (e) => this.step(e.body));
+    node.onEnvelope('snapshot', (e) => {
+      if (!this.isStopped) this.snapshots.receive(e.from, e.body, e.blob);
+    });
   }
 
   start(): void {
@@ -110,12 +160,14 @@ export class RaftDriver {
       if (!this.isStopped) preallocateWal(this.node.db);
     });
     this.tickTimer = setInterval(() => this.tick(), this.node.config.settings.raftTickMs);
+    this.snapshots.start();
     this.schedule();
   }
 
   async stop(): Promise<void> {
     this.isStopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
+    this.snapshots.stop();
     for (const held of this.heldNotices.values()) clearImmediate(held.timer);
     this.heldNotices.clear();
     const stopping = new CcmError('unavailable', 'node is shutting down');
@@ -124,6 +176,7 @@ export class RaftDriver {
       p.reject(new CcmError('timeout', 'node shut down before the write was known to commit; it may or may not have happened'));
     }
     this.pendingProposals.clear();
+    for (const w of this.waitingProposals.splice(0)) w.reject(stopping);
     for (const r of this.pendingReads.values()) {
       clearTimeout(r.timer);
       r.reject(stopping);
@@ -217,7 +270,31 @@ export class RaftDriver {
   }
 
   private proposeData(data: string, timeoutMs: number): Promise<ApplyResult> {
+    if (this.waitingProposals.length > 0 || (this.proposedBytesSinceReady > 0 && this.proposedBytesSinceReady + data.length > MAX_PROPOSAL_BYTES_PER_READY)) {
+      if (this.isStopped) return Promise.reject(new CcmError('unavailable', 'node is shutting down'));
+      this.schedule();
+      return new Promise((resolve, reject) => this.waitingProposals.push({ data, deadline: performance.now() + timeoutMs, resolve, reject }));
+    }
+    this.proposedBytesSinceReady += data.length;
     return this.track(() => this.raft.propose(data), timeoutMs);
+  }
+
+  /** A new Ready's budget: propose what waited, in order, while it fits. */
+  private releaseWaitingProposals(): void {
+    this.proposedBytesSinceReady = 0;
+    while (this.waitingProposals.length > 0) {
+      const w = this.waitingProposals[0];
+      if (this.proposedBytesSinceReady > 0 && this.proposedBytesSinceReady + w.data.length > MAX_PROPOSAL_BYTES_PER_READY) return;
+      this.waitingProposals.shift();
+      const remainingMs = w.deadline - performance.now();
+      if (remainingMs <= 0) {
+        this.counters.proposalsFailed++;
+        w.reject(new CcmError('timeout', 'write not proposed in time (the leader is busy with large writes); it did not happen'));
+        continue;
+      }
+      this.proposedBytesSinceReady += w.data.length;
+      this.track(() => this.raft.propose(w.data), remainingMs).then(w.resolve, w.reject);
+    }
   }
 
   private track(proposeFn: () => { index: number; term: number }, timeoutMs: number): Promise<ApplyResult> {
@@ -268,6 +345,12 @@ export class RaftDriver {
   private step(msg: Message): void {
     if (this.isStopped) return;
     if (msg.from === this.raft.basicStatus().leaderId) this.lastLeaderContactAt = this.node.clock.monotonicMs();
+    if (msg?.type === 'snap' && msg.to === this.node.config.id && msg.term >= this.raft.basicStatus().term) {
+      // Only the offer: the rows are pulled in chunks, and the offer reaches Raft once they are all staged. While a
+      // staged one waits for its Ready, another offer must not replace its rows: the leader offers again later.
+      if (this.stagedOfferStepped === null) this.snapshots.onOffer(msg);
+      return;
+    }
     try {
       this.raft.step(msg);
     } catch (err) {
@@ -278,8 +361,30 @@ export class RaftDriver {
     this.schedule();
   }
 
+  /** Steps a snapshot offer whose rows are all staged; the Ready that installs it swaps them in (installSnapshot). */
+  private stepStagedOffer(m: SnapshotMessage): void {
+    if (this.isStopped) return;
+    // An offer from an older term would be ignored: keep the staged rows for the same snapshot offered again.
+    if (m.term < this.raft.basicStatus().term) return;
+    this.stagedOfferStepped = { leader: m.from, index: m.snapshot.meta.index, term: m.snapshot.meta.term };
+    try {
+      this.raft.step(m);
+    } catch (err) {
+      this.node.log.warn('raft message rejected', { error: (err as Error).message, type: m.type, from: m.from });
+    }
+    this.schedule();
+  }
+
   private tick(): void {
     if (this.isStopped) return;
+    const now = performance.now();
+    const lateMs = now - this.lastTickAt - this.node.config.settings.raftTickMs;
+    this.lastTickAt = now;
+    if (lateMs > this.node.config.settings.raftTickMs * 2 && now - this.lastLateTickWarnAt > 1000) {
+      // As etcd's "leader failed to send out heartbeat on time": the event loop (a slow disk, a long GC, no CPU) held the tick up.
+      this.lastLateTickWarnAt = now;
+      this.node.log.warn('raft tick late: the event loop was held up', { lateMs: Math.round(lateMs), role: this.raft.role });
+    }
     this.raft.tick();
     if (this.isLeader()) this.leaderHousekeeping();
     this.schedule();
@@ -292,11 +397,19 @@ export class RaftDriver {
     for (const { id, renewals } of this.leases.due(now, EXPIRY_RETRY_MS)) {
       this.propose({ op: 'lease-expire', id, renewals }, 5000).catch(() => undefined);
     }
+    // Keep the watch history within EVENT_HISTORY_REVISIONS and watchHistoryBytes (large values fill it fast):
+    // past either bound by a tenth, compact back to it. One compaction in flight at a time.
+    if (this.isHistoryCompactionPending && now - this.lastCompactProposalMs < 5000) return;
     const revision = this.state.revision();
-    if (revision - this.state.compactRevision() > EVENT_HISTORY_REVISIONS * 1.1 && now - this.lastCompactProposalMs > 5000) {
-      this.lastCompactProposalMs = now;
-      this.propose({ op: 'compact', revision: revision - EVENT_HISTORY_REVISIONS }, 5000).catch(() => undefined);
-    }
+    const maxBytes = this.node.config.settings.watchHistoryBytes;
+    let target = revision - this.state.compactRevision() > EVENT_HISTORY_REVISIONS * 1.1 ? revision - EVENT_HISTORY_REVISIONS : 0;
+    if (this.state.historyBytes() > maxBytes * 1.1) target = Math.max(target, this.state.historyCompactRevision(maxBytes) ?? 0);
+    if (target <= this.state.compactRevision()) return;
+    this.lastCompactProposalMs = now;
+    this.isHistoryCompactionPending = true;
+    this.propose({ op: 'compact', revision: target }, 5000)
+      .catch(() => undefined)
+      .finally(() => (this.isHistoryCompactionPending = false));
   }
 
   /** Handle every input of this turn of the event loop first, then drain Ready once: that is the batching. */
@@ -310,7 +423,15 @@ export class RaftDriver {
   }
 
   private processReady(): void {
-    while (!this.isStopped && this.raft.hasReady()) {
+    const sliceEnd = performance.now() + READY_SLICE_MS;
+    for (;;) {
+      if (this.isStopped) return;
+      this.releaseWaitingProposals();
+      if (!this.raft.hasReady()) break;
+      if (performance.now() > sliceEnd) {
+        this.schedule(); // the rest after timers and I/O have had their turn
+        return;
+      }
       const rd = this.raft.ready();
       this.counters.readyCycles++;
       // The core splits the messages: a leader's appends and heartbeats leave before its own disk write (Raft
@@ -321,8 +442,18 @@ export class RaftDriver {
       }
       const applied = this.persistAndApply(rd);
       this.send(rd.messagesAfterPersist);
+      if (rd.snapshot && this.stagedOfferStepped) {
+        // After its answer to Raft (app-resp) is on its way: the leader may close the transfer.
+        this.snapshots.installed(this.stagedOfferStepped, true);
+        this.stagedOfferStepped = null;
+      }
       this.afterApply(rd, applied);
       this.raft.advance(rd);
+    }
+    if (this.stagedOfferStepped && !this.isStopped) {
+      // Raft did not install it (it holds those entries already, or the offer left it out): drop the rows.
+      this.snapshots.installed(this.stagedOfferStepped, false);
+      this.stagedOfferStepped = null;
     }
   }
 
@@ -349,18 +480,31 @@ export class RaftDriver {
         this.appliedTerm = entry.term;
       }
       if (results.length > 0) this.state.setApplied(this.applied, this.appliedTerm);
-      const { raftLogCompactThreshold, raftLogTrailingEntries } = this.node.config.settings;
-      if (this.applied - this.storage.firstIndex() > raftLogCompactThreshold) this.storage.compact(this.applied - raftLogTrailingEntries);
+      const point = this.storage.compactionPoint(this.applied, this.compactionPolicy());
+      if (point !== null) this.storage.compact(point);
     })();
     if (hs) {
       this.syncedTerm = hs.term;
       this.syncedVote = hs.vote;
     }
+    const ms = performance.now() - t0;
     if (durable) {
       this.counters.syncs++;
-      this.onSync?.((performance.now() - t0) / 1000);
+      this.onSync?.(ms / 1000);
+    }
+    if (ms > SLOW_TRANSACTION_MS) {
+      let entryBytes = 0;
+      for (const e of rd.entries) entryBytes += e.data.length;
+      let appliedBytes = 0;
+      for (const r of results) appliedBytes += r.entry.data.length;
+      this.node.log.warn('slow Ready transaction', { ms: Math.round(ms), entries: rd.entries.length, entryBytes, applied: results.length, appliedBytes, snapshot: rd.snapshot !== undefined });
     }
     return results;
+  }
+
+  private compactionPolicy(): LogCompactionPolicy {
+    const s = this.node.config.settings;
+    return { thresholdEntries: s.raftLogCompactThreshold, thresholdBytes: s.raftLogCompactBytes, trailingEntries: s.raftLogTrailingEntries, trailingBytes: s.raftLogTrailingBytes };
   }
 
   private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
@@ -388,15 +532,20 @@ export class RaftDriver {
     return applyCommandData(this.state, entry.data, entry.index, { unsafeSkipValidation: this.node.unsafeSkipValidation });
   }
 
+  /** Inside the Ready's transaction: the staged rows become the state, the log restarts after the snapshot. */
   private installSnapshot(snap: Snapshot): void {
-    const data = JSON.parse(snap.data) as StateSnapshot;
-    this.state.restore(data, snap.meta.index, snap.meta.term, snap.meta.confState);
+    const staged = this.staging.progress();
+    if (!staged || staged.cursor !== null || staged.index !== snap.meta.index || staged.term !== snap.meta.term) {
+      throw new Error(`Raft installs the snapshot at ${snap.meta.index}/${snap.meta.term}, but the staged one is ${staged ? `${staged.index}/${staged.term}${staged.cursor ? ' (incomplete)' : ''}` : 'missing'}`);
+    }
+    this.state.adoptSnapshot(this.staging.install(), snap.meta.index, snap.meta.term, snap.meta.confState);
     this.storage.installSnapshot(snap.meta.index, snap.meta.term);
     this.applied = snap.meta.index;
     this.appliedTerm = snap.meta.term;
+    this.updateRemoved(snap.meta.confState);
     const now = this.node.clock.monotonicMs();
     this.leases.clear();
-    for (const lease of data.leases) this.leases.touched(lease, now);
+    for (const lease of this.state.leases()) this.leases.touched(lease, now);
     // Proposals made here and overtaken by the snapshot: their outcome is unknown from here.
     for (const [index, p] of this.pendingProposals) {
       if (index > snap.meta.index) continue;
@@ -416,9 +565,10 @@ export class RaftDriver {
     }
   }
 
+  /** The offer only: its rows are streamed (snapshot-transfer.ts) from a read view opened when it is sent. */
   private buildSnapshot(): Snapshot {
     const applied = this.state.appliedIndex();
-    return { meta: { index: applied.index, term: applied.term, confState: applied.confState }, data: JSON.stringify(this.state.dump()) };
+    return { meta: { index: applied.index, term: applied.term, confState: applied.confState }, data: '' };
   }
 
   private send(messages: Message[]): void {
@@ -429,9 +579,9 @@ export class RaftDriver {
       }
       // Anything newer to that follower carries the commit index too: the held notice is redundant.
       if (m.type === 'app' || m.type === 'heartbeat') this.dropHeldNotice(m.to);
+      // A snapshot's state is read as of now (before this Ready applies anything): open its view first.
+      if (m.type === 'snap') this.snapshots.open(m);
       this.node.tcp.send({ kind: 'raft', from: this.node.config.id, to: m.to, body: m });
-      // The transport has no delivery receipts; an undelivered snapshot shows up as a rejected append later.
-      if (m.type === 'snap') this.raft.reportSnapshot(m.to, true);
     }
   }
 
@@ -509,6 +659,7 @@ export class RaftDriver {
       if (e.type === 'leader-changed') {
         this.counters.leaderChanges++;
         for (const l of this.leaderListeners) l(e.to);
+        if (e.to !== null && e.to !== this.node.config.id) this.snapshots.leaderKnown(e.to);
       }
       if (e.type === 'role-changed') {
         this.leaderSinceIndex = e.to === 'leader' ? this.raft.basicStatus().lastIndex : Number.POSITIVE_INFINITY;

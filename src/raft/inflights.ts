@@ -1,6 +1,8 @@
 /**
  * Inflights: the flow-control window of append messages sent to one follower and not yet acknowledged
- * (etcd's tracker/inflights.go). A ring buffer of each message's last index and size; full means pause.
+ * (etcd's tracker/inflights.go). A ring buffer of each message's last index and size; full means pause: at
+ * `capacity` messages, or (with `maxBytes` > 0) at `maxBytes` of entries, so a follower catching up on large
+ * entries never has more than that in flight (etcd's MaxInflightBytes).
  */
 import { assertInvariant } from './errors.js';
 
@@ -13,7 +15,10 @@ export class Inflights {
   /** Total bytes in flight. */
   bytes = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes = 0,
+  ) {
     this.indexes = new Array<number>(capacity).fill(0);
     this.sizes = new Array<number>(capacity).fill(0);
   }
@@ -41,7 +46,7 @@ export class Inflights {
   }
 
   full(): boolean {
-    return this.count === this.capacity;
+    return this.count === this.capacity || (this.maxBytes > 0 && this.bytes >= this.maxBytes);
   }
 
   reset(): void {

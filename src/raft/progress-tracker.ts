@@ -14,7 +14,10 @@ export class ProgressTracker {
   readonly progress = new Map<NodeId, Progress>();
   private readonly votes = new Map<NodeId, boolean>();
 
-  constructor(private readonly maxInflight: number) {}
+  constructor(
+    private readonly maxInflight: number,
+    private readonly maxInflightBytes = 0,
+  ) {}
 
   /** Replaces the configuration (at start and on snapshot restore); progress starts at `nextIndex`. */
   restore(cs: ConfState, nextIndex: number): void {
@@ -76,7 +79,7 @@ export class ProgressTracker {
   }
 
   private addProgress(id: NodeId, nextIndex: number, isLearner: boolean): void {
-    const pr = new Progress(nextIndex, this.maxInflight, isLearner);
+    const pr = new Progress(nextIndex, this.maxInflight, isLearner, this.maxInflightBytes);
     pr.recentActive = true;
     this.progress.set(id, pr);
     (isLearner ? this.learners : this.voters).add(id);
@@ -85,7 +88,7 @@ export class ProgressTracker {
   /** Resets every progress (a new term): match 0, next = nextIndex, learner flags kept. */
   resetProgress(nextIndex: number): void {
     for (const [id, pr] of this.progress) {
-      this.progress.set(id, new Progress(nextIndex, this.maxInflight, pr.isLearner));
+      this.progress.set(id, new Progress(nextIndex, this.maxInflight, pr.isLearner, this.maxInflightBytes));
     }
   }
 

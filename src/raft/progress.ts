@@ -30,9 +30,9 @@ export class Progress {
   readonly inflights: Inflights;
   isLearner: boolean;
 
-  constructor(next: number, maxInflight: number, isLearner: boolean) {
+  constructor(next: number, maxInflight: number, isLearner: boolean, maxInflightBytes = 0) {
     this.next = next;
-    this.inflights = new Inflights(maxInflight);
+    this.inflights = new Inflights(maxInflight, maxInflightBytes);
     this.isLearner = isLearner;
   }
 

@@ -32,6 +32,11 @@ export interface RaftConfig {
   maxSizePerMsgBytes?: number;
   /** At most this many append messages in flight per follower while pipelining (replicate state). Default 256. */
   maxInflightMsgs?: number;
+  /**
+   * At most this many bytes of entries (entrySizeBytes) in flight per follower while pipelining; 0 = no limit
+   * (etcd's MaxInflightBytes). Bounds what a leader queues for one follower when entries are large. Default 0.
+   */
+  maxInflightBytes?: number;
   /** Upper bound on Ready.committedEntries per Ready (at least one entry). Default 1 MiB. */
   maxCommittedSizePerReadyBytes?: number;
   /** The leader drops proposals once its uncommitted entries' data exceed this (one proposal always fits). Default 64 MiB. */
@@ -56,6 +61,7 @@ export const DEFAULT_RAFT_CONFIG: Omit<ResolvedRaftConfig, 'id'> = {
   checkQuorum: true,
   maxSizePerMsgBytes: MiB,
   maxInflightMsgs: 256,
+  maxInflightBytes: 0,
   maxCommittedSizePerReadyBytes: MiB,
   maxUncommittedEntriesBytes: 64 * MiB,
   applied: 0,
@@ -85,6 +91,7 @@ export function validateRaftConfig(c: ResolvedRaftConfig): void {
   if (typeof c.checkQuorum !== 'boolean') fail('checkQuorum', 'a boolean', c.checkQuorum);
   requireInteger('maxSizePerMsgBytes', c.maxSizePerMsgBytes, 1, Number.MAX_SAFE_INTEGER);
   requireInteger('maxInflightMsgs', c.maxInflightMsgs, 1, 1_000_000);
+  requireInteger('maxInflightBytes', c.maxInflightBytes, 0, Number.MAX_SAFE_INTEGER);
   requireInteger('maxCommittedSizePerReadyBytes', c.maxCommittedSizePerReadyBytes, 1, Number.MAX_SAFE_INTEGER);
   requireInteger('maxUncommittedEntriesBytes', c.maxUncommittedEntriesBytes, 1, Number.MAX_SAFE_INTEGER);
   requireInteger('applied', c.applied, 0, Number.MAX_SAFE_INTEGER);

@@ -117,7 +117,7 @@ export class Raft {
     this.maxMsgSize = config.maxSizePerMsgBytes;
     this.maxUncommittedSize = config.maxUncommittedEntriesBytes;
     this.log = new RaftLog(storage, config.maxCommittedSizePerReadyBytes);
-    this.tracker = new ProgressTracker(config.maxInflightMsgs);
+    this.tracker = new ProgressTracker(config.maxInflightMsgs, config.maxInflightBytes);
 
     const { hardState, confState } = storage.initialState();
     this.durableTerm = hardState.term;

@@ -30,7 +30,7 @@ interface LeaseRow {
   owner: string;
 }
 
-/** The state machine's contents as a snapshot carries them (JSON in Snapshot.data). */
+/** The state machine's whole contents (dump()). */
 export interface StateSnapshot {
   revision: number;
   compactRevision: number;
@@ -69,8 +69,10 @@ function prefixEnd(prefix: string): string {
  */
 export class SqliteStateStore implements StateStore {
   private readonly q: Record<string, Statement>;
-  private currentRevision: number;
-  private currentCompactRevision: number;
+  private currentRevision = 0;
+  private currentCompactRevision = 0;
+  /** The watch history's size by revision, oldest first (only revisions with events), to bound it in bytes. */
+  private readonly history = new HistorySizes();
 
   constructor(private readonly db: SqliteDatabase) {
     this.q = {
@@ -99,10 +101,31 @@ export class SqliteStateStore implements StateStore {
       applied: db.prepare('SELECT applied_index, applied_term, conf_state, revision, compact_revision FROM applied WHERE singleton = 1'),
       setApplied: db.prepare('UPDATE applied SET applied_index = ?, applied_term = ? WHERE singleton = 1'),
       setConf: db.prepare('UPDATE applied SET conf_state = ? WHERE singleton = 1'),
+      // octet_length reads each value's size from the record header, not the value.
+      historySizes: db.prepare(
+        'SELECT revision, SUM(octet_length(key) + coalesce(octet_length(value), 0) + coalesce(octet_length(prev_value), 0)) AS bytes FROM kv_events GROUP BY revision ORDER BY revision',
+      ),
     };
+    this.reload();
+  }
+
+  /** Re-reads what is cached in memory (after the tables were replaced underneath, by a snapshot). */
+  reload(): void {
     const row = this.q.applied.get() as { revision: number; compact_revision: number };
     this.currentRevision = row.revision;
     this.currentCompactRevision = row.compact_revision;
+    this.history.clear();
+    for (const r of this.q.historySizes.all() as { revision: number; bytes: number }[]) this.history.add(r.revision, r.bytes);
+  }
+
+  /** Bytes (UTF-8) of the keys and values held in the watch history. */
+  historyBytes(): number {
+    return this.history.totalBytes;
+  }
+
+  /** The revision to compact to so the history holds at most `maxBytes` (null if it already does). */
+  historyCompactRevision(maxBytes: number): number | null {
+    return this.history.revisionKeeping(maxBytes);
   }
 
   get(key: string): KeyValue | undefined {
@@ -133,7 +156,9 @@ export class SqliteStateStore implements StateStore {
 
   appendEvent(revision: number, sub: number, e: WatchEvent): void {
     const kv = e.kv;
-    this.q.appendEvent.run(revision, sub, e.type, kv.key, e.type === 'put' ? kv.value : null, kv.createRevision, kv.modRevision, kv.version, kv.lease, e.prevValue ?? null);
+    const value = e.type === 'put' ? kv.value : null;
+    this.q.appendEvent.run(revision, sub, e.type, kv.key, value, kv.createRevision, kv.modRevision, kv.version, kv.lease, e.prevValue ?? null);
+    this.history.add(revision, Buffer.byteLength(kv.key) + (value === null ? 0 : Buffer.byteLength(value)) + (e.prevValue === undefined ? 0 : Buffer.byteLength(e.prevValue)));
   }
 
   events(fromRevision: number, toRevision: number, limit: number): WatchEvent[] {
@@ -161,6 +186,7 @@ export class SqliteStateStore implements StateStore {
     this.q.compact.run(revision);
     this.q.setCompact.run(revision);
     this.currentCompactRevision = revision;
+    this.history.dropBefore(revision);
   }
 
   getLease(id: number): Lease | undefined {
@@ -193,7 +219,7 @@ export class SqliteStateStore implements StateStore {
     this.q.setConf.run(JSON.stringify(conf));
   }
 
-  /** Everything a follower needs to become this state machine. */
+  /** The whole state in memory: for tests and tools that compare replicas (snapshots stream, see snapshot-source.ts). */
   dump(): StateSnapshot {
     const kvs = (this.db.prepare('SELECT * FROM kv ORDER BY key').all() as KvRow[]).map(toKv);
     const events = (this.db.prepare('SELECT * FROM kv_events ORDER BY revision, sub').all() as EventRow[]).map((r) => ({
@@ -204,16 +230,62 @@ export class SqliteStateStore implements StateStore {
     return { revision: this.currentRevision, compactRevision: this.currentCompactRevision, kvs, leases: this.leases(), events };
   }
 
-  /** Replaces the whole state with a snapshot's (inside the caller's transaction). */
-  restore(snapshot: StateSnapshot, index: number, term: number, conf: ConfState): void {
-    this.db.exec('DELETE FROM kv; DELETE FROM kv_events; DELETE FROM leases;');
-    for (const kv of snapshot.kvs) this.put(kv);
-    for (const l of snapshot.leases) this.putLease(l);
-    for (const e of snapshot.events) this.appendEvent(e.revision, e.sub, e.event);
-    this.setRevision(snapshot.revision);
-    this.q.setCompact.run(snapshot.compactRevision);
-    this.currentCompactRevision = snapshot.compactRevision;
+  /**
+   * Records the state machine's counters after a snapshot's tables were swapped in (snapshot-staging.ts install()),
+   * inside the same transaction, and re-reads what is cached.
+   */
+  adoptSnapshot(counters: { revision: number; compactRevision: number }, index: number, term: number, conf: ConfState): void {
+    this.setRevision(counters.revision);
+    this.q.setCompact.run(counters.compactRevision);
     this.setApplied(index, term);
     this.setConfState(conf);
+    this.reload();
+  }
+}
+
+/** Sizes of the watch history by revision, oldest first: a queue with a running total. */
+class HistorySizes {
+  private revisions: number[] = [];
+  private bytes: number[] = [];
+  private head = 0;
+  totalBytes = 0;
+
+  clear(): void {
+    this.revisions = [];
+    this.bytes = [];
+    this.head = 0;
+    this.totalBytes = 0;
+  }
+
+  /** Adds `bytes` to `revision` (the newest, or a newer one). */
+  add(revision: number, bytes: number): void {
+    const last = this.revisions.length - 1;
+    if (last >= this.head && this.revisions[last] === revision) this.bytes[last] += bytes;
+    else {
+      this.revisions.push(revision);
+      this.bytes.push(bytes);
+    }
+    this.totalBytes += bytes;
+  }
+
+  dropBefore(revision: number): void {
+    while (this.head < this.revisions.length && this.revisions[this.head] < revision) this.totalBytes -= this.bytes[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.revisions.length) {
+      this.revisions = this.revisions.slice(this.head);
+      this.bytes = this.bytes.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The oldest revision R such that the revisions from R on hold at most maxBytes (but at least the newest); null if all fit. */
+  revisionKeeping(maxBytes: number): number | null {
+    if (this.totalBytes <= maxBytes) return null;
+    let kept = 0;
+    for (let i = this.revisions.length - 1; i >= this.head; i--) {
+      // Never past the newest revision: a compaction may not pass the current revision.
+      if (kept + this.bytes[i] > maxBytes) return this.revisions[Math.min(i + 1, this.revisions.length - 1)];
+      kept += this.bytes[i];
+    }
+    return null;
   }
 }

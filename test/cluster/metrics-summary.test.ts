@@ -20,7 +20,9 @@ function histogram(name: string, buckets: [string, number][], sum: number): Metr
 function snapshot(): MetricsSnapshot {
   return {
     node: { id: 'n2', cluster: 'c', kind: 'core', startCount: 1 },
-    raft: { role: 'leader', term: 5, commit: 20, applied: 19, lastIndex: 20, firstIndex: 1, proposalsCommitted: 17, proposalsFailed: 1, leaderChanges: 2, readsServed: 3 },
+    raft: { role: 'leader', term: 5, commit: 20, applied: 19, lastIndex: 20, firstIndex: 1, proposalsCommitted: 17, proposalsFailed: 1, leaderChanges: 2, readsServed: 3, logBytes: 0, historyBytes: 0 },
+    snapshot: null,
+    memoryGcRequests: 0,
     hasLeader: true,
     leasesActive: 2,
     watchHub: { watchers: 3, watchersCreated: 9, eventsDelivered: 20 },
@@ -109,7 +111,7 @@ describe('ccm metrics: summarising a node from its families', () => {
     m.observeSync(0.003);
     const families = await m.scrapeJson();
     const groups = groupFamilies([...families, { name: 'process_cpu_seconds_total', help: 'cpu', type: 'counter', samples: [{ name: 'process_cpu_seconds_total', labels: {}, value: 1.5 }] }]);
-    expect(groups.map((g) => g.group)).to.deep.equal(['Node', 'Raft', 'Disk', 'Leases', 'Watches', 'Gossip', 'Link filter and peer transport', 'Health', 'Boundary: refused inputs and limits', 'Process']);
+    expect(groups.map((g) => g.group)).to.deep.equal(['Node', 'Raft', 'Snapshots', 'Disk', 'Leases', 'Watches', 'Gossip', 'Link filter and peer transport', 'Health', 'Boundary: refused inputs and limits', 'Process']);
     expect(groups.find((g) => g.group === 'Raft')!.families.map((f) => f.name)).to.include.members(['ccm_raft_term', 'ccm_raft_proposals_committed_total']);
     const byName = (n: string) => families.find((f) => f.name === n)!;
     expect(describeFamily(byName('ccm_raft_term'))).to.deep.equal([['ccm_raft_term', '5']]);

@@ -125,14 +125,16 @@ describe('state machine (kv, txn, leases, lease manager)', () => {
     expect(run({ op: 'compact', revision: 99 })).to.include({ op: 'error', code: 'invalid_argument' });
   });
 
-  it('snapshot dump and restore reproduce the state exactly', () => {
-    const id = (run({ op: 'lease-grant', ttlMs: 5000, atMs: 1 }) as any).id;
-    run({ op: 'put', key: 'x', value: '1', lease: id });
-    run({ op: 'acquire', resource: 'r', holder: 'a', ttlMs: 5000, wait: false, atMs: 1 });
-    const dump = store.dump();
-    const other = new SqliteStateStore(openDatabase(':memory:'));
-    other.restore(JSON.parse(JSON.stringify(dump)), 42, 3, { voters: ['n1'], learners: [] });
-    expect(other.dump()).to.deep.equal(dump);
-    expect(other.appliedIndex()).to.deep.equal({ index: 42, term: 3, confState: { voters: ['n1'], learners: [] } });
+  it('the watch history is measured in bytes: keys, values and the values they replaced, forgotten by compaction', () => {
+    run({ op: 'put', key: 'k', value: 'a'.repeat(1000) }); // 1 + 1000
+    run({ op: 'put', key: 'k', value: 'b'.repeat(1000) }); // 1 + 1000 + 1000 (the value it replaced)
+    run({ op: 'put', key: 'é', value: 'c'.repeat(500) }); // 2 + 500: UTF-8 bytes
+    expect(store.historyBytes()).to.equal(1001 + 2001 + 502);
+    expect(store.historyCompactRevision(10_000)).to.equal(null);
+    expect(store.historyCompactRevision(2600)).to.equal(2); // revisions 2 and 3 fit, 1 does not
+    expect(store.historyCompactRevision(10)).to.equal(3); // never past the newest revision
+    run({ op: 'compact', revision: 2 });
+    expect(store.historyBytes()).to.equal(2001 + 502);
   });
 });
+

@@ -19,7 +19,24 @@ function fakeSnapshot(): MetricsSnapshot {
       proposalsFailed: 0,
       leaderChanges: 1,
       readsServed: 0,
+      logBytes: 4096,
+      historyBytes: 2048,
     },
+    snapshot: {
+      sendsStarted: 2,
+      sendsCompleted: 1,
+      sendsFailed: 1,
+      chunksSent: 40,
+      bytesSent: 40_000_000,
+      receivesStarted: 0,
+      installs: 0,
+      chunksReceived: 0,
+      bytesReceived: 0,
+      resumes: 0,
+      badChunks: 0,
+      staleChunks: 0,
+    },
+    memoryGcRequests: 3,
     hasLeader: true,
     leasesActive: 4,
     watchHub: { watchers: 2, watchersCreated: 6, eventsDelivered: 11 },
@@ -113,6 +130,16 @@ describe('node metrics: names and values from the node counters (prom-client, on
     expect(valueOf(f, 'ccm_raft_role', { role: 'leader' })).to.equal(1);
     expect(valueOf(f, 'ccm_raft_role', { role: 'follower' })).to.equal(0);
     expect(valueOf(f, 'ccm_raft_apply_lag_entries')).to.equal(0);
+  });
+
+  it('large state: log and history bytes, snapshot transfers by direction and outcome, governor GCs', async () => {
+    const f = await metrics.scrapeJson();
+    expect(valueOf(f, 'ccm_raft_log_bytes')).to.equal(4096);
+    expect(valueOf(f, 'ccm_watch_history_bytes')).to.equal(2048);
+    expect(valueOf(f, 'ccm_snapshot_bytes_total', { direction: 'sent' })).to.equal(40_000_000);
+    expect(valueOf(f, 'ccm_snapshot_chunks_total', { direction: 'received' })).to.equal(0);
+    expect(valueOf(f, 'ccm_snapshots_total', { outcome: 'send_failed' })).to.equal(1);
+    expect(valueOf(f, 'ccm_node_memory_gc_requested_total')).to.equal(3);
   });
 
   it('counters follow the running totals they mirror, and restart (a counter reset) if a total goes down', async () => {

@@ -20,6 +20,17 @@ describe('raft: progress, flow control and quorums', () => {
     expect([inf.count, inf.bytes]).to.deep.equal([0, 0]);
   });
 
+  it('Inflights: with a byte limit, full once the bytes in flight reach it (etcd MaxInflightBytes)', () => {
+    const inf = new Inflights(100, 1000);
+    inf.add(1, 600);
+    expect(inf.full()).to.equal(false);
+    inf.add(2, 600); // one message may overshoot: the limit pauses the next, as etcd's
+    expect([inf.full(), inf.count, inf.bytes]).to.deep.equal([true, 2, 1200]);
+    inf.freeLE(1);
+    expect([inf.full(), inf.bytes]).to.deep.equal([false, 600]);
+    expect(new Inflights(100).full()).to.equal(false); // 0 = no byte limit
+  });
+
   it('Progress: probe sends one append at a time; replicate pipelines up to the window', () => {
     const pr = new Progress(11, 2, false);
     pr.sentEntries(3, 30);

@@ -205,6 +205,18 @@ describe('raft: log replication (Raft §5.3, §5.4)', () => {
     expect(c.raw('a').status().progress.b).to.include({ inflight: 0, match: 11 });
   });
 
+  it('flow control: with maxInflightBytes, a follower has at most that many bytes of entries outstanding', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { config: { maxSizePerMsgBytes: 100, maxInflightMsgs: 256, maxInflightBytes: 250 } });
+    c.elect('a');
+    for (let i = 0; i < 10; i++) c.raw('a').propose('y'.repeat(76)); // 100 bytes each with the entry overhead
+    const rd = c.processReady('a');
+    const toB = ofType(sentBy(rd), 'app').filter((m) => m.to === 'b');
+    expect(toB.map((m) => m.entries.length)).to.deep.equal([1, 1, 1]); // 300 bytes >= 250: the window is full
+    expect(c.raw('a').status().progress.b).to.include({ inflight: 3 });
+    c.stabilize();
+    expect(c.appliedData('b')).to.have.length(10);
+  });
+
   it('probe: a follower whose position is unknown gets one append at a time', () => {
     const c = new TestCluster(['a', 'b', 'c'], { config: { preVote: false, checkQuorum: false } });
     c.elect('a');

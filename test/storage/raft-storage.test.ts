@@ -79,4 +79,35 @@ describe('SQLite Raft storage', () => {
     expect(storage.entries(5, 8).map((x) => x.data)).to.deep.equal(['d5', 'd6', 'd7']);
     expect(storage.entries(9_998, 10_001).map((x) => x.data)).to.deep.equal(['d9998', 'd9999', 'd10000']);
   });
+
+  it('bounds the memory cache in bytes, and reads a far-behind range from the database only up to maxBytes', () => {
+    const { db, storage } = open();
+    const mib = 'm'.repeat(1024 * 1024);
+    const big = Array.from({ length: 40 }, (_, i) => ({ index: i + 1, term: 1, kind: 'normal' as const, data: mib + i }));
+    db.transaction(() => storage.append(big))();
+    expect(storage.cachedBytes()).to.be.at.most(16 * 1024 * 1024 + 1024);
+    expect(storage.sizeBytes()).to.be.greaterThan(40 * 1024 * 1024);
+    // From the database: one message's worth (at least one entry), not the rest of the log.
+    const read = storage.entries(2, 41, 3 * 1024 * 1024);
+    expect(read.map((x) => x.index)).to.deep.equal([2, 3]);
+    expect(read[1].data).to.equal(mib + 2);
+    expect(storage.entries(2, 41, 1).map((x) => x.index)).to.deep.equal([2]);
+  });
+
+  it('compactionPoint: past either threshold (entries or bytes), keeps the trailing entries within both trailing bounds', () => {
+    const { db, storage } = open();
+    const kib = 'k'.repeat(1000); // 1024 bytes with the entry overhead
+    db.transaction(() => storage.append(Array.from({ length: 100 }, (_, i) => ({ index: i + 1, term: 1, kind: 'normal' as const, data: kib }))))();
+    const policy = { thresholdEntries: 1000, thresholdBytes: 1_000_000, trailingEntries: 20, trailingBytes: 1_000_000 };
+    expect(storage.compactionPoint(100, policy), 'under both thresholds').to.equal(null);
+    expect(storage.compactionPoint(100, { ...policy, thresholdEntries: 50 }), 'past the entry threshold').to.equal(80);
+    expect(storage.compactionPoint(100, { ...policy, thresholdBytes: 50 * 1024 }), 'past the byte threshold').to.equal(80);
+    // The trailing bytes bound keeps fewer than trailingEntries when entries are large.
+    expect(storage.compactionPoint(100, { ...policy, thresholdEntries: 50, trailingBytes: 5 * 1024 })).to.equal(95);
+    // Only applied entries count: 60 applied of 100 is under a 70-entry threshold.
+    expect(storage.compactionPoint(60, { ...policy, thresholdEntries: 70 })).to.equal(null);
+    db.transaction(() => storage.compact(80))();
+    expect(storage.sizeBytes()).to.equal(20 * 1024);
+    expect(storage.compactionPoint(100, { ...policy, thresholdEntries: 50 }), 'nothing more to compact').to.equal(null);
+  });
 });
