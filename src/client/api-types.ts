@@ -30,6 +30,22 @@ export interface NodeStatus {
   clockSkewMs: number;
   raft?: RaftStatusView;
   gossip?: GossipSummaryView;
+  /** How peer traffic is authenticated here, and what failed. */
+  peerAuth?: PeerAuthView;
+}
+
+/** A node's peer authentication: its keyring (fingerprints only) and the traffic that failed to authenticate. */
+export interface PeerAuthView {
+  /** 'aes-256-gcm' when every TCP frame and datagram is sealed with the keyring; 'off' only in the bench's comparison. */
+  encryption: 'aes-256-gcm' | 'off';
+  /** The keyring by fingerprint (first 8 bytes of each key's SHA-256), primary first; never the keys. */
+  keyring: { version: number; primary: string; keys: string[] } | null;
+  /** Peer traffic dropped here because it did not authenticate: in total, by sender (when known), and from strangers. */
+  rejected: { total: number; byPeer: Record<string, number>; unattributed: number };
+  /** Peers that refused this node's hello in the last 30 s (they could not authenticate it). */
+  refusedBy: string[];
+  /** What is wrong, in words (this node's key is not the cluster's, or a peer's is not), or null. */
+  problem: string | null;
 }
 
 export interface RaftStatusView {
@@ -74,6 +90,7 @@ export interface NodeStatusRow {
   cannotReach: string[];
   raft?: RaftStatusView;
   gossip?: GossipSummaryView;
+  peerAuth?: PeerAuthView;
 }
 
 export interface ClusterStatus {
@@ -224,7 +241,7 @@ export interface GossipStatsView {
   node: string;
   summary: GossipSummaryView;
   swim: Record<string, number>;
-  udp: { sent: number; received: number; bytesSent: number; bytesReceived: number; garbage: number; tooLarge: number };
+  udp: { sent: number; received: number; bytesSent: number; bytesReceived: number; garbage: number; tooLarge: number; authFailures: number };
   /** Datagrams from known peers that decoded but were not a valid SWIM packet (dropped). */
   malformedPackets: number;
   lastMalformedReason: string | null;

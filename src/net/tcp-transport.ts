@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
-import { encodeFrame, FrameDecoder } from './framing.js';
+import { FrameDecoder } from './framing.js';
 import type { LinkFilter } from './link-filter.js';
+import { MAX_RECORD_PLAINTEXT_BYTES, plainCodec, type AcceptorSession, type DialerSession, type PeerCodec } from './sealed-frame.js';
 
 export interface PeerAddress {
   id: string;
@@ -21,6 +22,21 @@ export interface TcpTransportOptions {
   onError?: (message: string, detail: Record<string, unknown>) => void;
   /** Our connection to a peer closed after it was up: messages written to it may or may not have arrived. */
   onPeerLost?: (peer: string) => void;
+  /** How frames are sealed (default: not at all). */
+  codec?: PeerCodec;
+  /** A frame failed to authenticate (inbound), or a peer refused our hello (outbound): for the log and status. */
+  onAuthFailure?: (failure: PeerAuthFailure) => void;
+}
+
+export interface PeerAuthFailure {
+  channel: 'tcp' | 'udp';
+  /** Who it was from (or, for a refused hello, the peer that refused it), when known. */
+  peer: string | null;
+  /** The remote address, for an inbound connection that never said who it is. */
+  remote?: string;
+  /** 'hello' / 'frame' / 'datagram': ours failed to open; 'refused': a peer refused our hello. */
+  what: 'hello' | 'frame' | 'datagram' | 'refused';
+  reason: string;
 }
 
 /** Messages queued for a peer while its connection is being (re)established. */
@@ -39,6 +55,10 @@ export interface TcpTransportStats {
   badFrames: number;
   connects: number;
   connectFailures: number;
+  /** Inbound frames that failed to authenticate (the connection was closed). */
+  authFailures: number;
+  /** Our hellos that a peer refused (it could not authenticate them: different keys). */
+  hellosRefused: number;
 }
 
 /**
@@ -55,9 +75,12 @@ export class TcpTransport {
   private readonly lastDueAt = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
-  readonly stats: TcpTransportStats = { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0 };
+  readonly stats: TcpTransportStats = { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0, authFailures: 0, hellosRefused: 0 };
+  private readonly codec: PeerCodec;
 
-  constructor(private readonly options: TcpTransportOptions) {}
+  constructor(private readonly options: TcpTransportOptions) {
+    this.codec = options.codec ?? plainCodec;
+  }
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -130,17 +153,20 @@ export class TcpTransport {
     }
     let conn = this.outbound.get(peer.id);
     if (!conn) {
-      conn = new OutboundConnection(peer, this.options.selfId, this.stats, this.options.onError, this.options.onPeerLost);
+      conn = new OutboundConnection(peer, this.options.selfId, this.codec, this.stats, this.options);
       this.outbound.set(peer.id, conn);
     }
-    const frame = encodeFrame(encodeEnvelope(envelope));
-    for (let i = 0; i < copies; i++) conn.send(frame, i === 0 ? onNotSent : undefined);
+    const payload = encodeEnvelope(envelope);
+    for (let i = 0; i < copies; i++) conn.send(payload, i === 0 ? onNotSent : undefined);
   }
 
   private acceptInbound(socket: net.Socket): void {
     socket.setNoDelay(true);
     this.inbound.add(socket);
     const decoder = new FrameDecoder();
+    const session: AcceptorSession = this.codec.acceptor();
+    const greeting = session.greeting();
+    if (greeting) socket.write(greeting);
     let peerId: string | null = null;
     socket.on('data', (chunk) => {
       let frames: Buffer[];
@@ -152,30 +178,61 @@ export class TcpTransport {
         return;
       }
       for (const frame of frames) {
-        const envelope = decodeEnvelope(frame);
-        if (!envelope) {
-          this.stats.badFrames++;
-          continue;
+        const payloads = session.open(frame);
+        if (payloads === null) {
+          this.refuse(socket, session, peerId);
+          return;
         }
-        if (peerId === null) {
-          if (envelope.kind !== 'hello') {
-            this.stats.badFrames++;
-            socket.destroy();
-            return;
-          }
-          peerId = envelope.from;
-          continue;
-        }
-        // The sender is the connection's peer, whatever the frame claims.
-        if (envelope.from !== peerId) {
-          this.stats.badFrames++;
-          continue;
-        }
-        this.receive(envelope);
+        for (const payload of payloads) if (!this.acceptPayload(socket, payload, peerId, (id) => (peerId = id))) return;
       }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.inbound.delete(socket));
+  }
+
+  /** A frame failed to authenticate: count it, tell the dialer why if it never got in, and close. */
+  private refuse(socket: net.Socket, session: AcceptorSession, peerId: string | null): void {
+    this.stats.authFailures++;
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (peerId === null) {
+      const refusal = session.refusal(`${this.options.selfId} could not authenticate your hello with any key of its keyring: this node's cluster key is not the cluster's`);
+      this.options.onAuthFailure?.({ channel: 'tcp', peer: null, remote, what: 'hello', reason: 'a hello failed authentication (a process without the cluster key, or a node with another key)' });
+      if (refusal) socket.end(refusal);
+      else socket.destroy();
+      setTimeout(() => socket.destroy(), 200).unref();
+      return;
+    }
+    this.options.onAuthFailure?.({ channel: 'tcp', peer: peerId, remote, what: 'frame', reason: 'a frame failed authentication; connection closed' });
+    socket.destroy();
+  }
+
+  /** One envelope from an inbound connection; false when the connection was closed. */
+  private acceptPayload(socket: net.Socket, frame: Buffer, peerId: string | null, setPeer: (id: string) => void): boolean {
+    {
+      {
+        const envelope = decodeEnvelope(frame);
+        if (!envelope) {
+          this.stats.badFrames++;
+          return true;
+        }
+        if (peerId === null) {
+          if (envelope.kind !== 'hello' || envelope.to !== this.options.selfId) {
+            this.stats.badFrames++;
+            socket.destroy();
+            return false;
+          }
+          setPeer(envelope.from);
+          return true;
+        }
+        // The sender is the connection's peer, whatever the frame claims.
+        if (envelope.from !== peerId) {
+          this.stats.badFrames++;
+          return true;
+        }
+        this.receive(envelope);
+        return true;
+      }
+    }
   }
 
   private receive(envelope: Envelope): void {
@@ -208,22 +265,27 @@ export class TcpTransport {
 /** One dialed connection to a peer, with a bounded queue while (re)connecting and backoff between attempts. */
 class OutboundConnection {
   private socket: net.Socket | null = null;
+  /** Greeted (when sealing) and hello sent: messages go straight out. */
   private isConnected = false;
-  private queue: { frame: Buffer; onNotSent?: () => void }[] = [];
+  private session: DialerSession | null = null;
+  private queue: { payload: Buffer; onNotSent?: () => void }[] = [];
+  /** Payloads written in this event-loop turn, sent (sealed) together at its end. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private isFlushScheduled = false;
   private backoffMs = RECONNECT_BACKOFF_MIN_MS;
   private retryTimer: NodeJS.Timeout | null = null;
   private isDestroyed = false;
-  private isCorked = false;
 
   constructor(
     private readonly peer: PeerAddress,
     private readonly selfId: string,
+    private readonly codec: PeerCodec,
     private readonly stats: TcpTransportStats,
-    private readonly onError?: (message: string, detail: Record<string, unknown>) => void,
-    private readonly onLost?: (peer: string) => void,
+    private readonly options: Pick<TcpTransportOptions, 'onError' | 'onPeerLost' | 'onAuthFailure'>,
   ) {}
 
-  send(frame: Buffer, onNotSent?: () => void): void {
+  send(payload: Buffer, onNotSent?: () => void): void {
     if (this.isDestroyed) {
       onNotSent?.();
       return;
@@ -233,19 +295,18 @@ class OutboundConnection {
         this.stats.droppedBacklog++;
         return;
       }
-      // Cork until the end of this tick so a burst of messages leaves in few segments.
-      if (!this.isCorked) {
-        this.isCorked = true;
-        this.socket.cork();
-        const socket = this.socket;
+      // Held until the end of this tick so a burst of messages leaves in few segments (and one sealed record).
+      this.batch.push(payload);
+      this.batchBytes += payload.length;
+      this.stats.sent++;
+      if (this.batchBytes >= MAX_RECORD_PLAINTEXT_BYTES) this.flush();
+      else if (!this.isFlushScheduled) {
+        this.isFlushScheduled = true;
         process.nextTick(() => {
-          if (!this.isCorked || this.socket !== socket) return;
-          this.isCorked = false;
-          socket.uncork();
+          this.isFlushScheduled = false;
+          this.flush();
         });
       }
-      this.socket.write(frame);
-      this.stats.sent++;
       return;
     }
     if (this.queue.length >= MAX_QUEUED_MESSAGES) {
@@ -253,15 +314,16 @@ class OutboundConnection {
       onNotSent?.();
       return;
     }
-    this.queue.push({ frame, onNotSent });
+    this.queue.push({ payload, onNotSent });
     if (!this.socket && !this.retryTimer) this.connect();
   }
 
   flush(): void {
-    if (this.isCorked && this.socket) {
-      this.isCorked = false;
-      this.socket.uncork();
-    }
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.socket && this.session && this.isConnected) this.socket.write(this.session.seal(batch));
   }
 
   destroy(): void {
@@ -283,33 +345,65 @@ class OutboundConnection {
   private connect(): void {
     const socket = net.connect({ host: this.peer.host, port: this.peer.peerPort });
     this.socket = socket;
+    const session = this.codec.dialer();
+    this.session = session;
     socket.setNoDelay(true);
     const connectTimer = setTimeout(() => socket.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
-    socket.once('connect', () => {
+    const ready = (): void => {
       clearTimeout(connectTimer);
       this.stats.connects++;
       this.isConnected = true;
       this.backoffMs = RECONNECT_BACKOFF_MIN_MS;
-      socket.cork();
-      socket.write(encodeFrame(encodeEnvelope({ kind: 'hello', from: this.selfId, to: this.peer.id, body: null })));
-      for (const q of this.queue) {
-        socket.write(q.frame);
-        this.stats.sent++;
-      }
+      const hello = encodeEnvelope({ kind: 'hello', from: this.selfId, to: this.peer.id, body: null });
+      const queued = this.queue;
       this.queue = [];
-      socket.uncork();
+      this.stats.sent += queued.length;
+      socket.write(session.seal([hello, ...queued.map((q) => q.payload)]));
+    };
+    socket.once('connect', () => {
+      if (!session.isWaitingForGreeting) ready();
     });
-    // We never expect data back on an outbound connection; replies come on the peer's own connection.
-    socket.on('data', () => undefined);
+    // The only thing an acceptor ever sends is its greeting (a challenge, or why it refused our hello).
+    const greetings = new FrameDecoder();
+    socket.on('data', (chunk) => {
+      if (!session.isWaitingForGreeting && this.isConnected) return;
+      let frames: Buffer[];
+      try {
+        frames = greetings.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) {
+        const outcome = session.onGreeting(frame);
+        if (outcome === 'ok') {
+          ready();
+          continue;
+        }
+        if ('refused' in outcome) {
+          this.stats.hellosRefused++;
+          this.options.onAuthFailure?.({ channel: 'tcp', peer: this.peer.id, what: 'refused', reason: outcome.refused });
+        } else {
+          this.options.onError?.('peer greeting malformed', { peer: this.peer.id, error: outcome.malformed });
+        }
+        socket.destroy();
+        return;
+      }
+    });
     socket.on('error', (err) => {
       if (!this.isConnected) this.stats.connectFailures++;
-      else this.onError?.('peer connection lost', { peer: this.peer.id, error: err.message });
+      else this.options.onError?.('peer connection lost', { peer: this.peer.id, error: err.message });
     });
     socket.on('close', () => {
       clearTimeout(connectTimer);
-      if (this.isConnected && !this.isDestroyed) this.onLost?.(this.peer.id);
+      if (this.isConnected && !this.isDestroyed) this.options.onPeerLost?.(this.peer.id);
       this.isConnected = false;
-      if (this.socket === socket) this.socket = null;
+      this.batch = [];
+      this.batchBytes = 0;
+      if (this.socket === socket) {
+        this.socket = null;
+        this.session = null;
+      }
       if (this.isDestroyed) return;
       // A failed dial: what was queued never left. Callers that care (rpc) hear it now; protocols that
       // retransmit (Raft, gossip) resend. Keep dialling with backoff while there is traffic.

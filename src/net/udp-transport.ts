@@ -1,7 +1,8 @@
 import dgram from 'node:dgram';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
 import type { LinkFilter } from './link-filter.js';
-import type { PeerAddress } from './tcp-transport.js';
+import { plainCodec, type PeerCodec } from './sealed-frame.js';
+import type { PeerAddress, PeerAuthFailure } from './tcp-transport.js';
 
 export interface UdpTransportOptions {
   selfId: string;
@@ -9,6 +10,9 @@ export interface UdpTransportOptions {
   port: number;
   filter: LinkFilter;
   onMessage: (envelope: Envelope, from: { address: string; port: number }) => void;
+  /** How datagrams are sealed (default: not at all). */
+  codec?: PeerCodec;
+  onAuthFailure?: (failure: PeerAuthFailure) => void;
 }
 
 /** Largest datagram we send; gossip keeps far below it (about 1,400 bytes, one Ethernet frame). */
@@ -22,6 +26,8 @@ export interface UdpTransportStats {
   /** Datagrams that did not decode, or came from an unknown or mismatched sender: dropped and counted. */
   garbage: number;
   tooLarge: number;
+  /** Datagrams that failed to authenticate with the keyring: dropped and counted. */
+  authFailures: number;
 }
 
 /** Best-effort datagrams between nodes (gossip), through the link filter both ways. */
@@ -29,9 +35,12 @@ export class UdpTransport {
   private socket: dgram.Socket | null = null;
   private readonly peers = new Map<string, PeerAddress>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  readonly stats: UdpTransportStats = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, garbage: 0, tooLarge: 0 };
+  readonly stats: UdpTransportStats = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, garbage: 0, tooLarge: 0, authFailures: 0 };
+  private readonly codec: PeerCodec;
 
-  constructor(private readonly options: UdpTransportOptions) {}
+  constructor(private readonly options: UdpTransportOptions) {
+    this.codec = options.codec ?? plainCodec;
+  }
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -56,7 +65,7 @@ export class UdpTransport {
     const socket = this.socket;
     const peer = this.peers.get(envelope.to);
     if (!socket || !peer) return 0;
-    const payload = encodeEnvelope(envelope);
+    const payload = this.codec.sealDatagram(this.options.selfId, envelope.to, encodeEnvelope(envelope));
     if (payload.length > MAX_DATAGRAM_BYTES) {
       this.stats.tooLarge++;
       return 0;
@@ -85,10 +94,20 @@ export class UdpTransport {
 
   private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.stats.bytesReceived += msg.length;
-    const envelope = decodeEnvelope(msg);
+    const opened = this.codec.openDatagram(msg, this.options.selfId);
+    if (!opened.ok) {
+      this.stats.authFailures++;
+      // Named only when it comes from that peer's own gossip port: a stranger cannot get a peer blamed.
+      const claimedPeer = opened.claimedFrom !== null ? this.peers.get(opened.claimedFrom) : undefined;
+      const claimed = claimedPeer && claimedPeer.gossipPort === rinfo.port ? claimedPeer.id : null;
+      this.options.onAuthFailure?.({ channel: 'udp', peer: claimed, remote: `${rinfo.address}:${rinfo.port}`, what: 'datagram', reason: 'a datagram failed authentication' });
+      return;
+    }
+    const envelope = decodeEnvelope(opened.payload);
     // A datagram must come from the port its claimed sender gossips on; anything else is a stranger.
     const peer = envelope ? this.peers.get(envelope.from) : undefined;
-    if (!envelope || !peer || envelope.to !== this.options.selfId || peer.gossipPort !== rinfo.port) {
+    const isBoundSender = opened.from === null || envelope?.from === opened.from;
+    if (!envelope || !peer || !isBoundSender || envelope.to !== this.options.selfId || peer.gossipPort !== rinfo.port) {
       this.stats.garbage++;
       return;
     }

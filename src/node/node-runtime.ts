@@ -7,6 +7,9 @@ import type { Envelope } from '../net/envelope.js';
 import { PeerRpc } from '../net/peer-rpc.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { UdpTransport } from '../net/udp-transport.js';
+import type { Keyring } from '../net/keyring.js';
+import { plainCodec, sealedCodec } from '../net/sealed-frame.js';
+import { loadNodeKeyring, PeerAuthMonitor } from './peer-auth.js';
 import { SeededRandom } from '../random/random.js';
 import { nodeDbPath } from '../cluster/cluster-dir.js';
 import { openDatabase, type SqliteDatabase } from '../storage/database.js';
@@ -47,6 +50,9 @@ export class NodeRuntime {
   readonly udp: UdpTransport;
   readonly rpc: PeerRpc;
   readonly http = new HttpServer();
+  /** The peer keys every frame and datagram is sealed with (null only when the cluster runs without, for the bench). */
+  readonly keyring: Keyring | null;
+  readonly peerAuth: PeerAuthMonitor;
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
   core?: import('./core-service.js').CoreService;
@@ -68,6 +74,10 @@ export class NodeRuntime {
     this.log = new EventLog(config.id, () => this.clock.nowMs());
     this.filter = new LinkFilter(this.random);
     this.filter.set(config.linkFilter);
+    this.keyring = config.security.peerEncryption ? loadNodeKeyring(config.secrets.keyring, config.dataDir) : null;
+    const codec = this.keyring ? sealedCodec(this.keyring, config.cluster) : plainCodec;
+    this.peerAuth = new PeerAuthMonitor(config.id, this.log, () => this.clock.monotonicMs(), () => this.keyring);
+    const onAuthFailure = (f: import('../net/tcp-transport.js').PeerAuthFailure): void => this.peerAuth.failed(f);
     this.tcp = new TcpTransport({
       selfId: config.id,
       host: config.host,
@@ -76,8 +86,10 @@ export class NodeRuntime {
       onMessage: (e) => this.dispatch(e),
       onError: (message, detail) => this.log.warn(message, detail),
       onPeerLost: (peer) => this.rpc.peerLost(peer),
+      codec,
+      onAuthFailure,
     });
-    this.udp = new UdpTransport({ selfId: config.id, host: config.host, port: config.ports.gossip, filter: this.filter, onMessage: (e) => this.dispatch(e) });
+    this.udp = new UdpTransport({ selfId: config.id, host: config.host, port: config.ports.gossip, filter: this.filter, onMessage: (e) => this.dispatch(e), codec, onAuthFailure });
     this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent));
     this.tcp.setPeers(config.peers);
     this.udp.setPeers(config.peers);
@@ -159,10 +171,12 @@ export class NodeRuntime {
       memoryRssBytes: process.memoryUsage.rss(),
       eventLoopLagMs: Number.isNaN(this.loopDelay.mean) ? 0 : Math.round(this.loopDelay.mean / 1e4) / 100,
       clockSkewMs: this.clock.skewMs,
+      peerAuth: this.peerAuth.view(),
     };
   }
 
   private dispatch(envelope: Envelope): void {
+    this.peerAuth.accepted();
     switch (envelope.kind) {
       case 'reach-ping': {
         const nonce = (envelope.body as { nonce?: unknown })?.nonce;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { CcmError } from '../../src/client/api-errors.js';
 import { clusterPaths, ensureWritableDir } from '../../src/cluster/cluster-dir.js';
-import { readClusterFile, updateClusterFile, writeClusterFile, DEFAULT_SETTINGS, type ClusterFile } from '../../src/cluster/cluster-file.js';
+import { readClusterFile, updateClusterFile, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS, type ClusterFile } from '../../src/cluster/cluster-file.js';
 import { validateUpOptions } from '../../src/cluster/launcher.js';
 import { allocatePorts, isPortFree } from '../../src/cluster/port-allocator.js';
 import { processState } from '../../src/cluster/process-table.js';
@@ -22,6 +22,7 @@ function sample(): ClusterFile {
     nodes: [{ id: 'n1', ports: { http: 30000, peer: 30001, gossip: 30002 }, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 }],
     faults: [],
     settings: DEFAULT_SETTINGS,
+    security: DEFAULT_SECURITY,
   };
 }
 

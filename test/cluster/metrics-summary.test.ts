@@ -42,8 +42,8 @@ function snapshot(): MetricsSnapshot {
       pushPullsReceived: 1,
       pushPullFailures: 0,
     },
-    udp: { sent: 150, received: 140, bytesSent: 1, bytesReceived: 1, garbage: 3, tooLarge: 0 },
-    tcp: { sent: 1, received: 1, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 1, connectFailures: 0 },
+    udp: { sent: 150, received: 140, bytesSent: 1, bytesReceived: 1, garbage: 3, tooLarge: 0, authFailures: 0 },
+    tcp: { sent: 1, received: 1, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 1, connectFailures: 0, authFailures: 0, hellosRefused: 0 },
     link: { 'n1/out': { passed: 10, dropped: 4, delayed: 0, duplicated: 0 }, 'n3/in': { passed: 10, dropped: 2, delayed: 0, duplicated: 0 } },
     health: { status: 'passing', checks: { passing: 4, warning: 0, critical: 0 } },
   };

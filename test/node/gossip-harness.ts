@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_SETTINGS, type NodePorts } from '../../src/cluster/cluster-file.js';
+import { DEFAULT_SECURITY, DEFAULT_SETTINGS, type NodePorts } from '../../src/cluster/cluster-file.js';
+import { secretPaths } from '../../src/cluster/cluster-secrets.js';
+import { clusterPaths } from '../../src/cluster/cluster-dir.js';
 import { allocatePorts } from '../../src/cluster/port-allocator.js';
 import { EventLog } from '../../src/node/event-log.js';
 import { createGossipDriver, gossipOf, type GossipDriver } from '../../src/node/gossip-driver.js';
@@ -43,6 +45,9 @@ export class GossipHarness {
       peers: this.ids.filter((p) => p !== id).map((p) => ({ id: p, host: '127.0.0.1', peerPort: this.ports.get(p)!.peer, gossipPort: this.ports.get(p)!.gossip })),
       core: this.ids.slice(0, 3),
       settings: { ...DEFAULT_SETTINGS },
+      // Plain datagrams: these tests forge them to test gossip's own boundary (sealing is tested in test/net and test/cluster).
+      security: { ...DEFAULT_SECURITY, peerEncryption: false },
+      secrets: secretPaths(clusterPaths(path.dirname(this.home), path.basename(this.home))),
       linkFilter: { peers: {} },
     };
   }
