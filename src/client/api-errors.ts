@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'compacted'
   | 'proposal_dropped'
   | 'not_running'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'unsupported_media_type'
+  | 'stale_token'
   | 'internal';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -32,6 +36,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   compacted: 410,
   proposal_dropped: 503,
   not_running: 503,
+  unauthenticated: 401,
+  permission_denied: 403,
+  unsupported_media_type: 415,
+  stale_token: 409,
   internal: 500,
 };
 

@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { apiGet, type ApiCredentials } from './api-access.js';
 import { CcmError } from './api-errors.js';
 import type { WatchEvent } from '../core/kv-types.js';
 import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, RangeResult } from './api-types.js';
@@ -417,7 +418,7 @@ export function watch(endpoints: NodeEndpoint[], key: string, opts: WatchOptions
   const startOne = (ep: NodeEndpoint, from: number): Promise<'ended' | 'closed'> =>
     new Promise((resolve, reject) => {
       const q = new URLSearchParams({ key, ...(opts.prefix ? { prefix: 'true' } : {}), ...(from > 0 ? { fromRev: String(from) } : {}), ...(opts.progressMs ? { progressMs: String(opts.progressMs) } : {}) });
-      const req = http.get({ host: ep.host, port: ep.port, path: `/v1/watch?${q}` }, (res) => {
+      const req = apiGet(ep, `/v1/watch?${q}`, (res) => {
         if (res.statusCode !== 200) {
           let body = '';
           res.on('data', (c) => (body += c));

@@ -5,6 +5,7 @@ import type { ClusterPaths } from './cluster-dir.js';
 import { NODE_ID_PATTERN } from './cluster-dir.js';
 import type { Fault } from '../chaos/faults.js';
 import { isPidAlive, processState } from './process-table.js';
+import { registerClusterCredentials } from './cluster-secrets.js';
 
 export interface NodePorts {
   /** Client API and admin (HTTP). */
@@ -129,6 +130,8 @@ export function readClusterFile(paths: ClusterPaths): ClusterFile {
   file.settings = { ...DEFAULT_SETTINGS, ...(file.settings ?? {}) };
   file.faults ??= [];
   file.security = { ...DEFAULT_SECURITY, ...(file.security ?? {}) };
+  // Whoever reads the cluster's files talks to its nodes with its tokens (and trusts its CA).
+  registerClusterCredentials(paths, file.host, file.nodes.map((n) => n.ports.http), file.security.tls);
   return file;
 }
 

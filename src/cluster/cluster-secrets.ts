@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { registerCredentials, type ApiCredentials } from '../client/api-access.js';
 import { CcmError } from '../client/api-errors.js';
-import { Keyring, keyringProblem, type KeyringData } from '../net/keyring.js';
 import type { ClusterPaths } from './cluster-dir.js';
 
 /**
@@ -74,39 +74,22 @@ export function ensureClusterSecrets(paths: ClusterPaths): SecretPaths {
   const s = secretPaths(paths);
   fs.mkdirSync(s.dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(s.dir, 0o700);
-  if (!fs.existsSync(s.keyring)) writeKeyringFile(s.keyring, Keyring.fresh().toData());
+  if (!fs.existsSync(s.keyring)) {
+    // A fresh ring of one random 256-bit key (its format: net/keyring.ts, KeyringData).
+    const key = randomBytes(32).toString('base64');
+    writeSecretFile(s.keyring, JSON.stringify({ version: 1, primary: key, keys: [key] }, null, 2) + '\n');
+  }
   if (!fs.existsSync(s.clientToken)) writeSecretFile(s.clientToken, generateToken() + '\n');
   if (!fs.existsSync(s.adminToken)) writeSecretFile(s.adminToken, generateToken() + '\n');
   return s;
 }
 
-export function writeKeyringFile(file: string, data: KeyringData): void {
-  writeSecretFile(file, JSON.stringify(data, null, 2) + '\n');
-}
-
-/** Reads a keyring file; null if there is none; a clear error if it is damaged. */
-export function readKeyringFile(file: string): KeyringData | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CcmError('failed_precondition', `cannot read the keyring ${file}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new CcmError('failed_precondition', `the keyring ${file} is not valid JSON`);
-  }
-  const problem = keyringProblem(value);
-  if (problem) throw new CcmError('failed_precondition', `the keyring ${file} is damaged: ${problem}`);
-  return value as KeyringData;
-}
-
 /** The cluster's tokens, or null when this process cannot read them (another user, another host). */
 export function readClusterTokens(paths: ClusterPaths): ClusterTokens | null {
-  const s = secretPaths(paths);
+  return readTokens(secretPaths(paths));
+}
+
+export function readTokens(s: SecretPaths): ClusterTokens | null {
   const client = readTokenFile(s.clientToken);
   const admin = readTokenFile(s.adminToken);
   return client !== null && admin !== null ? { client, admin } : null;
@@ -128,4 +111,19 @@ export function readCaCert(paths: ClusterPaths): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * What this process (the owner: it can read secrets/) authenticates to the cluster's nodes with, registered for
+ * their addresses so that every request of the CLI carries it (see client/api-access.ts).
+ */
+export function registerClusterCredentials(paths: ClusterPaths, host: string, httpPorts: readonly number[], isTls: boolean): ApiCredentials {
+  const tokens = readClusterTokens(paths);
+  const ca = isTls ? readCaCert(paths) : null;
+  const credentials: ApiCredentials = { ...(tokens ? { token: tokens.client, adminToken: tokens.admin } : {}), ...(ca ? { ca } : {}) };
+  registerCredentials(
+    httpPorts.map((port) => ({ host, port })),
+    credentials,
+  );
+  return credentials;
 }

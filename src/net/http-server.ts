@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import { CcmError, HTTP_STATUS } from '../client/api-errors.js';
 
 /** Largest request body accepted (a value limit is enforced separately by each route). */
@@ -31,14 +32,18 @@ export class HttpServer {
   private readonly sockets = new Set<import('node:net').Socket>();
   /** Headers added to every answer (who answered, who leads). */
   defaultHeaders: () => Record<string, string> = () => ({});
+  /** Runs before any route: throws (a CcmError) to refuse the request (see http-guard.ts: tokens, Host, Content-Type). */
+  guard: ((req: http.IncomingMessage, res: http.ServerResponse, path: string) => void) | null = null;
 
   route(method: string, pattern: string, handler: RouteHandler): void {
     this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
   }
 
-  listen(port: number, host: string): Promise<void> {
+  /** Listens for HTTP, or HTTPS when given a certificate and key (PEM). */
+  listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<void> {
     return new Promise((resolve, reject) => {
-      const server = http.createServer((req, res) => void this.dispatch(req, res));
+      const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => void this.dispatch(req, res);
+      const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handle) : http.createServer(handle);
       server.keepAliveTimeout = 30_000;
       server.on('connection', (socket) => {
         socket.setNoDelay(true);
@@ -94,6 +99,7 @@ export class HttpServer {
     const url = new URL(req.url ?? '/', 'http://node');
     const method = req.method ?? 'GET';
     try {
+      this.guard?.(req, res, url.pathname);
       const found = this.match(method, url.pathname);
       if (found === null) throw new CcmError('not_found', `no such endpoint: ${url.pathname}`);
       if (found === 'method') throw new CcmError('invalid_argument', `${method} is not allowed on ${url.pathname}`);

@@ -10,6 +10,8 @@ import { UdpTransport } from '../net/udp-transport.js';
 import type { Keyring } from '../net/keyring.js';
 import { plainCodec, sealedCodec } from '../net/sealed-frame.js';
 import { loadNodeKeyring, PeerAuthMonitor } from './peer-auth.js';
+import { createApiGuard } from '../net/http-guard.js';
+import { nodeCertPaths, readTokens } from '../cluster/cluster-secrets.js';
 import { SeededRandom } from '../random/random.js';
 import { nodeDbPath } from '../cluster/cluster-dir.js';
 import { openDatabase, type SqliteDatabase } from '../storage/database.js';
@@ -91,6 +93,9 @@ export class NodeRuntime {
     });
     this.udp = new UdpTransport({ selfId: config.id, host: config.host, port: config.ports.gossip, filter: this.filter, onMessage: (e) => this.dispatch(e), codec, onAuthFailure });
     this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent));
+    const tokens = readTokens(config.secrets);
+    if (!tokens) throw new Error(`cannot read the cluster's tokens in ${config.secrets.dir} (ccm up creates them)`);
+    this.http.guard = createApiGuard({ clientToken: tokens.client, adminToken: tokens.admin, host: config.host, scheme: config.security.tls ? 'https' : 'http' });
     this.tcp.setPeers(config.peers);
     this.udp.setPeers(config.peers);
   }
@@ -115,7 +120,7 @@ export class NodeRuntime {
     for (const s of this.subsystems) await s.start?.();
     await this.listen('peer (TCP)', this.config.ports.peer, () => this.tcp.listen());
     await this.listen('gossip (UDP)', this.config.ports.gossip, () => this.udp.listen());
-    await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
+    await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host, this.tlsCertificate()));
     for (const s of this.subsystems) s.afterListen?.();
     this.loopDelay.enable();
     this.log.event('node-started', `${this.config.id} started (start #${this.identity.startCount}, pid ${process.pid})`, {
@@ -134,6 +139,17 @@ export class NodeRuntime {
     this.rpc.close();
     await Promise.allSettled([this.http.close(), this.tcp.close(), this.udp.close()]);
     this.db?.close();
+  }
+
+  /** With `ccm up --tls`: this node's certificate and key, issued by the cluster's CA. */
+  private tlsCertificate(): { cert: string; key: string } | undefined {
+    if (!this.config.security.tls) return undefined;
+    const files = nodeCertPaths(this.config.secrets, this.config.id);
+    try {
+      return { cert: fs.readFileSync(files.cert, 'utf8'), key: fs.readFileSync(files.key, 'utf8') };
+    } catch (err) {
+      throw new Error(`the cluster serves HTTPS but this node's certificate cannot be read: ${(err as Error).message}`);
+    }
   }
 
   setLinkFilter(config: LinkFilterConfig): void {

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { CcmError } from '../client/api-errors.js';
 import type { PeerAuthView } from '../client/api-types.js';
-import { readKeyringFile, writeKeyringFile } from '../cluster/cluster-secrets.js';
-import { Keyring, parseKey } from '../net/keyring.js';
+import { writeSecretFile } from '../cluster/cluster-secrets.js';
+import { Keyring, keyringProblem, parseKey, type KeyringData } from '../net/keyring.js';
 import type { PeerAuthFailure } from '../net/tcp-transport.js';
 import type { EventLog } from './event-log.js';
 
@@ -28,6 +30,30 @@ export function loadNodeKeyring(clusterKeyringFile: string, dataDir: string): Ke
   const newest = [own, cluster].filter((d) => d !== null).sort((a, b) => b!.version - a!.version)[0];
   if (!newest) throw new Error(`no keyring: neither ${clusterKeyringFile} nor ${nodeKeyringPath(dataDir)} exists (ccm up creates it)`);
   return new Keyring(newest);
+}
+
+export function writeKeyringFile(file: string, data: KeyringData): void {
+  writeSecretFile(file, JSON.stringify(data, null, 2) + '\n');
+}
+
+/** Reads a keyring file; null if there is none; a clear error if it is damaged. */
+export function readKeyringFile(file: string): KeyringData | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CcmError('failed_precondition', `cannot read the keyring ${file}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CcmError('failed_precondition', `the keyring ${file} is not valid JSON`);
+  }
+  const problem = keyringProblem(value);
+  if (problem) throw new CcmError('failed_precondition', `the keyring ${file} is damaged: ${problem}`);
+  return value as KeyringData;
 }
 
 /** Applies one `ccm keyring` change to the node's ring and keeps it in the data dir. */
