@@ -195,7 +195,7 @@ export class TcpTransport {
     this.stats.authFailures++;
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     if (peerId === null) {
-      const refusal = session.refusal(`${this.options.selfId} could not authenticate your hello with any key of its keyring: this node's cluster key is not the cluster's`);
+      const refusal = session.refusal(`${this.options.selfId} could not authenticate your hello with any key of its keyring: your cluster key is not the cluster's (or ${this.options.selfId}'s is not)`);
       this.options.onAuthFailure?.({ channel: 'tcp', peer: null, remote, what: 'hello', reason: 'a hello failed authentication (a process without the cluster key, or a node with another key)' });
       if (refusal) socket.end(refusal);
       else socket.destroy();
@@ -363,10 +363,9 @@ class OutboundConnection {
     socket.once('connect', () => {
       if (!session.isWaitingForGreeting) ready();
     });
-    // The only thing an acceptor ever sends is its greeting (a challenge, or why it refused our hello).
+    // The only thing an acceptor ever sends is its greeting (a challenge), and why it refused our hello.
     const greetings = new FrameDecoder();
     socket.on('data', (chunk) => {
-      if (!session.isWaitingForGreeting && this.isConnected) return;
       let frames: Buffer[];
       try {
         frames = greetings.push(chunk);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CcmError } from '../client/api-errors.js';
 import type { PeerAuthView } from '../client/api-types.js';
 import { writeSecretFile } from '../cluster/cluster-secrets.js';
-import { Keyring, keyringProblem, parseKey, type KeyringData } from '../net/keyring.js';
+import { Keyring, keyFingerprint, keyringProblem, parseKey, type KeyringData } from '../net/keyring.js';
 import type { PeerAuthFailure } from '../net/tcp-transport.js';
 import type { EventLog } from './event-log.js';
 
@@ -56,8 +56,29 @@ export function readKeyringFile(file: string): KeyringData | null {
   return value as KeyringData;
 }
 
+export type KeyringAction = 'install' | 'use' | 'remove';
+
+/** The fingerprint of a key given as text; a clear error if it is not a key. */
+export function fingerprintOfKey(keyText: unknown): string {
+  return keyFingerprint(parseKey(keyText));
+}
+
+/** One change on a stored ring (the cluster's file), checked as a node would check it. */
+export function changeKeyringData(data: KeyringData, action: KeyringAction, keyText: unknown): { data: KeyringData; view: ReturnType<Keyring['view']> } {
+  const ring = new Keyring(data);
+  const key = parseKey(keyText);
+  if (action === 'install') ring.install(key);
+  else if (action === 'use') ring.use(key);
+  else ring.remove(key);
+  return { data: ring.toData(), view: ring.view() };
+}
+
+export function keyringDataView(data: KeyringData): ReturnType<Keyring['view']> {
+  return new Keyring(data).view();
+}
+
 /** Applies one `ccm keyring` change to the node's ring and keeps it in the data dir. */
-export function changeNodeKeyring(ring: Keyring, dataDir: string, action: 'install' | 'use' | 'remove', keyText: unknown): boolean {
+export function changeNodeKeyring(ring: Keyring, dataDir: string, action: KeyringAction, keyText: unknown): boolean {
   const key = parseKey(keyText);
   const changed = action === 'install' ? ring.install(key) : action === 'use' ? ring.use(key) : ring.remove(key);
   if (changed) writeKeyringFile(nodeKeyringPath(dataDir), ring.toData());
@@ -103,7 +124,8 @@ export class PeerAuthMonitor {
         this.unattributed++;
       }
     }
-    const source = `${f.what}/${f.peer ?? f.remote ?? '?'}`;
+    // By peer, or by the remote's address without its port (each connection comes from a new port).
+    const source = `${f.what}/${f.peer ?? f.remote?.replace(/:\d+$/, '') ?? '?'}`;
     const last = this.lastLoggedAt.get(source);
     if (last !== undefined && now - last < LOG_EVERY_MS) return;
     remember(this.lastLoggedAt, source, now);
@@ -127,8 +149,9 @@ export class PeerAuthMonitor {
       problem =
         `this node's cluster key is not the cluster's: ${who} ${refusedBy.length > 0 ? 'refuse its hello' : 'send traffic it cannot authenticate'}, ` +
         `and nothing from any peer has authenticated for ${RECENT_MS / 1000} s (check ${this.selfId}'s keyring: ccm keyring list)`;
-    } else if (rejectedFrom.length > 0) {
-      problem = `traffic from ${rejectedFrom.join(', ')} fails authentication here: ${rejectedFrom.length === 1 ? 'its' : 'their'} cluster key is not this cluster's`;
+    } else if (rejectedFrom.length > 0 || refusedBy.length > 0) {
+      const who = [...new Set([...refusedBy, ...rejectedFrom])].sort();
+      problem = `${who.join(', ')} ${refusedBy.length > 0 ? `refuse${who.length === 1 ? 's' : ''} this node's hello` : 'send traffic that fails authentication here'} while other peers accept it: ${who.length === 1 ? 'its' : 'their'} cluster key is not this cluster's`;
     }
     return {
       encryption: ring ? 'aes-256-gcm' : 'off',
