@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type http from 'node:http';
 import { apiGet, type ApiCredentials } from './api-access.js';
 import { CcmError } from './api-errors.js';
@@ -36,6 +37,10 @@ export interface NodeEndpoint extends Endpoint {
 export interface ClientOptions {
   /** Overall deadline per call, retries included. Default 5 s. */
   timeoutMs?: number;
+  /** The cluster's API token (default: what this process knows for the nodes' addresses, see api-access.ts). */
+  token?: string;
+  /** The cluster CA's certificate (PEM), for a cluster started with --tls. */
+  ca?: string;
 }
 
 export interface CallOverrides {
@@ -56,12 +61,34 @@ export class CcmClient {
   private cursor = 0;
   private readonly timeoutMs: number;
 
-  constructor(
-    private readonly endpoints: NodeEndpoint[],
-    options: ClientOptions = {},
-  ) {
+  private readonly endpoints: NodeEndpoint[];
+
+  constructor(endpoints: NodeEndpoint[], options: ClientOptions = {}) {
     if (endpoints.length === 0) throw new CcmError('invalid_argument', 'a client needs at least one node address');
     this.timeoutMs = options.timeoutMs ?? 5000;
+    const given: ApiCredentials | undefined =
+      options.token !== undefined || options.ca !== undefined ? { ...(options.token ? { token: options.token, adminToken: options.token } : {}), ...(options.ca ? { ca: options.ca } : {}) } : undefined;
+    this.endpoints = given ? endpoints.map((e) => ({ ...e, credentials: { ...e.credentials, ...given } })) : endpoints;
+  }
+
+  /**
+   * A client from the environment `eval "$(ccm env)"` sets: CCM_ENDPOINTS (comma-separated URLs), CCM_TOKEN, and
+   * CCM_CACERT (a CA file) for a cluster with TLS.
+   */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, options: Omit<ClientOptions, 'token' | 'ca'> = {}): CcmClient {
+    const list = (env.CCM_ENDPOINTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) throw new CcmError('invalid_argument', 'CCM_ENDPOINTS is not set (eval "$(ccm env)" sets it)');
+    const endpoints = list.map((text, i): NodeEndpoint => {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new CcmError('invalid_argument', `CCM_ENDPOINTS: ${JSON.stringify(text)} is not a URL (e.g. http://127.0.0.1:2379)`);
+      }
+      return { id: `e${i + 1}`, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+    });
+    const ca = env.CCM_CACERT ? readCa(env.CCM_CACERT) : undefined;
+    return new CcmClient(endpoints, { ...options, token: env.CCM_TOKEN, ca });
   }
 
   /** Watches a key or prefix; see `watch` below. */
@@ -486,4 +513,12 @@ export function watch(endpoints: NodeEndpoint[], key: string, opts: WatchOptions
     }
   })();
   return handle;
+}
+
+function readCa(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CcmError('invalid_argument', `CCM_CACERT: cannot read ${file}: ${(err as Error).message}`);
+  }
 }

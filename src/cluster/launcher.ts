@@ -6,7 +6,7 @@ import { compileFaults } from '../chaos/faults.js';
 import { appendClusterEvent } from './cluster-events.js';
 import { clusterExists, findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS } from './cluster-file.js';
 import type { ClusterFile, ClusterSecurity, ClusterSettings, NodeRecord } from './cluster-file.js';
-import { ensureClusterSecrets } from './cluster-secrets.js';
+import { ensureClusterSecrets, registerClusterCredentials } from './cluster-secrets.js';
 import { ensureWritableDir, nodeDir, nodeLogPath, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
 import { processState, signal, waitForExit } from './process-table.js';
@@ -94,6 +94,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   // The key, the tokens (and with --tls the CA and node certificates) before any node starts: nodes read them.
   ensureClusterSecrets(paths);
   if (file.security.tls) await (await import('./cluster-tls.js')).ensureTlsCertificates(paths, file);
+  registerClusterCredentials(paths, file.host, file.nodes.map((n) => n.ports.http), file.security.tls);
   // A supervisor left from before would see the nodes we are about to start as dead and start them too.
   if (existed && (await stopSupervisor(file.supervisorPid, paths.dir))) file.supervisorPid = null;
   for (const n of file.nodes) {
