@@ -141,7 +141,8 @@ export interface RangeResult {
   serializable: boolean;
 }
 
-export interface LeaseView extends Lease {
+/** A lease as anyone may see it: never its secret (nor the secret's hash). */
+export interface LeaseView extends Omit<Lease, 'secretHash'> {
   /** TTL left by the serving node's clock; null when that node has no timer for it (it just restarted). */
   ttlLeftMs: number | null;
   keys: string[];
@@ -330,7 +331,8 @@ export interface LockView {
 
 /** POST /v1/locks/:resource/acquire. */
 export type AcquireResponse =
-  | { granted: true; resource: string; holder: string; lease: number; token: number; ttlMs: number; revision: number; waitedMs: number }
+  /** `secret`: returned once, to the holder; renewing or releasing needs it (lease list never shows it). */
+  | { granted: true; resource: string; holder: string; lease: number; token: number; ttlMs: number; revision: number; waitedMs: number; secret: string }
   | { granted: false; resource: string; heldBy: { holder: string; lease: number; token: number; ttlLeftMs: number | null } };
 
 // ---- metrics (src/node/metrics.ts, `ccm metrics`) ---------------------------------------------------------------
@@ -568,6 +570,8 @@ export interface ElectionLeadership {
   revision: number;
   /** How long the campaign waited in line. */
   waitedMs: number;
+  /** The leadership's lease secret (returned once): renewing or resigning needs it. */
+  secret: string;
 }
 
 /** GET /v1/elections/:name (`ccm election leader`). */

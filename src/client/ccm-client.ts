@@ -5,7 +5,7 @@ import { CcmError } from './api-errors.js';
 import type { WatchEvent } from '../core/kv-types.js';
 import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, RangeResult } from './api-types.js';
 import { requestJson, type Endpoint } from './http-json.js';
-import type { Compare, TxnOp } from '../core/commands.js';
+import type { Compare, Fence, TxnOp } from '../core/commands.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import { LOCK_PREFIX } from '../core/kv-types.js';
 import type {
@@ -102,7 +102,8 @@ export class CcmClient {
     return this.leader;
   }
 
-  async put(key: string, value: string, opts: { lease?: number; ifModRev?: number; ifVersion?: number; ifValue?: string; ifAbsent?: boolean } & CallOverrides = {}): Promise<KvPutResult> {
+  /** With `fence`, written only while that grant still holds the resource (else `stale_token`, nothing written). */
+  async put(key: string, value: string, opts: { lease?: number; ifModRev?: number; ifVersion?: number; ifValue?: string; ifAbsent?: boolean; fence?: Fence } & CallOverrides = {}): Promise<KvPutResult> {
     const { timeoutMs, ...rest } = opts;
     return this.call('PUT', '/v1/kv', { key, value, ...rest }, { timeoutMs });
   }
@@ -111,12 +112,13 @@ export class CcmClient {
     return this.call('GET', '/v1/kv', undefined, { query: { key, prefix: opts.prefix || undefined, serializable: opts.serializable || undefined, limit: opts.limit }, timeoutMs: opts.timeoutMs });
   }
 
-  async delete(key: string, opts: { prefix?: boolean; ifModRev?: number } & CallOverrides = {}): Promise<KvDeleteResult> {
-    return this.call('DELETE', '/v1/kv', undefined, { query: { key, prefix: opts.prefix || undefined, ifModRev: opts.ifModRev }, timeoutMs: opts.timeoutMs });
+  async delete(key: string, opts: { prefix?: boolean; ifModRev?: number; fence?: Fence } & CallOverrides = {}): Promise<KvDeleteResult> {
+    const fence = opts.fence ? `${opts.fence.resource}:${opts.fence.token}` : undefined;
+    return this.call('DELETE', '/v1/kv', undefined, { query: { key, prefix: opts.prefix || undefined, ifModRev: opts.ifModRev, fence }, timeoutMs: opts.timeoutMs });
   }
 
-  async txn(compare: Compare[], success: TxnOp[], failure: TxnOp[] = [], opts: CallOverrides = {}): Promise<KvTxnResult> {
-    return this.call('POST', '/v1/kv/txn', { compare, success, failure }, opts);
+  async txn(compare: Compare[], success: TxnOp[], failure: TxnOp[] = [], opts: { fence?: Fence } & CallOverrides = {}): Promise<KvTxnResult> {
+    return this.call('POST', '/v1/kv/txn', { compare, success, failure, ...(opts.fence ? { fence: opts.fence } : {}) }, { timeoutMs: opts.timeoutMs });
   }
 
   async compact(revision: number, opts: CallOverrides = {}): Promise<ApplyResult> {

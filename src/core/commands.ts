@@ -15,20 +15,30 @@ export type TxnOp =
   | { op: 'delete'; key: string; prefix?: boolean }
   | { op: 'get'; key: string; prefix?: boolean };
 
+/**
+ * A fencing token for a resource of the lease manager (Chubby's sequencer, Kleppmann's fencing token): a write
+ * that carries one is applied only while the grant it names still holds the resource, so a holder that was
+ * paused past its lease, and has been replaced, cannot write (`stale_token`).
+ */
+export interface Fence {
+  resource: string;
+  token: number;
+}
+
 export type Command =
-  | { op: 'put'; key: string; value: string; lease?: number }
-  | { op: 'delete'; key: string; prefix?: boolean }
-  | { op: 'txn'; compare: Compare[]; success: TxnOp[]; failure: TxnOp[] }
-  | { op: 'lease-grant'; ttlMs: number; owner?: string; atMs: number }
+  | { op: 'put'; key: string; value: string; lease?: number; fence?: Fence }
+  | { op: 'delete'; key: string; prefix?: boolean; fence?: Fence }
+  | { op: 'txn'; compare: Compare[]; success: TxnOp[]; failure: TxnOp[]; fence?: Fence }
+  | { op: 'lease-grant'; ttlMs: number; owner?: string; atMs: number; secretHash: string }
   /** With `resource`, only if this lease holds it (a holder renewing), else any lease. */
-  | { op: 'lease-renew'; id: number; atMs: number; resource?: string }
-  | { op: 'lease-revoke'; id: number }
+  | { op: 'lease-renew'; id: number; atMs: number; resource?: string; secretHash: string }
+  /** `bySystem`: the cluster itself ends the lease (a waiter leaving a queue, a failed registration, an admin's --force). */
+  | { op: 'lease-revoke'; id: number; secretHash?: string; bySystem?: boolean }
   /** Proposed by the leader when a lease's TTL ran out; ignored if the lease was renewed since (renewals differ). */
   | { op: 'lease-expire'; id: number; renewals: number }
   /** Lease manager: grant a lease and take `resource` with it if free; else queue (wait) or report the holder. */
-  | { op: 'acquire'; resource: string; holder: string; ttlMs: number; wait: boolean; atMs: number }
-  /** Join the queue / take the resource with an existing lease (a waiter that re-queues, or election). */
-  | { op: 'release'; resource: string; lease: number }
+  | { op: 'acquire'; resource: string; holder: string; ttlMs: number; wait: boolean; atMs: number; secretHash: string }
+  | { op: 'release'; resource: string; lease: number; secretHash: string }
   | { op: 'compact'; revision: number };
 
 export function encodeCommand(c: Command): string {
@@ -143,4 +153,26 @@ export function validateHolder(holder: unknown): string {
     throw new CcmError('invalid_argument', 'holder must be 1-256 characters of text');
   }
   return holder;
+}
+
+/** A fence from an API body ({resource, token}). */
+export function validateFence(value: unknown): Fence {
+  const f = value as Record<string, unknown> | null;
+  if (typeof f !== 'object' || f === null) throw new CcmError('invalid_argument', 'fence must be {"resource": name, "token": n}');
+  const resource = validateResource(f.resource);
+  if (typeof f.token !== 'number' || !Number.isSafeInteger(f.token) || f.token <= 0) {
+    throw new CcmError('invalid_argument', `fence token must be a positive whole number (the token a grant of ${resource} returned)`);
+  }
+  return { resource, token: f.token };
+}
+
+/** `<resource>:<token>` (the CLI's --fence, the HTTP query's fence=): the token after the last colon. */
+export function parseFence(text: string): Fence {
+  const at = text.lastIndexOf(':');
+  const resource = at > 0 ? text.slice(0, at) : '';
+  const tokenText = at > 0 ? text.slice(at + 1) : '';
+  if (!resource || !/^[0-9]+$/.test(tokenText)) {
+    throw new CcmError('invalid_argument', `fence ${JSON.stringify(text)} is malformed: use <resource>:<token>, e.g. db-migration:42 (the token ccm lease acquire printed)`);
+  }
+  return validateFence({ resource, token: Number(tokenText) });
 }

@@ -31,6 +31,11 @@ export interface Lease {
   renewedAtMs: number;
   renewals: number;
   owner: string;
+  /**
+   * SHA-256 (hex) of the secret returned once to whoever was granted the lease: renewing or ending it needs the
+   * secret, not just the public id. Never shown ('' for a lease granted before secrets existed).
+   */
+  secretHash: string;
 }
 
 /** Keys under this prefix belong to ccm's services; the plain kv API may read them but not write them. */

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../client/api-errors.js';
-import type { Command, Compare, TxnOp } from './commands.js';
+import type { Command, Compare, Fence, TxnOp } from './commands.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
 import type { StateStore } from './state-store.js';
 
@@ -63,6 +63,10 @@ function error(code: ErrorCode, message: string, details?: unknown): ApplyResult
 }
 
 function apply(tx: Change, c: Command, index: number): ApplyResult {
+  if ((c.op === 'put' || c.op === 'delete' || c.op === 'txn') && c.fence !== undefined) {
+    const refused = checkFence(tx.store, c.fence);
+    if (refused) return refused;
+  }
   switch (c.op) {
     case 'put': {
       if (c.lease && !tx.store.getLease(c.lease)) return error('not_found', `lease ${c.lease} not found (expired or revoked)`);
@@ -83,12 +87,13 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
       return { op: 'txn', succeeded, revision: tx.resultRevision(), results };
     }
     case 'lease-grant': {
-      const lease = tx.grantLease(index, c.ttlMs, c.owner ?? '', c.atMs);
+      const lease = tx.grantLease(index, c.ttlMs, c.owner ?? '', c.atMs, c.secretHash ?? '');
       return { op: 'lease-grant', id: lease.id, ttlMs: lease.ttlMs, revision: tx.store.revision() };
     }
     case 'lease-renew': {
       const lease = tx.store.getLease(c.id);
       if (!lease) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      if (!isSecretOf(lease, c.secretHash)) return wrongSecret(lease);
       if (c.resource !== undefined) {
         const lock = tx.store.get(LOCK_PREFIX + c.resource);
         const holder = lock ? holderOf(lock) : null;
@@ -100,7 +105,9 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
       return { op: 'lease-renew', id: c.id, ttlMs: renewed.ttlMs, renewals: renewed.renewals };
     }
     case 'lease-revoke': {
-      if (!tx.store.getLease(c.id)) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      const lease = tx.store.getLease(c.id);
+      if (!lease) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      if (c.bySystem !== true && !isSecretOf(lease, c.secretHash)) return wrongSecret(lease);
       const deletedKeys = tx.revokeLease(c.id);
       return { op: 'lease-revoke', id: c.id, revision: tx.resultRevision(), deletedKeys };
     }
@@ -118,6 +125,7 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
       const current = tx.store.get(lockKey);
       const lease = tx.store.getLease(c.lease);
       if (!lease) return error('not_found', `lease ${c.lease} not found: it expired or was released already`);
+      if (!isSecretOf(lease, c.secretHash)) return wrongSecret(lease);
       if (!current || current.lease !== c.lease) {
         const queued = tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true).some((kv) => kv.lease === c.lease);
         if (!queued) {
@@ -141,18 +149,42 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
   const lockKey = LOCK_PREFIX + c.resource;
   const current = tx.store.get(lockKey);
   if (!current) {
-    const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs);
+    const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
     tx.put(lockKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
     return { op: 'acquire', granted: true, resource: c.resource, holder: c.holder, lease: lease.id, token: tx.revision, ttlMs: c.ttlMs, revision: tx.revision };
   }
   const heldBy = holderOf(current);
   if (!c.wait) return { op: 'acquire', granted: false, queued: false, resource: c.resource, heldBy };
   // Queue keys sort by the revision they were made at: first come, first served.
-  const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs);
+  const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
   const queueKey = `${LOCK_QUEUE_PREFIX}${c.resource}/${String(tx.revision).padStart(16, '0')}`;
   tx.put(queueKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
   const position = tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true).length;
   return { op: 'acquire', granted: false, queued: true, resource: c.resource, lease: lease.id, position, heldBy };
+}
+
+/**
+ * A fenced write goes through only while the grant its token names still holds the resource (the token is the
+ * revision of that grant: the lock key's create revision). A newer grant, an expired or released one, or a
+ * token never granted: `stale_token`, and nothing is written. Checked here, in the apply, so every replica
+ * decides the same.
+ */
+function checkFence(store: StateStore, fence: Fence): ApplyResult | null {
+  const lock = store.get(LOCK_PREFIX + fence.resource);
+  const current = lock ? holderOf(lock) : null;
+  if (current && current.token === fence.token) return null;
+  const now = current ? `it is held with token ${current.token} (by ${current.holder})` : 'nobody holds it now';
+  const why = current && fence.token > current.token ? `token ${fence.token} was never granted for ${fence.resource}` : `token ${fence.token} for ${fence.resource} is stale`;
+  return error('stale_token', `${why}: ${now}; nothing was written`, { resource: fence.resource, token: fence.token, currentToken: current?.token ?? null });
+}
+
+/** Whoever renews or ends a lease must show its grant's secret (its hash travels in the command). */
+function isSecretOf(lease: Lease, secretHash: string | undefined): boolean {
+  return lease.secretHash === '' || secretHash === lease.secretHash;
+}
+
+function wrongSecret(lease: Lease): ApplyResult {
+  return error('permission_denied', `lease ${lease.id}: wrong or missing secret (renewing or ending a lease needs the secret its grant returned to the holder)`);
 }
 
 function parseLock(kv: KeyValue): { holder: string; lease: number } {
@@ -234,8 +266,8 @@ class Change {
     if (kv.key.startsWith(LOCK_PREFIX)) this.freedLocks.add(kv.key.slice(LOCK_PREFIX.length));
   }
 
-  grantLease(id: number, ttlMs: number, owner: string, atMs: number): Lease {
-    const lease: Lease = { id, ttlMs, grantedRevision: this.revision, grantedAtMs: atMs, renewedAtMs: atMs, renewals: 0, owner };
+  grantLease(id: number, ttlMs: number, owner: string, atMs: number, secretHash: string): Lease {
+    const lease: Lease = { id, ttlMs, grantedRevision: this.revision, grantedAtMs: atMs, renewedAtMs: atMs, renewals: 0, owner, secretHash };
     this.store.putLease(lease);
     this.effects.leasesTouched.push(lease);
     return lease;

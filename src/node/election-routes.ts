@@ -25,8 +25,8 @@ export function registerElectionRoutes(http: HttpServer, core: CoreService, leas
     res.on('close', () => (isGone = !res.writableFinished));
     return election.campaign({ name: params.name, id: x.id, ttlMs: x.ttlMs, waitTimeoutMs: waitMs }, opts, () => isGone);
   });
-  http.route('POST', '/v1/elections/:name/renew', ({ params, body: b, req }) => election.renew(params.name, body(b).lease, callOptions(req)));
-  http.route('POST', '/v1/elections/:name/resign', ({ params, body: b, req }) => election.resign(params.name, body(b).lease, callOptions(req)));
+  http.route('POST', '/v1/elections/:name/renew', ({ params, body: b, req }) => election.renew(params.name, body(b).lease, body(b).secret, callOptions(req)));
+  http.route('POST', '/v1/elections/:name/resign', ({ params, body: b, req }) => election.resign(params.name, body(b).lease, body(b).secret, callOptions(req)));
   http.route('GET', '/v1/elections', ({ req }) => election.list(callOptions(req)));
   http.route('GET', '/v1/elections/:name', ({ params, req }) => election.leader(params.name, callOptions(req)));
   return election;

@@ -27,15 +27,18 @@ export function registerLeaseRoutes(http: HttpServer, node: NodeRuntime, core: C
     }
     return result;
   });
-  http.route('POST', '/v1/locks/:resource/renew', ({ params, body: b, req }) => leases.renew(params.resource, body(b).lease, callOptions(req)));
-  http.route('POST', '/v1/locks/:resource/release', ({ params, body: b, req }) => leases.release(params.resource, body(b).lease, callOptions(req)));
+  // Renewing or releasing needs the grant's secret (body "secret"), not just the public lease id.
+  http.route('POST', '/v1/locks/:resource/renew', ({ params, body: b, req }) => leases.renew(params.resource, body(b).lease, body(b).secret, callOptions(req)));
+  http.route('POST', '/v1/locks/:resource/release', ({ params, body: b, req }) => leases.release(params.resource, body(b).lease, body(b).secret, callOptions(req)));
   http.route('GET', '/v1/locks', ({ req }) => leases.list(callOptions(req)));
   http.route('GET', '/v1/locks/:resource', ({ params, req }) => leases.inspect(params.resource, callOptions(req)));
 
   http.route('POST', '/v1/leases', ({ body: b, req }) => leases.grant(body(b).ttlMs, body(b).owner, callOptions(req)));
   http.route('GET', '/v1/leases', async ({ req }) => ({ leases: await leases.leases(callOptions(req)) }));
   http.route('GET', '/v1/leases/:id', ({ params, req }) => leases.lease(Number(params.id), callOptions(req)));
-  http.route('POST', '/v1/leases/:id/renew', ({ params, req }) => leases.renew(undefined, Number(params.id), callOptions(req)));
-  http.route('DELETE', '/v1/leases/:id', ({ params, req }) => leases.revoke(Number(params.id), callOptions(req)));
+  http.route('POST', '/v1/leases/:id/renew', ({ params, body: b, req }) => leases.renew(undefined, Number(params.id), body(b).secret, callOptions(req)));
+  http.route('DELETE', '/v1/leases/:id', ({ params, body: b, req }) => leases.revoke(Number(params.id), body(b).secret ?? '', callOptions(req)));
+  // The administrator's way out (admin token): end any lease without its secret (ccm lease revoke --force).
+  http.route('DELETE', '/admin/leases/:id', ({ params, req }) => leases.revoke(Number(params.id), null, callOptions(req)));
   return leases;
 }

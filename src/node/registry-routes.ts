@@ -22,7 +22,8 @@ export function registerRegistryRoutes(http: HttpServer, node: NodeRuntime, core
   http.route('GET', '/v1/services', ({ req }) => registry.list(callOptions(req)));
   http.route('GET', '/v1/services/:service', ({ params, query, req }) => registry.lookup(params.service, flag(query.get('all')), callOptions(req)));
   http.route('GET', '/v1/service-instances/:id', ({ params, req }) => registry.instance(params.id, callOptions(req)));
-  http.route('POST', '/v1/service-instances/:id/renew', ({ params, req }) => registry.renew(params.id, callOptions(req)));
-  http.route('DELETE', '/v1/service-instances/:id', ({ params, req }) => registry.deregister(params.id, callOptions(req)));
+  // Renewing or deregistering needs the secret its registration returned (body "secret").
+  http.route('POST', '/v1/service-instances/:id/renew', ({ params, body: b, req }) => registry.renew(params.id, body(b).secret, callOptions(req)));
+  http.route('DELETE', '/v1/service-instances/:id', ({ params, body: b, req }) => registry.deregister(params.id, body(b).secret, callOptions(req)));
   return registry;
 }

@@ -57,7 +57,7 @@ function valueOf(families: MetricFamilyView[], name: string, labels: Record<stri
 }
 
 function lease(id: number, renewals: number, grantedAtMs: number): Lease {
-  return { id, ttlMs: 5000, grantedRevision: 1, grantedAtMs, renewedAtMs: grantedAtMs, renewals, owner: 'o' };
+  return { id, ttlMs: 5000, grantedRevision: 1, grantedAtMs, renewedAtMs: grantedAtMs, renewals, owner: 'o', secretHash: '' };
 }
 
 function applied(result: ApplyResult, touched: Lease[], removed: number[]): Applied {
