@@ -132,13 +132,13 @@ export class CcmClient {
     return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/acquire`, rest, { timeoutMs: (timeoutMs ?? this.timeoutMs) + waitMs });
   }
 
-  /** Renews the lease that holds `resource` (fails if it does not hold it). */
-  async renewLock(resource: string, lease: number, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/renew`, { lease }, opts);
+  /** Renews the lease that holds `resource` (fails if it does not hold it); `secret` is the one its grant returned. */
+  async renewLock(resource: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/renew`, { lease, secret }, opts);
   }
 
-  async release(resource: string, lease: number, opts: CallOverrides = {}): Promise<{ resource: string; lease: number; revision: number; nextHolder?: string }> {
-    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/release`, { lease }, opts);
+  async release(resource: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ resource: string; lease: number; revision: number; nextHolder?: string }> {
+    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/release`, { lease, secret }, opts);
   }
 
   async locks(opts: CallOverrides = {}): Promise<{ locks: LockView[]; revision: number }> {
@@ -149,16 +149,19 @@ export class CcmClient {
     return this.call('GET', `/v1/locks/${encodeURIComponent(resource)}`, undefined, opts);
   }
 
-  async grantLease(ttlMs: number, owner?: string, opts: CallOverrides = {}): Promise<{ id: number; ttlMs: number }> {
+  /** A generic lease; the answer's `secret` (given once) is what renewing or revoking it needs. */
+  async grantLease(ttlMs: number, owner?: string, opts: CallOverrides = {}): Promise<{ id: number; ttlMs: number; secret: string }> {
     return this.call('POST', '/v1/leases', { ttlMs, owner }, opts);
   }
 
-  async renewLease(id: number, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/leases/${id}/renew`, {}, opts);
+  async renewLease(id: number, secret: string, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/leases/${id}/renew`, { secret }, opts);
   }
 
-  async revokeLease(id: number, opts: CallOverrides = {}): Promise<{ id: number; deletedKeys: number; revision: number }> {
-    return this.call('DELETE', `/v1/leases/${id}`, undefined, opts);
+  /** Ends a lease with its secret; or, with `force` (the admin token), any lease. */
+  async revokeLease(id: number, auth: { secret: string } | { force: true }, opts: CallOverrides = {}): Promise<{ id: number; deletedKeys: number; revision: number }> {
+    if ('force' in auth) return this.call('DELETE', `/admin/leases/${id}`, undefined, opts);
+    return this.call('DELETE', `/v1/leases/${id}`, { secret: auth.secret }, opts);
   }
 
   async leases(opts: CallOverrides = {}): Promise<{ leases: LeaseView[] }> {
@@ -311,7 +314,7 @@ export class CcmClient {
     service: string,
     reg: { id: string; address: string; port: number; ttlMs: number; tags?: string[]; check?: { http?: string; tcp?: string; intervalMs?: number; timeoutMs?: number }; deregisterAfterMs?: number; by?: string },
     opts: { node?: string } & CallOverrides = {},
-  ): Promise<ServiceInstanceView> {
+  ): Promise<ServiceInstanceView & { secret: string }> {
     return this.call('POST', `/v1/services/${encodeURIComponent(service)}/instances`, reg, { node: opts.node, timeoutMs: opts.timeoutMs });
   }
 
@@ -328,12 +331,19 @@ export class CcmClient {
     return this.call('GET', `/v1/service-instances/${encodeURIComponent(id)}`, undefined, opts);
   }
 
-  async renewService(id: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/service-instances/${encodeURIComponent(id)}/renew`, {}, opts);
+  /** `secret`: the one the registration returned. */
+  async renewService(id: string, secret: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/service-instances/${encodeURIComponent(id)}/renew`, { secret }, opts);
   }
 
-  async deregisterService(id: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; revision: number }> {
-    return this.call('DELETE', `/v1/service-instances/${encodeURIComponent(id)}`, undefined, opts);
+  /** With the registration's secret; or, with `force` (the admin token), by revoking the instance's lease. */
+  async deregisterService(id: string, auth: { secret: string } | { force: true }, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; revision: number }> {
+    if ('force' in auth) {
+      const instance = await this.serviceInstance(id, opts);
+      const r = await this.revokeLease(instance.lease, auth, opts);
+      return { service: instance.service, id, lease: instance.lease, revision: r.revision };
+    }
+    return this.call('DELETE', `/v1/service-instances/${encodeURIComponent(id)}`, { secret: auth.secret }, opts);
   }
 
   /** Streams registrations, changes and deregistrations of a service's instances, from now (or `fromRevision`). */
@@ -367,12 +377,12 @@ export class CcmClient {
   }
 
   /** Keeps leading; fails with failed_precondition or not_found once this lease no longer leads. */
-  async renewLeadership(name: string, lease: number, opts: CallOverrides = {}): Promise<{ election: string; lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/renew`, { lease }, opts);
+  async renewLeadership(name: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ election: string; lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/renew`, { lease, secret }, opts);
   }
 
-  async resign(name: string, lease: number, opts: CallOverrides = {}): Promise<{ election: string; lease: number; revision: number; nextLeader?: string }> {
-    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/resign`, { lease }, opts);
+  async resign(name: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ election: string; lease: number; revision: number; nextLeader?: string }> {
+    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/resign`, { lease, secret }, opts);
   }
 
   async electionLeader(name: string, opts: CallOverrides = {}): Promise<ElectionView> {
