@@ -28,6 +28,8 @@ export interface NodeStatus {
   memoryRssBytes: number;
   eventLoopLagMs: number;
   clockSkewMs: number;
+  /** How fast this node's monotonic clock runs against real time (chaos clock-rate; 1 normally). */
+  clockRate?: number;
   raft?: RaftStatusView;
   gossip?: GossipSummaryView;
   /** How peer traffic is authenticated here, and what failed. */

@@ -2,9 +2,11 @@ import { CcmError } from '../client/api-errors.js';
 import type { HttpServer } from '../net/http-server.js';
 import { validateLinkFilterConfig, type LinkFilterConfig } from '../net/link-filter.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { MAX_CLOCK_RATE, MIN_CLOCK_RATE } from '../chaos/faults.js';
 import { changeNodeKeyring } from './peer-auth.js';
 
 const KEYRING_ACTIONS = ['install', 'use', 'remove'] as const;
+
 
 /** /admin: what the CLI uses to break and inspect a node (chaos rules, reachability probes, clock skew). */
 export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
@@ -32,6 +34,15 @@ export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
     }
     node.setClockSkew(offsetMs);
     return { offsetMs };
+  });
+
+  http.route('PUT', '/admin/clock-rate', ({ body }) => {
+    const rate = (body as { rate?: unknown } | undefined)?.rate;
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < MIN_CLOCK_RATE || rate > MAX_CLOCK_RATE) {
+      throw new CcmError('invalid_argument', `clock-rate needs "rate", a number from ${MIN_CLOCK_RATE} to ${MAX_CLOCK_RATE}`);
+    }
+    node.setClockRate(rate);
+    return { rate };
   });
 
   // The peer keyring (ccm keyring): fingerprints out, keys in; a change is kept in the node's data dir.

@@ -163,6 +163,12 @@ export class NodeRuntime {
     this.log.event('clock-skew-set', `clock offset set to ${offsetMs} ms`, { offsetMs });
   }
 
+  /** Runs this node's monotonic clock, its timers and its lease TTLs at `rate` times real time (chaos clock-rate). */
+  setClockRate(rate: number): void {
+    this.clock.setRate(rate);
+    this.log.event('clock-rate-set', rate === 1 ? 'clock rate back to real time' : `clock runs at ${rate}x real time (timers, lease TTLs)`, { rate });
+  }
+
   /** One-way probes to every peer; each records the nonce, and the CLI reads them back to build the matrix. */
   sendReachPings(nonce: string): number {
     const peers = this.tcp.peerIds();
@@ -187,6 +193,7 @@ export class NodeRuntime {
       memoryRssBytes: process.memoryUsage.rss(),
       eventLoopLagMs: Number.isNaN(this.loopDelay.mean) ? 0 : Math.round(this.loopDelay.mean / 1e4) / 100,
       clockSkewMs: this.clock.skewMs,
+      clockRate: this.clock.rate,
       peerAuth: this.peerAuth.view(),
     };
   }

@@ -109,13 +109,13 @@ export class RaftDriver {
     setImmediate(() => {
       if (!this.isStopped) preallocateWal(this.node.db);
     });
-    this.tickTimer = setInterval(() => this.tick(), this.node.config.settings.raftTickMs);
+    this.scheduleTick();
     this.schedule();
   }
 
   async stop(): Promise<void> {
     this.isStopped = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
     for (const held of this.heldNotices.values()) clearImmediate(held.timer);
     this.heldNotices.clear();
     const stopping = new CcmError('unavailable', 'node is shutting down');
@@ -275,6 +275,14 @@ export class RaftDriver {
       return;
     }
     this.schedule();
+  }
+
+  /** One Raft tick every raftTickMs of the node's clock (which chaos may run fast or slow: clock-rate). */
+  private scheduleTick(): void {
+    this.tickTimer = setTimeout(() => {
+      this.tick();
+      if (!this.isStopped) this.scheduleTick();
+    }, this.node.clock.realMs(this.node.config.settings.raftTickMs));
   }
 
   private tick(): void {
