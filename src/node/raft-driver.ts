@@ -25,6 +25,10 @@ import type { NodeRuntime } from './node-runtime.js';
 export const EVENT_HISTORY_REVISIONS = 10_000;
 /** How often a lease proposed for expiry may be proposed again, if the first proposal was lost. */
 const EXPIRY_RETRY_MS = 1000;
+/** How long the leader waits for the followers to confirm that leases are overdue. */
+const LEASE_CONFIRM_TIMEOUT_MS = 500;
+/** Leases a follower looks at per confirmation request (the leader's `due` batches are at most 1000). */
+const MAX_LEASES_CONFIRMED = 1000;
 
 interface PendingProposal {
   term: number;
@@ -102,6 +106,7 @@ export class RaftDriver {
     const now = node.clock.monotonicMs();
     for (const lease of this.state.leases()) this.leases.touched(lease, now);
     node.onEnvelope('raft', (e) => this.step(e.body as Message));
+    node.rpc.handle('core.leases-due', (p) => this.leasesDueHere(p));
   }
 
   start(): void {
@@ -296,14 +301,45 @@ export class RaftDriver {
   private leaderHousekeeping(): void {
     if (this.applied < this.leaderSinceIndex) return;
     const now = this.node.clock.monotonicMs();
-    for (const { id, renewals } of this.leases.due(now, EXPIRY_RETRY_MS)) {
-      this.propose({ op: 'lease-expire', id, renewals }, 5000).catch(() => undefined);
-    }
+    const due = this.leases.due(now, EXPIRY_RETRY_MS);
+    if (due.length > 0) void this.expireConfirmed(due);
     const revision = this.state.revision();
     if (revision - this.state.compactRevision() > EVENT_HISTORY_REVISIONS * 1.1 && now - this.lastCompactProposalMs > 5000) {
       this.lastCompactProposalMs = now;
       this.propose({ op: 'compact', revision: revision - EVENT_HISTORY_REVISIONS }, 5000).catch(() => undefined);
     }
+  }
+
+  /**
+   * Expires the leases a majority of voters, this leader included, hold overdue by their own clocks. A leader whose
+   * clock runs fast (chaos clock-rate) would otherwise end leases early by real time, while their holders, counting
+   * from their own send times, still rightly believe they hold them; asking the followers bounds that by the
+   * majority's clocks: safe while at most a minority of voters run fast.
+   */
+  private async expireConfirmed(due: { id: number; renewals: number }[]): Promise<void> {
+    const self = this.node.config.id;
+    const others = this.raft.status().confState.voters.filter((v: string) => v !== self);
+    const needed = Math.floor((others.length + 1) / 2); // a majority of all voters, less this leader
+    const votes = new Map<number, number>();
+    if (needed > 0) {
+      const answers = await Promise.allSettled(others.map((peer) => this.node.rpc.call<number[]>(peer, 'core.leases-due', { leases: due }, LEASE_CONFIRM_TIMEOUT_MS)));
+      for (const a of answers) if (a.status === 'fulfilled' && Array.isArray(a.value)) for (const id of a.value) votes.set(id, (votes.get(id) ?? 0) + 1);
+    }
+    if (this.isStopped || !this.isLeader()) return;
+    for (const { id, renewals } of due) {
+      if ((votes.get(id) ?? 0) < needed) continue;
+      this.propose({ op: 'lease-expire', id, renewals }, 5000).catch(() => undefined);
+    }
+  }
+
+  /** A follower's answer to the leader: which of these leases it also holds overdue, by its own clock. */
+  private leasesDueHere(params: unknown): number[] {
+    const leases = (params as { leases?: unknown } | null)?.leases;
+    if (!Array.isArray(leases)) return [];
+    const now = this.node.clock.monotonicMs();
+    return leases.slice(0, MAX_LEASES_CONFIRMED).flatMap((l: { id?: unknown; renewals?: unknown }) =>
+      typeof l?.id === 'number' && typeof l.renewals === 'number' && this.leases.isOverdue(l.id, l.renewals, now) ? [l.id] : [],
+    );
   }
 
   /** Handle every input of this turn of the event loop first, then drain Ready once: that is the batching. */

@@ -45,8 +45,8 @@ describe('service registry (real processes)', function () {
     (await fx.client().lookupService(service, { all })).instances.map((i) => i.id).sort();
 
   it('CLI: register, lookup, list, info, renew, deregister; an instance without a check is passing; bad input is refused and changes nothing', async () => {
-    const reg = await fx.json<ServiceInstanceView & { secret: string }>('service', 'register', 'pay', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '8080', '--ttl', '30s', '--tag', 'v2');
-    expect(reg).to.deep.include({ service: 'pay', id: 'pay-1', address: '127.0.0.1', port: 8080, status: 'passing', check: null, ttlMs: 30_000, tags: ['v2'] });
+    const reg = await fx.json<ServiceInstanceView & { secret: string }>('service', 'register', 'pay', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '8080', '--ttl', '120s', '--tag', 'v2');
+    expect(reg).to.deep.include({ service: 'pay', id: 'pay-1', address: '127.0.0.1', port: 8080, status: 'passing', check: null, ttlMs: 120_000, tags: ['v2'] });
     expect(reg.lease).to.be.a('number');
     const lookup = await fx.json('service', 'lookup', 'pay', '--all');
     expect(lookup.instances.map((i: ServiceInstanceView) => i.id)).to.deep.equal(['pay-1']);
