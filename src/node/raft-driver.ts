@@ -570,7 +570,8 @@ export class RaftDriver {
    * - `ack-before-commit`: a write (a put, or a transaction, claimed to have succeeded) is acknowledged as soon
    *   as it is proposed, before it commits (its revision a guess): an acknowledged write can be lost, be
    *   invisible to a later read, or not have happened at all (a compare that failed);
-   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource.
+   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource;
+   * - `ignore-fence`: fenced writes are proposed without their fence: a stale token is accepted.
    * Returns the early answer, or null to go the normal way.
    */
   private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
@@ -581,6 +582,10 @@ export class RaftDriver {
       if (command.op === 'put') return Promise.resolve({ op: 'put', revision });
       const results = command.success.map((op) => (op.op === 'put' ? { op: 'put' as const } : op.op === 'delete' ? { op: 'delete' as const, deleted: 0 } : { op: 'get' as const, kvs: [] }));
       return Promise.resolve({ op: 'txn', succeeded: true, revision, results });
+    }
+    if (fault === 'ignore-fence' && (command.op === 'put' || command.op === 'delete' || command.op === 'txn') && command.fence !== undefined) {
+      const { fence: _ignored, ...unfenced } = command;
+      return this.propose(unfenced as Command, timeoutMs);
     }
     if (fault === 'grant-without-core' && command.op === 'acquire') {
       const revision = this.state.revision() + 1;
