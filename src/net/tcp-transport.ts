@@ -168,7 +168,9 @@ export class TcpTransport {
     const greeting = session.greeting();
     if (greeting) socket.write(greeting);
     let peerId: string | null = null;
+    let isRefused = false;
     socket.on('data', (chunk) => {
+      if (isRefused) return;
       let frames: Buffer[];
       try {
         frames = decoder.push(chunk);
@@ -180,6 +182,7 @@ export class TcpTransport {
       for (const frame of frames) {
         const payloads = session.open(frame);
         if (payloads === null) {
+          isRefused = true;
           this.refuse(socket, session, peerId);
           return;
         }
@@ -207,32 +210,28 @@ export class TcpTransport {
   }
 
   /** One envelope from an inbound connection; false when the connection was closed. */
-  private acceptPayload(socket: net.Socket, frame: Buffer, peerId: string | null, setPeer: (id: string) => void): boolean {
-    {
-      {
-        const envelope = decodeEnvelope(frame);
-        if (!envelope) {
-          this.stats.badFrames++;
-          return true;
-        }
-        if (peerId === null) {
-          if (envelope.kind !== 'hello' || envelope.to !== this.options.selfId) {
-            this.stats.badFrames++;
-            socket.destroy();
-            return false;
-          }
-          setPeer(envelope.from);
-          return true;
-        }
-        // The sender is the connection's peer, whatever the frame claims.
-        if (envelope.from !== peerId) {
-          this.stats.badFrames++;
-          return true;
-        }
-        this.receive(envelope);
-        return true;
-      }
+  private acceptPayload(socket: net.Socket, payload: Buffer, peerId: string | null, setPeer: (id: string) => void): boolean {
+    const envelope = decodeEnvelope(payload);
+    if (!envelope) {
+      this.stats.badFrames++;
+      return true;
     }
+    if (peerId === null) {
+      if (envelope.kind !== 'hello' || envelope.to !== this.options.selfId) {
+        this.stats.badFrames++;
+        socket.destroy();
+        return false;
+      }
+      setPeer(envelope.from);
+      return true;
+    }
+    // The sender is the connection's peer, whatever the frame claims.
+    if (envelope.from !== peerId) {
+      this.stats.badFrames++;
+      return true;
+    }
+    this.receive(envelope);
+    return true;
   }
 
   private receive(envelope: Envelope): void {
