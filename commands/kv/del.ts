@@ -11,7 +11,7 @@ export default class KvDel extends CcmCommand<typeof KvDel> {
   static override flags = {
     prefix: Flags.boolean({ summary: 'Every key starting with the argument.' }),
     'if-mod-rev': Flags.integer({ summary: 'Delete only if the key is at this mod revision.' }),
-    fence: Flags.string({ summary: 'Delete only while this lease grant holds the resource: <resource>:<token>.' }),
+    fence: Flags.string({ summary: 'Delete only if no newer grant of the resource exists: <resource>:<token>.' }),
     timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
   };
 

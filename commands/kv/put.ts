@@ -17,7 +17,7 @@ export default class KvPut extends CcmCommand<typeof KvPut> {
     'if-version': Flags.integer({ summary: 'Write only if the key is at this version.' }),
     'if-value': Flags.string({ summary: 'Write only if the key currently has this value.' }),
     'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist.' }),
-    fence: Flags.string({ summary: 'Write only while this lease grant holds the resource: <resource>:<token> (else stale_token, nothing written).' }),
+    fence: Flags.string({ summary: 'Write only if no newer grant of the resource exists: <resource>:<token> (else stale_token, nothing written).' }),
     timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
   };
 

@@ -7,8 +7,7 @@
  * - `renew` (or `keepalive`): input `{ token? }`; ok when the server extended the lease.
  * - `release`: input `{ token? }`.
  * - `use` (or `write`): input `{ token }`; ok when the protected resource accepted the token (fencing; `write` is
- *   a write the core itself fenced: it must never be accepted once a newer grant exists, nor after its own
- *   grant was released).
+ *   a write the core itself fenced: it must never be accepted once a newer grant exists).
  * renew/release/use by a process refer to that process's latest ok acquire of the same resource (and,
  * when they carry a token, only to the acquire that returned it).
  *
@@ -28,8 +27,8 @@
  * Fencing tokens: if acquire A certainly completed before acquire B was invoked, A's token must be lower
  * than B's; two different ok acquires never share a token. And the protected resource must never accept
  * (ok `use` or `write`) a token lower than one it accepted in a use that completed before this use was invoked,
- * nor (ok `write`) a token once an acquire with a higher token completed, or once its own grant's release
- * completed, before the write was invoked: a stale token accepted.
+ * nor (ok `write`) a token once an acquire with a higher token completed before the write was invoked: a stale
+ * token accepted.
  */
 import type { CheckResult, CounterExample, Verdict } from './check-result.js';
 import { formatMs, groupByKey, type Operation } from './history.js';
@@ -244,39 +243,24 @@ export function checkLeaseExclusivity(
     }
   }
 
-  // 4. a fenced write accepted after a newer grant, or after its own grant's release, certainly carried a stale token
+  // 4. a fenced write accepted after a newer grant had certainly been made carried a stale token
   for (const [key, ops] of groupByKey(operations)) {
     const grants = ops.filter((op) => op.f === 'acquire' && op.status === 'ok' && numberField(op.output, 'token') !== undefined);
-    const releases = ops.filter((op) => op.f === 'release' && op.status === 'ok' && numberField(op.input, 'token') !== undefined);
     for (const write of ops) {
       if (write.f !== 'write' || write.status !== 'ok') continue;
       const token = numberField(write.input, 'token');
       if (token === undefined) continue;
       const newer = grants.find((g) => g.completeMs < write.invokeMs && (numberField(g.output, 'token') as number) > token);
-      if (newer !== undefined) {
-        add({
-          kind: 'stale-token-accepted',
-          key,
-          atMs: write.completeMs,
-          description:
-            `the core accepted a write to ${JSON.stringify(key)} with stale token ${token} (write #${write.id} by p${write.process}, invoked at ${formatMs(write.invokeMs)}) ` +
-            `after a newer grant: acquire #${newer.id} by p${newer.process} got token ${numberField(newer.output, 'token')}, completed at ${formatMs(newer.completeMs)}.`,
-          ops: [newer, write],
-        });
-        continue;
-      }
-      const released = releases.find((r) => r.completeMs < write.invokeMs && numberField(r.input, 'token') === token);
-      if (released !== undefined) {
-        add({
-          kind: 'stale-token-accepted',
-          key,
-          atMs: write.completeMs,
-          description:
-            `the core accepted a write to ${JSON.stringify(key)} with token ${token} (write #${write.id} by p${write.process}, invoked at ${formatMs(write.invokeMs)}) ` +
-            `after that grant was released (release #${released.id}, completed at ${formatMs(released.completeMs)}).`,
-          ops: [released, write],
-        });
-      }
+      if (newer === undefined) continue;
+      add({
+        kind: 'stale-token-accepted',
+        key,
+        atMs: write.completeMs,
+        description:
+          `the core accepted a write to ${JSON.stringify(key)} with stale token ${token} (write #${write.id} by p${write.process}, invoked at ${formatMs(write.invokeMs)}) ` +
+          `after a newer grant: acquire #${newer.id} by p${newer.process} got token ${numberField(newer.output, 'token')}, completed at ${formatMs(newer.completeMs)}.`,
+        ops: [newer, write],
+      });
     }
   }
 

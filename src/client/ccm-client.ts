@@ -102,7 +102,7 @@ export class CcmClient {
     return this.leader;
   }
 
-  /** With `fence`, written only while that grant still holds the resource (else `stale_token`, nothing written). */
+  /** With `fence`, written only if no newer grant of that resource exists (else `stale_token`, nothing written). */
   async put(key: string, value: string, opts: { lease?: number; ifModRev?: number; ifVersion?: number; ifValue?: string; ifAbsent?: boolean; fence?: Fence } & CallOverrides = {}): Promise<KvPutResult> {
     const { timeoutMs, ...rest } = opts;
     return this.call('PUT', '/v1/kv', { key, value, ...rest }, { timeoutMs });

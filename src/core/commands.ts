@@ -16,9 +16,9 @@ export type TxnOp =
   | { op: 'get'; key: string; prefix?: boolean };
 
 /**
- * A fencing token for a resource of the lease manager (Chubby's sequencer, Kleppmann's fencing token): a write
- * that carries one is applied only while the grant it names still holds the resource, so a holder that was
- * paused past its lease, and has been replaced, cannot write (`stale_token`).
+ * A fencing token for a resource of the lease manager (Kleppmann's fencing token, Chubby's sequencer): a write
+ * that carries one is applied only if no newer grant of the resource exists, so a holder that was paused past its
+ * lease, and has been replaced, cannot write (`stale_token`).
  */
 export interface Fence {
   resource: string;

@@ -42,6 +42,8 @@ export interface Lease {
 export const RESERVED_PREFIX = '/ccm/';
 export const LOCK_PREFIX = '/ccm/locks/';
 export const LOCK_QUEUE_PREFIX = '/ccm/lock-queue/';
+/** Per resource, the fencing token of its newest grant (kept after the lock is released: fenced writes check it). */
+export const FENCE_PREFIX = '/ccm/fences/';
 
 /** Limits stated in the API docs and enforced at the boundary. */
 export const MAX_KEY_BYTES = 1024;

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../client/api-errors.js';
 import type { Command, Compare, Fence, TxnOp } from './commands.js';
-import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
+import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
 import type { StateStore } from './state-store.js';
 
 /** What a command's application reports back to whoever proposed it. Errors are results too: applying never throws. */
@@ -150,7 +150,7 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
   const current = tx.store.get(lockKey);
   if (!current) {
     const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
-    tx.put(lockKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
+    tx.grantLock(c.resource, { holder: c.holder, lease: lease.id });
     return { op: 'acquire', granted: true, resource: c.resource, holder: c.holder, lease: lease.id, token: tx.revision, ttlMs: c.ttlMs, revision: tx.revision };
   }
   const heldBy = holderOf(current);
@@ -164,18 +164,22 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
 }
 
 /**
- * A fenced write goes through only while the grant its token names still holds the resource (the token is the
- * revision of that grant: the lock key's create revision). A newer grant, an expired or released one, or a
- * token never granted: `stale_token`, and nothing is written. Checked here, in the apply, so every replica
+ * A fenced write goes through only if its token is the resource's newest grant (Kleppmann's fencing token: the
+ * token is the revision of the grant). Once a newer grant exists — a paused holder woke up after its lease ran out
+ * and another was granted — or for a token never granted: `stale_token`, and nothing is written. (A holder whose
+ * lease ended with no newer grant may still write: nobody else can.) Checked here, in the apply, so every replica
  * decides the same.
  */
 function checkFence(store: StateStore, fence: Fence): ApplyResult | null {
+  const record = store.get(FENCE_PREFIX + fence.resource);
   const lock = store.get(LOCK_PREFIX + fence.resource);
-  const current = lock ? holderOf(lock) : null;
-  if (current && current.token === fence.token) return null;
-  const now = current ? `it is held with token ${current.token} (by ${current.holder})` : 'nobody holds it now';
-  const why = current && fence.token > current.token ? `token ${fence.token} was never granted for ${fence.resource}` : `token ${fence.token} for ${fence.resource} is stale`;
-  return error('stale_token', `${why}: ${now}; nothing was written`, { resource: fence.resource, token: fence.token, currentToken: current?.token ?? null });
+  const holder = lock ? holderOf(lock) : null;
+  // Grants made before fence records existed: the lock's own token.
+  const newest = record ? Number(record.value) : (holder?.token ?? null);
+  if (newest !== null && newest === fence.token) return null;
+  const now = holder ? `it is held with token ${holder.token} (by ${holder.holder})` : newest !== null ? `its newest grant has token ${newest} (not held now)` : 'it was never granted';
+  const why = newest === null || fence.token > newest ? `token ${fence.token} was never granted for ${fence.resource}` : `token ${fence.token} for ${fence.resource} is stale`;
+  return error('stale_token', `${why}: ${now}; nothing was written`, { resource: fence.resource, token: fence.token, newestToken: newest });
 }
 
 /** Whoever renews or ends a lease must show its grant's secret (its hash travels in the command). */
@@ -254,6 +258,12 @@ class Change {
     return prev;
   }
 
+  /** The resource's lock key, and its newest grant's fencing token (this revision), kept for fenced writes. */
+  grantLock(resource: string, holder: { holder: string; lease: number }): void {
+    this.put(LOCK_PREFIX + resource, JSON.stringify(holder), holder.lease);
+    this.put(FENCE_PREFIX + resource, String(this.revision), 0);
+  }
+
   deleteRange(key: string, prefix: boolean): number {
     const victims = this.store.range(key, prefix);
     for (const kv of victims) this.deleteKey(kv);
@@ -302,7 +312,7 @@ class Change {
       const lease = this.store.getLease(waiter.lease);
       this.deleteKey(next);
       if (!lease) continue;
-      this.put(LOCK_PREFIX + resource, JSON.stringify(waiter), waiter.lease);
+      this.grantLock(resource, waiter);
       // The TTL starts again at the hand-over: the new holder's clock starts when it gets the resource.
       this.renewLease(lease, lease.renewedAtMs);
     }

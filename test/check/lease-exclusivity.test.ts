@@ -124,12 +124,17 @@ describe('lease exclusivity: known-bad histories are rejected', () => {
     expect(result.counts).to.deep.equal({ resources: 1, grants: 2, writesAccepted: 1, writesRefusedStale: 0 });
   });
 
-  it('a fenced write accepted after its own grant was released', () => {
+  it('a write with a released token, accepted after a newer grant (a paused holder waking up)', () => {
     const result = checkLeaseExclusivity(
-      ops(acquire(0, [0, 10], 1, 5000), { p: 0, f: 'release', key: 'lock', in: { token: 1 }, t: [20, 30] }, { p: 1, f: 'write', key: 'lock', in: { token: 1 }, t: [40, 50] }),
+      ops(
+        acquire(0, [0, 10], 1, 5000),
+        { p: 0, f: 'release', key: 'lock', in: { token: 1 }, t: [20, 30] },
+        acquire(1, [25, 35], 2, 5000),
+        { p: 0, f: 'write', key: 'lock', in: { token: 1 }, t: [40, 50] },
+      ),
     );
     expect(result.verdict).to.equal('invalid');
-    expect(result.counterExample!.description).to.match(/after that grant was released/);
+    expect(result.counterExample!.description).to.match(/stale token 1 .* after a newer grant/);
   });
 });
 
@@ -143,10 +148,13 @@ describe('lease exclusivity: fenced writes the core refused or accepted in order
         { p: 0, f: 'write', key: 'lock', in: { token: 1 }, out: { error: 'stale_token' }, t: [120, 130], status: 'fail' },
         { p: 2, f: 'write', key: 'lock', in: { token: 1 }, t: [95, 105] },
         { p: 1, f: 'write', key: 'lock', in: { token: 2 }, t: [140, 150] },
+        { p: 1, f: 'release', key: 'lock', in: { token: 2 }, t: [160, 170] },
+        // released, and no newer grant yet: its token is still the newest, nobody else can write
+        { p: 1, f: 'write', key: 'lock', in: { token: 2 }, t: [180, 190] },
       ),
     );
     expect(result.verdict, result.summary).to.equal('valid');
-    expect(result.counts).to.deep.equal({ resources: 1, grants: 2, writesAccepted: 3, writesRefusedStale: 1 });
-    expect(result.summary).to.match(/2 grants, 3 fenced writes accepted, 1 refused as stale/);
+    expect(result.counts).to.deep.equal({ resources: 1, grants: 2, writesAccepted: 4, writesRefusedStale: 1 });
+    expect(result.summary).to.match(/2 grants, 4 fenced writes accepted, 1 refused as stale/);
   });
 });

@@ -138,7 +138,7 @@ describe('state machine (kv, txn, leases, lease manager)', () => {
     expect(run({ op: 'lease-renew', id: 999, atMs: 3, secretHash: 'anything' })).to.include({ op: 'lease-renew' });
   });
 
-  it('fencing: a write carrying a token applies only while that grant holds the resource (stale_token otherwise, nothing written)', () => {
+  it('fencing: a write carrying a token applies only while no newer grant exists (stale_token otherwise, nothing written)', () => {
     const a = run({ op: 'acquire', secretHash: 'h', resource: 'db', holder: 'a', ttlMs: 5000, wait: false, atMs: 1 }) as any;
     const fencedPut = (token: number) => run({ op: 'put', key: '/data', value: `by ${token}`, fence: { resource: 'db', token } });
     expect(fencedPut(a.token)).to.include({ op: 'put' });
@@ -151,7 +151,7 @@ describe('state machine (kv, txn, leases, lease manager)', () => {
     const stale = fencedPut(a.token) as any;
     expect(stale).to.include({ op: 'error', code: 'stale_token' });
     expect(stale.message).to.match(new RegExp(`token ${a.token} for db is stale: it is held with token ${b.token} \\(by b\\)`));
-    expect(stale.details).to.deep.equal({ resource: 'db', token: a.token, currentToken: b.token });
+    expect(stale.details).to.deep.equal({ resource: 'db', token: a.token, newestToken: b.token });
     expect(run({ op: 'delete', key: '/data', fence: { resource: 'db', token: a.token } })).to.include({ code: 'stale_token' });
     expect(run({ op: 'txn', compare: [], success: [{ op: 'put', key: '/data', value: 'x' }], failure: [], fence: { resource: 'db', token: a.token } })).to.include({ code: 'stale_token' });
     expect(fencedPut(b.token + 1000), 'a token never granted').to.include({ code: 'stale_token' });
@@ -159,9 +159,17 @@ describe('state machine (kv, txn, leases, lease manager)', () => {
     expect(store.revision(), 'nothing was written').to.equal(before);
     expect(store.get('/data')!.value).to.equal(`by ${a.token}`);
     expect(fencedPut(b.token)).to.include({ op: 'put' });
-    // released: nobody holds it, so no token is current
+    // released with no newer grant: b's token is still the newest (nobody else can write); a's still stale
     run({ op: 'release', secretHash: 'h', resource: 'db', lease: b.lease });
-    expect(fencedPut(b.token)).to.include({ code: 'stale_token' });
+    expect(fencedPut(b.token)).to.include({ op: 'put' });
+    expect(fencedPut(a.token)).to.include({ code: 'stale_token' });
+    // a hand-over to a waiter is a newer grant too
+    const c = run({ op: 'acquire', secretHash: 'h', resource: 'db', holder: 'c', ttlMs: 5000, wait: false, atMs: 1 }) as any;
+    const d = run({ op: 'acquire', secretHash: 'h', resource: 'db', holder: 'd', ttlMs: 5000, wait: true, atMs: 1 }) as any;
+    run({ op: 'release', secretHash: 'h', resource: 'db', lease: c.lease });
+    expect(fencedPut(c.token)).to.include({ code: 'stale_token' });
+    expect(store.get('/ccm/fences/db')!.value).to.equal(String(store.get('/ccm/locks/db')!.createRevision));
+    expect(JSON.parse(store.get('/ccm/locks/db')!.value).lease).to.equal(d.lease);
   });
 
   it('compaction forgets old events but never the current state', () => {
