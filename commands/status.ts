@@ -40,6 +40,8 @@ export default class Status extends CcmCommand<typeof Status> {
       ),
     );
     if (status.faults.length > 0) this.log(`\nactive faults:\n${status.faults.map((f) => `  ${f}`).join('\n')}`);
+    const authProblems = status.nodes.filter((n) => n.peerAuth?.problem).map((n) => `  ${n.id}: ${n.peerAuth!.problem}`);
+    if (authProblems.length > 0) this.log(`\npeer authentication:\n${authProblems.join('\n')}`);
     return status;
   }
 }

@@ -4,6 +4,7 @@ import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/client/api-errors.js';
 import { upCluster } from '../src/cluster/launcher.js';
 import { parseSettings } from '../src/cluster/cluster-file.js';
+import { secretPaths } from '../src/cluster/cluster-secrets.js';
 import { formatDuration } from '../src/time/duration.js';
 
 export interface UpJson {
@@ -12,6 +13,10 @@ export interface UpJson {
   elapsedMs: number;
   core: string[];
   heal: boolean;
+  /** Where the keyring, the tokens (and the CA with --tls) are: readable by the owner only. */
+  secrets: string;
+  tls: boolean;
+  allowCommandChecks: boolean;
   nodes: { id: string; pid: number | null; kind: 'core' | 'member'; ports: { http: number; peer: number; gossip: number } }[];
 }
 
@@ -23,6 +28,8 @@ export default class Up extends CcmCommand<typeof Up> {
     core: Flags.integer({ summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes).' }),
     'base-port': Flags.integer({ summary: 'Use ports base, base+1, base+2 for n1, and so on, instead of random free ports.' }),
     heal: Flags.boolean({ summary: 'Restart node processes that die (the supervisor).', default: true, allowNo: true }),
+    tls: Flags.boolean({ summary: "Serve the HTTP API over TLS: a cluster CA and a certificate per node (in secrets/tls); the CLI trusts that CA." }),
+    'allow-command-checks': Flags.boolean({ summary: 'Let health checks run shell commands (/bin/sh -c on the node); refused otherwise, as Consul refuses script checks.' }),
     setting: Flags.string({ summary: 'Tune a protocol setting, key=value (e.g. raftElectionTicks=10); repeatable.', multiple: true, hidden: true }),
   };
 
@@ -34,6 +41,10 @@ export default class Up extends CcmCommand<typeof Up> {
       basePort: this.flags['base-port'],
       heal: this.flags.heal,
       settings: parseSettings(this.flags.setting ?? []),
+      security: {
+        ...(this.flags.tls !== undefined ? { tls: this.flags.tls } : {}),
+        ...(this.flags['allow-command-checks'] !== undefined ? { allowCommandChecks: this.flags['allow-command-checks'] } : {}),
+      },
     });
     if (result.alreadyRunning) {
       throw new CcmError(
@@ -48,6 +59,9 @@ export default class Up extends CcmCommand<typeof Up> {
       elapsedMs: Math.round(result.elapsedMs),
       core: file.core,
       heal: file.heal,
+      secrets: secretPaths(paths).dir,
+      tls: file.security.tls,
+      allowCommandChecks: file.security.allowCommandChecks,
       nodes: file.nodes.map((n) => ({ id: n.id, pid: n.pid, kind: file.core.includes(n.id) ? 'core' : 'member', ports: n.ports })),
     };
     this.log(
@@ -57,6 +71,7 @@ export default class Up extends CcmCommand<typeof Up> {
       ),
     );
     this.log(`\ncluster "${file.name}" up: ${file.nodes.length} nodes ready in ${formatDuration(result.elapsedMs)} (state in ${paths.dir})`);
+    this.log(`peers sealed with the cluster key; API ${file.security.tls ? 'over HTTPS, ' : ''}token in ${json.secrets} (for scripts: eval "$(ccm env${paths.name === 'default' ? '' : ` --name ${paths.name}`})")`);
     return json;
   }
 }

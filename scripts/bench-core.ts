@@ -1,7 +1,10 @@
 /**
- * `npm run bench -- core [--seconds 10] [--warmup 1] [--runs 5]`: the consistent core against etcd 3.4's figures
- * measured the same way on this kind of machine (../shared/anchors/etcd.md): 3 voters on loopback, durable
- * (synced) writes, 256-byte values, one Node.js load driver process using the ccm client.
+ * `npm run bench -- core [--seconds 10] [--warmup 1] [--runs 5] [--encryption on|off|compare]`: the consistent core
+ * against etcd 3.4's figures measured the same way on this kind of machine (../shared/anchors/etcd.md): 3 voters on
+ * loopback, durable (synced) writes, 256-byte values, one Node.js load driver process using the ccm client.
+ * Peers seal every frame (AES-256-GCM) as in production; `--encryption off` runs the same without (for comparison
+ * only), and `--encryption compare` runs both clusters in one run, phases interleaved (on, off, on, off), and
+ * prints the cost of encryption as same-run ratios.
  */
 import { CcmError } from '../src/client/api-errors.js';
 import { nodeAction } from '../src/cluster/launcher.js';
@@ -11,10 +14,14 @@ const VALUE = 'v'.repeat(256);
 const ETCD = { seq: 738, seqP50: 1.19, seqP99: 4.72, put16: 2262, put64: 3182, get64: 4374, failoverMs: 1252 };
 
 export async function run(args: string[]): Promise<void> {
+  const encryption = stringOption(args, '--encryption', 'on');
+  if (!['on', 'off', 'compare'].includes(encryption)) throw new Error('--encryption takes on, off or compare');
+  if (encryption === 'compare') return compareEncryption(args);
   const measureMs = numberOption(args, '--seconds', 10) * 1000;
   const warmupMs = numberOption(args, '--warmup', 1) * 1000;
   const runs = numberOption(args, '--runs', 5);
-  const cluster = await startCluster(3);
+  const cluster = await startCluster(3, 3, { peerEncryption: encryption === 'on' });
+  if (encryption === 'off') out('(peer encryption OFF: a comparison setting, never the default)');
   try {
     const client = cluster.client();
     await client.put('/bench/warm', VALUE);
@@ -66,4 +73,58 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await cluster.stop();
   }
+}
+
+/**
+ * The cost of sealing peer traffic: two 3-voter clusters, one with peer encryption (the default) and one without,
+ * measured in the same run with their phases interleaved (on, off, on, off), so machine load falls on both.
+ */
+async function compareEncryption(args: string[]): Promise<void> {
+  const measureMs = numberOption(args, '--seconds', 5) * 1000;
+  const warmupMs = numberOption(args, '--warmup', 1) * 1000;
+  const rounds = numberOption(args, '--rounds', 2);
+  const sealed = await startCluster(3, 3, { name: 'sealed' });
+  const plain = await startCluster(3, 3, { peerEncryption: false, name: 'plain' });
+  try {
+    const clients = { on: sealed.client(), off: plain.client() };
+    await clients.on.put('/bench/warm', VALUE);
+    await clients.off.put('/bench/warm', VALUE);
+    const phases: { name: string; concurrency: number; op: (c: typeof clients.on, i: number) => Promise<unknown> }[] = [
+      { name: 'sequential put (1 client)', concurrency: 1, op: (c, i) => c.put(`/bench/seq/${i % 1000}`, VALUE) },
+      { name: 'put, 16 in flight', concurrency: 16, op: (c, i) => c.put(`/bench/p16/${i % 1000}`, VALUE) },
+      { name: 'put, 64 in flight', concurrency: 64, op: (c, i) => c.put(`/bench/p64/${i % 1000}`, VALUE) },
+      { name: 'linearizable get, 64 in flight', concurrency: 64, op: (c, i) => c.get(`/bench/p64/${i % 1000}`) },
+    ];
+    out(`peer encryption on vs off: 3 voters each, 256-byte values, ${measureMs / 1000} s per phase after ${warmupMs / 1000} s warm-up, ${rounds} interleaved rounds`);
+    const results: Record<string, { on: LoadResult[]; off: LoadResult[] }> = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const phase of phases) {
+        for (const mode of ['on', 'off'] as const) {
+          const cluster = mode === 'on' ? sealed : plain;
+          const client = clients[mode];
+          const r = await runLoad({ concurrency: phase.concurrency, warmupMs, measureMs, pids: cluster.pids(), op: (i) => phase.op(client, i) });
+          (results[phase.name] ??= { on: [], off: [] })[mode].push(r);
+          out(`  round ${round + 1}  ${phase.name.padEnd(30)} encryption ${mode.padEnd(3)} ${fmt(r.opsPerSecond).padStart(6)} ops/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  cluster CPU ${fmt(r.clusterCpu * 100)}%  errors ${r.errors}`);
+        }
+      }
+    }
+    out('\ncost of peer encryption (median of the rounds; throughput off/on - 1, CPU per op on/off - 1)');
+    for (const phase of phases) {
+      const { on, off } = results[phase.name];
+      const onOps = median(on.map((r) => r.opsPerSecond));
+      const offOps = median(off.map((r) => r.opsPerSecond));
+      const cpuPerOp = (rs: LoadResult[]): number => median(rs.map((r) => r.clusterCpu / Math.max(1, r.opsPerSecond)));
+      const throughputCost = (offOps / onOps - 1) * 100;
+      const cpuCost = (cpuPerOp(on) / cpuPerOp(off) - 1) * 100;
+      out(`  ${phase.name.padEnd(32)} on ${fmt(onOps).padStart(6)} ops/s  off ${fmt(offOps).padStart(6)} ops/s  throughput ${fmt(throughputCost, 1).padStart(5)}%  cluster CPU per op ${fmt(cpuCost, 1).padStart(5)}%`);
+    }
+  } finally {
+    await sealed.stop();
+    await plain.stop();
+  }
+}
+
+function stringOption(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 }

@@ -137,7 +137,7 @@ export async function run(args: string[]): Promise<void> {
 
   const settings = parseSettings(args.flatMap((a, i) => (args[i - 1] === '--setting' ? [a] : [])));
   if (Object.keys(settings).length > 0) out(`settings: ${JSON.stringify(settings)}`);
-  const cluster = await startCluster(3, 3, settings);
+  const cluster = await startCluster(3, 3, { settings });
   const rss = new RssSampler(cluster);
   const terms = new TermWatcher(cluster);
   try {

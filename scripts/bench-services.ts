@@ -26,7 +26,7 @@ export async function run(args: string[]): Promise<void> {
         op: async (i) => {
           const resource = `bench-${i % workers}-${Math.floor(i / workers) % 2}`;
           const g = await client.acquire(resource, { holder: `w${i % workers}`, ttlMs: 10_000 });
-          await client.release(resource, g.lease);
+          await client.release(resource, g.lease, g.secret);
         },
       });
       out(`  acquire+release, ${String(workers).padStart(2)} client(s): ${fmt(r.opsPerSecond)} cycles/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  errors ${r.errors}  driver CPU ${fmt(r.driverCpu * 100)}%  cluster CPU ${fmt(r.clusterCpu * 100)}%`);

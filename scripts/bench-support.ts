@@ -39,11 +39,11 @@ export interface BenchCluster {
   stop: () => Promise<void>;
 }
 
-/** A fresh cluster in a temp dir, removed (and every process stopped) by stop(). */
-export async function startCluster(nodes: number, core = Math.min(3, nodes), settings: Partial<ClusterSettings> = {}): Promise<BenchCluster> {
+/** A fresh cluster in a temp dir, removed (and every process stopped) by stop(). `peerEncryption: false` only for comparisons. */
+export async function startCluster(nodes: number, core = Math.min(3, nodes), opts: { peerEncryption?: boolean; name?: string; settings?: Partial<ClusterSettings> } = {}): Promise<BenchCluster> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-bench-'));
-  const paths = clusterPaths(home, 'bench');
-  await upCluster(paths, { nodes, core, heal: false, settings });
+  const paths = clusterPaths(home, opts.name ?? 'bench');
+  await upCluster(paths, { nodes, core, heal: false, settings: opts.settings ?? {}, ...(opts.peerEncryption === false ? { security: { peerEncryption: false } } : {}) });
   const file = (): ClusterFile => readClusterFile(paths);
   const stop = async (): Promise<void> => {
     await downCluster(paths, { purge: true }).catch(() => undefined);

@@ -32,6 +32,7 @@ const SWITCHED: { setting: string; workload: string; nemesis: string; extra: str
   { setting: 'ack-before-commit', workload: 'register', nemesis: nemesis, extra: [] },
   { setting: 'ack-before-commit', workload: 'config', nemesis: nemesis, extra: [] },
   { setting: 'grant-without-core', workload: 'lease', nemesis: nemesis, extra: [] },
+  { setting: 'ignore-fence', workload: 'lease', nemesis: nemesis, extra: [] },
   { setting: 'stale-reads', workload: 'registry', nemesis: 'partition', extra: ['--interval', '10s'] },
   { setting: 'stale-reads', workload: 'register', nemesis: 'partition', extra: ['--interval', '10s'] },
 ];

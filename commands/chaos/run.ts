@@ -12,7 +12,8 @@ export default class ChaosRun extends CcmCommand<typeof ChaosRun> {
     `Workloads:\n${WORKLOAD_NAMES.map((w) => `  ${w.padEnd(9)} ${WORKLOAD_SUMMARIES[w]}`).join('\n')}\n\n` +
     `Nemeses (comma-separated, or all, or none): ${NEMESIS_KINDS.join(', ')}. Each cycles on its own: rest, inject a fault, hold it, ` +
     'stop it (partitions: random halves, a majority ring, a bridge, an isolated node or leader; kill: SIGKILL then restart; pause: SIGSTOP then SIGCONT; ' +
-    'delay and loss on every link; skew: one node\'s clock). At the end every fault is healed, the cluster recovers, and the final phase runs.\n\n' +
+    'delay and loss on every link; skew: one node\'s wall clock; clock-rate: one node\'s timers and lease TTLs run 2x or 0.5x). ' +
+    'The lease workload adds clock-rate to its default nemeses. At the end every fault is healed, the cluster recovers, and the final phase runs.\n\n' +
     'Exit status: 0 valid, 1 invalid, 3 unknown (a checker ran out of its budget), 130 interrupted. Ctrl-C heals every fault before exiting.';
   static override examples = [
     '<%= config.bin %> chaos run --workload register --nemesis partition,kill,pause --duration 60s --seed 7',
@@ -20,7 +21,7 @@ export default class ChaosRun extends CcmCommand<typeof ChaosRun> {
   ];
   static override flags = {
     workload: Flags.string({ summary: `What the clients do: ${WORKLOAD_NAMES.join(', ')}.`, default: 'register' }),
-    nemesis: Flags.string({ summary: `Faults to inject, comma-separated: ${NEMESIS_KINDS.join(', ')}; or all, or none.`, default: 'partition,kill,pause' }),
+    nemesis: Flags.string({ summary: `Faults to inject, comma-separated: ${NEMESIS_KINDS.join(', ')}; or all, or none. Default: partition,kill,pause (and clock-rate for the lease workload).` }),
     duration: Flags.string({ summary: 'How long the clients and the nemesis run (then heal, recovery, final phase).', default: '60s' }),
     seed: Flags.integer({ summary: 'Seed of the schedule and the clients\' choices (default: random, printed).' }),
     report: Flags.string({ summary: 'Directory for history.json, verdict.txt and report.html.' }),
@@ -34,7 +35,7 @@ export default class ChaosRun extends CcmCommand<typeof ChaosRun> {
   async run(): Promise<ChaosRunResult> {
     // Every input is checked before anything changes.
     const workload = parseWorkloadName(this.flags.workload);
-    const nemesis = parseNemesisList(this.flags.nemesis);
+    const nemesis = parseNemesisList(this.flags.nemesis ?? defaultNemesis(workload));
     const durationMs = parseDurationArg(this.flags.duration, 'duration', { minMs: 1000, maxMs: 86_400_000 });
     const intervalMs = parseDurationArg(this.flags.interval, 'interval', { minMs: 500, maxMs: 3_600_000 });
     const recoveryMs = parseDurationArg(this.flags.recovery, 'recovery', { minMs: 0, maxMs: 3_600_000 });
@@ -88,4 +89,9 @@ export default class ChaosRun extends CcmCommand<typeof ChaosRun> {
     process.exitCode = EXIT_CODES[result.verdict];
     return result;
   }
+}
+
+/** Leases are where a drifting clock bites, so the lease workload runs with clock-rate too. */
+function defaultNemesis(workload: string): string {
+  return workload === 'lease' ? 'partition,kill,pause,clock-rate' : 'partition,kill,pause';
 }

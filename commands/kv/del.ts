@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import type { KvDeleteResult } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
+import { parseFence } from '../../src/core/commands.js';
 
 export default class KvDel extends CcmCommand<typeof KvDel> {
   static override summary = 'Delete a key (or every key under a prefix).';
@@ -10,12 +11,14 @@ export default class KvDel extends CcmCommand<typeof KvDel> {
   static override flags = {
     prefix: Flags.boolean({ summary: 'Every key starting with the argument.' }),
     'if-mod-rev': Flags.integer({ summary: 'Delete only if the key is at this mod revision.' }),
+    fence: Flags.string({ summary: 'Delete only if no newer grant of the resource exists: <resource>:<token>.' }),
     timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
   };
 
   async run(): Promise<KvDeleteResult> {
+    const fence = this.flags.fence === undefined ? undefined : parseFence(this.flags.fence);
     const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: this.flags.timeout });
-    const result = await client.delete(this.args.key, { prefix: this.flags.prefix, ifModRev: this.flags['if-mod-rev'] });
+    const result = await client.delete(this.args.key, { prefix: this.flags.prefix, ifModRev: this.flags['if-mod-rev'], fence });
     this.log(`deleted ${result.deleted} key${result.deleted === 1 ? '' : 's'} (revision ${result.revision})`);
     return result;
   }

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import type { KvPutResult } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
+import { parseFence } from '../../src/core/commands.js';
 
 export default class KvPut extends CcmCommand<typeof KvPut> {
   static override summary = 'Write a key (linearizable, durable on a quorum before it returns); prints the new revision.';
@@ -16,10 +17,12 @@ export default class KvPut extends CcmCommand<typeof KvPut> {
     'if-version': Flags.integer({ summary: 'Write only if the key is at this version.' }),
     'if-value': Flags.string({ summary: 'Write only if the key currently has this value.' }),
     'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist.' }),
+    fence: Flags.string({ summary: 'Write only if no newer grant of the resource exists: <resource>:<token> (else stale_token, nothing written).' }),
     timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
   };
 
   async run(): Promise<KvPutResult> {
+    const fence = this.flags.fence === undefined ? undefined : parseFence(this.flags.fence);
     const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: this.flags.timeout });
     const result = await client.put(this.args.key, this.args.value, {
       lease: this.flags.lease,
@@ -27,6 +30,7 @@ export default class KvPut extends CcmCommand<typeof KvPut> {
       ifVersion: this.flags['if-version'],
       ifValue: this.flags['if-value'],
       ifAbsent: this.flags['if-absent'] || undefined,
+      fence,
     });
     this.log(`revision ${result.revision}`);
     return result;

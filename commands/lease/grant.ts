@@ -10,11 +10,12 @@ export default class LeaseGrant extends CcmCommand<typeof LeaseGrant> {
     owner: Flags.string({ summary: 'A label for who owns it.' }),
   };
 
-  async run(): Promise<{ id: number; ttlMs: number }> {
+  async run(): Promise<{ id: number; ttlMs: number; secret: string }> {
     const ttlMs = durationFlag(this.flags.ttl, '--ttl');
     const { client } = clientForCluster(this.clusterPaths());
     const r = await client.grantLease(ttlMs, this.flags.owner);
     this.log(`lease ${r.id} granted (ttl ${r.ttlMs / 1000}s)`);
+    this.log(`  secret ${r.secret}  (shown once: ccm lease renew --lease ${r.id} --secret ... and ccm lease revoke ${r.id} --secret ... need it)`);
     return r;
   }
 }

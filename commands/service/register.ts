@@ -58,12 +58,13 @@ export default class ServiceRegister extends CcmCommand<typeof ServiceRegister> 
     const { client } = clientForCluster(this.clusterPaths());
     const i = await client.registerService(service, { id, address: f.address, port: f.port, ttlMs, tags, check, deregisterAfterMs, by: f.by ?? defaultAuthor() }, { node: f.node });
     this.log(`registered ${i.service}/${i.id} at ${i.address}:${i.port} with lease ${i.lease} (ttl ${formatDuration(i.ttlMs)}); ${i.check ? `${i.check.kind} check every ${formatDuration(i.check.intervalMs)} run by ${i.node}` : 'no check: passing while the lease lives'}`);
+    if (!f.keepalive) this.log(`  secret ${i.secret}  (shown once: ccm service renew|deregister ${i.id} --secret ... need it)`);
     if (!f.keepalive) return i;
     return this.keepAlive(client, i);
   }
 
   /** Renews every TTL/3 until Ctrl-C (then deregisters) or until the lease is lost (exit 1). */
-  private async keepAlive(client: ReturnType<typeof clientForCluster>['client'], i: ServiceInstanceView): Promise<ServiceInstanceView> {
+  private async keepAlive(client: ReturnType<typeof clientForCluster>['client'], i: ServiceInstanceView & { secret: string }): Promise<ServiceInstanceView> {
     let isStopped = false;
     process.once('SIGINT', () => (isStopped = true));
     process.once('SIGTERM', () => (isStopped = true));
@@ -73,13 +74,13 @@ export default class ServiceRegister extends CcmCommand<typeof ServiceRegister> 
       while (!isStopped && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       if (isStopped) break;
       try {
-        await client.renewService(i.id);
+        await client.renewService(i.id, i.secret);
       } catch (err) {
         if (err instanceof CcmError && err.code === 'not_found') throw new CcmError('not_found', `${i.service}/${i.id} is no longer registered: ${err.message}`);
         this.warn(`renewal failed, retrying: ${(err as Error).message}`);
       }
     }
-    await client.deregisterService(i.id).catch((err: Error) => this.warn(`deregister failed: ${err.message}`));
+    await client.deregisterService(i.id, { secret: i.secret }).catch((err: Error) => this.warn(`deregister failed: ${err.message}`));
     this.log(`deregistered ${i.service}/${i.id}`);
     return i;
   }

@@ -1,19 +1,24 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { secretFlagOptions } from '../../src/cli/lease-format.js';
 import { CcmError } from '../../src/client/api-errors.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateInstanceId } from '../../src/services/service-registration.js';
 
 export default class ServiceRenew extends CcmCommand<typeof ServiceRenew> {
   static override summary = "Renew an instance's lease (its TTL starts again); --keepalive keeps doing it until Ctrl-C.";
-  static override examples = ['<%= config.bin %> service renew payments-1', '<%= config.bin %> service renew payments-1 --keepalive'];
+  static override examples = ['<%= config.bin %> service renew payments-1 --secret <secret>', '<%= config.bin %> service renew payments-1 --secret <secret> --keepalive'];
   static override args = { id: Args.string({ required: true, description: 'the instance id' }) };
-  static override flags = { keepalive: Flags.boolean({ summary: 'Keep renewing (every TTL/3) until Ctrl-C or until the instance is gone.' }) };
+  static override flags = {
+    secret: Flags.string({ ...secretFlagOptions, required: true }),
+    keepalive: Flags.boolean({ summary: 'Keep renewing (every TTL/3) until Ctrl-C or until the instance is gone.' }),
+  };
 
   async run(): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
     const id = validateInstanceId(this.args.id);
     const { client } = clientForCluster(this.clusterPaths());
-    let last = await client.renewService(id);
+    const secret = this.flags.secret;
+    let last = await client.renewService(id, secret);
     this.log(`renewed ${last.service}/${last.id} (lease ${last.lease}, ttl ${last.ttlMs / 1000}s, renewal #${last.renewals})`);
     if (!this.flags.keepalive) return last;
     let isStopped = false;
@@ -24,7 +29,7 @@ export default class ServiceRenew extends CcmCommand<typeof ServiceRenew> {
       while (!isStopped && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       if (isStopped) break;
       try {
-        last = await client.renewService(id);
+        last = await client.renewService(id, secret);
         this.log(`renewed ${last.service}/${last.id} (renewal #${last.renewals})`);
       } catch (err) {
         if (err instanceof CcmError && err.code === 'not_found') throw new CcmError('not_found', `${id} is no longer registered: ${err.message}`);

@@ -41,6 +41,7 @@ function replaces(next: Fault, old: Fault): boolean {
     }
     case 'kill':
     case 'skew':
+    case 'clock-rate':
       return (old as typeof next).node === next.node;
     default:
       return false;
@@ -65,6 +66,30 @@ async function pushSkew(file: ClusterFile, node: string, offsetMs: number): Prom
   }
 }
 
+/** Sets one node's clock rate; false if the node did not answer. */
+async function pushClockRate(file: ClusterFile, node: string, rate: number): Promise<boolean> {
+  const n = findNode(file, node);
+  if (processState(n.pid, n.id) !== 'running') return false;
+  try {
+    await requestJson({ host: file.host, port: n.ports.http }, 'PUT', '/admin/clock-rate', { rate }, { timeoutMs: ADMIN_TIMEOUT_MS });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The clock rate cluster.json records for a node (1 when none). */
+function recordedRate(file: ClusterFile, node: string): number {
+  const f = file.faults.find((x): x is Extract<Fault, { kind: 'clock-rate' }> => x.kind === 'clock-rate' && x.node === node);
+  return f?.rate ?? 1;
+}
+
+/** Pushes a node's recorded clock offset and rate (after a restart or a resume, which missed them). */
+async function pushClock(file: ClusterFile, node: string): Promise<void> {
+  await pushSkew(file, node, recordedSkew(file, node));
+  await pushClockRate(file, node, recordedRate(file, node));
+}
+
 /** The offset cluster.json records for a node (0 when none). */
 function recordedSkew(file: ClusterFile, node: string): number {
   const skew = file.faults.find((f): f is Extract<Fault, { kind: 'skew' }> => f.kind === 'skew' && f.node === node);
@@ -81,11 +106,11 @@ export async function addFault(paths: ClusterPaths, fault: Fault): Promise<Fault
   const file = await updateClusterFile(paths, (f) => {
     validateFault(fault, f.nodes.map((n) => n.id));
     f.faults = f.faults.filter((x) => !replaces(fault, x));
-    if (!(fault.kind === 'skew' && fault.offsetMs === 0)) f.faults.push(fault);
+    if (!(fault.kind === 'skew' && fault.offsetMs === 0) && !(fault.kind === 'clock-rate' && fault.rate === 1)) f.faults.push(fault);
   });
   let pushed: { applied: string[]; unreachable: string[] };
-  if (fault.kind === 'skew') {
-    const ok = await pushSkew(file, fault.node, fault.offsetMs);
+  if (fault.kind === 'skew' || fault.kind === 'clock-rate') {
+    const ok = fault.kind === 'skew' ? await pushSkew(file, fault.node, fault.offsetMs) : await pushClockRate(file, fault.node, fault.rate);
     pushed = ok ? { applied: [fault.node], unreachable: [] } : { applied: [], unreachable: [fault.node] };
   } else {
     pushed = await pushLinkFilters(file);
@@ -104,8 +129,8 @@ export async function removeFault(paths: ClusterPaths, fault: Fault): Promise<Fa
   });
   let pushed = { applied: [] as string[], unreachable: [] as string[] };
   if (removed && LINK_FAULT_KINDS.has(fault.kind)) pushed = await pushLinkFilters(file);
-  if (removed && fault.kind === 'skew') {
-    const ok = await pushSkew(file, fault.node, 0);
+  if (removed && (fault.kind === 'skew' || fault.kind === 'clock-rate')) {
+    const ok = fault.kind === 'skew' ? await pushSkew(file, fault.node, 0) : await pushClockRate(file, fault.node, 1);
     pushed = ok ? { applied: [fault.node], unreachable: [] } : { applied: [], unreachable: [fault.node] };
   }
   if (removed) appendClusterEvent(paths, 'cli', 'fault-removed', `removed: ${describeFault(fault)}`, { fault });
@@ -124,7 +149,7 @@ async function clearFaults(paths: ClusterPaths): Promise<FaultChange & { removed
     removed = f.faults.map(describeFault);
     f.faults = [];
   });
-  const [pushed] = await Promise.all([pushLinkFilters(file), ...file.nodes.map((n) => pushSkew(file, n.id, 0))]);
+  const [pushed] = await Promise.all([pushLinkFilters(file), ...file.nodes.map((n) => pushSkew(file, n.id, 0)), ...file.nodes.map((n) => pushClockRate(file, n.id, 1))]);
   appendClusterEvent(paths, 'cli', 'faults-healed', removed.length ? `healed: ${removed.join('; ')}` : 'heal: no faults were active', { removed });
   return { active: [], applied: pushed.applied, pending: pushed.unreachable, removed };
 }
@@ -231,8 +256,7 @@ export async function restartNode(paths: ClusterPaths, id: string, readyTimeoutM
   });
   if (spawned === null) return false;
   await waitUntilReady(paths, spawned.file, findNode(spawned.file, id), readyTimeoutMs);
-  const skew = recordedSkew(readClusterFile(paths), id);
-  if (skew !== 0) await pushSkew(spawned.file, id, skew);
+  await pushClock(readClusterFile(paths), id);
   appendClusterEvent(paths, 'cli', 'node-restart', `restarted ${id} (pid ${spawned.pid})`, { node: id, pid: spawned.pid });
   return true;
 }
@@ -245,7 +269,7 @@ export async function resumeNode(paths: ClusterPaths, id: string): Promise<NodeA
   const result = await nodeAction(paths, id, 'resume');
   const file = readClusterFile(paths);
   await pushLinkFilters(file);
-  await pushSkew(file, id, recordedSkew(file, id));
+  await pushClock(file, id);
   return result;
 }
 
@@ -270,6 +294,8 @@ export interface ChaosStatus {
   down: string[];
   /** Clock offsets the nodes report (non-zero only), in ms; a node that did not answer is left out. */
   clockSkewMs: Record<string, number>;
+  /** Clock rates the nodes report (other than 1 only). */
+  clockRates: Record<string, number>;
   /** Every fault in effect, in words, one per line (what the human output prints). */
   lines: string[];
 }
@@ -280,6 +306,7 @@ export async function chaosStatus(paths: ClusterPaths): Promise<ChaosStatus> {
   const paused: string[] = [];
   const down: string[] = [];
   const clockSkewMs: Record<string, number> = {};
+  const clockRates: Record<string, number> = {};
   const held = new Set(file.faults.flatMap((f) => (f.kind === 'kill' ? [f.node] : [])));
   await Promise.all(
     file.nodes.map(async (n) => {
@@ -288,8 +315,9 @@ export async function chaosStatus(paths: ClusterPaths): Promise<ChaosStatus> {
       if (state === 'stopped' && n.desired === 'running' && !held.has(n.id)) down.push(n.id);
       if (state !== 'running') return;
       try {
-        const s = await requestJson<{ clockSkewMs?: number }>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: ADMIN_TIMEOUT_MS });
+        const s = await requestJson<{ clockSkewMs?: number; clockRate?: number }>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: ADMIN_TIMEOUT_MS });
         if (typeof s.clockSkewMs === 'number' && s.clockSkewMs !== 0) clockSkewMs[n.id] = s.clockSkewMs;
+        if (typeof s.clockRate === 'number' && s.clockRate !== 1) clockRates[n.id] = s.clockRate;
       } catch {
         // not answering: its offset is unknown
       }
@@ -313,7 +341,10 @@ export async function chaosStatus(paths: ClusterPaths): Promise<ChaosStatus> {
       lines.push(`(${f.node} reports no clock offset: it restarted since the skew was set; ccm chaos heal clears the record)`);
     }
   }
+  for (const [node, rate] of Object.entries(clockRates)) {
+    if (recordedRate(file, node) !== rate) lines.push(`timers of ${node} run at ${rate}x (not recorded in cluster.json)`);
+  }
   for (const n of paused) lines.push(`${n} paused (SIGSTOP)`);
   for (const n of down) lines.push(`${n} down (crashed or killed; ${file.heal ? 'the supervisor restarts it' : 'healing is off'})`);
-  return { cluster: file.name, faults, paused, down, clockSkewMs, lines };
+  return { cluster: file.name, faults, paused, down, clockSkewMs, clockRates, lines };
 }

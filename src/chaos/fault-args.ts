@@ -4,7 +4,7 @@
  */
 import { CcmError } from '../client/api-errors.js';
 import { DurationError, parseDuration } from '../time/duration.js';
-import { MAX_DELAY_MS, MAX_SKEW_MS } from './faults.js';
+import { MAX_CLOCK_RATE, MAX_DELAY_MS, MAX_SKEW_MS, MIN_CLOCK_RATE } from './faults.js';
 
 /** `10%`, `0.5%` or `10` (percent) into a rate in [0, 1]. */
 export function parsePercent(text: string, what = 'rate'): number {
@@ -40,6 +40,16 @@ export function parseSkew(text: string): number {
   if (!/^\s*[+-]?\d/.test(text)) throw new CcmError('invalid_argument', `clock offset "${text}" is not a duration; write it like +3s, -500ms or 0s`);
   const ms = parseDurationArg(text.replace(/^\s*\+/, ''), 'clock offset', { minMs: -MAX_SKEW_MS, maxMs: MAX_SKEW_MS });
   return ms;
+}
+
+/** A clock rate: `2x` (fast), `0.5x` (slow), `1x` (right); 0.1x to 10x. */
+export function parseClockRate(text: string): number {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*x?\s*$/i.exec(text);
+  const rate = m ? Number(m[1]) : NaN;
+  if (!Number.isFinite(rate) || rate < MIN_CLOCK_RATE || rate > MAX_CLOCK_RATE) {
+    throw new CcmError('invalid_argument', `clock rate "${text}" is not a rate from ${MIN_CLOCK_RATE}x to ${MAX_CLOCK_RATE}x; write it like 2x, 0.5x or 1x`);
+  }
+  return rate;
 }
 
 /** `--between n1 n2` (or `n1,n2`) into a link's two ends; no flag means every link (`*`). */

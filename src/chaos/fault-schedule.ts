@@ -10,7 +10,7 @@ import { describeFault, type Fault } from './faults.js';
 import { partitionFault, type PartitionShape } from './partition-shapes.js';
 
 /** The kinds of fault a run can inject. */
-export const NEMESIS_KINDS = ['partition', 'kill', 'pause', 'delay', 'loss', 'skew'] as const;
+export const NEMESIS_KINDS = ['partition', 'kill', 'pause', 'delay', 'loss', 'skew', 'clock-rate'] as const;
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
 
 /** Which node a process fault hits: a fixed node, or whichever node leads the core when it starts. */
@@ -25,7 +25,9 @@ export type PlannedFault =
   | { nemesis: 'pause'; target: NodeTarget }
   | { nemesis: 'delay'; fault: Extract<Fault, { kind: 'delay' }> }
   | { nemesis: 'loss'; fault: Extract<Fault, { kind: 'loss' }> }
-  | { nemesis: 'skew'; fault: Extract<Fault, { kind: 'skew' }> };
+  | { nemesis: 'skew'; fault: Extract<Fault, { kind: 'skew' }> }
+  /** Run a node's timers (and lease TTLs) fast or slow: the leader half the time, where expiry is decided. */
+  | { nemesis: 'clock-rate'; target: NodeTarget; rate: number };
 
 /** A planned fault and when it starts and stops, in ms from the start of the run. */
 export interface ScheduledFault {
@@ -112,6 +114,8 @@ function plan(kind: NemesisKind, random: Random, options: ScheduleOptions): Plan
       const offsetMs = sign * pick(random, [250, 1000, 5000, 30_000, 120_000]);
       return { nemesis: 'skew', fault: { kind: 'skew', node: pick(random, nodes), offsetMs } };
     }
+    case 'clock-rate':
+      return { nemesis: 'clock-rate', target: target(random, options), rate: pick(random, [2, 0.5]) };
   }
 }
 
@@ -153,5 +157,7 @@ export function describePlanned(planned: PlannedFault): string {
     case 'loss':
     case 'skew':
       return describeFault(planned.fault);
+    case 'clock-rate':
+      return `run the timers of ${targetText(planned.target)} at ${planned.rate}x`;
   }
 }

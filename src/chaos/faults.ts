@@ -27,7 +27,9 @@ export type Fault =
   /** The node was killed (SIGKILL) and is held down: the supervisor leaves it alone until heal restarts it. */
   | { kind: 'kill'; node: string }
   /** The node's wall clock runs `offsetMs` ahead (negative: behind), through its injected clock. */
-  | { kind: 'skew'; node: string; offsetMs: number };
+  | { kind: 'skew'; node: string; offsetMs: number }
+  /** The node's monotonic clock, its timers and its lease TTL handling run `rate` times real time. */
+  | { kind: 'clock-rate'; node: string; rate: number };
 
 /** The fault kinds compiled into link filters; the others act on processes and clocks. */
 export const LINK_FAULT_KINDS: ReadonlySet<Fault['kind']> = new Set(['partition', 'majority-ring', 'one-way', 'delay', 'loss', 'duplicate']);
@@ -36,6 +38,9 @@ export const LINK_FAULT_KINDS: ReadonlySet<Fault['kind']> = new Set(['partition'
 export const MAX_DELAY_MS = 60_000;
 /** Largest clock offset a node accepts (±1 day, the node's own bound). */
 export const MAX_SKEW_MS = 86_400_000;
+/** Clock rates a node accepts (its own bounds). */
+export const MIN_CLOCK_RATE = 0.1;
+export const MAX_CLOCK_RATE = 10;
 
 /** How many ring steps each node of a majority ring reaches: the fewest that make a majority, counting itself. */
 export function majorityRingReach(size: number): number {
@@ -110,6 +115,12 @@ export function validateFault(fault: Fault, nodeIds: readonly string[]): void {
         throw new CcmError('invalid_argument', `a clock offset must be within ±1 day (got ${fault.offsetMs} ms)`);
       }
       return;
+    case 'clock-rate':
+      check(fault.node);
+      if (!Number.isFinite(fault.rate) || fault.rate < MIN_CLOCK_RATE || fault.rate > MAX_CLOCK_RATE) {
+        throw new CcmError('invalid_argument', `a clock rate must be from ${MIN_CLOCK_RATE}x to ${MAX_CLOCK_RATE}x (got ${fault.rate}x)`);
+      }
+      return;
   }
 }
 
@@ -169,6 +180,7 @@ export function compileFaults(faults: Fault[], nodeIds: string[]): Record<string
         break;
       case 'kill':
       case 'skew':
+      case 'clock-rate':
         break; // node faults: applied to the process and its clock, not to links
     }
   }
@@ -205,6 +217,8 @@ export function describeFault(fault: Fault): string {
       return `${fault.node} killed (SIGKILL), held down until healed`;
     case 'skew':
       return `clock of ${fault.node} ${fault.offsetMs >= 0 ? 'ahead' : 'behind'} by ${formatOffset(Math.abs(fault.offsetMs))}`;
+    case 'clock-rate':
+      return `timers of ${fault.node} run ${fault.rate}x ${fault.rate > 1 ? 'fast' : 'slow'} (its monotonic clock and lease TTLs)`;
   }
 }
 

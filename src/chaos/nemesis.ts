@@ -143,6 +143,18 @@ export class Nemesis {
         undo = async () => void (await removeFault(this.paths, fault));
         break;
       }
+      case 'clock-rate': {
+        const node = await resolveTarget(file, planned.target);
+        if (node === null) {
+          this.skip(scheduled, 'no leader right now');
+          return null;
+        }
+        const fault: Fault = { kind: 'clock-rate', node, rate: planned.rate };
+        await addFault(this.paths, fault);
+        description = `${describeFault(fault)}${'leader' in planned.target ? ' (the leader)' : ''}`;
+        undo = async () => void (await removeFault(this.paths, fault));
+        break;
+      }
     }
     const active: ActiveFault = { scheduled, description, handle: this.recorder.faultStarted(planned.nemesis, description, startMs), undo };
     this.active.add(active);

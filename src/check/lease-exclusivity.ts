@@ -6,7 +6,8 @@
  * - `acquire`: input `{ ttlMs }` (or the TTL as a number); ok output `{ token }` (or the token as a number).
  * - `renew` (or `keepalive`): input `{ token? }`; ok when the server extended the lease.
  * - `release`: input `{ token? }`.
- * - `use`: input `{ token }`; ok when the protected resource accepted the token (fencing).
+ * - `use` (or `write`): input `{ token }`; ok when the protected resource accepted the token (fencing; `write` is
+ *   a write the core itself fenced: it must never be accepted once a newer grant exists).
  * renew/release/use by a process refer to that process's latest ok acquire of the same resource (and,
  * when they carry a token, only to the acquire that returned it).
  *
@@ -25,7 +26,9 @@
  *
  * Fencing tokens: if acquire A certainly completed before acquire B was invoked, A's token must be lower
  * than B's; two different ok acquires never share a token. And the protected resource must never accept
- * (ok `use`) a token lower than one it accepted in a use that completed before this use was invoked.
+ * (ok `use` or `write`) a token lower than one it accepted in a use that completed before this use was invoked,
+ * nor (ok `write`) a token once an acquire with a higher token completed before the write was invoked: a stale
+ * token accepted.
  */
 import type { CheckResult, CounterExample, Verdict } from './check-result.js';
 import { formatMs, groupByKey, type Operation } from './history.js';
@@ -66,6 +69,8 @@ export interface LeaseViolation extends CounterExample {
 export interface LeaseExclusivityResult extends CheckResult {
   checker: 'lease-exclusivity';
   holds: LeaseHold[];
+  /** What the history holds: ok grants, fenced writes accepted, and fenced writes refused as stale. */
+  counts: { resources: number; grants: number; writesAccepted: number; writesRefusedStale: number };
   violations: LeaseViolation[];
   counterExample?: LeaseViolation;
 }
@@ -210,9 +215,10 @@ export function checkLeaseExclusivity(
   }
 
   // 3. fencing at the resource: an accepted use never carries a token below one accepted strictly earlier
+  const isUse = (op: Operation): boolean => op.f === 'use' || op.f === 'write';
   for (const [key, ops] of groupByKey(operations)) {
     const uses = ops.flatMap((op) => {
-      const token = op.f === 'use' && op.status === 'ok' ? numberField(op.input, 'token') : undefined;
+      const token = isUse(op) && op.status === 'ok' ? numberField(op.input, 'token') : undefined;
       return token === undefined ? [] : [{ op, token }];
     });
     const byCompletion = [...uses].sort((a, b) => a.op.completeMs - b.op.completeMs);
@@ -237,19 +243,48 @@ export function checkLeaseExclusivity(
     }
   }
 
+  // 4. a fenced write accepted after a newer grant had certainly been made carried a stale token
+  for (const [key, ops] of groupByKey(operations)) {
+    const grants = ops.filter((op) => op.f === 'acquire' && op.status === 'ok' && numberField(op.output, 'token') !== undefined);
+    for (const write of ops) {
+      if (write.f !== 'write' || write.status !== 'ok') continue;
+      const token = numberField(write.input, 'token');
+      if (token === undefined) continue;
+      const newer = grants.find((g) => g.completeMs < write.invokeMs && (numberField(g.output, 'token') as number) > token);
+      if (newer === undefined) continue;
+      add({
+        kind: 'stale-token-accepted',
+        key,
+        atMs: write.completeMs,
+        description:
+          `the core accepted a write to ${JSON.stringify(key)} with stale token ${token} (write #${write.id} by p${write.process}, invoked at ${formatMs(write.invokeMs)}) ` +
+          `after a newer grant: acquire #${newer.id} by p${newer.process} got token ${numberField(newer.output, 'token')}, completed at ${formatMs(newer.completeMs)}.`,
+        ops: [newer, write],
+      });
+    }
+  }
+
   violations.sort((a, b) => a.atMs - b.atMs || a.ops.length - b.ops.length);
   const listed = violations.slice(0, maxViolations);
   const verdict: Verdict = violations.length > 0 ? 'invalid' : 'valid';
   const counterExample = listed[0];
   const kinds = [...new Set(violations.map((v) => v.kind))].join(', ');
+  const counts = {
+    resources: groupByKey(operations).size,
+    grants: operations.filter((op) => op.f === 'acquire' && op.status === 'ok').length,
+    writesAccepted: operations.filter((op) => isUse(op) && op.status === 'ok').length,
+    writesRefusedStale: operations.filter((op) => isUse(op) && op.status === 'fail' && (op.output as { error?: string } | undefined)?.error === 'stale_token').length,
+  };
+  const countsText = `${counts.grants} grants, ${counts.writesAccepted} fenced writes accepted, ${counts.writesRefusedStale} refused as stale`;
   return {
     checker: 'lease-exclusivity',
     verdict,
     summary:
       verdict === 'valid'
-        ? `no overlapping holders, tokens increasing: ${holds.length} certain holds on ${byKey.size} resource${byKey.size === 1 ? '' : 's'}`
-        : `${violations.length} violation${violations.length === 1 ? '' : 's'} (${kinds}); first: ${counterExample?.description ?? ''}`,
+        ? `no overlapping holders, tokens increasing, no stale token accepted: ${holds.length} certain holds on ${byKey.size} resource${byKey.size === 1 ? '' : 's'}; ${countsText}`
+        : `${violations.length} violation${violations.length === 1 ? '' : 's'} (${kinds}) among ${countsText}; first: ${counterExample?.description ?? ''}`,
     holds,
+    counts,
     violations: listed,
     ...(counterExample ? { counterExample } : {}),
   };

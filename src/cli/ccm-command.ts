@@ -1,4 +1,5 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
+import { setExplicitToken } from '../client/api-access.js';
 import { CcmError } from '../client/api-errors.js';
 import { clusterPaths, type ClusterPaths } from '../cluster/cluster-dir.js';
 
@@ -25,6 +26,11 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
       default: './.ccm',
       helpGroup: 'GLOBAL',
     }),
+    token: Flags.string({
+      summary: "The cluster's API token, for scripts and other hosts (default: read from the cluster directory).",
+      env: 'CCM_TOKEN',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected flags!: CcmFlags<T>;
@@ -44,6 +50,7 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
     this.flags = flags as CcmFlags<T>;
     this.args = args as CcmArgs<T>;
     this.positional = argv as string[];
+    setExplicitToken(this.flags.token);
   }
 
   /** Where the cluster named by --name lives under --dir (or CCM_HOME). */

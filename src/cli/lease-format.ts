@@ -21,3 +21,9 @@ export function defaultHolder(): string {
 export function describeExpiry(atMs: number): string {
   return `${new Date(atMs).toISOString().slice(11, 19)} (in ${formatDuration(Math.max(0, atMs - Date.now()))})`;
 }
+
+/** The --secret flag of every command that renews or ends a lease: the secret its grant printed, once. */
+export const secretFlagOptions = {
+  summary: "The lease's secret, printed once by the grant (acquire, grant, register, campaign); renewing or ending a lease needs it.",
+  env: 'CCM_LEASE_SECRET',
+} as const;

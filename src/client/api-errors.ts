@@ -18,6 +18,10 @@ export type ErrorCode =
   | 'not_running'
   /** A bound was reached (connections, watchers, waiters per resource, calls in flight): try again later. */
   | 'resource_exhausted'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'unsupported_media_type'
+  | 'stale_token'
   | 'internal';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -35,6 +39,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   proposal_dropped: 503,
   not_running: 503,
   resource_exhausted: 429,
+  unauthenticated: 401,
+  permission_denied: 403,
+  unsupported_media_type: 415,
+  stale_token: 409,
   internal: 500,
 };
 

@@ -28,10 +28,28 @@ export interface NodeStatus {
   memoryRssBytes: number;
   eventLoopLagMs: number;
   clockSkewMs: number;
+  /** How fast this node's monotonic clock runs against real time (chaos clock-rate; 1 normally). */
+  clockRate?: number;
   raft?: RaftStatusView;
   /** Snapshots streamed to and from this replica (node/snapshot-transfer.ts). */
   snapshot?: SnapshotTransferView;
   gossip?: GossipSummaryView;
+  /** How peer traffic is authenticated here, and what failed. */
+  peerAuth?: PeerAuthView;
+}
+
+/** A node's peer authentication: its keyring (fingerprints only) and the traffic that failed to authenticate. */
+export interface PeerAuthView {
+  /** 'aes-256-gcm' when every TCP frame and datagram is sealed with the keyring; 'off' only in the bench's comparison. */
+  encryption: 'aes-256-gcm' | 'off';
+  /** The keyring by fingerprint (first 8 bytes of each key's SHA-256), primary first; never the keys. */
+  keyring: { version: number; primary: string; keys: string[] } | null;
+  /** Peer traffic dropped here because it did not authenticate: in total, by sender (when known), and from strangers. */
+  rejected: { total: number; byPeer: Record<string, number>; unattributed: number };
+  /** Peers that refused this node's hello in the last 30 s (they could not authenticate it). */
+  refusedBy: string[];
+  /** What is wrong, in words (this node's key is not the cluster's, or a peer's is not), or null. */
+  problem: string | null;
 }
 
 export interface SnapshotTransferView {
@@ -95,6 +113,7 @@ export interface NodeStatusRow {
   cannotReach: string[];
   raft?: RaftStatusView;
   gossip?: GossipSummaryView;
+  peerAuth?: PeerAuthView;
 }
 
 export interface ClusterStatus {
@@ -145,7 +164,8 @@ export interface RangeResult {
   serializable: boolean;
 }
 
-export interface LeaseView extends Lease {
+/** A lease as anyone may see it: never its secret (nor the secret's hash). */
+export interface LeaseView extends Omit<Lease, 'secretHash'> {
   /** TTL left by the serving node's clock; null when that node has no timer for it (it just restarted). */
   ttlLeftMs: number | null;
   keys: string[];
@@ -245,7 +265,7 @@ export interface GossipStatsView {
   node: string;
   summary: GossipSummaryView;
   swim: Record<string, number>;
-  udp: { sent: number; received: number; bytesSent: number; bytesReceived: number; garbage: number; tooLarge: number };
+  udp: { sent: number; received: number; bytesSent: number; bytesReceived: number; garbage: number; tooLarge: number; authFailures: number };
   /** Datagrams from known peers that decoded but were not a valid SWIM packet (dropped). */
   malformedPackets: number;
   lastMalformedReason: string | null;
@@ -334,7 +354,8 @@ export interface LockView {
 
 /** POST /v1/locks/:resource/acquire. */
 export type AcquireResponse =
-  | { granted: true; resource: string; holder: string; lease: number; token: number; ttlMs: number; revision: number; waitedMs: number }
+  /** `secret`: returned once, to the holder; renewing or releasing needs it (lease list never shows it). */
+  | { granted: true; resource: string; holder: string; lease: number; token: number; ttlMs: number; revision: number; waitedMs: number; secret: string }
   | { granted: false; resource: string; heldBy: { holder: string; lease: number; token: number; ttlLeftMs: number | null } };
 
 // ---- metrics (src/node/metrics.ts, `ccm metrics`) ---------------------------------------------------------------
@@ -572,6 +593,8 @@ export interface ElectionLeadership {
   revision: number;
   /** How long the campaign waited in line. */
   waitedMs: number;
+  /** The leadership's lease secret (returned once): renewing or resigning needs it. */
+  secret: string;
 }
 
 /** GET /v1/elections/:name (`ccm election leader`). */

@@ -1,9 +1,11 @@
-import http from 'node:http';
+import fs from 'node:fs';
+import type http from 'node:http';
+import { apiGet, type ApiCredentials } from './api-access.js';
 import { CcmError } from './api-errors.js';
 import type { WatchEvent } from '../core/kv-types.js';
 import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, RangeResult } from './api-types.js';
 import { requestJson, type Endpoint } from './http-json.js';
-import type { Compare, TxnOp } from '../core/commands.js';
+import type { Compare, Fence, TxnOp } from '../core/commands.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import { LOCK_PREFIX } from '../core/kv-types.js';
 import type {
@@ -35,6 +37,10 @@ export interface NodeEndpoint extends Endpoint {
 export interface ClientOptions {
   /** Overall deadline per call, retries included. Default 5 s. */
   timeoutMs?: number;
+  /** The cluster's API token (default: what this process knows for the nodes' addresses, see api-access.ts). */
+  token?: string;
+  /** The cluster CA's certificate (PEM), for a cluster started with --tls. */
+  ca?: string;
 }
 
 export interface CallOverrides {
@@ -55,12 +61,34 @@ export class CcmClient {
   private cursor = 0;
   private readonly timeoutMs: number;
 
-  constructor(
-    private readonly endpoints: NodeEndpoint[],
-    options: ClientOptions = {},
-  ) {
+  private readonly endpoints: NodeEndpoint[];
+
+  constructor(endpoints: NodeEndpoint[], options: ClientOptions = {}) {
     if (endpoints.length === 0) throw new CcmError('invalid_argument', 'a client needs at least one node address');
     this.timeoutMs = options.timeoutMs ?? 5000;
+    const given: ApiCredentials | undefined =
+      options.token !== undefined || options.ca !== undefined ? { ...(options.token ? { token: options.token, adminToken: options.token } : {}), ...(options.ca ? { ca: options.ca } : {}) } : undefined;
+    this.endpoints = given ? endpoints.map((e) => ({ ...e, credentials: { ...e.credentials, ...given } })) : endpoints;
+  }
+
+  /**
+   * A client from the environment `eval "$(ccm env)"` sets: CCM_ENDPOINTS (comma-separated URLs), CCM_TOKEN, and
+   * CCM_CACERT (a CA file) for a cluster with TLS.
+   */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, options: Omit<ClientOptions, 'token' | 'ca'> = {}): CcmClient {
+    const list = (env.CCM_ENDPOINTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) throw new CcmError('invalid_argument', 'CCM_ENDPOINTS is not set (eval "$(ccm env)" sets it)');
+    const endpoints = list.map((text, i): NodeEndpoint => {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new CcmError('invalid_argument', `CCM_ENDPOINTS: ${JSON.stringify(text)} is not a URL (e.g. http://127.0.0.1:2379)`);
+      }
+      return { id: `e${i + 1}`, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+    });
+    const ca = env.CCM_CACERT ? readCa(env.CCM_CACERT) : undefined;
+    return new CcmClient(endpoints, { ...options, token: env.CCM_TOKEN, ca });
   }
 
   /** Watches a key or prefix; see `watch` below. */
@@ -74,7 +102,8 @@ export class CcmClient {
     return this.leader;
   }
 
-  async put(key: string, value: string, opts: { lease?: number; ifModRev?: number; ifVersion?: number; ifValue?: string; ifAbsent?: boolean } & CallOverrides = {}): Promise<KvPutResult> {
+  /** With `fence`, written only if no newer grant of that resource exists (else `stale_token`, nothing written). */
+  async put(key: string, value: string, opts: { lease?: number; ifModRev?: number; ifVersion?: number; ifValue?: string; ifAbsent?: boolean; fence?: Fence } & CallOverrides = {}): Promise<KvPutResult> {
     const { timeoutMs, ...rest } = opts;
     return this.call('PUT', '/v1/kv', { key, value, ...rest }, { timeoutMs });
   }
@@ -83,12 +112,13 @@ export class CcmClient {
     return this.call('GET', '/v1/kv', undefined, { query: { key, prefix: opts.prefix || undefined, serializable: opts.serializable || undefined, limit: opts.limit }, timeoutMs: opts.timeoutMs });
   }
 
-  async delete(key: string, opts: { prefix?: boolean; ifModRev?: number } & CallOverrides = {}): Promise<KvDeleteResult> {
-    return this.call('DELETE', '/v1/kv', undefined, { query: { key, prefix: opts.prefix || undefined, ifModRev: opts.ifModRev }, timeoutMs: opts.timeoutMs });
+  async delete(key: string, opts: { prefix?: boolean; ifModRev?: number; fence?: Fence } & CallOverrides = {}): Promise<KvDeleteResult> {
+    const fence = opts.fence ? `${opts.fence.resource}:${opts.fence.token}` : undefined;
+    return this.call('DELETE', '/v1/kv', undefined, { query: { key, prefix: opts.prefix || undefined, ifModRev: opts.ifModRev, fence }, timeoutMs: opts.timeoutMs });
   }
 
-  async txn(compare: Compare[], success: TxnOp[], failure: TxnOp[] = [], opts: CallOverrides = {}): Promise<KvTxnResult> {
-    return this.call('POST', '/v1/kv/txn', { compare, success, failure }, opts);
+  async txn(compare: Compare[], success: TxnOp[], failure: TxnOp[] = [], opts: { fence?: Fence } & CallOverrides = {}): Promise<KvTxnResult> {
+    return this.call('POST', '/v1/kv/txn', { compare, success, failure, ...(opts.fence ? { fence: opts.fence } : {}) }, { timeoutMs: opts.timeoutMs });
   }
 
   async compact(revision: number, opts: CallOverrides = {}): Promise<ApplyResult> {
@@ -102,13 +132,13 @@ export class CcmClient {
     return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/acquire`, rest, { timeoutMs: (timeoutMs ?? this.timeoutMs) + waitMs });
   }
 
-  /** Renews the lease that holds `resource` (fails if it does not hold it). */
-  async renewLock(resource: string, lease: number, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/renew`, { lease }, opts);
+  /** Renews the lease that holds `resource` (fails if it does not hold it); `secret` is the one its grant returned. */
+  async renewLock(resource: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/renew`, { lease, secret }, opts);
   }
 
-  async release(resource: string, lease: number, opts: CallOverrides = {}): Promise<{ resource: string; lease: number; revision: number; nextHolder?: string }> {
-    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/release`, { lease }, opts);
+  async release(resource: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ resource: string; lease: number; revision: number; nextHolder?: string }> {
+    return this.call('POST', `/v1/locks/${encodeURIComponent(resource)}/release`, { lease, secret }, opts);
   }
 
   async locks(opts: CallOverrides = {}): Promise<{ locks: LockView[]; revision: number }> {
@@ -119,16 +149,19 @@ export class CcmClient {
     return this.call('GET', `/v1/locks/${encodeURIComponent(resource)}`, undefined, opts);
   }
 
-  async grantLease(ttlMs: number, owner?: string, opts: CallOverrides = {}): Promise<{ id: number; ttlMs: number }> {
+  /** A generic lease; the answer's `secret` (given once) is what renewing or revoking it needs. */
+  async grantLease(ttlMs: number, owner?: string, opts: CallOverrides = {}): Promise<{ id: number; ttlMs: number; secret: string }> {
     return this.call('POST', '/v1/leases', { ttlMs, owner }, opts);
   }
 
-  async renewLease(id: number, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/leases/${id}/renew`, {}, opts);
+  async renewLease(id: number, secret: string, opts: CallOverrides = {}): Promise<{ lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/leases/${id}/renew`, { secret }, opts);
   }
 
-  async revokeLease(id: number, opts: CallOverrides = {}): Promise<{ id: number; deletedKeys: number; revision: number }> {
-    return this.call('DELETE', `/v1/leases/${id}`, undefined, opts);
+  /** Ends a lease with its secret; or, with `force` (the admin token), any lease. */
+  async revokeLease(id: number, auth: { secret: string } | { force: true }, opts: CallOverrides = {}): Promise<{ id: number; deletedKeys: number; revision: number }> {
+    if ('force' in auth) return this.call('DELETE', `/admin/leases/${id}`, undefined, opts);
+    return this.call('DELETE', `/v1/leases/${id}`, { secret: auth.secret }, opts);
   }
 
   async leases(opts: CallOverrides = {}): Promise<{ leases: LeaseView[] }> {
@@ -281,7 +314,7 @@ export class CcmClient {
     service: string,
     reg: { id: string; address: string; port: number; ttlMs: number; tags?: string[]; check?: { http?: string; tcp?: string; intervalMs?: number; timeoutMs?: number }; deregisterAfterMs?: number; by?: string },
     opts: { node?: string } & CallOverrides = {},
-  ): Promise<ServiceInstanceView> {
+  ): Promise<ServiceInstanceView & { secret: string }> {
     return this.call('POST', `/v1/services/${encodeURIComponent(service)}/instances`, reg, { node: opts.node, timeoutMs: opts.timeoutMs });
   }
 
@@ -298,12 +331,19 @@ export class CcmClient {
     return this.call('GET', `/v1/service-instances/${encodeURIComponent(id)}`, undefined, opts);
   }
 
-  async renewService(id: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/service-instances/${encodeURIComponent(id)}/renew`, {}, opts);
+  /** `secret`: the one the registration returned. */
+  async renewService(id: string, secret: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/service-instances/${encodeURIComponent(id)}/renew`, { secret }, opts);
   }
 
-  async deregisterService(id: string, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; revision: number }> {
-    return this.call('DELETE', `/v1/service-instances/${encodeURIComponent(id)}`, undefined, opts);
+  /** With the registration's secret; or, with `force` (the admin token), by revoking the instance's lease. */
+  async deregisterService(id: string, auth: { secret: string } | { force: true }, opts: CallOverrides = {}): Promise<{ service: string; id: string; lease: number; revision: number }> {
+    if ('force' in auth) {
+      const instance = await this.serviceInstance(id, opts);
+      const r = await this.revokeLease(instance.lease, auth, opts);
+      return { service: instance.service, id, lease: instance.lease, revision: r.revision };
+    }
+    return this.call('DELETE', `/v1/service-instances/${encodeURIComponent(id)}`, { secret: auth.secret }, opts);
   }
 
   /** Streams registrations, changes and deregistrations of a service's instances, from now (or `fromRevision`). */
@@ -337,12 +377,12 @@ export class CcmClient {
   }
 
   /** Keeps leading; fails with failed_precondition or not_found once this lease no longer leads. */
-  async renewLeadership(name: string, lease: number, opts: CallOverrides = {}): Promise<{ election: string; lease: number; ttlMs: number; renewals: number }> {
-    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/renew`, { lease }, opts);
+  async renewLeadership(name: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ election: string; lease: number; ttlMs: number; renewals: number }> {
+    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/renew`, { lease, secret }, opts);
   }
 
-  async resign(name: string, lease: number, opts: CallOverrides = {}): Promise<{ election: string; lease: number; revision: number; nextLeader?: string }> {
-    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/resign`, { lease }, opts);
+  async resign(name: string, lease: number, secret: string, opts: CallOverrides = {}): Promise<{ election: string; lease: number; revision: number; nextLeader?: string }> {
+    return this.call('POST', `/v1/elections/${encodeURIComponent(name)}/resign`, { lease, secret }, opts);
   }
 
   async electionLeader(name: string, opts: CallOverrides = {}): Promise<ElectionView> {
@@ -417,7 +457,7 @@ export function watch(endpoints: NodeEndpoint[], key: string, opts: WatchOptions
   const startOne = (ep: NodeEndpoint, from: number): Promise<'ended' | 'closed'> =>
     new Promise((resolve, reject) => {
       const q = new URLSearchParams({ key, ...(opts.prefix ? { prefix: 'true' } : {}), ...(from > 0 ? { fromRev: String(from) } : {}), ...(opts.progressMs ? { progressMs: String(opts.progressMs) } : {}) });
-      const req = http.get({ host: ep.host, port: ep.port, path: `/v1/watch?${q}` }, (res) => {
+      const req = apiGet(ep, `/v1/watch?${q}`, (res) => {
         if (res.statusCode !== 200) {
           let body = '';
           res.on('data', (c) => (body += c));
@@ -485,4 +525,12 @@ export function watch(endpoints: NodeEndpoint[], key: string, opts: WatchOptions
     }
   })();
   return handle;
+}
+
+function readCa(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CcmError('invalid_argument', `CCM_CACERT: cannot read ${file}: ${(err as Error).message}`);
+  }
 }

@@ -1,12 +1,12 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { apiHeaders, credentialsFor, transportFor, type ApiCredentials } from './api-access.js';
 import { CcmError } from './api-errors.js';
-
-/** One keep-alive agent per process: a client talks to a handful of nodes, over and over. */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
 
 export interface Endpoint {
   host: string;
   port: number;
+  /** How to authenticate to it; by default, what this process knows for its address (see api-access.ts). */
+  credentials?: ApiCredentials;
 }
 
 export interface RequestOptions {
@@ -41,15 +41,19 @@ export function requestJson<T>(endpoint: Endpoint, method: string, path: string,
       if (err) reject(err);
       else resolve(value as T);
     };
-    const req = http.request(
+    const transport = transportFor(endpoint);
+    const req = transport.request(
       {
         host: endpoint.host,
         port: endpoint.port,
         method,
         path: qs ? `${path}?${qs}` : path,
-        agent,
+        protocol: transport.protocol,
+        agent: transport.agent,
+        ca: credentialsFor(endpoint).ca,
         headers: {
-          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...apiHeaders(endpoint, method, path),
+          ...(payload ? { 'content-length': payload.length } : {}),
           ...options.headers,
         },
       },

@@ -1,6 +1,8 @@
 import { CcmClient, type ClientOptions, type NodeEndpoint } from '../client/ccm-client.js';
 import type { ClusterPaths } from './cluster-dir.js';
-import { readRunningCluster, type ClusterFile } from './cluster-file.js';
+import { CcmError } from '../client/api-errors.js';
+import { readClusterFile, readRunningCluster, type ClusterFile } from './cluster-file.js';
+import { readClusterTokens, secretPaths } from './cluster-secrets.js';
 import { processState } from './process-table.js';
 
 /** Every node's address, running nodes first and voters before members, for a client of this cluster. */
@@ -16,4 +18,27 @@ export function clusterEndpoints(file: ClusterFile): NodeEndpoint[] {
 export function clientForCluster(paths: ClusterPaths, options: ClientOptions = {}): { client: CcmClient; file: ClusterFile } {
   const file = readRunningCluster(paths);
   return { client: new CcmClient(clusterEndpoints(file), options), file };
+}
+
+/** What `ccm env` prints: the variables a script (or the CLI on another host) needs for this cluster. */
+export interface ClusterEnvironment {
+  CCM_TOKEN: string;
+  /** Every node's API URL, comma-separated (voters first). */
+  CCM_ENDPOINTS: string;
+  /** With --tls: the CA certificate file to trust. */
+  CCM_CACERT?: string;
+}
+
+/** The cluster's token (the admin one with `admin`) and endpoints; says clearly if this process cannot read them. */
+export function clusterEnvironment(paths: ClusterPaths, opts: { admin?: boolean } = {}): ClusterEnvironment {
+  const file = readClusterFile(paths);
+  const tokens = readClusterTokens(paths);
+  if (!tokens) throw new CcmError('failed_precondition', `cannot read the tokens in ${secretPaths(paths).dir} (they are readable by the cluster's owner only)`);
+  const scheme = file.security.tls ? 'https' : 'http';
+  const endpoints = clusterEndpoints(file).map((e) => `${scheme}://${e.host}:${e.port}`);
+  return {
+    CCM_TOKEN: opts.admin ? tokens.admin : tokens.client,
+    CCM_ENDPOINTS: endpoints.join(','),
+    ...(file.security.tls ? { CCM_CACERT: secretPaths(paths).caCert } : {}),
+  };
 }

@@ -7,6 +7,7 @@ import type { Fault } from '../chaos/faults.js';
 import { DEFAULT_LOG_MAX_BYTES } from './log-rotation.js';
 import { withClusterLock } from './cluster-lock.js';
 import { processState } from './process-table.js';
+import { registerClusterCredentials } from './cluster-secrets.js';
 
 export interface NodePorts {
   /** Client API and admin (HTTP). */
@@ -93,6 +94,18 @@ export function parseSettings(pairs: string[]): Partial<ClusterSettings> {
   return out as Partial<ClusterSettings>;
 }
 
+/** How the cluster guards itself (set at `ccm up`; the secrets themselves are in secrets/, see cluster-secrets.ts). */
+export interface ClusterSecurity {
+  /** Seal every peer frame and datagram with the keyring. Off only for the bench's comparison row. */
+  peerEncryption: boolean;
+  /** Serve the HTTP API over TLS with certificates from the cluster's CA (`ccm up --tls`). */
+  tls: boolean;
+  /** Let health checks run shell commands (`ccm up --allow-command-checks`); refused otherwise. */
+  allowCommandChecks: boolean;
+}
+
+export const DEFAULT_SECURITY: ClusterSecurity = { peerEncryption: true, tls: false, allowCommandChecks: false };
+
 export interface ClusterFile {
   version: 1;
   name: string;
@@ -107,6 +120,7 @@ export interface ClusterFile {
   /** Active link faults (partitions, delays, loss); compiled into each node's link filter. */
   faults: Fault[];
   settings: ClusterSettings;
+  security: ClusterSecurity;
 }
 
 export function clusterExists(paths: ClusterPaths): boolean {
@@ -132,6 +146,9 @@ export function readClusterFile(paths: ClusterPaths): ClusterFile {
   const file = value as ClusterFile;
   file.settings = { ...DEFAULT_SETTINGS, ...(file.settings ?? {}) };
   file.faults ??= [];
+  file.security = { ...DEFAULT_SECURITY, ...(file.security ?? {}) };
+  // Whoever reads the cluster's files talks to its nodes with its tokens (and trusts its CA).
+  registerClusterCredentials(paths, file.host, file.nodes.map((n) => n.ports.http), file.security.tls);
   return file;
 }
 
@@ -167,6 +184,11 @@ function findProblem(value: unknown): string | null {
   }
   for (const id of f.core as string[]) if (!seen.has(id)) return `core voter ${id} is not a node`;
   if (f.faults !== undefined && !Array.isArray(f.faults)) return '"faults" must be a list';
+  if (f.security !== undefined) {
+    const sec = f.security as Record<string, unknown> | null;
+    if (typeof sec !== 'object' || sec === null) return '"security" must be an object';
+    for (const k of ['peerEncryption', 'tls', 'allowCommandChecks']) if (sec[k] !== undefined && typeof sec[k] !== 'boolean') return `security.${k} must be true or false`;
+  }
   return null;
 }
 

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { apiGet } from '../client/api-access.js';
 import { CcmError } from '../client/api-errors.js';
 import type {
   ClusterMetricsView,
@@ -250,7 +250,7 @@ export function requestText(endpoint: Endpoint, path: string, timeoutMs: number)
       if (err) reject(err);
       else resolve(value!);
     };
-    const req = http.get({ host: endpoint.host, port: endpoint.port, path }, (res) => {
+    const req = apiGet(endpoint, path, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

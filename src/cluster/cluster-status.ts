@@ -59,6 +59,7 @@ export async function clusterStatus(paths: ClusterPaths, opts: { probeReachabili
       cannotReach: probe ? others.filter((o) => !reachability[n.id][o]) : [],
       ...(s?.raft ? { raft: s.raft } : {}),
       ...(s?.gossip ? { gossip: s.gossip } : {}),
+      ...(s?.peerAuth ? { peerAuth: s.peerAuth } : {}),
     };
   });
   return { cluster: file.name, dir: paths.dir, heal: file.heal, nodes, reachability, faults: file.faults.map(describeFault) };

@@ -4,8 +4,9 @@ import type { NodeStatus } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import { compileFaults } from '../chaos/faults.js';
 import { appendClusterEvent } from './cluster-events.js';
-import { clusterExists, findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SETTINGS } from './cluster-file.js';
-import type { ClusterFile, ClusterSettings, NodeRecord } from './cluster-file.js';
+import { clusterExists, findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS } from './cluster-file.js';
+import type { ClusterFile, ClusterSecurity, ClusterSettings, NodeRecord } from './cluster-file.js';
+import { ensureClusterSecrets, registerClusterCredentials } from './cluster-secrets.js';
 import { checkNewClusterDir, ensureWritableDir, isClusterDir, nodeDir, nodeLogPath, removeClusterDir, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
 import { processState, signal, waitForExit } from './process-table.js';
@@ -25,6 +26,8 @@ export interface UpOptions {
   /** How long to wait for every node to answer; default grows with the node count. */
   readyTimeoutMs?: number;
   settings?: Partial<ClusterSettings>;
+  /** For a new cluster: TLS, command checks, peer encryption (see ClusterSecurity). An existing cluster keeps its own. */
+  security?: Partial<ClusterSecurity>;
 }
 
 export interface UpResult {
@@ -83,9 +86,16 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
       nodes: ports.map((p, i) => ({ id: `n${i + 1}`, ports: p, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 })),
       faults: [],
       settings: { ...DEFAULT_SETTINGS, ...opts.settings },
+      security: { ...DEFAULT_SECURITY, ...opts.security },
     };
   }
   if (opts.heal !== undefined) file.heal = opts.heal;
+  // Restarting a stopped cluster may switch TLS or command checks (the keyring and tokens stay).
+  if (existed && opts.security) file.security = { ...file.security, ...opts.security };
+  // The key, the tokens (and with --tls the CA and node certificates) before any node starts: nodes read them.
+  ensureClusterSecrets(paths);
+  if (file.security.tls) await (await import('./cluster-tls.js')).ensureTlsCertificates(paths, file);
+  registerClusterCredentials(paths, file.host, file.nodes.map((n) => n.ports.http), file.security.tls);
   // A supervisor left from before would see the nodes we are about to start as dead and start them too.
   if (existed && (await stopSupervisor(file.supervisorPid, paths.dir))) file.supervisorPid = null;
   for (const n of file.nodes) {

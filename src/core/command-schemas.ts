@@ -2,8 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { HTTP_STATUS, type ErrorCode } from '../client/api-errors.js';
 import { compileSchema, Count, literalUnion, type Assert, type SameType } from '../schema/compiled-schema.js';
 import { CcmError } from '../client/api-errors.js';
-import { MAX_TXN_COMPARES, validateCompare, validateHolder, validateKey, validateResource, validateTtlMs, validateTxnOps, validateValue } from './commands.js';
-import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from './kv-types.js';
+import { MAX_TXN_COMPARES, validateCompare, validateFence, validateHolder, validateKey, validateResource, validateTtlMs, validateTxnOps, validateValue } from './commands.js';
+import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX } from './kv-types.js';
 import { KeyValueSchema } from './kv-schemas.js';
 import type { ApplyResult } from './state-machine.js';
 
@@ -36,26 +36,41 @@ export const TxnOpSchema = Type.Union([
   object({ op: Type.Literal('get'), key: Key, prefix: Type.Optional(Type.Boolean()) }),
 ]);
 
+/**
+ * A fencing token for a resource of the lease manager (Kleppmann's fencing token, Chubby's sequencer): a write
+ * that carries one is applied only if no newer grant of the resource exists, so a holder that was paused past its
+ * lease, and has been replaced, cannot write (`stale_token`).
+ */
+export const FenceSchema = object({ resource: Resource, token: Count });
+const OptFence = Type.Optional(FenceSchema);
+/**
+ * SHA-256 (hex) of the secret a grant returned to its holder; renewing or ending the lease needs it. Optional in
+ * the schema so that entries written before secrets existed still apply (their leases ask for nothing).
+ */
+const SecretHash = Type.Optional(Type.String({ maxLength: 128 }));
+
 export const CommandSchema = Type.Union([
-  object({ op: Type.Literal('put'), key: Key, value: Value, lease: Type.Optional(Count) }),
-  object({ op: Type.Literal('delete'), key: Key, prefix: Type.Optional(Type.Boolean()) }),
+  object({ op: Type.Literal('put'), key: Key, value: Value, lease: Type.Optional(Count), fence: OptFence }),
+  object({ op: Type.Literal('delete'), key: Key, prefix: Type.Optional(Type.Boolean()), fence: OptFence }),
   /** Array sizes are checked against MAX_TXN_COMPARES and MAX_TXN_OPS in commands.ts (with a clear message). */
-  object({ op: Type.Literal('txn'), compare: Type.Array(CompareSchema), success: Type.Array(TxnOpSchema), failure: Type.Array(TxnOpSchema) }),
-  object({ op: Type.Literal('lease-grant'), ttlMs: Count, owner: Type.Optional(Type.String({ maxLength: 1024 })), atMs: AtMs }),
+  object({ op: Type.Literal('txn'), compare: Type.Array(CompareSchema), success: Type.Array(TxnOpSchema), failure: Type.Array(TxnOpSchema), fence: OptFence }),
+  object({ op: Type.Literal('lease-grant'), ttlMs: Count, owner: Type.Optional(Type.String({ maxLength: 1024 })), atMs: AtMs, secretHash: SecretHash }),
   /** With `resource`, only if this lease holds it (a holder renewing), else any lease. */
-  object({ op: Type.Literal('lease-renew'), id: LeaseId, atMs: AtMs, resource: Type.Optional(Resource) }),
-  object({ op: Type.Literal('lease-revoke'), id: LeaseId }),
+  object({ op: Type.Literal('lease-renew'), id: LeaseId, atMs: AtMs, resource: Type.Optional(Resource), secretHash: SecretHash }),
+  /** `bySystem`: the cluster itself ends the lease (a waiter leaving a queue, a failed registration, an admin's --force). */
+  object({ op: Type.Literal('lease-revoke'), id: LeaseId, secretHash: SecretHash, bySystem: Type.Optional(Type.Boolean()) }),
   /** Proposed by the leader when a lease's TTL ran out; ignored if the lease was renewed since (renewals differ). */
   object({ op: Type.Literal('lease-expire'), id: LeaseId, renewals: Count }),
   /** Lease manager: grant a lease and take `resource` with it if free; else queue (wait) or report the holder. */
-  object({ op: Type.Literal('acquire'), resource: Resource, holder: Holder, ttlMs: Count, wait: Type.Boolean(), atMs: AtMs }),
-  object({ op: Type.Literal('release'), resource: Resource, lease: LeaseId }),
+  object({ op: Type.Literal('acquire'), resource: Resource, holder: Holder, ttlMs: Count, wait: Type.Boolean(), atMs: AtMs, secretHash: SecretHash }),
+  object({ op: Type.Literal('release'), resource: Resource, lease: LeaseId, secretHash: SecretHash }),
   object({ op: Type.Literal('compact'), revision: Count }),
 ]);
 
 export type Compare = Static<typeof CompareSchema>;
 export type TxnOp = Static<typeof TxnOpSchema>;
 export type Command = Static<typeof CommandSchema>;
+export type Fence = Static<typeof FenceSchema>;
 
 const commandCheck = compileSchema(CommandSchema);
 
@@ -93,6 +108,7 @@ export function commandProblem(value: unknown): string | undefined {
  * (acquire, release, hand-over), whose values it must be able to read back: no put may write them.
  */
 function checkCommandRules(c: Command): void {
+  if ((c.op === 'put' || c.op === 'delete' || c.op === 'txn') && c.fence !== undefined) validateFence(c.fence);
   switch (c.op) {
     case 'put':
       validateKey(c.key);
@@ -129,8 +145,8 @@ function checkCommandRules(c: Command): void {
 }
 
 function notLockKey(key: string): void {
-  if (key.startsWith(LOCK_PREFIX) || key.startsWith(LOCK_QUEUE_PREFIX)) {
-    throw new CcmError('invalid_argument', `keys under ${LOCK_PREFIX} and ${LOCK_QUEUE_PREFIX} are written by the lease manager only`);
+  if (key.startsWith(LOCK_PREFIX) || key.startsWith(LOCK_QUEUE_PREFIX) || key.startsWith(FENCE_PREFIX)) {
+    throw new CcmError('invalid_argument', `keys under ${LOCK_PREFIX}, ${LOCK_QUEUE_PREFIX} and ${FENCE_PREFIX} are written by the lease manager only`);
   }
 }
 

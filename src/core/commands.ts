@@ -1,6 +1,6 @@
 import { CcmError } from '../client/api-errors.js';
 import { MAX_KEY_BYTES, MAX_LEASE_TTL_MS, MAX_VALUE_BYTES, MIN_LEASE_TTL_MS, RESERVED_PREFIX } from './kv-types.js';
-import type { Command, Compare, TxnOp } from './command-schemas.js';
+import type { Command, Compare, Fence, TxnOp } from './command-schemas.js';
 
 /**
  * Commands: what a Raft entry carries (as JSON). Every replica applies the same commands in the same order,
@@ -9,7 +9,7 @@ import type { Command, Compare, TxnOp } from './command-schemas.js';
  * commandProblem: the schema plus the rules below, checked before a command is proposed and when it is applied).
  * The validators here name the field and its legal range; the CLI uses them too, without loading the schemas.
  */
-export type { Command, Compare, TxnOp };
+export type { Command, Compare, Fence, TxnOp };
 
 export function encodeCommand(c: Command): string {
   return JSON.stringify(c);
@@ -120,4 +120,26 @@ export function validateHolder(holder: unknown): string {
     throw new CcmError('invalid_argument', 'holder must be 1-256 characters of text');
   }
   return holder;
+}
+
+/** A fence from an API body ({resource, token}). */
+export function validateFence(value: unknown): Fence {
+  const f = value as Record<string, unknown> | null;
+  if (typeof f !== 'object' || f === null) throw new CcmError('invalid_argument', 'fence must be {"resource": name, "token": n}');
+  const resource = validateResource(f.resource);
+  if (typeof f.token !== 'number' || !Number.isSafeInteger(f.token) || f.token <= 0) {
+    throw new CcmError('invalid_argument', `fence token must be a positive whole number (the token a grant of ${resource} returned)`);
+  }
+  return { resource, token: f.token };
+}
+
+/** `<resource>:<token>` (the CLI's --fence, the HTTP query's fence=): the token after the last colon. */
+export function parseFence(text: string): Fence {
+  const at = text.lastIndexOf(':');
+  const resource = at > 0 ? text.slice(0, at) : '';
+  const tokenText = at > 0 ? text.slice(at + 1) : '';
+  if (!resource || !/^[0-9]+$/.test(tokenText)) {
+    throw new CcmError('invalid_argument', `fence ${JSON.stringify(text)} is malformed: use <resource>:<token>, e.g. db-migration:42 (the token ccm lease acquire printed)`);
+  }
+  return validateFence({ resource, token: Number(tokenText) });
 }

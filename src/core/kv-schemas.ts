@@ -37,6 +37,8 @@ export const LeaseSchema = Type.Object(
     renewedAtMs: Type.Number(),
     renewals: Count,
     owner: Type.String(),
+    /** SHA-256 (hex) of the grant's secret, or '' for a lease granted before secrets. */
+    secretHash: Type.String({ maxLength: 128 }),
   },
   { additionalProperties: false },
 );

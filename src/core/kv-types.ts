@@ -31,12 +31,19 @@ export interface Lease {
   renewedAtMs: number;
   renewals: number;
   owner: string;
+  /**
+   * SHA-256 (hex) of the secret returned once to whoever was granted the lease: renewing or ending it needs the
+   * secret, not just the public id. Never shown ('' for a lease granted before secrets existed).
+   */
+  secretHash: string;
 }
 
 /** Keys under this prefix belong to ccm's services; the plain kv API may read them but not write them. */
 export const RESERVED_PREFIX = '/ccm/';
 export const LOCK_PREFIX = '/ccm/locks/';
 export const LOCK_QUEUE_PREFIX = '/ccm/lock-queue/';
+/** Per resource, the fencing token of its newest grant (kept after the lock is released: fenced writes check it). */
+export const FENCE_PREFIX = '/ccm/fences/';
 
 /** Limits stated in the API docs and enforced at the boundary. */
 export const MAX_KEY_BYTES = 1024;

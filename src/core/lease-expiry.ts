@@ -39,6 +39,15 @@ export class LeaseExpiry {
     return out;
   }
 
+  /**
+   * Whether this node also holds the lease overdue, at the renewal count the leader saw: a lease it does not know
+   * (its grant not applied here yet), or at another renewal count (this node lags, or the leader does), is not.
+   */
+  isOverdue(id: number, renewals: number, nowMs: number): boolean {
+    const d = this.deadlines.get(id);
+    return d !== undefined && d.renewals === renewals && d.deadlineMs <= nowMs;
+  }
+
   /** Milliseconds of TTL left for a lease by this node's clock (0 if past), or undefined if unknown. */
   remainingMs(id: number, nowMs: number): number | undefined {
     const d = this.deadlines.get(id);

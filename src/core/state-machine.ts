@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../client/api-errors.js';
 import { decodeCommand } from './command-schemas.js';
-import type { Command, Compare, TxnOp } from './commands.js';
+import type { Command, Compare, Fence, TxnOp } from './commands.js';
 import { readLockValue } from './kv-schemas.js';
-import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
+import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
 import type { StateStore } from './state-store.js';
 
 /** What a command's application reports back to whoever proposed it. Errors are results too: applying never throws. */
@@ -88,6 +88,10 @@ function error(code: ErrorCode, message: string, details?: unknown): ApplyResult
 }
 
 function apply(tx: Change, c: Command, index: number): ApplyResult {
+  if ((c.op === 'put' || c.op === 'delete' || c.op === 'txn') && c.fence !== undefined) {
+    const refused = checkFence(tx.store, c.fence);
+    if (refused) return refused;
+  }
   switch (c.op) {
     case 'put': {
       if (c.lease && !tx.store.getLease(c.lease)) return error('not_found', `lease ${c.lease} not found (expired or revoked)`);
@@ -108,12 +112,13 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
       return { op: 'txn', succeeded, revision: tx.resultRevision(), results };
     }
     case 'lease-grant': {
-      const lease = tx.grantLease(index, c.ttlMs, c.owner ?? '', c.atMs);
+      const lease = tx.grantLease(index, c.ttlMs, c.owner ?? '', c.atMs, c.secretHash ?? '');
       return { op: 'lease-grant', id: lease.id, ttlMs: lease.ttlMs, revision: tx.store.revision() };
     }
     case 'lease-renew': {
       const lease = tx.store.getLease(c.id);
       if (!lease) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      if (!isSecretOf(lease, c.secretHash)) return wrongSecret(lease);
       if (c.resource !== undefined) {
         const lock = tx.store.get(LOCK_PREFIX + c.resource);
         const holder = lock ? holderOf(lock) : null;
@@ -125,7 +130,9 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
       return { op: 'lease-renew', id: c.id, ttlMs: renewed.ttlMs, renewals: renewed.renewals };
     }
     case 'lease-revoke': {
-      if (!tx.store.getLease(c.id)) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      const lease = tx.store.getLease(c.id);
+      if (!lease) return error('not_found', `lease ${c.id} not found (it expired or was revoked)`);
+      if (c.bySystem !== true && !isSecretOf(lease, c.secretHash)) return wrongSecret(lease);
       const deletedKeys = tx.revokeLease(c.id);
       return { op: 'lease-revoke', id: c.id, revision: tx.resultRevision(), deletedKeys };
     }
@@ -143,6 +150,7 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
       const current = tx.store.get(lockKey);
       const lease = tx.store.getLease(c.lease);
       if (!lease) return error('not_found', `lease ${c.lease} not found: it expired or was released already`);
+      if (!isSecretOf(lease, c.secretHash)) return wrongSecret(lease);
       if (!current || current.lease !== c.lease) {
         const queued = tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true).some((kv) => kv.lease === c.lease);
         if (!queued) {
@@ -166,8 +174,8 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
   const lockKey = LOCK_PREFIX + c.resource;
   const current = tx.store.get(lockKey);
   if (!current) {
-    const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs);
-    tx.put(lockKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
+    const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
+    tx.grantLock(c.resource, { holder: c.holder, lease: lease.id });
     return { op: 'acquire', granted: true, resource: c.resource, holder: c.holder, lease: lease.id, token: tx.revision, ttlMs: c.ttlMs, revision: tx.revision };
   }
   const heldBy = holderOf(current);
@@ -176,11 +184,39 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
     return error('resource_exhausted', `${c.resource} already has ${MAX_WAITERS_PER_RESOURCE} waiters; try again later`, { limit: 'waiters_per_resource', heldBy });
   }
   // Queue keys sort by the revision they were made at: first come, first served.
-  const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs);
+  const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
   const queueKey = `${LOCK_QUEUE_PREFIX}${c.resource}/${String(tx.revision).padStart(16, '0')}`;
   tx.put(queueKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
   const position = tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true).length;
   return { op: 'acquire', granted: false, queued: true, resource: c.resource, lease: lease.id, position, heldBy };
+}
+
+/**
+ * A fenced write goes through only if its token is the resource's newest grant (Kleppmann's fencing token: the
+ * token is the revision of the grant). Once a newer grant exists — a paused holder woke up after its lease ran out
+ * and another was granted — or for a token never granted: `stale_token`, and nothing is written. (A holder whose
+ * lease ended with no newer grant may still write: nobody else can.) Checked here, in the apply, so every replica
+ * decides the same.
+ */
+function checkFence(store: StateStore, fence: Fence): ApplyResult | null {
+  const record = store.get(FENCE_PREFIX + fence.resource);
+  const lock = store.get(LOCK_PREFIX + fence.resource);
+  const holder = lock ? holderOf(lock) : null;
+  // Grants made before fence records existed: the lock's own token.
+  const newest = record ? Number(record.value) : (holder?.token ?? null);
+  if (newest !== null && newest === fence.token) return null;
+  const now = holder ? `it is held with token ${holder.token} (by ${holder.holder})` : newest !== null ? `its newest grant has token ${newest} (not held now)` : 'it was never granted';
+  const why = newest === null || fence.token > newest ? `token ${fence.token} was never granted for ${fence.resource}` : `token ${fence.token} for ${fence.resource} is stale`;
+  return error('stale_token', `${why}: ${now}; nothing was written`, { resource: fence.resource, token: fence.token, newestToken: newest });
+}
+
+/** Whoever renews or ends a lease must show its grant's secret (its hash travels in the command). */
+function isSecretOf(lease: Lease, secretHash: string | undefined): boolean {
+  return lease.secretHash === '' || secretHash === lease.secretHash;
+}
+
+function wrongSecret(lease: Lease): ApplyResult {
+  return error('permission_denied', `lease ${lease.id}: wrong or missing secret (renewing or ending a lease needs the secret its grant returned to the holder)`);
 }
 
 /**
@@ -257,6 +293,12 @@ class Change {
     return prev;
   }
 
+  /** The resource's lock key, and its newest grant's fencing token (this revision), kept for fenced writes. */
+  grantLock(resource: string, holder: { holder: string; lease: number }): void {
+    this.put(LOCK_PREFIX + resource, JSON.stringify(holder), holder.lease);
+    this.put(FENCE_PREFIX + resource, String(this.revision), 0);
+  }
+
   deleteRange(key: string, prefix: boolean): number {
     const victims = this.store.range(key, prefix);
     for (const kv of victims) this.deleteKey(kv);
@@ -269,8 +311,8 @@ class Change {
     if (kv.key.startsWith(LOCK_PREFIX)) this.freedLocks.add(kv.key.slice(LOCK_PREFIX.length));
   }
 
-  grantLease(id: number, ttlMs: number, owner: string, atMs: number): Lease {
-    const lease: Lease = { id, ttlMs, grantedRevision: this.revision, grantedAtMs: atMs, renewedAtMs: atMs, renewals: 0, owner };
+  grantLease(id: number, ttlMs: number, owner: string, atMs: number, secretHash: string): Lease {
+    const lease: Lease = { id, ttlMs, grantedRevision: this.revision, grantedAtMs: atMs, renewedAtMs: atMs, renewals: 0, owner, secretHash };
     this.store.putLease(lease);
     this.effects.leasesTouched.push(lease);
     return lease;
@@ -305,7 +347,7 @@ class Change {
       const lease = this.store.getLease(waiter.lease);
       this.deleteKey(next);
       if (!lease) continue;
-      this.put(LOCK_PREFIX + resource, JSON.stringify(waiter), waiter.lease);
+      this.grantLock(resource, waiter);
       // The TTL starts again at the hand-over: the new holder's clock starts when it gets the resource.
       this.renewLease(lease, lease.renewedAtMs);
     }

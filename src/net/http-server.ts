@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import type { Static, TSchema, TUnknown } from '@sinclair/typebox';
 import { CcmError, HTTP_STATUS } from '../client/api-errors.js';
@@ -78,6 +79,8 @@ export class HttpServer {
   readonly limits: HttpLimits;
   /** Headers added to every answer (who answered, who leads). */
   defaultHeaders: () => Record<string, string> = () => ({});
+  /** Runs before any route: throws (a CcmError) to refuse the request (see http-guard.ts: tokens, Host, Content-Type). */
+  guard: ((req: http.IncomingMessage, res: http.ServerResponse, path: string) => void) | null = null;
 
   constructor(private readonly options: HttpServerOptions = {}) {
     this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
@@ -92,11 +95,14 @@ export class HttpServer {
     this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler, schemas: schemas as RouteSchemas<TSchema, TSchema> });
   }
 
-  listen(port: number, host: string): Promise<void> {
+  /** Listens for HTTP, or HTTPS when given a certificate and key (PEM). */
+  listen(port: number, host: string, tls?: { cert: string; key: string }): Promise<void> {
     return new Promise((resolve, reject) => {
-      const server = http.createServer({ maxHeaderSize: this.limits.maxHeaderBytes, requestTimeout: this.limits.requestTimeoutMs, headersTimeout: this.limits.headersTimeoutMs }, (req, res) => {
+      const options = { maxHeaderSize: this.limits.maxHeaderBytes, requestTimeout: this.limits.requestTimeoutMs, headersTimeout: this.limits.headersTimeoutMs };
+      const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
         this.dispatch(req, res).catch((err) => this.failUnexpectedly(err, req, res));
-      });
+      };
+      const server = tls ? https.createServer({ ...options, cert: tls.cert, key: tls.key }, handle) : http.createServer(options, handle);
       server.keepAliveTimeout = 30_000;
       server.maxHeadersCount = this.limits.maxHeaders;
       server.maxConnections = this.limits.maxConnections;
@@ -178,6 +184,7 @@ export class HttpServer {
       const target = parseTarget(req.url ?? '', this.limits.maxHeaderBytes);
       if (typeof target === 'string') throw new BoundaryError('bad_request_line', target);
       path = target.path;
+      this.guard?.(req, res, target.path);
       const found = this.match(method, target.path);
       if (found === null) throw new CcmError('not_found', `no such endpoint: ${target.path}`);
       if (found === 'method') throw new CcmError('invalid_argument', `${method} is not allowed on ${target.path}`);

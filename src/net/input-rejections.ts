@@ -38,6 +38,7 @@ export const REJECTION_REASONS = [
   'unknown_kind', // an envelope kind this port does not take
   'unknown_method', // an rpc for a method nobody handles
   'bad_rpc_result', // an rpc answer that does not fit the method's result schema
+  'bad_seal', // a hello, frame or datagram that failed authentication (no key, a wrong key, tampered, replayed)
   // the log
   'bad_command', // a committed entry that is not a valid command: applied as a deterministic error result
   // resource limits (refused with a clear error code)

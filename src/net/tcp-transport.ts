@@ -1,8 +1,9 @@
 import net from 'node:net';
 import { decodeEnvelope, encodeEnvelope, isEnvelopeProblem, type Envelope } from './envelope.js';
-import { encodeFrame, FrameDecoder, FrameTooLargeError, MAX_FRAME_BYTES } from './framing.js';
+import { FrameDecoder, FrameTooLargeError, MAX_FRAME_BYTES } from './framing.js';
 import type { RejectFn, RejectionReason } from './input-rejections.js';
 import type { LinkFilter } from './link-filter.js';
+import { MAX_RECORD_PLAINTEXT_BYTES, plainCodec, type AcceptorSession, type DialerSession, type PeerCodec } from './sealed-frame.js';
 
 export interface PeerAddress {
   id: string;
@@ -25,6 +26,21 @@ export interface TcpTransportOptions {
   /** An inbound frame or connection refused (counted by the node as ccm_rejected_inputs_total{port="peer"}). */
   onReject?: RejectFn;
   limits?: Partial<PeerPortLimits>;
+  /** How frames are sealed (default: not at all). */
+  codec?: PeerCodec;
+  /** A frame failed to authenticate (inbound), or a peer refused our hello (outbound): for the log and status. */
+  onAuthFailure?: (failure: PeerAuthFailure) => void;
+}
+
+export interface PeerAuthFailure {
+  channel: 'tcp' | 'udp';
+  /** Who it was from (or, for a refused hello, the peer that refused it), when known. */
+  peer: string | null;
+  /** The remote address, for an inbound connection that never said who it is. */
+  remote?: string;
+  /** 'hello' / 'frame' / 'datagram': ours failed to open; 'refused': a peer refused our hello. */
+  what: 'hello' | 'frame' | 'datagram' | 'refused';
+  reason: string;
 }
 
 /** The bounds of the peer port; each refusal closes the offending connection and is counted (onReject). */
@@ -49,6 +65,10 @@ export const DEFAULT_PEER_PORT_LIMITS: PeerPortLimits = {
 /** Messages queued for a peer while its connection is being (re)established: at most this many, and bytes. */
 const MAX_QUEUED_MESSAGES = 1024;
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Largest envelope sent: a sealed record of one payload (see OutboundConnection.send) must fit in a frame. */
+const MAX_PAYLOAD_BYTES = MAX_FRAME_BYTES - 1024;
+/** An acceptor's greeting (a challenge, or why it refused us) is tiny; a longer frame is not one. */
+const MAX_GREETING_BYTES = 1024;
 /** A peer that lets this much pile up in our socket buffer is too slow: drop instead of growing memory. */
 const MAX_SOCKET_BACKLOG_BYTES = 32 * 1024 * 1024;
 const RECONNECT_BACKOFF_MIN_MS = 50;
@@ -63,6 +83,10 @@ export interface TcpTransportStats {
   badFrames: number;
   connects: number;
   connectFailures: number;
+  /** Inbound frames that failed to authenticate (the connection was closed). */
+  authFailures: number;
+  /** Our hellos that a peer refused (it could not authenticate them: different keys). */
+  hellosRefused: number;
 }
 
 /**
@@ -82,10 +106,12 @@ export class TcpTransport {
   /** Partial-frame bytes held by all inbound connections now. */
   private pendingBytes = 0;
   readonly limits: PeerPortLimits;
-  readonly stats: TcpTransportStats = { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0 };
+  readonly stats: TcpTransportStats = { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0, authFailures: 0, hellosRefused: 0 };
+  private readonly codec: PeerCodec;
 
   constructor(private readonly options: TcpTransportOptions) {
     this.limits = { ...DEFAULT_PEER_PORT_LIMITS, ...options.limits };
+    this.codec = options.codec ?? plainCodec;
   }
 
   listen(): Promise<void> {
@@ -163,19 +189,20 @@ export class TcpTransport {
     }
     let conn = this.outbound.get(peer.id);
     if (!conn) {
-      conn = new OutboundConnection(peer, this.options.selfId, this.stats, this.options.onError, this.options.onPeerLost);
+      conn = new OutboundConnection(peer, this.options.selfId, this.codec, this.stats, this.options);
       this.outbound.set(peer.id, conn);
     }
-    let frame: Buffer;
+    let payload: Buffer;
     try {
-      frame = encodeFrame(encodeEnvelope(envelope));
+      payload = encodeEnvelope(envelope);
+      if (payload.length > MAX_PAYLOAD_BYTES) throw new FrameTooLargeError(payload.length, MAX_PAYLOAD_BYTES);
     } catch (err) {
       // Too large a frame, or a body JSON cannot encode: this message cannot go, but nothing else must stop.
       this.options.onError?.('peer message not sent', { to: envelope.to, kind: envelope.kind, error: (err as Error).message });
       onNotSent?.();
       return;
     }
-    for (let i = 0; i < copies; i++) conn.send(frame, i === 0 ? onNotSent : undefined);
+    for (let i = 0; i < copies; i++) conn.send(payload, i === 0 ? onNotSent : undefined);
   }
 
   private reject(reason: RejectionReason, source: string, detail?: string): void {
@@ -185,16 +212,22 @@ export class TcpTransport {
 
   /**
    * An inbound connection: hello first (from a peer of this cluster, to us, within helloTimeoutMs, in a small
-   * frame), then envelopes from that peer only. Anything else closes the connection or drops the frame, counted.
+   * frame; sealed, when the cluster seals, with a key of our keyring), then envelopes from that peer only.
+   * Anything else closes the connection or drops the frame, counted.
    */
   private acceptInbound(socket: net.Socket): void {
     socket.setNoDelay(true);
     this.inbound.add(socket);
     const decoder = new FrameDecoder(this.limits.preHelloFrameBytes);
+    const session: AcceptorSession = this.codec.acceptor();
+    const greeting = session.greeting();
+    if (greeting) socket.write(greeting);
     const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     let peerId: string | null = null;
+    let isClosing = false;
     let held = 0;
     const refuse = (reason: RejectionReason, detail: string): void => {
+      isClosing = true;
       this.reject(reason, peerId ?? address, detail);
       socket.destroy();
     };
@@ -203,8 +236,13 @@ export class TcpTransport {
       this.pendingBytes += bytes - held;
       held = bytes;
     };
+    const onHello = (id: string): void => {
+      peerId = id;
+      clearTimeout(helloTimer);
+      decoder.maxFrameBytes = MAX_FRAME_BYTES;
+    };
     socket.on('data', (chunk: Buffer) => {
-      if (socket.destroyed) return;
+      if (isClosing || socket.destroyed) return;
       decoder.append(chunk);
       for (;;) {
         let frame: Buffer | null;
@@ -215,32 +253,14 @@ export class TcpTransport {
           return;
         }
         if (frame === null) break;
-        const envelope = decodeEnvelope(frame);
-        if (isEnvelopeProblem(envelope)) {
-          if (peerId === null) return refuse(envelope.reason, envelope.detail);
-          this.reject(envelope.reason, peerId, envelope.detail);
-          continue;
-        }
-        if (peerId === null) {
-          if (envelope.kind !== 'hello') return refuse('no_hello', `first frame is ${envelope.kind}, not hello`);
-          if (!this.peers.has(envelope.from) || envelope.to !== this.options.selfId) {
-            return refuse('unknown_peer', `hello from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)}: not a peer of ${this.options.selfId}`);
-          }
-          peerId = envelope.from;
+        const payloads = session.open(frame);
+        if (payloads === null) {
+          isClosing = true;
           clearTimeout(helloTimer);
-          decoder.maxFrameBytes = MAX_FRAME_BYTES;
-          continue;
+          this.refuseUnauthenticated(socket, session, peerId, address);
+          return;
         }
-        // The sender is the connection's peer, whatever the frame claims.
-        if (envelope.from !== peerId || envelope.to !== this.options.selfId) {
-          this.reject('spoofed_sender', peerId, `frame from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)} on ${peerId}'s connection`);
-          continue;
-        }
-        if (envelope.kind === 'hello' || envelope.kind === 'swim') {
-          this.reject('unknown_kind', peerId, `${envelope.kind} is not taken on an established TCP connection`);
-          continue;
-        }
-        this.receive(envelope);
+        for (const payload of payloads) if (!this.acceptPayload(payload, peerId, refuse, onHello)) return;
       }
       hold(decoder.pendingBytes);
       if (this.pendingBytes > this.limits.maxPendingBytes) refuse('buffer_full', `partial frames over ${this.limits.maxPendingBytes} bytes on the peer port`);
@@ -251,6 +271,58 @@ export class TcpTransport {
       hold(0);
       this.inbound.delete(socket);
     });
+  }
+
+  /** A frame failed to authenticate: count it, tell the dialer why if it never got in, and close. */
+  private refuseUnauthenticated(socket: net.Socket, session: AcceptorSession, peerId: string | null, remote: string): void {
+    this.stats.authFailures++;
+    this.options.onReject?.('bad_seal', peerId ?? remote, peerId === null ? 'a hello failed authentication' : 'a frame failed authentication');
+    if (peerId === null) {
+      const refusal = session.refusal(`${this.options.selfId} could not authenticate your hello with any key of its keyring: your cluster key is not the cluster's (or ${this.options.selfId}'s is not)`);
+      this.options.onAuthFailure?.({ channel: 'tcp', peer: null, remote, what: 'hello', reason: 'a hello failed authentication (a process without the cluster key, or a node with another key)' });
+      if (refusal) socket.end(refusal);
+      else socket.destroy();
+      setTimeout(() => socket.destroy(), 200).unref();
+      return;
+    }
+    this.options.onAuthFailure?.({ channel: 'tcp', peer: peerId, remote, what: 'frame', reason: 'a frame failed authentication; connection closed' });
+    socket.destroy();
+  }
+
+  /** One envelope from an inbound connection; false when the connection was closed. */
+  private acceptPayload(payload: Buffer, peerId: string | null, refuse: (reason: RejectionReason, detail: string) => void, onHello: (id: string) => void): boolean {
+    const envelope = decodeEnvelope(payload);
+    if (isEnvelopeProblem(envelope)) {
+      if (peerId === null) {
+        refuse(envelope.reason, envelope.detail);
+        return false;
+      }
+      this.reject(envelope.reason, peerId, envelope.detail);
+      return true;
+    }
+    if (peerId === null) {
+      if (envelope.kind !== 'hello') {
+        refuse('no_hello', `first frame is ${envelope.kind}, not hello`);
+        return false;
+      }
+      if (!this.peers.has(envelope.from) || envelope.to !== this.options.selfId) {
+        refuse('unknown_peer', `hello from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)}: not a peer of ${this.options.selfId}`);
+        return false;
+      }
+      onHello(envelope.from);
+      return true;
+    }
+    // The sender is the connection's peer, whatever the frame claims.
+    if (envelope.from !== peerId || envelope.to !== this.options.selfId) {
+      this.reject('spoofed_sender', peerId, `frame from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)} on ${peerId}'s connection`);
+      return true;
+    }
+    if (envelope.kind === 'hello' || envelope.kind === 'swim') {
+      this.reject('unknown_kind', peerId, `${envelope.kind} is not taken on an established TCP connection`);
+      return true;
+    }
+    this.receive(envelope);
+    return true;
   }
 
   private receive(envelope: Envelope): void {
@@ -283,23 +355,28 @@ export class TcpTransport {
 /** One dialed connection to a peer, with a bounded queue while (re)connecting and backoff between attempts. */
 class OutboundConnection {
   private socket: net.Socket | null = null;
+  /** Greeted (when sealing) and hello sent: messages go straight out. */
   private isConnected = false;
-  private queue: { frame: Buffer; onNotSent?: () => void }[] = [];
+  private session: DialerSession | null = null;
+  private queue: { payload: Buffer; onNotSent?: () => void }[] = [];
   private queuedBytes = 0;
+  /** Payloads written in this event-loop turn, sent (sealed) together at its end. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private isFlushScheduled = false;
   private backoffMs = RECONNECT_BACKOFF_MIN_MS;
   private retryTimer: NodeJS.Timeout | null = null;
   private isDestroyed = false;
-  private isCorked = false;
 
   constructor(
     private readonly peer: PeerAddress,
     private readonly selfId: string,
+    private readonly codec: PeerCodec,
     private readonly stats: TcpTransportStats,
-    private readonly onError?: (message: string, detail: Record<string, unknown>) => void,
-    private readonly onLost?: (peer: string) => void,
+    private readonly options: Pick<TcpTransportOptions, 'onError' | 'onPeerLost' | 'onAuthFailure'>,
   ) {}
 
-  send(frame: Buffer, onNotSent?: () => void): void {
+  send(payload: Buffer, onNotSent?: () => void): void {
     if (this.isDestroyed) {
       onNotSent?.();
       return;
@@ -309,36 +386,38 @@ class OutboundConnection {
         this.stats.droppedBacklog++;
         return;
       }
-      // Cork until the end of this tick so a burst of messages leaves in few segments.
-      if (!this.isCorked) {
-        this.isCorked = true;
-        this.socket.cork();
-        const socket = this.socket;
+      // Held until the end of this tick so a burst of messages leaves in few segments (and one sealed record).
+      // A record holds at most MAX_RECORD_PLAINTEXT_BYTES, or one larger payload alone.
+      if (this.batchBytes > 0 && this.batchBytes + payload.length > MAX_RECORD_PLAINTEXT_BYTES) this.flush();
+      this.batch.push(payload);
+      this.batchBytes += payload.length;
+      this.stats.sent++;
+      if (this.batchBytes >= MAX_RECORD_PLAINTEXT_BYTES) this.flush();
+      else if (!this.isFlushScheduled) {
+        this.isFlushScheduled = true;
         process.nextTick(() => {
-          if (!this.isCorked || this.socket !== socket) return;
-          this.isCorked = false;
-          socket.uncork();
+          this.isFlushScheduled = false;
+          this.flush();
         });
       }
-      this.socket.write(frame);
-      this.stats.sent++;
       return;
     }
-    if (this.queue.length >= MAX_QUEUED_MESSAGES || (this.queue.length > 0 && this.queuedBytes + frame.length > MAX_QUEUED_BYTES)) {
+    if (this.queue.length >= MAX_QUEUED_MESSAGES || (this.queue.length > 0 && this.queuedBytes + payload.length > MAX_QUEUED_BYTES)) {
       this.stats.droppedQueueFull++;
       onNotSent?.();
       return;
     }
-    this.queue.push({ frame, onNotSent });
-    this.queuedBytes += frame.length;
+    this.queue.push({ payload, onNotSent });
+    this.queuedBytes += payload.length;
     if (!this.socket && !this.retryTimer) this.connect();
   }
 
   flush(): void {
-    if (this.isCorked && this.socket) {
-      this.isCorked = false;
-      this.socket.uncork();
-    }
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.socket && this.session && this.isConnected) this.socket.write(this.session.seal(batch));
   }
 
   destroy(): void {
@@ -361,34 +440,66 @@ class OutboundConnection {
   private connect(): void {
     const socket = net.connect({ host: this.peer.host, port: this.peer.peerPort });
     this.socket = socket;
+    const session = this.codec.dialer();
+    this.session = session;
     socket.setNoDelay(true);
     const connectTimer = setTimeout(() => socket.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
-    socket.once('connect', () => {
+    const ready = (): void => {
       clearTimeout(connectTimer);
       this.stats.connects++;
       this.isConnected = true;
       this.backoffMs = RECONNECT_BACKOFF_MIN_MS;
-      socket.cork();
-      socket.write(encodeFrame(encodeEnvelope({ kind: 'hello', from: this.selfId, to: this.peer.id, body: null })));
-      for (const q of this.queue) {
-        socket.write(q.frame);
-        this.stats.sent++;
-      }
+      const hello = encodeEnvelope({ kind: 'hello', from: this.selfId, to: this.peer.id, body: null });
+      const queued = this.queue;
       this.queue = [];
       this.queuedBytes = 0;
-      socket.uncork();
+      // The hello alone first: the acceptor takes only a small frame before it (preHelloFrameBytes).
+      socket.write(session.seal([hello]));
+      for (const q of queued) this.send(q.payload);
+    };
+    socket.once('connect', () => {
+      if (!session.isWaitingForGreeting) ready();
     });
-    // We never expect data back on an outbound connection; replies come on the peer's own connection.
-    socket.on('data', () => undefined);
+    // The only thing an acceptor ever sends is its greeting (a challenge), and why it refused our hello.
+    const greetings = new FrameDecoder(MAX_GREETING_BYTES);
+    socket.on('data', (chunk) => {
+      let frames: Buffer[];
+      try {
+        frames = greetings.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) {
+        const outcome = session.onGreeting(frame);
+        if (outcome === 'ok') {
+          ready();
+          continue;
+        }
+        if ('refused' in outcome) {
+          this.stats.hellosRefused++;
+          this.options.onAuthFailure?.({ channel: 'tcp', peer: this.peer.id, what: 'refused', reason: outcome.refused });
+        } else {
+          this.options.onError?.('peer greeting malformed', { peer: this.peer.id, error: outcome.malformed });
+        }
+        socket.destroy();
+        return;
+      }
+    });
     socket.on('error', (err) => {
       if (!this.isConnected) this.stats.connectFailures++;
-      else this.onError?.('peer connection lost', { peer: this.peer.id, error: err.message });
+      else this.options.onError?.('peer connection lost', { peer: this.peer.id, error: err.message });
     });
     socket.on('close', () => {
       clearTimeout(connectTimer);
-      if (this.isConnected && !this.isDestroyed) this.onLost?.(this.peer.id);
+      if (this.isConnected && !this.isDestroyed) this.options.onPeerLost?.(this.peer.id);
       this.isConnected = false;
-      if (this.socket === socket) this.socket = null;
+      this.batch = [];
+      this.batchBytes = 0;
+      if (this.socket === socket) {
+        this.socket = null;
+        this.session = null;
+      }
       if (this.isDestroyed) return;
       // A failed dial: what was queued never left. Callers that care (rpc) hear it now; protocols that
       // retransmit (Raft, gossip) resend. Keep dialling with backoff while there is traffic.

@@ -2,7 +2,11 @@ import { CcmError } from '../client/api-errors.js';
 import type { HttpServer } from '../net/http-server.js';
 import { validateLinkFilterConfig, type LinkFilterConfig } from '../net/link-filter.js';
 import type { NodeRuntime } from './node-runtime.js';
-import { clockSkewBody, reachProbeBody } from './route-schemas.js';
+import { clockRateBody, clockSkewBody, keyringBody, reachProbeBody } from './route-schemas.js';
+import { changeNodeKeyring } from './peer-auth.js';
+
+const KEYRING_ACTIONS = ['install', 'use', 'remove'] as const;
+
 
 /** /admin: what the CLI uses to break and inspect a node (chaos rules, reachability probes, clock skew). */
 export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
@@ -21,4 +25,25 @@ export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
     node.setClockSkew(body.offsetMs);
     return { offsetMs: body.offsetMs };
   }, { body: clockSkewBody });
+
+  http.route('PUT', '/admin/clock-rate', ({ body }) => {
+    node.setClockRate(body.rate);
+    return { rate: body.rate };
+  }, { body: clockRateBody });
+
+  // The peer keyring (ccm keyring): fingerprints out, keys in; a change is kept in the node's data dir.
+  http.route('GET', '/admin/keyring', () => keyringView(node));
+  http.route('POST', '/admin/keyring', ({ body: b }) => {
+    const action = KEYRING_ACTIONS.find((a) => a === b.action);
+    if (!action) throw new CcmError('invalid_argument', `keyring change needs "action": ${KEYRING_ACTIONS.join(', ')}`);
+    if (!node.keyring) throw new CcmError('failed_precondition', 'this cluster runs without peer encryption (a bench setting): it has no keyring');
+    const changed = changeNodeKeyring(node.keyring, node.config.dataDir, action, b.key);
+    const view = node.keyring.view();
+    if (changed) node.log.event('keyring-changed', `keyring: ${action} (now ${view.keys.length} key${view.keys.length === 1 ? '' : 's'}, primary ${view.primary})`, { action, keyring: view });
+    return { node: node.config.id, changed, keyring: view };
+  }, { body: keyringBody });
+}
+
+function keyringView(node: NodeRuntime): { node: string; keyring: ReturnType<NonNullable<NodeRuntime['keyring']>['view']> | null } {
+  return { node: node.config.id, keyring: node.keyring?.view() ?? null };
 }

@@ -247,7 +247,8 @@ export class CoreService implements NodeSubsystem {
 
   private leaseView(lease: Lease): LeaseView {
     const driver = this.driver!;
-    return { ...lease, ttlLeftMs: driver.leases.remainingMs(lease.id, this.node.clock.monotonicMs()) ?? null, keys: driver.state.keysWithLease(lease.id) };
+    const { secretHash: _hidden, ...shown } = lease;
+    return { ...shown, ttlLeftMs: driver.leases.remainingMs(lease.id, this.node.clock.monotonicMs()) ?? null, keys: driver.state.keysWithLease(lease.id) };
   }
 
   /** 'local' if this node leads; else the leader's id, waiting briefly for an election to finish. */

@@ -24,8 +24,8 @@ export function registerElectionRoutes(http: HttpServer, core: CoreService, leas
     res.on('close', () => (isGone = !res.writableFinished));
     return election.campaign({ name: params.name, id: x.id, ttlMs: x.ttlMs, waitTimeoutMs: waitMs }, opts, () => isGone);
   }, { body: campaignBody });
-  http.route('POST', '/v1/elections/:name/renew', ({ params, body, req }) => election.renew(params.name, body.lease, callOptions(req)), { body: leaseBody });
-  http.route('POST', '/v1/elections/:name/resign', ({ params, body, req }) => election.resign(params.name, body.lease, callOptions(req)), { body: leaseBody });
+  http.route('POST', '/v1/elections/:name/renew', ({ params, body, req }) => election.renew(params.name, body.lease, body.secret, callOptions(req)), { body: leaseBody });
+  http.route('POST', '/v1/elections/:name/resign', ({ params, body, req }) => election.resign(params.name, body.lease, body.secret, callOptions(req)), { body: leaseBody });
   http.route('GET', '/v1/elections', ({ req }) => election.list(callOptions(req)));
   http.route('GET', '/v1/elections/:name', ({ params, req }) => election.leader(params.name, callOptions(req)));
   return election;

@@ -366,12 +366,13 @@ export class GossipDriver implements NodeSubsystem {
     this.timerDueMs = due;
     this.timer = setTimeout(
       () => {
-        this.recordLateness(this.node.clock.monotonicMs() - due);
+        this.recordLateness(this.node.clock.realMs(this.node.clock.monotonicMs() - due));
         this.timer = null;
         this.timerDueMs = Infinity;
         this.pump();
       },
-      Math.max(1, Math.ceil(due - this.node.clock.monotonicMs())),
+      // The deadline is in the node's clock, which chaos may run fast or slow (clock-rate): a timer waits real time.
+      Math.max(1, Math.ceil(this.node.clock.realMs(due - this.node.clock.monotonicMs()))),
     );
   }
 

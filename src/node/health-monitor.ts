@@ -145,6 +145,7 @@ export class HealthMonitor implements NodeSubsystem {
   /** Adds (or replaces) a user check, stores it, and runs it at once. Throws invalid_argument on a bad spec. */
   addUserCheck(name: string, spec: unknown): HealthCheckView {
     const def = validateCheckSpec(name, spec);
+    if (def.kind === 'command' && !this.node.config.security.allowCommandChecks) throw commandChecksRefused(this.node.config.cluster);
     const existing = this.checks.get(name);
     if (existing !== undefined && !isUserKind(existing.kind)) {
       throw new CcmError('already_exists', `${name} is a ${existing.kind} check; choose another name`);
@@ -222,7 +223,10 @@ export class HealthMonitor implements NodeSubsystem {
         ? () => runHttpCheck(target, timeoutMs)
         : kind === 'tcp'
           ? () => runTcpCheck(target, timeoutMs)
-          : () => {
+          : !this.node.config.security.allowCommandChecks
+            ? // Stored before the cluster was restarted without --allow-command-checks: kept, never run.
+              async (): Promise<HealthCheckResult> => ({ status: 'critical', output: commandChecksRefused(this.node.config.cluster).message })
+            : () => {
               let pid: number | undefined;
               return runCommandCheck(target, timeoutMs, cwd, (p) => {
                 pid = p;
@@ -389,4 +393,12 @@ function withTimeout<T extends HealthCheckResult>(promise: Promise<T>, timeoutMs
 function isResult(r: unknown): r is HealthCheckResult {
   const v = r as HealthCheckResult | null;
   return typeof v === 'object' && v !== null && (v.status === 'passing' || v.status === 'warning' || v.status === 'critical') && typeof v.output === 'string';
+}
+
+/** Consul refuses script checks unless enable_local_script_checks is set: a command check is code run on the node. */
+function commandChecksRefused(cluster: string): CcmError {
+  return new CcmError(
+    'permission_denied',
+    `command checks run /bin/sh on the node and are off on this cluster; start it with: ccm up --allow-command-checks${cluster === 'default' ? '' : ` --name ${cluster}`}`,
+  );
 }

@@ -4,7 +4,9 @@ import type { KvDeleteResult, KvPutResult, KvTxnResult } from '../client/api-typ
 import {
   MAX_TXN_COMPARES,
   MAX_TXN_OPS,
+  parseFence,
   validateCompare,
+  validateFence,
   validateKey,
   validateLeaseId,
   validateRevision,
@@ -12,6 +14,7 @@ import {
   validateUserWriteKey,
   validateValue,
   type Compare,
+  type Fence,
   type TxnOp,
 } from '../core/commands.js';
 import type { HttpServer } from '../net/http-server.js';
@@ -49,6 +52,7 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     const key = validateUserWriteKey(b.key);
     const value = validateValue(b.value);
     const lease = b.lease === undefined || b.lease === 0 ? 0 : validateLeaseId(b.lease);
+    const fence = fenceOf(b.fence);
     const put: TxnOp = { op: 'put', key, value, ...(lease ? { lease } : {}) };
     const compare: Compare[] = [];
     if (b.ifModRev !== undefined) compare.push({ key, target: 'mod', op: '=', value: validateRevision(b.ifModRev, 'ifModRev') });
@@ -57,11 +61,11 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     if (b.ifAbsent === true) compare.push({ key, target: 'create', op: '=', value: 0 });
     const opts = callOptions(req);
     if (compare.length === 0) {
-      const r = await core.write({ op: 'put', key, value, ...(lease ? { lease } : {}) }, opts);
+      const r = await core.write({ op: 'put', key, value, ...(lease ? { lease } : {}), ...fence }, opts);
       if (r.op !== 'put') throw new CcmError('internal', `unexpected result ${r.op}`);
       return { revision: r.revision, ...(r.prev ? { prev: r.prev } : {}) };
     }
-    const r = await core.write({ op: 'txn', compare, success: [put], failure: [{ op: 'get', key }] }, opts);
+    const r = await core.write({ op: 'txn', compare, success: [put], failure: [{ op: 'get', key }], ...fence }, opts);
     if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
     if (!r.succeeded) throw casFailure(key, r.results[0]);
     const prev = r.results[0].op === 'put' ? r.results[0].prev : undefined;
@@ -72,16 +76,18 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     const key = validateUserWriteKey(query.get('key') ?? '');
     const prefix = flag(query.get('prefix'));
     const ifModRev = query.get('ifModRev');
+    const fenceText = query.get('fence');
+    const fence = fenceText === null ? {} : { fence: parseFence(fenceText) };
     const opts = callOptions(req);
     if (ifModRev === null) {
-      const r = await core.write({ op: 'delete', key, prefix }, opts);
+      const r = await core.write({ op: 'delete', key, prefix, ...fence }, opts);
       if (r.op !== 'delete') throw new CcmError('internal', `unexpected result ${r.op}`);
       if (!prefix && r.deleted === 0) throw new CcmError('not_found', `key ${key} not found`);
       return { revision: r.revision, deleted: r.deleted };
     }
     if (prefix) throw new CcmError('invalid_argument', 'ifModRev cannot be combined with a prefix delete');
     const rev = validateRevision(Number(ifModRev), 'ifModRev');
-    const r = await core.write({ op: 'txn', compare: [{ key, target: 'mod', op: '=', value: rev }], success: [{ op: 'delete', key }], failure: [{ op: 'get', key }] }, opts);
+    const r = await core.write({ op: 'txn', compare: [{ key, target: 'mod', op: '=', value: rev }], success: [{ op: 'delete', key }], failure: [{ op: 'get', key }], ...fence }, opts);
     if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
     if (!r.succeeded) throw casFailure(key, r.results[0]);
     return { revision: r.revision, deleted: 1 };
@@ -95,7 +101,7 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     const compare = b.compare.map(validateCompare);
     const success = validateTxnOps(b.success ?? [], true);
     const failure = validateTxnOps(b.failure ?? [], true);
-    const r = await core.write({ op: 'txn', compare, success, failure }, callOptions(req));
+    const r = await core.write({ op: 'txn', compare, success, failure, ...fenceOf(b.fence) }, callOptions(req));
     if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { succeeded: r.succeeded, revision: r.revision, results: r.results };
   }, { body: txnBody });
@@ -112,6 +118,11 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
   }, { body: membersBody });
 
   http.route('POST', '/v1/core/transfer-leader', async ({ body, req }) => core.transferLeader(body.to, callOptions(req)), { body: transferLeaderBody });
+}
+
+/** An optional `fence` of a request body, spread into the command. */
+function fenceOf(value: unknown): { fence?: Fence } {
+  return value === undefined ? {} : { fence: validateFence(value) };
 }
 
 function casFailure(key: string, current: { op: string; kvs?: { modRevision: number; version: number }[] }): CcmError {

@@ -5,7 +5,7 @@ import type { CoreService } from './core-service.js';
 import { callOptions } from './kv-routes.js';
 import { RefusedInput } from '../net/input-rejections.js';
 import type { NodeRuntime } from './node-runtime.js';
-import { acquireBody, emptyBody, grantBody, leaseBody } from './route-schemas.js';
+import { acquireBody, emptyBody, grantBody, leaseBody, secretBody } from './route-schemas.js';
 
 /**
  * /v1/locks: the lease manager (named resources, holders, fencing tokens, fair queues);
@@ -31,15 +31,18 @@ export function registerLeaseRoutes(http: HttpServer, node: NodeRuntime, core: C
     }
     return result;
   }, { body: acquireBody });
-  http.route('POST', '/v1/locks/:resource/renew', ({ params, body, req }) => leases.renew(params.resource, body.lease, callOptions(req)), { body: leaseBody });
-  http.route('POST', '/v1/locks/:resource/release', ({ params, body, req }) => leases.release(params.resource, body.lease, callOptions(req)), { body: leaseBody });
+  // Renewing or releasing needs the grant's secret (body "secret"), not just the public lease id.
+  http.route('POST', '/v1/locks/:resource/renew', ({ params, body, req }) => leases.renew(params.resource, body.lease, body.secret, callOptions(req)), { body: leaseBody });
+  http.route('POST', '/v1/locks/:resource/release', ({ params, body, req }) => leases.release(params.resource, body.lease, body.secret, callOptions(req)), { body: leaseBody });
   http.route('GET', '/v1/locks', ({ req }) => leases.list(callOptions(req)));
   http.route('GET', '/v1/locks/:resource', ({ params, req }) => leases.inspect(params.resource, callOptions(req)));
 
   http.route('POST', '/v1/leases', ({ body, req }) => leases.grant(body.ttlMs, body.owner, callOptions(req)), { body: grantBody });
   http.route('GET', '/v1/leases', async ({ req }) => ({ leases: await leases.leases(callOptions(req)) }));
   http.route('GET', '/v1/leases/:id', ({ params, req }) => leases.lease(Number(params.id), callOptions(req)));
-  http.route('POST', '/v1/leases/:id/renew', ({ params, req }) => leases.renew(undefined, Number(params.id), callOptions(req)), { body: emptyBody });
-  http.route('DELETE', '/v1/leases/:id', ({ params, req }) => leases.revoke(Number(params.id), callOptions(req)));
+  http.route('POST', '/v1/leases/:id/renew', ({ params, body, req }) => leases.renew(undefined, Number(params.id), body?.secret, callOptions(req)), { body: secretBody });
+  http.route('DELETE', '/v1/leases/:id', ({ params, body, req }) => leases.revoke(Number(params.id), body?.secret ?? '', callOptions(req)), { body: secretBody });
+  // The administrator's way out (admin token): end any lease without its secret (ccm lease revoke --force).
+  http.route('DELETE', '/admin/leases/:id', ({ params, req }) => leases.revoke(Number(params.id), null, callOptions(req)));
   return leases;
 }

@@ -149,6 +149,8 @@ export const METRIC_NAMES = {
   ccm_gossip_messages_received_total: 'SWIM messages received.',
   ccm_gossip_packets_sent_total: 'Gossip UDP datagrams put on the wire (after the link filter; duplicates count twice).',
   ccm_gossip_packets_received_total: 'Gossip UDP datagrams delivered to SWIM (after the link filter).',
+  ccm_peer_auth_failures_total:
+    "Peer traffic that failed authentication with this node's keyring (dropped), and hellos of ours that peers refused (their keys differ).",
   ccm_gossip_udp_garbage_total: 'UDP datagrams that did not decode or came from an unknown or mismatched sender: dropped.',
   ccm_gossip_malformed_packets_total: 'Datagrams from known peers that decoded but were not a valid SWIM packet: dropped.',
   ccm_gossip_probes_total: 'Direct probes this node sent (one per probe period).',
@@ -185,8 +187,8 @@ const EMPTY_SNAPSHOT: MetricsSnapshot = {
   leasesActive: null,
   watchHub: null,
   gossip: null,
-  udp: { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, garbage: 0, tooLarge: 0 },
-  tcp: { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0 },
+  udp: { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, garbage: 0, tooLarge: 0, authFailures: 0 },
+  tcp: { sent: 0, received: 0, droppedQueueFull: 0, droppedBacklog: 0, badFrames: 0, connects: 0, connectFailures: 0, authFailures: 0, hellosRefused: 0 },
   link: {},
   health: null,
   rejections: [],
@@ -368,6 +370,11 @@ export class NodeMetrics {
     ]);
     this.counterFrom('ccm_peer_connect_failures_total', () => snap().tcp.connectFailures);
     this.counterFrom('ccm_peer_bad_frames_total', () => snap().tcp.badFrames);
+    this.labelledCounterFrom('ccm_peer_auth_failures_total', ['what'], () => [
+      [{ what: 'tcp_frame' }, snap().tcp.authFailures],
+      [{ what: 'udp_datagram' }, snap().udp.authFailures],
+      [{ what: 'hello_refused' }, snap().tcp.hellosRefused],
+    ]);
 
     // ---- the boundary: refused inputs and the limits in force ------------------------------------------------
     this.labelledCounterFrom('ccm_rejected_inputs_total', ['port', 'reason'], () => snap().rejections.map((r) => [{ port: r.port, reason: r.reason }, r.count]));

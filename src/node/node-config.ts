@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { compileFaults } from '../chaos/faults.js';
 import { nodeDir, type ClusterPaths } from '../cluster/cluster-dir.js';
-import { findNode, type ClusterFile, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
+import { findNode, type ClusterFile, type ClusterSecurity, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
+import { secretPaths, type SecretPaths } from '../cluster/cluster-secrets.js';
 import type { LinkFilterConfig } from '../net/link-filter.js';
 import type { PeerAddress } from '../net/tcp-transport.js';
 
@@ -18,6 +19,9 @@ export interface NodeConfig {
   /** Raft voters the cluster was created with. */
   core: string[];
   settings: ClusterSettings;
+  security: ClusterSecurity;
+  /** Where the keyring, tokens and certificates are (the node reads them at start). */
+  secrets: SecretPaths;
   linkFilter: LinkFilterConfig;
 }
 
@@ -36,6 +40,8 @@ export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id
       .map((n) => ({ id: n.id, host: file.host, peerPort: n.ports.peer, gossipPort: n.ports.gossip })),
     core: file.core,
     settings: file.settings,
+    security: file.security,
+    secrets: secretPaths(paths),
     linkFilter: compiled[id] ?? { peers: {} },
   };
 }

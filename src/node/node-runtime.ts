@@ -11,6 +11,11 @@ import type { Static } from '@sinclair/typebox';
 import { compileSchema } from '../schema/compiled-schema.js';
 import { TcpTransport } from '../net/tcp-transport.js';
 import { UdpTransport } from '../net/udp-transport.js';
+import type { Keyring } from '../net/keyring.js';
+import { plainCodec, sealedCodec } from '../net/sealed-frame.js';
+import { loadNodeKeyring, PeerAuthMonitor } from './peer-auth.js';
+import { createApiGuard } from '../net/http-guard.js';
+import { nodeCertPaths, readTokens } from '../cluster/cluster-secrets.js';
 import { SeededRandom } from '../random/random.js';
 import { nodeDbPath } from '../cluster/cluster-dir.js';
 import { openDatabase, type SqliteDatabase } from '../storage/database.js';
@@ -80,6 +85,9 @@ export class NodeRuntime {
   readonly unsafeSkipValidation = process.env.CCM_UNSAFE_SKIP_VALIDATION === '1';
   /** Keeps resident memory near its target while large values churn through the heap. */
   readonly memory = new MemoryGovernor();
+  /** The peer keys every frame and datagram is sealed with (null only when the cluster runs without, for the bench). */
+  readonly keyring: Keyring | null;
+  readonly peerAuth: PeerAuthMonitor;
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
   core?: import('./core-service.js').CoreService;
@@ -107,6 +115,10 @@ export class NodeRuntime {
     this.http = new HttpServer({ onReject: rejectOn('http'), unsafeSkipSchemas: this.unsafeSkipValidation });
     this.filter = new LinkFilter(this.random);
     this.filter.set(config.linkFilter);
+    this.keyring = config.security.peerEncryption ? loadNodeKeyring(config.secrets.keyring, config.dataDir) : null;
+    const codec = this.keyring ? sealedCodec(this.keyring, config.cluster) : plainCodec;
+    this.peerAuth = new PeerAuthMonitor(config.id, this.log, () => this.clock.monotonicMs(), () => this.keyring);
+    const onAuthFailure = (f: import('../net/tcp-transport.js').PeerAuthFailure): void => this.peerAuth.failed(f);
     this.tcp = new TcpTransport({
       selfId: config.id,
       host: config.host,
@@ -116,6 +128,8 @@ export class NodeRuntime {
       onError: (message, detail) => this.log.warn(message, detail),
       onPeerLost: (peer) => this.rpc.peerLost(peer),
       onReject: rejectOn('peer'),
+      codec,
+      onAuthFailure,
     });
     this.udp = new UdpTransport({
       selfId: config.id,
@@ -124,8 +138,13 @@ export class NodeRuntime {
       filter: this.filter,
       onMessage: (e) => this.dispatch(e),
       onReject: rejectOn('gossip'),
+      codec,
+      onAuthFailure,
     });
     this.rpc = new PeerRpc(config.id, (e, onNotSent) => this.tcp.send(e, onNotSent), { onReject: rejectOn('peer'), unsafeSkipChecks: this.unsafeSkipValidation });
+    const tokens = readTokens(config.secrets);
+    if (!tokens) throw new Error(`cannot read the cluster's tokens in ${config.secrets.dir} (ccm up creates them)`);
+    this.http.guard = createApiGuard({ clientToken: tokens.client, adminToken: tokens.admin, host: config.host, scheme: config.security.tls ? 'https' : 'http' });
     this.tcp.setPeers(config.peers);
     this.udp.setPeers(config.peers);
   }
@@ -150,7 +169,7 @@ export class NodeRuntime {
     for (const s of this.subsystems) await s.start?.();
     await this.listen('peer (TCP)', this.config.ports.peer, () => this.tcp.listen());
     await this.listen('gossip (UDP)', this.config.ports.gossip, () => this.udp.listen());
-    await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host));
+    await this.listen('HTTP', this.config.ports.http, () => this.http.listen(this.config.ports.http, this.config.host, this.tlsCertificate()));
     for (const s of this.subsystems) s.afterListen?.();
     this.memory.start();
     this.loopDelay.enable();
@@ -174,6 +193,17 @@ export class NodeRuntime {
     this.db?.close();
   }
 
+  /** With `ccm up --tls`: this node's certificate and key, issued by the cluster's CA. */
+  private tlsCertificate(): { cert: string; key: string } | undefined {
+    if (!this.config.security.tls) return undefined;
+    const files = nodeCertPaths(this.config.secrets, this.config.id);
+    try {
+      return { cert: fs.readFileSync(files.cert, 'utf8'), key: fs.readFileSync(files.key, 'utf8') };
+    } catch (err) {
+      throw new Error(`the cluster serves HTTPS but this node's certificate cannot be read: ${(err as Error).message}`);
+    }
+  }
+
   setLinkFilter(config: LinkFilterConfig): void {
     this.filter.set(config);
     const peers = Object.keys(config.peers);
@@ -183,6 +213,12 @@ export class NodeRuntime {
   setClockSkew(offsetMs: number): void {
     this.clock.skewMs = offsetMs;
     this.log.event('clock-skew-set', `clock offset set to ${offsetMs} ms`, { offsetMs });
+  }
+
+  /** Runs this node's monotonic clock, its timers and its lease TTLs at `rate` times real time (chaos clock-rate). */
+  setClockRate(rate: number): void {
+    this.clock.setRate(rate);
+    this.log.event('clock-rate-set', rate === 1 ? 'clock rate back to real time' : `clock runs at ${rate}x real time (timers, lease TTLs)`, { rate });
   }
 
   /** One-way probes to every peer; each records the nonce, and the CLI reads them back to build the matrix. */
@@ -209,6 +245,8 @@ export class NodeRuntime {
       memoryRssBytes: process.memoryUsage.rss(),
       eventLoopLagMs: Number.isNaN(this.loopDelay.mean) ? 0 : Math.round(this.loopDelay.mean / 1e4) / 100,
       clockSkewMs: this.clock.skewMs,
+      clockRate: this.clock.rate,
+      peerAuth: this.peerAuth.view(),
     };
   }
 
@@ -218,6 +256,7 @@ export class NodeRuntime {
    * transport: an unexpected error is counted and logged, and the message is dropped.
    */
   private dispatch(envelope: Envelope): void {
+    this.peerAuth.accepted();
     const port: InputPort = envelope.kind === 'swim' ? 'gossip' : 'peer';
     try {
       switch (envelope.kind) {

@@ -31,7 +31,7 @@ export const CoreReadSchema = Type.Union([
   object({ kind: Type.Literal('locks'), resource: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }),
 ]);
 
-const LeaseViewSchema = Type.Composite([LeaseSchema, object({ ttlLeftMs: Type.Union([Type.Number(), Type.Null()]), keys: Type.Array(Type.String()) })], {
+const LeaseViewSchema = Type.Composite([Type.Omit(LeaseSchema, ['secretHash']), object({ ttlLeftMs: Type.Union([Type.Number(), Type.Null()]), keys: Type.Array(Type.String()) })], {
   additionalProperties: false,
 });
 
@@ -77,6 +77,16 @@ export const CORE_WATCH_POLL = rpcMethod(
   'core.watch-poll',
   object({ spec: WatchSpecSchema, waitMs: Type.Number({ minimum: 0 }) }),
   object({ events: Type.Array(WatchEventSchema), revision: Count }),
+);
+
+/**
+ * The leader asks the other voters which of these leases they too hold overdue by their own clocks (raft-driver.ts
+ * expireConfirmed): a lease ends only when a majority's clocks agree.
+ */
+export const CORE_LEASES_DUE = rpcMethod(
+  'core.leases-due',
+  object({ leases: Type.Array(object({ id: Count, renewals: Count }), { maxItems: 1000 }) }),
+  Type.Array(Count, { maxItems: 1000 }),
 );
 
 /** A SWIM full-state exchange over TCP (gossip-driver.ts): the SWIM core applies its own limits on top. */

@@ -23,6 +23,7 @@ import { preallocateWal } from '../storage/database.js';
 import { SnapshotStaging } from '../storage/snapshot-staging.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
+import { CORE_LEASES_DUE } from './peer-schemas.js';
 
 /** Watch history kept: the leader compacts events older than this many revisions (and past watchHistoryBytes). */
 export const EVENT_HISTORY_REVISIONS = 10_000;
@@ -40,6 +41,10 @@ const MAX_PROPOSAL_BYTES_PER_READY = 4 * 1024 * 1024;
 const SLOW_TRANSACTION_MS = 200;
 /** How often a lease proposed for expiry may be proposed again, if the first proposal was lost. */
 const EXPIRY_RETRY_MS = 1000;
+/** How long the leader waits for the followers to confirm that leases are overdue. */
+const LEASE_CONFIRM_TIMEOUT_MS = 500;
+/** Leases a follower looks at per confirmation request (the leader's `due` batches are at most 1000). */
+const MAX_LEASES_CONFIRMED = 1000;
 
 interface PendingProposal {
   term: number;
@@ -152,6 +157,7 @@ export class RaftDriver {
     node.onEnvelope('snapshot', (e) => {
       if (!this.isStopped) this.snapshots.receive(e.from, e.body, e.blob);
     });
+    node.rpc.handle(CORE_LEASES_DUE, (p) => this.leasesDueHere(p.leases));
   }
 
   start(): void {
@@ -159,14 +165,14 @@ export class RaftDriver {
     setImmediate(() => {
       if (!this.isStopped) preallocateWal(this.node.db);
     });
-    this.tickTimer = setInterval(() => this.tick(), this.node.config.settings.raftTickMs);
+    this.scheduleTick();
     this.snapshots.start();
     this.schedule();
   }
 
   async stop(): Promise<void> {
     this.isStopped = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
     this.snapshots.stop();
     for (const held of this.heldNotices.values()) clearImmediate(held.timer);
     this.heldNotices.clear();
@@ -375,6 +381,14 @@ export class RaftDriver {
     this.schedule();
   }
 
+  /** One Raft tick every raftTickMs of the node's clock (which chaos may run fast or slow: clock-rate). */
+  private scheduleTick(): void {
+    this.tickTimer = setTimeout(() => {
+      this.tick();
+      if (!this.isStopped) this.scheduleTick();
+    }, this.node.clock.realMs(this.node.config.settings.raftTickMs));
+  }
+
   private tick(): void {
     if (this.isStopped) return;
     const now = performance.now();
@@ -394,9 +408,8 @@ export class RaftDriver {
   private leaderHousekeeping(): void {
     if (this.applied < this.leaderSinceIndex) return;
     const now = this.node.clock.monotonicMs();
-    for (const { id, renewals } of this.leases.due(now, EXPIRY_RETRY_MS)) {
-      this.propose({ op: 'lease-expire', id, renewals }, 5000).catch(() => undefined);
-    }
+    const due = this.leases.due(now, EXPIRY_RETRY_MS);
+    if (due.length > 0) void this.expireConfirmed(due);
     // Keep the watch history within EVENT_HISTORY_REVISIONS and watchHistoryBytes (large values fill it fast):
     // past either bound by a tenth, compact back to it. One compaction in flight at a time.
     if (this.isHistoryCompactionPending && now - this.lastCompactProposalMs < 5000) return;
@@ -411,6 +424,35 @@ export class RaftDriver {
       .catch(() => undefined)
       .finally(() => (this.isHistoryCompactionPending = false));
   }
+
+  /**
+   * Expires the leases a majority of voters, this leader included, hold overdue by their own clocks. A leader whose
+   * clock runs fast (chaos clock-rate) would otherwise end leases early by real time, while their holders, counting
+   * from their own send times, still rightly believe they hold them; asking the followers bounds that by the
+   * majority's clocks: safe while at most a minority of voters run fast.
+   */
+  private async expireConfirmed(due: { id: number; renewals: number }[]): Promise<void> {
+    const self = this.node.config.id;
+    const others = this.raft.status().confState.voters.filter((v: string) => v !== self);
+    const needed = Math.floor((others.length + 1) / 2); // a majority of all voters, less this leader
+    const votes = new Map<number, number>();
+    if (needed > 0) {
+      const answers = await Promise.allSettled(others.map((peer) => this.node.rpc.call(peer, CORE_LEASES_DUE, { leases: due.slice(0, MAX_LEASES_CONFIRMED) }, LEASE_CONFIRM_TIMEOUT_MS)));
+      for (const a of answers) if (a.status === 'fulfilled') for (const id of a.value) votes.set(id, (votes.get(id) ?? 0) + 1);
+    }
+    if (this.isStopped || !this.isLeader()) return;
+    for (const { id, renewals } of due) {
+      if ((votes.get(id) ?? 0) < needed) continue;
+      this.propose({ op: 'lease-expire', id, renewals }, 5000).catch(() => undefined);
+    }
+  }
+
+  /** A follower's answer to the leader: which of these leases it also holds overdue, by its own clock. */
+  private leasesDueHere(leases: { id: number; renewals: number }[]): number[] {
+    const now = this.node.clock.monotonicMs();
+    return leases.flatMap((l) => (this.leases.isOverdue(l.id, l.renewals, now) ? [l.id] : []));
+  }
+
 
   /** Handle every input of this turn of the event loop first, then drain Ready once: that is the batching. */
   private schedule(): void {
@@ -677,7 +719,8 @@ export class RaftDriver {
    * - `ack-before-commit`: a write (a put, or a transaction, claimed to have succeeded) is acknowledged as soon
    *   as it is proposed, before it commits (its revision a guess): an acknowledged write can be lost, be
    *   invisible to a later read, or not have happened at all (a compare that failed);
-   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource.
+   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource;
+   * - `ignore-fence`: fenced writes are proposed without their fence: a stale token is accepted.
    * Returns the early answer, or null to go the normal way.
    */
   private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
@@ -688,6 +731,10 @@ export class RaftDriver {
       if (command.op === 'put') return Promise.resolve({ op: 'put', revision });
       const results = command.success.map((op) => (op.op === 'put' ? { op: 'put' as const } : op.op === 'delete' ? { op: 'delete' as const, deleted: 0 } : { op: 'get' as const, kvs: [] }));
       return Promise.resolve({ op: 'txn', succeeded: true, revision, results });
+    }
+    if (fault === 'ignore-fence' && (command.op === 'put' || command.op === 'delete' || command.op === 'txn') && command.fence !== undefined) {
+      const { fence: _ignored, ...unfenced } = command;
+      return this.propose(unfenced as Command, timeoutMs);
     }
     if (fault === 'grant-without-core' && command.op === 'acquire') {
       const revision = this.state.revision() + 1;

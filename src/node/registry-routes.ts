@@ -3,7 +3,7 @@ import { ServiceRegistry } from '../services/service-registry.js';
 import type { CoreService } from './core-service.js';
 import { callOptions } from './kv-routes.js';
 import type { NodeRuntime } from './node-runtime.js';
-import { anyObjectBody, emptyBody } from './route-schemas.js';
+import { anyObjectBody, secretBody } from './route-schemas.js';
 import { ServiceChecks } from './service-checks.js';
 
 /**
@@ -25,7 +25,8 @@ export function registerRegistryRoutes(http: HttpServer, node: NodeRuntime, core
   http.route('GET', '/v1/services', ({ req }) => registry.list(callOptions(req)));
   http.route('GET', '/v1/services/:service', ({ params, query, req }) => registry.lookup(params.service, flag(query.get('all')), callOptions(req)));
   http.route('GET', '/v1/service-instances/:id', ({ params, req }) => registry.instance(params.id, callOptions(req)));
-  http.route('POST', '/v1/service-instances/:id/renew', ({ params, req }) => registry.renew(params.id, callOptions(req)), { body: emptyBody });
-  http.route('DELETE', '/v1/service-instances/:id', ({ params, req }) => registry.deregister(params.id, callOptions(req)));
+  // Renewing or deregistering needs the secret its registration returned (body "secret").
+  http.route('POST', '/v1/service-instances/:id/renew', ({ params, body, req }) => registry.renew(params.id, body?.secret, callOptions(req)), { body: secretBody });
+  http.route('DELETE', '/v1/service-instances/:id', ({ params, body, req }) => registry.deregister(params.id, body?.secret, callOptions(req)), { body: secretBody });
   return registry;
 }

@@ -1,5 +1,6 @@
 import { Type, type TProperties } from '@sinclair/typebox';
 import { compileSchema } from '../schema/compiled-schema.js';
+import { MAX_CLOCK_RATE, MIN_CLOCK_RATE } from '../chaos/faults.js';
 
 /**
  * The HTTP API's request bodies and queries as schemas, checked by the HTTP server before a route's handler runs
@@ -33,6 +34,8 @@ export const putKvBody = compileSchema(
     ifVersion: Opt(WholeNumber('ifVersion')),
     ifValue: Opt(Value),
     ifAbsent: Opt(Flag('ifAbsent')),
+    /** {resource, token}: checked by validateFence. */
+    fence: Opt(Type.Unknown()),
   }),
 );
 
@@ -42,6 +45,7 @@ export const txnBody = compileSchema(
     compare: Type.Array(Type.Unknown(), { errorMessage: 'txn needs a "compare" list' }),
     success: Opt(Type.Array(Type.Unknown(), { errorMessage: 'txn ops must be a list' })),
     failure: Opt(Type.Array(Type.Unknown(), { errorMessage: 'txn ops must be a list' })),
+    fence: Opt(Type.Unknown()),
   }),
 );
 
@@ -62,7 +66,7 @@ export const getKvQuery = compileSchema(
   Type.Object({ key: Opt(Text('key')), prefix: Opt(boolText), limit: Opt(countText('limit')), serializable: Opt(boolText) }),
 );
 
-export const deleteKvQuery = compileSchema(Type.Object({ key: Opt(Text('key')), prefix: Opt(boolText), ifModRev: Opt(countText('ifModRev')) }));
+export const deleteKvQuery = compileSchema(Type.Object({ key: Opt(Text('key')), prefix: Opt(boolText), ifModRev: Opt(countText('ifModRev')), fence: Opt(Text('fence', 300)) }));
 
 export const watchQuery = compileSchema(
   Type.Object({
@@ -87,7 +91,13 @@ export const acquireBody = compileSchema(
   }),
 );
 
-export const leaseBody = compileSchema(body({ lease: LeaseId }));
+/** A grant's secret (returned once by the grant): renewing or ending its lease needs it; its form is checked by secretHashOf. */
+const Secret = Opt(Text('secret', 128));
+
+export const leaseBody = compileSchema(body({ lease: LeaseId, secret: Secret }));
+
+/** The body a renew or an end may carry: the grant's secret, or nothing (then the service asks for it). */
+export const secretBody = compileSchema(Type.Union([Type.Undefined(), body({ secret: Secret })], { errorMessage: 'the request body must be a JSON object, or empty' }));
 
 export const grantBody = compileSchema(body({ ttlMs: TtlMs, owner: Opt(Text('owner', 256)) }));
 
@@ -115,6 +125,12 @@ export const rollbackBody = compileSchema(body({ toVersion: WholeNumber('toVersi
 export const importBody = compileSchema(body({ entries: Opt(Type.Unknown()), by: Opt(Text('by', 256)) }));
 
 export const reachProbeBody = compileSchema(body({ nonce: Type.String({ minLength: 1, maxLength: 64, errorMessage: 'reach-probe needs a "nonce" string of 1-64 characters' }) }));
+
+export const clockRateBody = compileSchema(
+  body({ rate: Type.Number({ minimum: MIN_CLOCK_RATE, maximum: MAX_CLOCK_RATE, errorMessage: `clock-rate needs "rate", a number from ${MIN_CLOCK_RATE} to ${MAX_CLOCK_RATE}` }) }),
+);
+
+export const keyringBody = compileSchema(body({ action: Text('action', 16), key: Opt(Text('key', 256)) }));
 
 export const clockSkewBody = compileSchema(
   body({ offsetMs: Type.Number({ minimum: -86_400_000, maximum: 86_400_000, errorMessage: 'clock-skew needs "offsetMs", a number within ±1 day' }) }),

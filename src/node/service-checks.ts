@@ -150,7 +150,8 @@ export class ServiceChecks implements NodeSubsystem {
   private async deregister(runner: Runner, criticalForMs: number): Promise<void> {
     const rec = runner.record;
     try {
-      await this.core.write({ op: 'lease-revoke', id: rec.lease }, this.callOptions());
+      // The registry's own rule (critical past deregisterAfter), not a client: no secret needed.
+      await this.core.write({ op: 'lease-revoke', id: rec.lease, bySystem: true }, this.callOptions());
       this.counters.deregistered++;
       this.stopRunner(runner);
       this.node.log.event('service-deregistered', `${rec.service}/${rec.id} deregistered: critical for ${Math.round(criticalForMs / 1000)} s (limit ${Math.round(rec.check!.deregisterAfterMs / 1000)} s)`, {

@@ -1,6 +1,7 @@
 import { CcmError } from '../client/api-errors.js';
 import type { ElectionLeadership } from '../client/api-types.js';
 import type { CcmClient } from '../client/ccm-client.js';
+import { confirmHandOver, LeaseKeeper } from '../client/lease-keeper.js';
 import { MAX_WAIT_MS } from './lease-manager.js';
 
 /** How long a failed call (no leader, a node down) waits before the next try. */
@@ -30,8 +31,9 @@ export type CandidateOutcome =
  * One candidate of an election, client side (what `ccm election campaign` runs; etcd's concurrency.Election):
  * campaign (wait in line) until leader, then renew every TTL/3 until told to stop (then resign, so the next in
  * line leads at once) or until leadership is lost. Lost means the core says this lease no longer leads, or no
- * renewal has been confirmed within a TTL of the last one sent (a candidate paused or cut off for that long must
- * assume another leads by now).
+ * renewal has been confirmed within a TTL (less a drift margin) of the send time of the last one (a candidate
+ * paused or cut off for that long must assume another leads by now): see LeaseKeeper. A leadership won after
+ * waiting in line is confirmed by one renewal first, since the hand-over restarted the TTL at a moment unknown here.
  */
 export class Candidate {
   private stopRequested = false;
@@ -55,22 +57,35 @@ export class Candidate {
   }
 
   async run(): Promise<CandidateOutcome> {
-    const leadership = await this.campaign();
-    if (!leadership) return { outcome: 'stopped' };
+    const won = await this.campaign();
+    if (!won) return { outcome: 'stopped' };
+    const { leadership, sentAt } = won;
+    const renew = (timeoutMs: number) => this.client.renewLeadership(this.opts.name, leadership.lease, leadership.secret, { timeoutMs });
+    let validFromMs: number;
+    if (leadership.waitedMs === 0) {
+      validFromMs = sentAt;
+    } else {
+      try {
+        validFromMs = await confirmHandOver(renew, leadership.ttlMs);
+      } catch (err) {
+        return { outcome: 'lost', leadership, reason: (err as Error).message };
+      }
+    }
     this.hooks.onLeader?.(leadership);
-    return this.lead(leadership);
+    return this.lead(leadership, validFromMs);
   }
 
   /** Waits in line; null if stopped first. A wait that runs out (10 min per request) joins the line again. */
-  private async campaign(): Promise<ElectionLeadership | null> {
+  private async campaign(): Promise<{ leadership: ElectionLeadership; sentAt: number } | null> {
     const giveUpAt = this.opts.campaignTimeoutMs === undefined ? Infinity : Date.now() + this.opts.campaignTimeoutMs;
     while (!this.stopRequested) {
       const waitTimeoutMs = Math.max(1, Math.min(MAX_WAIT_MS, giveUpAt - Date.now()));
+      const sentAt = performance.now();
       const attempt = this.client.campaign(this.opts.name, { id: this.opts.id, ttlMs: this.opts.ttlMs, waitTimeoutMs });
       // The request is left to the caller's exit when stopped: closing it makes the node take us out of the line.
       const outcome = await Promise.race([attempt.then((l) => ({ l }), (err: unknown) => ({ err })), this.stopped.then(() => null)]);
       if (outcome === null) return null;
-      if ('l' in outcome) return outcome.l;
+      if ('l' in outcome) return { leadership: outcome.l, sentAt };
       const err = outcome.err instanceof CcmError ? outcome.err : new CcmError('internal', (outcome.err as Error).message);
       if (err.code === 'invalid_argument') throw err;
       if (Date.now() >= giveUpAt) throw new CcmError('timeout', `not elected leader of ${this.opts.name} within ${Math.round(this.opts.campaignTimeoutMs! / 1000)} s (${err.message})`);
@@ -82,32 +97,20 @@ export class Candidate {
     return null;
   }
 
-  private async lead(leadership: ElectionLeadership): Promise<CandidateOutcome> {
+  /** Leads, renewing, until stopped (then resigns) or until the lease may be lost (see LeaseKeeper). */
+  private async lead(leadership: ElectionLeadership, validFromMs: number): Promise<CandidateOutcome> {
     const { name } = this.opts;
-    // The hand-over restarted the TTL at some moment before the answer: renew at once, so the horizon is known
-    // (until the first renewal confirms it, transient failures are retried for a TTL from the answer).
-    let validUntil = Date.now() + leadership.ttlMs;
-    let nextRenewAt = Date.now();
-    while (!this.stopRequested) {
-      await this.sleep(nextRenewAt - Date.now());
-      if (this.stopRequested) break;
-      const sentAt = Date.now();
-      try {
-        await this.client.renewLeadership(name, leadership.lease, { timeoutMs: Math.max(1000, Math.min(5000, leadership.ttlMs / 2)) });
-        validUntil = sentAt + leadership.ttlMs;
-        nextRenewAt = sentAt + leadership.ttlMs / 3;
-      } catch (err) {
-        const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message);
-        if (e.code === 'not_found' || e.code === 'failed_precondition') return { outcome: 'lost', leadership, reason: e.message };
-        if (Date.now() >= validUntil) {
-          return { outcome: 'lost', leadership, reason: `no renewal confirmed within the ${Math.round(leadership.ttlMs / 1000)} s TTL (${e.message}); another candidate may lead now` };
-        }
-        this.hooks.onRetry?.('renew', e.message);
-        nextRenewAt = Date.now() + RETRY_MS;
-      }
-    }
+    const keeper = new LeaseKeeper({
+      ttlMs: leadership.ttlMs,
+      validFromMs,
+      renew: (timeoutMs) => this.client.renewLeadership(name, leadership.lease, leadership.secret, { timeoutMs }),
+      onRetry: (reason) => this.hooks.onRetry?.('renew', reason),
+    });
+    const lost = await Promise.race([keeper.lost, this.stopped.then(() => null)]);
+    keeper.stop();
+    if (lost !== null) return { outcome: 'lost', leadership, reason: `${lost}; another candidate may lead now` };
     try {
-      const r = await this.client.resign(name, leadership.lease);
+      const r = await this.client.resign(name, leadership.lease, leadership.secret);
       return { outcome: 'resigned', leadership, ...(r.nextLeader ? { nextLeader: r.nextLeader } : {}) };
     } catch (err) {
       const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message);

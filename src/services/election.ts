@@ -47,20 +47,20 @@ export class Election {
     const waitTimeoutMs = req.waitTimeoutMs === undefined ? MAX_WAIT_MS : req.waitTimeoutMs;
     const r = await this.leases.acquire({ resource: electionResource(name), holder: id, ttlMs: req.ttlMs, wait: true, waitTimeoutMs }, opts, isCancelled);
     if (!r.granted) throw new CcmError('internal', 'a waiting acquire answered without a grant');
-    return { election: name, id, lease: r.lease, token: r.token, ttlMs: r.ttlMs, revision: r.revision, waitedMs: r.waitedMs };
+    return { election: name, id, lease: r.lease, token: r.token, ttlMs: r.ttlMs, revision: r.revision, waitedMs: r.waitedMs, secret: r.secret };
   }
 
   /** Keeps leading: fails (failed_precondition / not_found) once this lease no longer leads. */
-  async renew(nameRaw: unknown, lease: unknown, opts: CallOptions): Promise<{ election: string; lease: number; ttlMs: number; renewals: number }> {
+  async renew(nameRaw: unknown, lease: unknown, secret: unknown, opts: CallOptions): Promise<{ election: string; lease: number; ttlMs: number; renewals: number }> {
     const name = validateElectionName(nameRaw);
-    const r = await this.leases.renew(electionResource(name), lease, opts);
+    const r = await this.leases.renew(electionResource(name), lease, secret, opts);
     return { election: name, lease: r.lease, ttlMs: r.ttlMs, renewals: r.renewals };
   }
 
   /** Steps down (or leaves the line): the next candidate, if any, leads at once. */
-  async resign(nameRaw: unknown, lease: unknown, opts: CallOptions): Promise<{ election: string; lease: number; revision: number; nextLeader?: string }> {
+  async resign(nameRaw: unknown, lease: unknown, secret: unknown, opts: CallOptions): Promise<{ election: string; lease: number; revision: number; nextLeader?: string }> {
     const name = validateElectionName(nameRaw);
-    const r = await this.leases.release(electionResource(name), lease, opts);
+    const r = await this.leases.release(electionResource(name), lease, secret, opts);
     return { election: name, lease: r.lease, revision: r.revision, ...(r.nextHolder ? { nextLeader: r.nextHolder } : {}) };
   }
 

@@ -7,6 +7,7 @@ import type { ApplyResult } from '../core/state-machine.js';
 import type { CallOptions, CoreService } from '../node/core-service.js';
 import type { NodeRuntime } from '../node/node-runtime.js';
 import { subscribeChanges } from '../node/watch-routes.js';
+import { newLeaseSecret, secretHashOf } from './lease-secret.js';
 
 /** The longest anyone may wait in a queue for a resource. */
 export const MAX_WAIT_MS = 10 * 60_000;
@@ -36,15 +37,25 @@ export class LeaseManager {
       throw new CcmError('invalid_argument', `wait timeout must be from 1ms to ${MAX_WAIT_MS / 60_000} minutes`);
     }
     const started = Date.now();
-    const r = await this.write({ op: 'acquire', resource, holder, ttlMs, wait, atMs: this.node.clock.nowMs() }, opts);
+    const { secret, secretHash } = newLeaseSecret();
+    const r = await this.write({ op: 'acquire', resource, holder, ttlMs, wait, atMs: this.node.clock.nowMs(), secretHash }, opts);
     if (r.op !== 'acquire') throw new CcmError('internal', `unexpected result ${r.op}`);
-    if (r.granted) return { granted: true, resource, holder, lease: r.lease, token: r.token, ttlMs, revision: r.revision, waitedMs: 0 };
+    if (r.granted) return { granted: true, resource, holder, lease: r.lease, token: r.token, ttlMs, revision: r.revision, waitedMs: 0, secret };
     if (!r.queued) return { granted: false, resource, heldBy: await this.holderWithTtl(resource, r.heldBy, opts) };
-    return this.waitForHandOver(resource, holder, r.lease, ttlMs, started, started + waitTimeoutMs, isCancelled);
+    return this.waitForHandOver(resource, holder, { id: r.lease, secret, secretHash }, ttlMs, started, started + waitTimeoutMs, isCancelled);
   }
 
   /** Keeps the queued lease alive and watches the resource until the core hands it to us (or we give up). */
-  private waitForHandOver(resource: string, holder: string, lease: number, ttlMs: number, started: number, deadline: number, isCancelled: () => boolean): Promise<AcquireResponse> {
+  private waitForHandOver(
+    resource: string,
+    holder: string,
+    grant: { id: number; secret: string; secretHash: string },
+    ttlMs: number,
+    started: number,
+    deadline: number,
+    isCancelled: () => boolean,
+  ): Promise<AcquireResponse> {
+    const lease = grant.id;
     return new Promise<AcquireResponse>((resolve, reject) => {
       let isDone = false;
       let stop: () => void = () => undefined;
@@ -56,12 +67,12 @@ export class LeaseManager {
         clearTimeout(giveUp);
         clearInterval(cancelCheck);
         // Leaving the queue: revoke our lease (its queue entry goes with it), best effort.
-        if (leave) void this.write({ op: 'lease-revoke', id: lease }, this.shortCall()).catch(() => undefined);
+        if (leave) void this.write({ op: 'lease-revoke', id: lease, secretHash: grant.secretHash }, this.shortCall()).catch(() => undefined);
         if ('ok' in outcome) resolve(outcome.ok);
         else reject(outcome.err);
       };
       const granted = (token: number, revision: number): void =>
-        finish({ ok: { granted: true, resource, holder, lease, token, ttlMs, revision, waitedMs: Date.now() - started } }, false);
+        finish({ ok: { granted: true, resource, holder, lease, token, ttlMs, revision, waitedMs: Date.now() - started, secret: grant.secret } }, false);
       stop = subscribeChanges(this.node, { key: LOCK_PREFIX + resource, prefix: false, fromRevision: 0 }, {
         onBatch: (b) => {
           for (const e of b.events) {
@@ -78,7 +89,7 @@ export class LeaseManager {
         })
         .catch(() => undefined);
       const keepAlive = setInterval(() => {
-        this.write({ op: 'lease-renew', id: lease, atMs: this.node.clock.nowMs() }, this.shortCall()).catch((err: CcmError) => {
+        this.write({ op: 'lease-renew', id: lease, atMs: this.node.clock.nowMs(), secretHash: grant.secretHash }, this.shortCall()).catch((err: CcmError) => {
           if (err.code === 'not_found') finish({ err: new CcmError('not_found', `our place in the queue for ${resource} was lost (lease ${lease} ended)`) }, false);
         });
       }, Math.max(200, ttlMs / 3));
@@ -93,18 +104,20 @@ export class LeaseManager {
     });
   }
 
-  async renew(resource: string | undefined, leaseId: unknown, opts: CallOptions): Promise<{ lease: number; ttlMs: number; renewals: number; resource?: string }> {
+  async renew(resource: string | undefined, leaseId: unknown, secret: unknown, opts: CallOptions): Promise<{ lease: number; ttlMs: number; renewals: number; resource?: string }> {
     const id = validateLeaseId(leaseId);
     if (resource !== undefined) validateResource(resource);
-    const r = await this.write({ op: 'lease-renew', id, atMs: this.node.clock.nowMs(), ...(resource !== undefined ? { resource } : {}) }, opts);
+    const secretHash = secretHashOf(secret);
+    const r = await this.write({ op: 'lease-renew', id, atMs: this.node.clock.nowMs(), secretHash, ...(resource !== undefined ? { resource } : {}) }, opts);
     if (r.op !== 'lease-renew') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { lease: id, ttlMs: r.ttlMs, renewals: r.renewals, ...(resource !== undefined ? { resource } : {}) };
   }
 
-  async release(resource: string, leaseId: unknown, opts: CallOptions): Promise<{ resource: string; lease: number; revision: number; nextHolder?: string }> {
+  async release(resource: string, leaseId: unknown, secret: unknown, opts: CallOptions): Promise<{ resource: string; lease: number; revision: number; nextHolder?: string }> {
     validateResource(resource);
     const id = validateLeaseId(leaseId);
-    const r = await this.write({ op: 'release', resource, lease: id }, opts);
+    const secretHash = secretHashOf(secret);
+    const r = await this.write({ op: 'release', resource, lease: id, secretHash }, opts);
     if (r.op !== 'release') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { resource, lease: id, revision: r.revision, ...(r.nextHolder ? { nextHolder: r.nextHolder } : {}) };
   }
@@ -122,17 +135,20 @@ export class LeaseManager {
     return lock;
   }
 
-  async grant(ttlMs: unknown, owner: unknown, opts: CallOptions): Promise<{ id: number; ttlMs: number }> {
+  /** A generic lease (keys attach to it); its secret is in the answer, once. */
+  async grant(ttlMs: unknown, owner: unknown, opts: CallOptions): Promise<{ id: number; ttlMs: number; secret: string }> {
     const ttl = validateTtlMs(ttlMs);
     const ownerText = owner === undefined ? '' : validateHolder(owner);
-    const r = await this.write({ op: 'lease-grant', ttlMs: ttl, owner: ownerText, atMs: this.node.clock.nowMs() }, opts);
+    const { secret, secretHash } = newLeaseSecret();
+    const r = await this.write({ op: 'lease-grant', ttlMs: ttl, owner: ownerText, atMs: this.node.clock.nowMs(), secretHash }, opts);
     if (r.op !== 'lease-grant') throw new CcmError('internal', `unexpected result ${r.op}`);
-    return { id: r.id, ttlMs: r.ttlMs };
+    return { id: r.id, ttlMs: r.ttlMs, secret };
   }
 
-  async revoke(leaseId: unknown, opts: CallOptions): Promise<{ id: number; deletedKeys: number; revision: number }> {
+  /** Ends a lease: with its secret, or (`secret` null) as the cluster's administrator (the /admin route, admin token). */
+  async revoke(leaseId: unknown, secret: unknown, opts: CallOptions): Promise<{ id: number; deletedKeys: number; revision: number }> {
     const id = validateLeaseId(leaseId);
-    const r = await this.write({ op: 'lease-revoke', id }, opts);
+    const r = await this.write(secret === null ? { op: 'lease-revoke', id, bySystem: true } : { op: 'lease-revoke', id, secretHash: secretHashOf(secret) }, opts);
     if (r.op !== 'lease-revoke') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { id, deletedKeys: r.deletedKeys, revision: r.revision };
   }

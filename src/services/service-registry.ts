@@ -7,6 +7,7 @@ import type { CallOptions, CoreService } from '../node/core-service.js';
 import type { NodeRuntime } from '../node/node-runtime.js';
 import { decodeInstance, idKey, instanceKey, instanceView, servicePrefix, SERVICES_PREFIX, type InstanceRecord } from './service-records.js';
 import { validateInstanceId, validateRegistration, validateServiceName } from './service-registration.js';
+import { newLeaseSecret, secretHashOf } from './lease-secret.js';
 
 /**
  * The service registry: instances of named services, each tied to a lease (it is registered while its owner renews
@@ -20,12 +21,14 @@ export class ServiceRegistry {
     private readonly core: CoreService,
   ) {}
 
-  async register(service: unknown, body: Record<string, unknown>, opts: CallOptions & { defaultBy?: string }): Promise<ServiceInstanceView> {
+  /** Registers an instance; the answer carries its lease's `secret` (once): renewing or deregistering needs it. */
+  async register(service: unknown, body: Record<string, unknown>, opts: CallOptions & { defaultBy?: string }): Promise<ServiceInstanceView & { secret: string }> {
     const reg = validateRegistration(service, body, opts.defaultBy ?? 'api');
     // Refuse a taken id before granting anything (the transaction below decides for certain).
     const existing = await this.readKey(idKey(reg.id), opts);
     if (existing) throw this.duplicate(reg.id, existing);
-    const grant = await this.write({ op: 'lease-grant', ttlMs: reg.ttlMs, owner: `service ${reg.service}/${reg.id}`, atMs: this.node.clock.nowMs() }, opts);
+    const { secret, secretHash } = newLeaseSecret();
+    const grant = await this.write({ op: 'lease-grant', ttlMs: reg.ttlMs, owner: `service ${reg.service}/${reg.id}`, atMs: this.node.clock.nowMs(), secretHash }, opts);
     if (grant.op !== 'lease-grant') throw new CcmError('internal', `unexpected result ${grant.op}`);
     const now = this.node.clock.nowMs();
     const record: InstanceRecord = {
@@ -71,21 +74,23 @@ export class ServiceRegistry {
       const kv = r.results[0]?.op === 'get' ? r.results[0].kvs[0] : undefined;
       throw this.duplicate(reg.id, kv);
     }
-    return { ...record, createRevision: r.revision, modRevision: r.revision };
+    return { ...record, createRevision: r.revision, modRevision: r.revision, secret };
   }
 
   /** Deregisters by revoking the instance's lease: its keys go in one revision. */
-  async deregister(idRaw: unknown, opts: CallOptions): Promise<{ service: string; id: string; lease: number; revision: number }> {
+  async deregister(idRaw: unknown, secret: unknown, opts: CallOptions): Promise<{ service: string; id: string; lease: number; revision: number }> {
+    const secretHash = secretHashOf(secret);
     const { id, service, lease } = await this.locate(idRaw, opts);
-    const r = await this.write({ op: 'lease-revoke', id: lease }, opts);
+    const r = await this.write({ op: 'lease-revoke', id: lease, secretHash }, opts);
     if (r.op !== 'lease-revoke') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { service, id, lease, revision: r.revision };
   }
 
   /** Renews the instance's lease (its TTL starts again). */
-  async renew(idRaw: unknown, opts: CallOptions): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
+  async renew(idRaw: unknown, secret: unknown, opts: CallOptions): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
+    const secretHash = secretHashOf(secret);
     const { id, service, lease } = await this.locate(idRaw, opts);
-    const r = await this.write({ op: 'lease-renew', id: lease, atMs: this.node.clock.nowMs() }, opts);
+    const r = await this.write({ op: 'lease-renew', id: lease, atMs: this.node.clock.nowMs(), secretHash }, opts);
     if (r.op !== 'lease-renew') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { service, id, lease, ttlMs: r.ttlMs, renewals: r.renewals };
   }
@@ -139,7 +144,7 @@ export class ServiceRegistry {
   }
 
   private revokeQuietly(lease: number): void {
-    void this.write({ op: 'lease-revoke', id: lease }, { deadline: Date.now() + 3000, hops: 0 }).catch(() => undefined);
+    void this.write({ op: 'lease-revoke', id: lease, bySystem: true }, { deadline: Date.now() + 3000, hops: 0 }).catch(() => undefined);
   }
 
   private async readKey(key: string, opts: CallOptions): Promise<KeyValue | undefined> {

@@ -28,6 +28,7 @@ interface LeaseRow {
   renewed_at_ms: number;
   renewals: number;
   owner: string;
+  secret_hash: string;
 }
 
 /** The state machine's whole contents (dump()). */
@@ -56,6 +57,7 @@ const toLease = (r: LeaseRow): Lease => ({
   renewedAtMs: r.renewed_at_ms,
   renewals: r.renewals,
   owner: r.owner,
+  secretHash: r.secret_hash ?? '',
 });
 
 /** The upper bound of a prefix range: the prefix with its last character incremented. */
@@ -94,7 +96,7 @@ export class SqliteStateStore implements StateStore {
       setCompact: db.prepare('UPDATE applied SET compact_revision = ? WHERE singleton = 1'),
       getLease: db.prepare('SELECT * FROM leases WHERE id = ?'),
       putLease: db.prepare(
-        'INSERT OR REPLACE INTO leases (id, ttl_ms, granted_revision, granted_at_ms, renewed_at_ms, renewals, owner) VALUES (@id, @ttlMs, @grantedRevision, @grantedAtMs, @renewedAtMs, @renewals, @owner)',
+        'INSERT OR REPLACE INTO leases (id, ttl_ms, granted_revision, granted_at_ms, renewed_at_ms, renewals, owner, secret_hash) VALUES (@id, @ttlMs, @grantedRevision, @grantedAtMs, @renewedAtMs, @renewals, @owner, @secretHash)',
       ),
       deleteLease: db.prepare('DELETE FROM leases WHERE id = ?'),
       leases: db.prepare('SELECT * FROM leases ORDER BY id'),

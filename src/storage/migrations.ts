@@ -143,4 +143,13 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'lease-secret-hash',
+    sql: `
+      -- SHA-256 (hex) of the secret a grant returned to its holder: renewing or ending the lease needs the secret.
+      -- Empty for leases granted before secrets existed (nothing is asked of them).
+      ALTER TABLE leases ADD COLUMN secret_hash TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];

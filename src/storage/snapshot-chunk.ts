@@ -29,8 +29,8 @@ const OptionalLength = Type.Integer({ minimum: -1, maximum: MAX_FIELD_BYTES });
 
 /** [key, value bytes, createRevision, modRevision, version, lease] */
 const KvRow = Type.Tuple([Key, Length, Count, Count, Count, Count]);
-/** [id, ttlMs, grantedRevision, grantedAtMs, renewedAtMs, renewals, owner] */
-const LeaseRow = Type.Tuple([Count, Count, Count, Count, Count, Count, Type.String({ maxLength: 4096 })]);
+/** [id, ttlMs, grantedRevision, grantedAtMs, renewedAtMs, renewals, owner, secretHash (SHA-256 hex of the grant's secret, or '')] */
+const LeaseRow = Type.Tuple([Count, Count, Count, Count, Count, Count, Type.String({ maxLength: 4096 }), Type.String({ maxLength: 128 })]);
 /** [revision, sub, type, key, value bytes | -1, createRevision, modRevision, version, lease, prevValue bytes | -1] */
 const EventRow = Type.Tuple([Count, Count, Type.Union([Type.Literal('put'), Type.Literal('delete')]), Key, OptionalLength, Count, Count, Count, Count, OptionalLength]);
 

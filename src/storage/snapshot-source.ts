@@ -55,7 +55,7 @@ export class SnapshotSource {
       this.compactRevision = row.compact_revision;
       this.q = {
         kv: this.db.prepare('SELECT key, CAST(value AS BLOB), create_revision, mod_revision, version, lease FROM kv WHERE key > ? ORDER BY key LIMIT ?').raw(),
-        leases: this.db.prepare('SELECT id, ttl_ms, granted_revision, granted_at_ms, renewed_at_ms, renewals, owner FROM leases WHERE id > ? ORDER BY id LIMIT ?').raw(),
+        leases: this.db.prepare('SELECT id, ttl_ms, granted_revision, granted_at_ms, renewed_at_ms, renewals, owner, secret_hash FROM leases WHERE id > ? ORDER BY id LIMIT ?').raw(),
         events: this.db
           .prepare('SELECT revision, sub, type, key, CAST(value AS BLOB), create_revision, mod_revision, version, lease, CAST(prev_value AS BLOB) FROM kv_events WHERE revision >= ? ORDER BY revision, sub LIMIT ?')
           .raw(),

@@ -205,7 +205,7 @@ export class SnapshotStaging {
   private insertStatements(): Record<'kv' | 'lease' | 'event', Statement> {
     this.inserts ??= {
       kv: this.db.prepare('INSERT INTO staged_kv (key, value, create_revision, mod_revision, version, lease) VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?)'),
-      lease: this.db.prepare('INSERT INTO staged_leases (id, ttl_ms, granted_revision, granted_at_ms, renewed_at_ms, renewals, owner) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      lease: this.db.prepare('INSERT INTO staged_leases (id, ttl_ms, granted_revision, granted_at_ms, renewed_at_ms, renewals, owner, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       event: this.db.prepare(
         'INSERT INTO staged_kv_events (revision, sub, type, key, value, create_revision, mod_revision, version, lease, prev_value) VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, CAST(? AS TEXT))',
       ),

@@ -9,15 +9,48 @@ export interface Clock {
   monotonicMs(): number;
 }
 
-/** The machine's clock, with an optional offset (chaos `skew`) applied to wall time. */
+/**
+ * The machine's clock, with an optional offset applied to wall time (chaos `skew`) and an optional rate applied to
+ * monotonic time (chaos `clock-rate`: at 2x the node's timers and lease TTLs run twice as fast as real time).
+ */
 export class SystemClock implements Clock {
   /** Added to wall time; chaos skew sets it. */
   skewMs = 0;
+  private rateValue = 1;
+  /** Monotonic time as of the last rate change, and the real time it was made at: time runs at `rate` since. */
+  private anchorRealMs: number;
+  private anchorClockMs: number;
+
+  /** `realNowMs`: the machine's monotonic time (a test may pass its own). */
+  constructor(private readonly realNowMs: () => number = () => performance.now()) {
+    this.anchorRealMs = realNowMs();
+    this.anchorClockMs = this.anchorRealMs;
+  }
+
   nowMs(): number {
     return Date.now() + this.skewMs;
   }
+
   monotonicMs(): number {
-    return performance.now();
+    return this.anchorClockMs + (this.realNowMs() - this.anchorRealMs) * this.rateValue;
+  }
+
+  /** How fast monotonic time runs against real time (1: right). */
+  get rate(): number {
+    return this.rateValue;
+  }
+
+  /** Changes the rate from now on; monotonic time stays continuous. */
+  setRate(rate: number): void {
+    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`clock rate must be positive (got ${rate})`);
+    this.anchorClockMs = this.monotonicMs();
+    this.anchorRealMs = this.realNowMs();
+    this.rateValue = rate;
+  }
+
+  /** Real milliseconds for `clockMs` of this clock to pass (what a timer is set to). */
+  realMs(clockMs: number): number {
+    return clockMs / this.rateValue;
   }
 }
 

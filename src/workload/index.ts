@@ -14,7 +14,7 @@ export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 /** What each workload does, in a line (for --help). */
 export const WORKLOAD_SUMMARIES: Record<WorkloadName, string> = {
   register: 'clients read, write and compare-and-set a few keys; checked for linearizability and lost writes',
-  lease: 'clients acquire a lock, use it with their fencing token, and release it; checked for two holders and token order',
+  lease: 'clients contend for a few locks, write through the core with their fencing tokens (and once more after releasing), and release; checked for two holders, token order and any stale token accepted',
   config: 'clients write config keys while watchers stream them; every watcher must see every version in order, none lost',
   registry: 'instances register, renew and die; lookups must not return an instance gone longer than a margin',
 };

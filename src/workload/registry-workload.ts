@@ -117,7 +117,7 @@ export class RegistryWorkload implements Workload {
       const registered = await recordOperation(
         ctx.recorder,
         { process, f: 'register', key: this.service, input: { instanceId, ttlMs: this.ttlMs } },
-        () => call<{ id: string }>('POST', `/v1/services/${this.service}/instances`, { id: instanceId, address: '127.0.0.1', port: 8000 + (n % 1000), ttlMs: this.ttlMs, by: 'chaos' }),
+        () => call<{ id: string; secret: string }>('POST', `/v1/services/${this.service}/instances`, { id: instanceId, address: '127.0.0.1', port: 8000 + (n % 1000), ttlMs: this.ttlMs, by: 'chaos' }),
         (r) => ({ instanceId: r.id }),
       );
       if (registered.type !== 'ok') {
@@ -126,6 +126,7 @@ export class RegistryWorkload implements Workload {
         continue;
       }
       this.counts.registered++;
+      const secret = registered.result.secret;
       const endAt = Date.now() + ctx.random.int(200, this.maxLifeMs);
       let renewedAt = Date.now();
       let isAlive = true;
@@ -135,7 +136,7 @@ export class RegistryWorkload implements Workload {
           const renewed = await recordOperation(
             ctx.recorder,
             { process, f: 'keepalive', key: this.service, input: { instanceId } },
-            () => call<{ ttlMs: number }>('POST', `/v1/service-instances/${instanceId}/renew`),
+            () => call<{ ttlMs: number }>('POST', `/v1/service-instances/${instanceId}/renew`, { secret }),
             (r) => ({ ttlMs: r.ttlMs }),
           );
           if (renewed.type === 'ok') renewedAt = Date.now();
@@ -147,7 +148,7 @@ export class RegistryWorkload implements Workload {
         const deregistered = await recordOperation(
           ctx.recorder,
           { process, f: 'deregister', key: this.service, input: { instanceId } },
-          () => call<{ revision: number }>('DELETE', `/v1/service-instances/${instanceId}`),
+          () => call<{ revision: number }>('DELETE', `/v1/service-instances/${instanceId}`, { secret }),
           (r) => ({ revision: r.revision }),
         );
         if (deregistered.type === 'ok') this.counts.deregistered++;

@@ -4,7 +4,8 @@
  * the watcher's own resumption: when a stream fails, ends or goes quiet, it reconnects to the next node from
  * the revision after the last one it was vouched for (by events or a progress notification).
  */
-import http from 'node:http';
+import type http from 'node:http';
+import { apiGet } from '../client/api-access.js';
 import type { WatchEvent as CoreWatchEvent } from '../core/kv-types.js';
 import type { NodeEndpoint } from '../client/ccm-client.js';
 import type { WatchEvent } from '../check/index.js';
@@ -124,7 +125,7 @@ export class WatchRecorder {
         idle = setTimeout(() => finish({ kind: 'ended', why: `no word for ${this.options.idleTimeoutMs} ms`, deliveredAny }), this.options.idleTimeoutMs);
       };
       const query = new URLSearchParams({ key: this.options.prefix, prefix: 'true', fromRev: String(fromRevision), progressMs: String(this.options.progressMs) });
-      const req = http.get({ host: endpoint.host, port: endpoint.port, path: `/v1/watch?${query}` }, (res) => {
+      const req = apiGet(endpoint, `/v1/watch?${query}`, (res) => {
         if (res.statusCode !== 200) {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));

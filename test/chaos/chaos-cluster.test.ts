@@ -203,6 +203,20 @@ describe('chaos run can fail: the test-only fault switches', function () {
     }
   });
 
+  it('ignore-fence (fenced writes proposed without their fence): the lease run finds a stale token accepted; without the switch, none is', async () => {
+    const fx = new ClusterFixture();
+    try {
+      await fx.json('up', '--nodes', '3', '--setting', 'unsafeFaultSwitch=ignore-fence');
+      const r = await ccm(fx, ['chaos', 'run', '--workload', 'lease', '--nemesis', 'none', '--duration', '8s', '--seed', '2', '--recovery', '1s', '--json']);
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(1);
+      const result = JSON.parse(r.stdout);
+      expect(result.checks[0].counterExample).to.match(/stale token|after that grant was released/);
+    } finally {
+      await fx.ccm('down');
+      await fx.cleanup();
+    }
+  });
+
   it('grant-without-core (a lock granted without consensus): the lease run finds two holders at once', async () => {
     const fx = new ClusterFixture();
     try {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { compileFaults, describeFault, majorityRingReach, ringConnected, validateFault } from '../../src/chaos/faults.js';
 import { CcmError } from '../../src/client/api-errors.js';
+import { parseClockRate } from '../../src/chaos/fault-args.js';
 
 const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
@@ -78,6 +79,12 @@ describe('majority ring, kill and skew faults', () => {
     expect(() => validateFault({ kind: 'delay', a: '*', b: '*', delayMs: 61_000, jitterMs: 0 }, ids)).to.throw(CcmError, /delay/);
     expect(() => validateFault({ kind: 'skew', node: 'n1', offsetMs: 2 * 86_400_000 }, ids)).to.throw(CcmError, /1 day/);
     expect(() => validateFault({ kind: 'kill', node: 'n7' }, ids)).to.throw(CcmError, /unknown node "n7"/);
+    expect(() => validateFault({ kind: 'clock-rate', node: 'n1', rate: 50 }, ids)).to.throw(CcmError, /0.1x to 10x/);
+    expect(() => validateFault({ kind: 'clock-rate', node: 'n9', rate: 2 }, ids)).to.throw(CcmError, /unknown node "n9"/);
+    expect(parseClockRate('2x')).to.equal(2);
+    expect(parseClockRate('0.5x')).to.equal(0.5);
+    expect(parseClockRate('1')).to.equal(1);
+    for (const bad of ['fast', '0x', '-2x', '20x', '']) expect(() => parseClockRate(bad), bad).to.throw(CcmError, /2x, 0.5x or 1x/);
     expect(() => validateFault({ kind: 'loss', a: '*', b: '*', rate: 1 }, ids)).to.not.throw();
   });
 
@@ -85,6 +92,7 @@ describe('majority ring, kill and skew faults', () => {
     expect(describeFault({ kind: 'skew', node: 'n4', offsetMs: 3000 })).to.equal('clock of n4 ahead by 3 s');
     expect(describeFault({ kind: 'skew', node: 'n4', offsetMs: -500 })).to.equal('clock of n4 behind by 500 ms');
     expect(describeFault({ kind: 'kill', node: 'n2' })).to.match(/^n2 killed \(SIGKILL\)/);
+    expect(describeFault({ kind: 'clock-rate', node: 'n1', rate: 2 })).to.equal('timers of n1 run 2x fast (its monotonic clock and lease TTLs)');
     expect(describeFault({ kind: 'majority-ring', ring: ['n1', 'n2', 'n3', 'n4', 'n5'] })).to.match(/^majority ring n1-n2-n3-n4-n5: each node reaches only its 2 nearest/);
   });
 });

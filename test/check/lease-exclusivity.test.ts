@@ -109,4 +109,52 @@ describe('lease exclusivity: known-bad histories are rejected', () => {
     expect(result.counterExample!.kind).to.equal('stale-token-accepted');
     expect(result.counterExample!.ops.map((op) => op.input)).to.deep.equal([{ token: 2 }, { token: 1 }]);
   });
+
+  it('a fenced write accepted after a newer grant completed, though no newer write came first (the core let a stale token through)', () => {
+    const result = checkLeaseExclusivity(
+      ops(
+        acquire(0, [0, 10], 1, 50),
+        acquire(1, [100, 110], 2, 50),
+        { p: 0, f: 'write', key: 'lock', in: { token: 1 }, out: { revision: 9 }, t: [120, 130] },
+      ),
+    );
+    expect(result.verdict).to.equal('invalid');
+    expect(result.counterExample!.kind).to.equal('stale-token-accepted');
+    expect(result.counterExample!.description).to.match(/stale token 1 .* after a newer grant/);
+    expect(result.counts).to.deep.equal({ resources: 1, grants: 2, writesAccepted: 1, writesRefusedStale: 0 });
+  });
+
+  it('a write with a released token, accepted after a newer grant (a paused holder waking up)', () => {
+    const result = checkLeaseExclusivity(
+      ops(
+        acquire(0, [0, 10], 1, 5000),
+        { p: 0, f: 'release', key: 'lock', in: { token: 1 }, t: [20, 30] },
+        acquire(1, [25, 35], 2, 5000),
+        { p: 0, f: 'write', key: 'lock', in: { token: 1 }, t: [40, 50] },
+      ),
+    );
+    expect(result.verdict).to.equal('invalid');
+    expect(result.counterExample!.description).to.match(/stale token 1 .* after a newer grant/);
+  });
+});
+
+describe('lease exclusivity: fenced writes the core refused or accepted in order pass, with counts', () => {
+  it('the old holder\'s write refused as stale, the new one\'s accepted; a write racing the grant (overlapping it) is not flagged', () => {
+    const result = checkLeaseExclusivity(
+      ops(
+        acquire(0, [0, 10], 1, 50),
+        { p: 0, f: 'write', key: 'lock', in: { token: 1 }, t: [20, 30] },
+        acquire(1, [100, 110], 2, 50),
+        { p: 0, f: 'write', key: 'lock', in: { token: 1 }, out: { error: 'stale_token' }, t: [120, 130], status: 'fail' },
+        { p: 2, f: 'write', key: 'lock', in: { token: 1 }, t: [95, 105] },
+        { p: 1, f: 'write', key: 'lock', in: { token: 2 }, t: [140, 150] },
+        { p: 1, f: 'release', key: 'lock', in: { token: 2 }, t: [160, 170] },
+        // released, and no newer grant yet: its token is still the newest, nobody else can write
+        { p: 1, f: 'write', key: 'lock', in: { token: 2 }, t: [180, 190] },
+      ),
+    );
+    expect(result.verdict, result.summary).to.equal('valid');
+    expect(result.counts).to.deep.equal({ resources: 1, grants: 2, writesAccepted: 4, writesRefusedStale: 1 });
+    expect(result.summary).to.match(/2 grants, 4 fenced writes accepted, 1 refused as stale/);
+  });
 });

@@ -6,7 +6,7 @@ import { CcmError } from '../../src/client/api-errors.js';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { checkNewClusterDir, clusterPaths, ensureWritableDir, isClusterDir, removeClusterDir } from '../../src/cluster/cluster-dir.js';
-import { readClusterFile, updateClusterFile, writeClusterFile, DEFAULT_SETTINGS, type ClusterFile } from '../../src/cluster/cluster-file.js';
+import { readClusterFile, updateClusterFile, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS, type ClusterFile } from '../../src/cluster/cluster-file.js';
 import { validateUpOptions } from '../../src/cluster/launcher.js';
 import { allocatePorts, isPortFree } from '../../src/cluster/port-allocator.js';
 import { processState } from '../../src/cluster/process-table.js';
@@ -26,6 +26,7 @@ function sample(): ClusterFile {
     nodes: [{ id: 'n1', ports: { http: 30000, peer: 30001, gossip: 30002 }, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 }],
     faults: [],
     settings: DEFAULT_SETTINGS,
+    security: DEFAULT_SECURITY,
   };
 }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { clusterPaths, type ClusterPaths } from '../../src/cluster/cluster-dir.js';
-import { DEFAULT_SETTINGS, readClusterFile, writeClusterFile, type ClusterFile } from '../../src/cluster/cluster-file.js';
+import { DEFAULT_SECURITY, DEFAULT_SETTINGS, readClusterFile, writeClusterFile, type ClusterFile } from '../../src/cluster/cluster-file.js';
 import { withClusterLock } from '../../src/cluster/cluster-lock.js';
 
 const CLUSTER_FILE_MODULE = fileURLToPath(new URL('../../src/cluster/cluster-file.js', import.meta.url));
@@ -18,6 +18,7 @@ function sample(): ClusterFile {
     host: '127.0.0.1',
     createdAtMs: 1,
     core: ['n1'],
+    security: { ...DEFAULT_SECURITY },
     heal: true,
     supervisorPid: null,
     nodes: [{ id: 'n1', ports: { http: 30000, peer: 30001, gossip: 30002 }, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 }],

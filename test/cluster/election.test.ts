@@ -115,7 +115,7 @@ describe('leader election (real processes)', function () {
       fx.expectFailure(['election', 'campaign', 'bad/name', '--id', 'x'], /election name "bad\/name" is invalid/),
       fx.expectFailure(['election', 'campaign', 'batch', '--id', 'has space'], /candidate id "has space" is invalid/),
       fx.expectFailure(['election', 'leader', 'never-held'], /nobody leads never-held/),
-      fx.expectFailure(['election', 'resign', 'batch', '--lease', '999999'], /lease 999999 not found/),
+      fx.expectFailure(['election', 'resign', 'batch', '--lease', '999999', '--secret', 'A'.repeat(32)], /lease 999999 not found/),
     ]);
     expect((await fx.client().elections()).elections.filter((e) => e.election === 'batch')).to.deep.equal([]);
   });

@@ -45,8 +45,8 @@ describe('service registry (real processes)', function () {
     (await fx.client().lookupService(service, { all })).instances.map((i) => i.id).sort();
 
   it('CLI: register, lookup, list, info, renew, deregister; an instance without a check is passing; bad input is refused and changes nothing', async () => {
-    const reg = await fx.json<ServiceInstanceView>('service', 'register', 'pay', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '8080', '--ttl', '30s', '--tag', 'v2');
-    expect(reg).to.deep.include({ service: 'pay', id: 'pay-1', address: '127.0.0.1', port: 8080, status: 'passing', check: null, ttlMs: 30_000, tags: ['v2'] });
+    const reg = await fx.json<ServiceInstanceView & { secret: string }>('service', 'register', 'pay', '--id', 'pay-1', '--address', '127.0.0.1', '--port', '8080', '--ttl', '120s', '--tag', 'v2');
+    expect(reg).to.deep.include({ service: 'pay', id: 'pay-1', address: '127.0.0.1', port: 8080, status: 'passing', check: null, ttlMs: 120_000, tags: ['v2'] });
     expect(reg.lease).to.be.a('number');
     const lookup = await fx.json('service', 'lookup', 'pay', '--all');
     expect(lookup.instances.map((i: ServiceInstanceView) => i.id)).to.deep.equal(['pay-1']);
@@ -65,8 +65,9 @@ describe('service registry (real processes)', function () {
       fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', '30d'], /out of range: use 1s to 7d/),
       fx.expectFailure(['service', 'register', 'pay', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80', '--ttl', 'soon'], /not a duration/),
       fx.expectFailure(['service', 'register', 'pay/x', '--id', 'pay-3', '--address', '127.0.0.1', '--port', '80'], /service name "pay\/x" is invalid/),
-      fx.expectFailure(['service', 'deregister', 'nope-9'], /no instance nope-9 is registered/),
-      fx.expectFailure(['service', 'renew', 'nope-9'], /no instance nope-9 is registered/),
+      fx.expectFailure(['service', 'deregister', 'nope-9', '--secret', 'A'.repeat(32)], /no instance nope-9 is registered/),
+      fx.expectFailure(['service', 'renew', 'nope-9', '--secret', 'A'.repeat(32)], /no instance nope-9 is registered/),
+      fx.expectFailure(['service', 'deregister', 'pay-1'], /--secret/),
     ]);
     // The HTTP API refuses the same without the CLI's own checks, and a duplicate leaves no lease behind.
     const c = fx.client();
@@ -82,12 +83,14 @@ describe('service registry (real processes)', function () {
     expect(await lookupIds('other', true)).to.deep.equal([]);
     expect((await c.leases()).leases.length).to.equal(leasesBefore);
 
-    expect((await fx.json('service', 'renew', 'pay-1')).renewals).to.equal(1);
+    // Renewing or deregistering needs the secret the registration returned, not just the public id.
+    await fx.expectFailure(['service', 'renew', 'pay-1', '--secret', 'B'.repeat(32)], /wrong or missing secret/);
+    expect((await fx.json('service', 'renew', 'pay-1', '--secret', reg.secret)).renewals).to.equal(1);
     // The instance's lease is an ordinary lease: `ccm lease renew --lease` keeps it too.
-    expect((await fx.json('lease', 'renew', '--lease', String(reg.lease))).renewals).to.equal(2);
-    expect(await fx.json('service', 'deregister', 'pay-1')).to.deep.include({ service: 'pay', id: 'pay-1', lease: reg.lease });
+    expect((await fx.json('lease', 'renew', '--lease', String(reg.lease), '--secret', reg.secret)).renewals).to.equal(2);
+    expect(await fx.json('service', 'deregister', 'pay-1', '--secret', reg.secret)).to.deep.include({ service: 'pay', id: 'pay-1', lease: reg.lease });
     expect(await lookupIds('pay', true)).to.deep.equal([]);
-    await fx.expectFailure(['service', 'deregister', 'pay-1'], /no instance pay-1 is registered/);
+    await fx.expectFailure(['service', 'deregister', 'pay-1', '--secret', reg.secret], /no instance pay-1 is registered/);
 
     // Tied to a lease: gone once its owner stops renewing; kept while renewed (--keepalive), deregistered on Ctrl-C.
     await fx.json('service', 'register', 'pay', '--id', 'pay-ttl', '--address', '127.0.0.1', '--port', '8081', '--ttl', '2s');
@@ -139,7 +142,8 @@ describe('service registry (real processes)', function () {
     watch.signal('SIGINT');
     await watch.exited;
     endpoint.status = 200;
-    await fx.json('service', 'deregister', 'web-tcp');
+    // The administrator's way out: no secret, the admin token.
+    await fx.json('service', 'deregister', 'web-tcp', '--force');
   });
 
   it('an instance survives a Raft leader kill; the checks of a dead node are adopted by the emergent leader', async () => {
@@ -153,7 +157,7 @@ describe('service registry (real processes)', function () {
 
     const leader = (await fx.json('core', 'status')).leader as string;
     await fx.json('node', 'kill', leader);
-    const renewed = await waitFor('a renewal after the leader kill', () => c.renewService('db-1').catch(() => null), 20_000, 200);
+    const renewed = await waitFor('a renewal after the leader kill', () => c.renewService('db-1', kept.secret).catch(() => null), 20_000, 200);
     expect(renewed!.lease).to.equal(kept.lease);
     expect((await fx.json('service', 'info', 'db-1')).lease).to.equal(kept.lease);
     expect(await lookupIds('db', true)).to.deep.equal(['db-1', 'db-2']);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ClusterFile, NodeRecord } from '../../src/cluster/cluster-file.js';
-import { DEFAULT_SETTINGS } from '../../src/cluster/cluster-file.js';
+import { DEFAULT_SECURITY, DEFAULT_SETTINGS } from '../../src/cluster/cluster-file.js';
 import type { ProcessState } from '../../src/cluster/process-table.js';
 import { backoffMs, DEFAULT_RESTART_POLICY, RestartTracker, Supervisor, type RestartOutcome, type SupervisorHost } from '../../src/cluster/supervisor.js';
 
@@ -102,7 +102,7 @@ class FakeHost implements SupervisorHost {
       restarts: 0,
     }));
     for (const id of ids) this.states.set(id, 'running');
-    this.file = { version: 1, name: 't', host: '127.0.0.1', createdAtMs: 0, core: ids.slice(0, 1), heal: true, supervisorPid: this.selfPid, nodes, faults: [], settings: DEFAULT_SETTINGS };
+    this.file = { version: 1, name: 't', host: '127.0.0.1', createdAtMs: 0, core: ids.slice(0, 1), heal: true, supervisorPid: this.selfPid, nodes, faults: [], settings: DEFAULT_SETTINGS, security: DEFAULT_SECURITY };
   }
   nowMs(): number {
     return this.now;

@@ -124,10 +124,12 @@ describe('watches and leases (real processes)', function () {
         const ttlMs = 1500;
         record(p, 'invoke', 'acquire', { ttlMs });
         let lease: number;
+        let secret: string;
         try {
           const r = await c.acquire('excl', { holder: `w${p}`, ttlMs, wait: true, waitTimeoutMs: 4000 });
           record(p, 'ok', 'acquire', { token: r.token, ttlMs });
           lease = r.lease;
+          secret = r.secret;
         } catch (err) {
           record(p, (err as CcmError).code === 'timeout' ? 'info' : 'fail', 'acquire', null);
           continue;
@@ -136,7 +138,7 @@ describe('watches and leases (real processes)', function () {
         if (p % 3 === 0) continue; // this one lets its lease expire instead of releasing
         record(p, 'invoke', 'release', null);
         try {
-          await c.release('excl', lease);
+          await c.release('excl', lease, secret);
           record(p, 'ok', 'release', null);
         } catch (err) {
           record(p, (err as CcmError).code === 'timeout' ? 'info' : 'fail', 'release', null);

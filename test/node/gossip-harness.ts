@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_SETTINGS, type NodePorts } from '../../src/cluster/cluster-file.js';
+import { DEFAULT_SECURITY, DEFAULT_SETTINGS, type NodePorts } from '../../src/cluster/cluster-file.js';
+import { ensureClusterSecrets, registerClusterCredentials, secretPaths } from '../../src/cluster/cluster-secrets.js';
+import { clusterPaths } from '../../src/cluster/cluster-dir.js';
 import { allocatePorts } from '../../src/cluster/port-allocator.js';
 import { EventLog } from '../../src/node/event-log.js';
 import { createGossipDriver, gossipOf, type GossipDriver } from '../../src/node/gossip-driver.js';
@@ -25,6 +27,9 @@ export class GossipHarness {
     const all = await allocatePorts('127.0.0.1', count + ghosts);
     this.ids = Array.from({ length: count + ghosts }, (_, i) => `n${i + 1}`);
     this.ids.forEach((id, i) => this.ports.set(id, all[i]));
+    // The tokens the nodes ask for, registered so this process's requests carry them (as the CLI's do).
+    ensureClusterSecrets(this.paths());
+    registerClusterCredentials(this.paths(), '127.0.0.1', all.map((p) => p.http), false);
     // One at a time, a few ms apart, so joinedAtMs orders n1 < n2 < ... (the emergent-leader rule).
     for (const id of this.ids.slice(0, count)) {
       await this.start(id);
@@ -43,8 +48,15 @@ export class GossipHarness {
       peers: this.ids.filter((p) => p !== id).map((p) => ({ id: p, host: '127.0.0.1', peerPort: this.ports.get(p)!.peer, gossipPort: this.ports.get(p)!.gossip })),
       core: this.ids.slice(0, 3),
       settings: { ...DEFAULT_SETTINGS },
+      // Plain datagrams: these tests forge them to test gossip's own boundary (sealing is tested in test/net and test/cluster).
+      security: { ...DEFAULT_SECURITY, peerEncryption: false },
+      secrets: secretPaths(this.paths()),
       linkFilter: { peers: {} },
     };
+  }
+
+  paths(): ReturnType<typeof clusterPaths> {
+    return clusterPaths(path.dirname(this.home), path.basename(this.home));
   }
 
   async start(id: string): Promise<NodeRuntime> {

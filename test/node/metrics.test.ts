@@ -58,8 +58,8 @@ function fakeSnapshot(): MetricsSnapshot {
       pushPullsReceived: 5,
       pushPullFailures: 1,
     },
-    udp: { sent: 50, received: 45, bytesSent: 5000, bytesReceived: 4500, garbage: 7, tooLarge: 0 },
-    tcp: { sent: 30, received: 31, droppedQueueFull: 0, droppedBacklog: 2, badFrames: 0, connects: 2, connectFailures: 1 },
+    udp: { sent: 50, received: 45, bytesSent: 5000, bytesReceived: 4500, garbage: 7, tooLarge: 0, authFailures: 0 },
+    tcp: { sent: 30, received: 31, droppedQueueFull: 0, droppedBacklog: 2, badFrames: 0, connects: 2, connectFailures: 1, authFailures: 0, hellosRefused: 0 },
     link: {
       'n2/out': { passed: 40, dropped: 5, delayed: 0, duplicated: 0 },
       'n2/in': { passed: 38, dropped: 0, delayed: 0, duplicated: 0 },
@@ -76,7 +76,7 @@ function valueOf(families: MetricFamilyView[], name: string, labels: Record<stri
 }
 
 function lease(id: number, renewals: number, grantedAtMs: number): Lease {
-  return { id, ttlMs: 5000, grantedRevision: 1, grantedAtMs, renewedAtMs: grantedAtMs, renewals, owner: 'o' };
+  return { id, ttlMs: 5000, grantedRevision: 1, grantedAtMs, renewedAtMs: grantedAtMs, renewals, owner: 'o', secretHash: '' };
 }
 
 function applied(result: ApplyResult, touched: Lease[], removed: number[]): Applied {

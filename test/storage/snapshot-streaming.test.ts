@@ -66,7 +66,7 @@ function install(to: Replica, at: { index: number; term: number }): void {
 
 function workload(): Command[] {
   const big = 'b'.repeat(300 * 1024);
-  const commands: Command[] = [{ op: 'lease-grant', ttlMs: 10_000, owner: 'w1', atMs: 5 }];
+  const commands: Command[] = [{ op: 'lease-grant', ttlMs: 10_000, owner: 'w1', atMs: 5, secretHash: 'ab'.repeat(32) /* must survive the snapshot: renewing asks for it */ }];
   // Keys whose UTF-8 byte order differs from their UTF-16 order: the stream must follow SQLite's order.
   for (const key of ['/a', '/b', '/é', '/\u{1F600}', '/Z', '/\uFFFD', '/k/1', '/k/2']) commands.push({ op: 'put', key, value: `${key}=v` });
   commands.push({ op: 'put', key: '/big', value: big }, { op: 'put', key: '/big', value: big + 'x' }, { op: 'put', key: '/leased', value: 'l', lease: 1 });

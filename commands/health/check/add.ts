@@ -22,7 +22,7 @@ export default class HealthCheckAdd extends CcmCommand<typeof HealthCheckAdd> {
   static override flags = {
     http: Flags.string({ summary: 'URL to GET.', exclusive: ['tcp', 'command'] }),
     tcp: Flags.string({ summary: 'host:port to connect to.', exclusive: ['http', 'command'] }),
-    command: Flags.string({ summary: 'Command line run with /bin/sh -c.', exclusive: ['http', 'tcp'] }),
+    command: Flags.string({ summary: 'Command line run with /bin/sh -c (only on a cluster started with ccm up --allow-command-checks).', exclusive: ['http', 'tcp'] }),
     interval: Flags.string({ summary: 'How often to run it, e.g. 5s (default 10s).', default: '10s' }),
     timeout: Flags.string({ summary: 'Give up on a run after this long, e.g. 1s (default: 1s, or half the interval if shorter).' }),
   };

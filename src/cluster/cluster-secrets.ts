@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { registerCredentials, type ApiCredentials } from '../client/api-access.js';
+import { CcmError } from '../client/api-errors.js';
+import type { ClusterPaths } from './cluster-dir.js';
+
+/**
+ * A cluster's secrets, in `<cluster dir>/secrets/` (mode 0700, each file 0600, readable by its owner only):
+ *   keyring.json        the peer keys (AES-256-GCM), primary first; nodes seal every TCP frame and datagram with it
+ *   client.token        the bearer token the HTTP API asks of every client request
+ *   admin.token         the token /admin/* (and core membership changes) ask for
+ *   tls/ca.crt, ca.key  with `ccm up --tls`: the cluster's CA, and each node's certificate and key (tls/<id>.crt|key)
+ * Whoever can read these files is the cluster's owner: the CLI reads them, so nothing changes for a user of it.
+ */
+export interface SecretPaths {
+  dir: string;
+  keyring: string;
+  clientToken: string;
+  adminToken: string;
+  tlsDir: string;
+  caCert: string;
+  caKey: string;
+}
+
+export interface ClusterTokens {
+  client: string;
+  admin: string;
+}
+
+const TOKEN_BYTES = 32;
+
+export function secretPaths(paths: ClusterPaths): SecretPaths {
+  const dir = path.join(paths.dir, 'secrets');
+  const tlsDir = path.join(dir, 'tls');
+  return {
+    dir,
+    keyring: path.join(dir, 'keyring.json'),
+    clientToken: path.join(dir, 'client.token'),
+    adminToken: path.join(dir, 'admin.token'),
+    tlsDir,
+    caCert: path.join(tlsDir, 'ca.crt'),
+    caKey: path.join(tlsDir, 'ca.key'),
+  };
+}
+
+export function nodeCertPaths(secrets: SecretPaths, id: string): { cert: string; key: string } {
+  return { cert: path.join(secrets.tlsDir, `${id}.crt`), key: path.join(secrets.tlsDir, `${id}.key`) };
+}
+
+/** A random bearer token (base64url, 256 bits). */
+export function generateToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/** Writes a secret atomically, readable by its owner only (0600), in a 0700 directory. */
+export function writeSecretFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(file), 0o700);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, file);
+}
+
+/** Creates whatever secrets the cluster lacks (a new cluster, or one made before they existed). Keeps existing ones. */
+export function ensureClusterSecrets(paths: ClusterPaths): SecretPaths {
+  const s = secretPaths(paths);
+  fs.mkdirSync(s.dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(s.dir, 0o700);
+  if (!fs.existsSync(s.keyring)) {
+    // A fresh ring of one random 256-bit key (its format: net/keyring.ts, KeyringData).
+    const key = randomBytes(32).toString('base64');
+    writeSecretFile(s.keyring, JSON.stringify({ version: 1, primary: key, keys: [key] }, null, 2) + '\n');
+  }
+  if (!fs.existsSync(s.clientToken)) writeSecretFile(s.clientToken, generateToken() + '\n');
+  if (!fs.existsSync(s.adminToken)) writeSecretFile(s.adminToken, generateToken() + '\n');
+  return s;
+}
+
+/** The cluster's tokens, or null when this process cannot read them (another user, another host). */
+export function readClusterTokens(paths: ClusterPaths): ClusterTokens | null {
+  return readTokens(secretPaths(paths));
+}
+
+export function readTokens(s: SecretPaths): ClusterTokens | null {
+  const client = readTokenFile(s.clientToken);
+  const admin = readTokenFile(s.adminToken);
+  return client !== null && admin !== null ? { client, admin } : null;
+}
+
+function readTokenFile(file: string): string | null {
+  try {
+    const token = fs.readFileSync(file, 'utf8').trim();
+    return token.length > 0 ? token : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The cluster CA's certificate (PEM) when the cluster serves HTTPS and this process can read it. */
+export function readCaCert(paths: ClusterPaths): string | null {
+  try {
+    return fs.readFileSync(secretPaths(paths).caCert, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What this process (the owner: it can read secrets/) authenticates to the cluster's nodes with, registered for
+ * their addresses so that every request of the CLI carries it (see client/api-access.ts).
+ */
+export function registerClusterCredentials(paths: ClusterPaths, host: string, httpPorts: readonly number[], isTls: boolean): ApiCredentials {
+  const tokens = readClusterTokens(paths);
+  const ca = isTls ? readCaCert(paths) : null;
+  const credentials: ApiCredentials = { ...(tokens ? { token: tokens.client, adminToken: tokens.admin } : {}), ...(ca ? { ca } : {}) };
+  registerCredentials(
+    httpPorts.map((port) => ({ host, port })),
+    credentials,
+  );
+  return credentials;
+}
