@@ -4,6 +4,9 @@ import { downCluster, type DownResult } from '../src/cluster/launcher.js';
 
 export default class Down extends CcmCommand<typeof Down> {
   static override summary = 'Stop every node of the cluster (SIGTERM, then SIGKILL after a grace period).';
+  static override description =
+    'Stops the supervisor first (so it restarts nothing), then every node: SIGTERM, which lets a node leave gossip gracefully and close its database, and SIGKILL after a grace period. The data stays: ccm up starts the same cluster again. --purge also deletes the cluster\'s directory.';
+  static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --name demo', '<%= config.bin %> down --purge'];
   static override flags = {
     purge: Flags.boolean({ summary: 'Also delete the cluster directory (data, logs, cluster.json).', default: false }),
   };

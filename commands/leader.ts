@@ -5,6 +5,7 @@ import { clusterLeaders } from '../src/cluster/cluster-gossip.js';
 
 export default class Leader extends CcmCommand<typeof Leader> {
   static override summary = 'The emergent leader (oldest alive member) as each node sees it, and whether they agree.';
+  static override examples = ['<%= config.bin %> leader', '<%= config.bin %> leader --json'];
   static override description =
     'No election round: every node applies the rule to its own gossip view. Views agree once gossip has converged; ' +
     'under a partition each side may name its own leader. Anything that must be exclusive goes through the core (leases, fencing tokens).';

@@ -8,6 +8,9 @@ import { runDashboard } from '../src/tui/run-dashboard.js';
 
 export default class Status extends CcmCommand<typeof Status> {
   static override summary = 'Show every node: process state, ports, uptime, and who can reach whom.';
+  static override description =
+    'For every node: whether its process runs (and answers), its pid, whether it is a Raft voter or a member, uptime, starts and supervisor restarts, its ports, and a one-way reachability probe (each node pings every other over the peer port, so a one-way partition shows as one-way). Active faults are listed below the table. --watch opens the live view (ccm top).';
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --name demo', '<%= config.bin %> status --no-probe --json', '<%= config.bin %> status --watch'];
   static override flags = {
     'no-probe': Flags.boolean({ summary: 'Skip the reachability probe (faster).', default: false }),
     watch: Flags.boolean({ char: 'w', summary: 'The live, interactive view (same as ccm top); with --json, print once.', default: false }),

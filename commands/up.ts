@@ -17,6 +17,8 @@ export interface UpJson {
 
 export default class Up extends CcmCommand<typeof Up> {
   static override summary = 'Start a local cluster: one real process per node, and wait until each answers.';
+  static override description =
+    'Creates the cluster under <home>/<name> (home: --dir or CCM_HOME) and starts one node process per node, each with its own ports and SQLite database; the first --core nodes are Raft voters, the others gossip members that use the core as clients. A stopped cluster starts again as it was. The protocol timings can be tuned at creation (see ccm settings for what each drives).';
   static override examples = ['<%= config.bin %> up --nodes 5', '<%= config.bin %> up --nodes 5 --core 3 --name demo', '<%= config.bin %> up --nodes 7 --no-heal'];
   static override flags = {
     nodes: Flags.integer({ summary: 'Number of nodes (1-100). Default 3 for a new cluster; an existing stopped cluster restarts as it was.' }),

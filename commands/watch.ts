@@ -7,6 +7,8 @@ import { validateKey } from '../src/core/commands.js';
 
 export default class Watch extends CcmCommand<typeof Watch> {
   static override summary = 'Stream every change to a key or prefix, in revision order, until Ctrl-C (resumes across node failures).';
+  static override description =
+    'Replays history from --from-rev (if given), then streams live changes: every put and delete, one line each with its revision, never a gap or a duplicate. If the node serving the watch fails, it resumes on another from the last revision seen. A revision older than the compaction point is refused with `compacted`.';
   static override examples = ['<%= config.bin %> watch /config/ --prefix', '<%= config.bin %> watch /app/color --from-rev 42 --json'];
   static override args = { key: Args.string({ required: true, description: 'the key, or the prefix with --prefix' }) };
   static override flags = {

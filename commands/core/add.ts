@@ -5,6 +5,9 @@ import { findNode } from '../../src/cluster/cluster-file.js';
 
 export default class CoreAdd extends CcmCommand<typeof CoreAdd> {
   static override summary = 'Add a node to the core, as a learner (it gets the log but does not vote) unless --voter.';
+  static override description =
+    'A learner receives the log (or a snapshot) without voting, so it cannot hurt availability while it catches up; promote it afterwards with ccm core promote (or use ccm node add --core, which does both). On a terminal, shows how far behind the leader the learner still is. The node must already be part of the cluster (ccm node add).';
+  static override examples = ['<%= config.bin %> core add n4', '<%= config.bin %> core add n4 --voter'];
   static override args = { id: Args.string({ required: true, description: 'node id, e.g. n4' }) };
   static override flags = { voter: Flags.boolean({ summary: 'Add it as a voter at once (it counts toward quorum while it catches up).' }) };
 

@@ -4,6 +4,9 @@ import { coreStatus, type CoreStatus } from '../../src/cluster/core-status.js';
 
 export default class CoreStatusCommand extends CcmCommand<typeof CoreStatusCommand> {
   static override summary = 'Show the Raft core: per voter its role, term, commit/applied index, last log index and lag.';
+  static override description =
+    'Asks every voter for its Raft status: role (leader, follower, candidate), term, the leader it knows, commit and applied index, the first and last index of its log (the log is compacted behind a snapshot), and how many entries it lags the leader.';
+  static override examples = ['<%= config.bin %> core status', '<%= config.bin %> core status --json'];
 
   async run(): Promise<CoreStatus> {
     const status = await coreStatus(this.clusterPaths());

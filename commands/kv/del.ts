@@ -5,6 +5,9 @@ import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
 export default class KvDel extends CcmCommand<typeof KvDel> {
   static override summary = 'Delete a key (or every key under a prefix).';
+  static override description =
+    'A linearizable delete through the core: one revision for the whole delete, however many keys it removes. --if-mod-rev makes it a compare-and-delete (nothing happens if the key has changed).';
+  static override examples = ['<%= config.bin %> kv del /app/color', '<%= config.bin %> kv del /app/ --prefix', '<%= config.bin %> kv del /app/color --if-mod-rev 7'];
   static override aliases = ['kv:delete'];
   static override args = { key: Args.string({ required: true, description: 'the key, or the prefix with --prefix' }) };
   static override flags = {

@@ -6,6 +6,9 @@ import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
 export default class KvGet extends CcmCommand<typeof KvGet> {
   static override summary = 'Read a key (or every key under a prefix). Linearizable by default; --serializable reads one replica.';
+  static override description =
+    'By default the read goes through the Raft leader with a ReadIndex, so it sees every write acknowledged before it started. --serializable reads one replica\'s state (faster, possibly stale). --rev reads the key as it was at an older revision (not before the compaction point); --prev shows the value it had before its last change.';
+  static override examples = ['<%= config.bin %> kv get /app/color', '<%= config.bin %> kv get /app/ --prefix', '<%= config.bin %> kv get /app/color --rev 12', '<%= config.bin %> kv get /app/color --prev', '<%= config.bin %> kv get /app/color --serializable --json'];
   static override args = { key: Args.string({ required: true, description: 'the key, or the prefix with --prefix' }) };
   static override flags = {
     prefix: Flags.boolean({ summary: 'Every key starting with the argument.' }),

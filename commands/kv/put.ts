@@ -5,6 +5,8 @@ import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
 export default class KvPut extends CcmCommand<typeof KvPut> {
   static override summary = 'Write a key (linearizable, durable on a quorum before it returns); prints the new revision.';
+  static override description =
+    'The write is committed on a quorum of voters, fsync\'d, and applied before it returns its revision. --if-mod-rev, --if-version, --if-value and --if-absent turn it into a compare-and-set: nothing is written if the key does not match. --lease attaches it to a lease, which deletes it when it ends.';
   static override examples = ['<%= config.bin %> kv put /app/color blue', '<%= config.bin %> kv put /app/color red --if-mod-rev 7'];
   static override args = {
     key: Args.string({ required: true, description: 'the key' }),

@@ -6,6 +6,8 @@ import { CcmError } from '../../src/client/api-errors.js';
 
 export default class LeaseRenew extends CcmCommand<typeof LeaseRenew> {
   static override summary = "Renew a lease (keepalive): its TTL starts again. With a resource, only if that lease holds it.";
+  static override description =
+    'The TTL counts again from when the core applies the renewal. --keepalive renews at a third of the TTL until Ctrl-C, and exits non-zero as soon as the lease is lost.';
   static override examples = ['<%= config.bin %> lease renew db-migration --lease 42', '<%= config.bin %> lease renew db-migration --lease 42 --keepalive'];
   static override args = { resource: Args.string({ required: false, description: 'the resource the lease holds (omit for a generic lease)' }) };
   static override flags = {

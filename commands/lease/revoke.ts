@@ -5,6 +5,9 @@ import { CcmError } from '../../src/client/api-errors.js';
 
 export default class LeaseRevoke extends CcmCommand<typeof LeaseRevoke> {
   static override summary = 'End a lease now: every key attached to it is deleted, and a resource it holds passes on.';
+  static override description =
+    'Ends the lease at once instead of waiting for its TTL: attached keys are deleted in the same revision and any resource it holds passes to the next waiter.';
+  static override examples = ['<%= config.bin %> lease revoke 42'];
   static override args = { id: Args.string({ required: true, description: 'the lease id' }) };
 
   async run(): Promise<unknown> {

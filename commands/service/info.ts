@@ -7,6 +7,9 @@ import { formatDuration } from '../../src/time/duration.js';
 
 export default class ServiceInfo extends CcmCommand<typeof ServiceInfo> {
   static override summary = 'One instance in full: address, lease, check, health and its last check output.';
+  static override description =
+    'Everything the registry holds for one instance: service, address and port, tags, lease and TTL, its check (kind, target, interval) and which node runs it, the health status and the last check\'s output.';
+  static override examples = ['<%= config.bin %> service info payments-1', '<%= config.bin %> service info payments-1 --json'];
   static override args = { id: Args.string({ required: true, description: 'the instance id' }) };
 
   async run(): Promise<ServiceInstanceView> {

@@ -5,6 +5,9 @@ import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
 export default class ServiceList extends CcmCommand<typeof ServiceList> {
   static override summary = 'Every registered service, with how many instances are passing, warning and critical.';
+  static override description =
+    'One row per service: its instance count, and how many are passing, warning and critical.';
+  static override examples = ['<%= config.bin %> service list', '<%= config.bin %> service list --json'];
 
   async run(): Promise<ServiceListView> {
     const { client } = clientForCluster(this.clusterPaths());

@@ -6,6 +6,8 @@ import { validateInstanceId } from '../../src/services/service-registration.js';
 
 export default class ServiceRenew extends CcmCommand<typeof ServiceRenew> {
   static override summary = "Renew an instance's lease (its TTL starts again); --keepalive keeps doing it until Ctrl-C.";
+  static override description =
+    'An instance without a check stays registered only while its lease is renewed; --keepalive renews at a third of the TTL and exits non-zero if the lease is lost.';
   static override examples = ['<%= config.bin %> service renew payments-1', '<%= config.bin %> service renew payments-1 --keepalive'];
   static override args = { id: Args.string({ required: true, description: 'the instance id' }) };
   static override flags = { keepalive: Flags.boolean({ summary: 'Keep renewing (every TTL/3) until Ctrl-C or until the instance is gone.' }) };

@@ -1,6 +1,7 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { CcmError } from '../client/api-errors.js';
 import { clusterPaths, type ClusterPaths } from '../cluster/cluster-dir.js';
+import { setColourMode } from './colour.js';
 
 export type CcmFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof CcmCommand)['baseFlags'] & T['flags']>;
 export type CcmArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -25,6 +26,12 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
       default: './.ccm',
       helpGroup: 'GLOBAL',
     }),
+    color: Flags.boolean({
+      summary: 'Colour states, roles, health and verdicts (on only on a terminal; NO_COLOR or --no-color turn it off).',
+      default: true,
+      allowNo: true,
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected flags!: CcmFlags<T>;
@@ -44,6 +51,7 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
     this.flags = flags as CcmFlags<T>;
     this.args = args as CcmArgs<T>;
     this.positional = argv as string[];
+    setColourMode({ isFlagOn: (flags as { color?: boolean }).color, isJson: this.jsonEnabled() });
   }
 
   /** Where the cluster named by --name lives under --dir (or CCM_HOME). */
