@@ -5,6 +5,7 @@ import type { ClusterStatus } from '../src/client/api-types.js';
 import { clusterStatus } from '../src/cluster/cluster-status.js';
 import { formatDuration } from '../src/time/duration.js';
 import { runDashboard } from '../src/tui/run-dashboard.js';
+import { paint, paintWord } from '../src/cli/colour.js';
 
 export default class Status extends CcmCommand<typeof Status> {
   static override summary = 'Show every node: process state, ports, uptime, and who can reach whom.';
@@ -25,7 +26,7 @@ export default class Status extends CcmCommand<typeof Status> {
         ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'REACHES'],
         status.nodes.map((n) => [
           n.id,
-          n.state === 'running' && !n.responding ? 'running (not answering)' : n.state,
+          n.state === 'running' && !n.responding ? paint('running (not answering)', 'warn') : paintWord(n.state),
           n.pid,
           n.kind,
           n.uptimeMs === null ? null : formatDuration(n.uptimeMs),
@@ -37,12 +38,12 @@ export default class Status extends CcmCommand<typeof Status> {
           n.state !== 'running' || this.flags['no-probe']
             ? '-'
             : n.cannotReach.length === 0
-              ? `all ${total - 1}`
-              : `${n.reaches.length}/${total - 1} (not ${n.cannotReach.join(',')})`,
+              ? paint(`all ${total - 1}`, 'good')
+              : paint(`${n.reaches.length}/${total - 1} (not ${n.cannotReach.join(',')})`, 'warn'),
         ]),
       ),
     );
-    if (status.faults.length > 0) this.log(`\nactive faults:\n${status.faults.map((f) => `  ${f}`).join('\n')}`);
+    if (status.faults.length > 0) this.log(`\n${paint('active faults:', 'warn')}\n${status.faults.map((f) => `  ${f}`).join('\n')}`);
     return status;
   }
 }

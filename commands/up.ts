@@ -5,6 +5,7 @@ import { CcmError } from '../src/client/api-errors.js';
 import { upCluster } from '../src/cluster/launcher.js';
 import { parseSettings } from '../src/cluster/cluster-file.js';
 import { formatDuration } from '../src/time/duration.js';
+import { paintWord } from '../src/cli/colour.js';
 
 export interface UpJson {
   cluster: string;
@@ -55,7 +56,7 @@ export default class Up extends CcmCommand<typeof Up> {
     this.log(
       renderTable(
         ['NODE', 'PID', 'KIND', 'HTTP', 'PEER(TCP)', 'GOSSIP(UDP)'],
-        json.nodes.map((n) => [n.id, n.pid, n.kind, n.ports.http, n.ports.peer, n.ports.gossip]),
+        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip]),
       ),
     );
     this.log(`\ncluster "${file.name}" up: ${file.nodes.length} nodes ready in ${formatDuration(result.elapsedMs)} (state in ${paths.dir})`);

@@ -2,6 +2,7 @@ import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { renderTable } from '../../src/cli/output-table.js';
 import type { ConfigStatusView } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
+import { paintWord } from '../../src/cli/colour.js';
 
 export default class ConfigStatus extends CcmCommand<typeof ConfigStatus> {
   static override summary = "Each node's copy of the config: the config revision it has applied, and whether it has caught up with the cluster's.";
@@ -15,7 +16,7 @@ export default class ConfigStatus extends CcmCommand<typeof ConfigStatus> {
     this.log(
       renderTable(
         ['NODE', 'CONFIG REVISION', 'CAUGHT UP', 'NOTE'],
-        s.nodes.map((n) => [n.node, n.configRevision, n.isCaughtUp ? 'yes' : 'no', n.error ?? (n.isSynced === false ? 'reloading' : null)]),
+        s.nodes.map((n) => [n.node, n.configRevision, paintWord(n.isCaughtUp ? 'yes' : 'no'), n.error ?? (n.isSynced === false ? 'reloading' : null)]),
       ),
     );
     this.log(`\ncluster config revision ${s.configRevision}`);

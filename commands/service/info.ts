@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { paintWord } from '../../src/cli/colour.js';
 import type { ServiceInstanceView } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateInstanceId } from '../../src/services/service-registration.js';
@@ -15,7 +16,7 @@ export default class ServiceInfo extends CcmCommand<typeof ServiceInfo> {
   async run(): Promise<ServiceInstanceView> {
     const { client } = clientForCluster(this.clusterPaths());
     const i = await client.serviceInstance(validateInstanceId(this.args.id));
-    this.log(`${i.service}/${i.id}  ${i.address}:${i.port}  ${i.status}${i.tags.length ? `  tags ${i.tags.join(',')}` : ''}`);
+    this.log(`${i.service}/${i.id}  ${i.address}:${i.port}  ${paintWord(i.status)}${i.tags.length ? `  tags ${i.tags.join(',')}` : ''}`);
     this.log(`  lease ${i.lease} (ttl ${formatDuration(i.ttlMs)}), registered by ${i.registeredBy} through ${i.node === '' ? '?' : i.node}`);
     if (i.check) this.log(`  ${i.check.kind} check ${i.check.target} every ${formatDuration(i.check.intervalMs)} (timeout ${formatDuration(i.check.timeoutMs)}), run by ${i.node}; deregistered after ${formatDuration(i.check.deregisterAfterMs)} critical`);
     this.log(`  ${i.output}`);

@@ -18,6 +18,8 @@ const TONE_OF_WORD: Readonly<Record<string, Tone>> = {
   left: 'muted',
   dead: 'bad',
   down: 'bad',
+  partial: 'warn',
+  broken: 'bad',
   // health
   passing: 'good',
   warning: 'warn',
@@ -31,6 +33,7 @@ const TONE_OF_WORD: Readonly<Record<string, Tone>> = {
   'pre-candidate': 'warn',
   learner: 'warn',
   voter: 'good',
+  core: 'good',
   removed: 'muted',
   // verdicts and outcomes
   valid: 'good',
@@ -39,13 +42,13 @@ const TONE_OF_WORD: Readonly<Record<string, Tone>> = {
   held: 'good',
   granted: 'good',
   invalid: 'bad',
+  interrupted: 'warn',
   fail: 'bad',
   failed: 'bad',
   no: 'bad',
   info: 'warn',
   waiting: 'warn',
   expired: 'muted',
-  'not answering': 'warn',
 };
 
 let palette: ChalkInstance = new Chalk({ level: 0 });
@@ -105,4 +108,11 @@ export function bold(text: string): string {
 /** Secondary text (hints, units). */
 export function dim(text: string): string {
   return palette.level === 0 ? text : palette.dim(text);
+}
+
+/** A verdict report line (`verdict: VALID`, `  invalid  linearizable  …`) with its verdict word coloured. */
+export function paintVerdictLine(line: string): string {
+  const m = /^(\s*(?:verdict: )?)([A-Za-z-]+)(.*)$/.exec(line);
+  if (!m || toneOf(m[2]) === undefined || !/^(valid|invalid|unknown|interrupted)$/i.test(m[2])) return line;
+  return `${m[1]}${paintWord(m[2])}${m[3]}`;
 }
