@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { REQUEST_TIMEOUT_FLAG, requestTimeoutMs } from '../../src/cli/duration-flag.js';
 import type { KvDeleteResult } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
@@ -13,11 +14,11 @@ export default class KvDel extends CcmCommand<typeof KvDel> {
   static override flags = {
     prefix: Flags.boolean({ summary: 'Every key starting with the argument.' }),
     'if-mod-rev': Flags.integer({ summary: 'Delete only if the key is at this mod revision.' }),
-    timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
+    timeout: Flags.string(REQUEST_TIMEOUT_FLAG),
   };
 
   async run(): Promise<KvDeleteResult> {
-    const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: this.flags.timeout });
+    const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: requestTimeoutMs(this.flags.timeout) });
     const result = await client.delete(this.args.key, { prefix: this.flags.prefix, ifModRev: this.flags['if-mod-rev'] });
     this.log(`deleted ${result.deleted} key${result.deleted === 1 ? '' : 's'} (revision ${result.revision})`);
     return result;

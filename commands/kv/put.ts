@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { REQUEST_TIMEOUT_FLAG, requestTimeoutMs } from '../../src/cli/duration-flag.js';
 import type { KvPutResult } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
@@ -18,11 +19,11 @@ export default class KvPut extends CcmCommand<typeof KvPut> {
     'if-version': Flags.integer({ summary: 'Write only if the key is at this version.' }),
     'if-value': Flags.string({ summary: 'Write only if the key currently has this value.' }),
     'if-absent': Flags.boolean({ summary: 'Write only if the key does not exist.' }),
-    timeout: Flags.integer({ summary: 'Deadline in milliseconds.', default: 5000 }),
+    timeout: Flags.string(REQUEST_TIMEOUT_FLAG),
   };
 
   async run(): Promise<KvPutResult> {
-    const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: this.flags.timeout });
+    const { client } = clientForCluster(this.clusterPaths(), { timeoutMs: requestTimeoutMs(this.flags.timeout) });
     const result = await client.put(this.args.key, this.args.value, {
       lease: this.flags.lease,
       ifModRev: this.flags['if-mod-rev'],

@@ -16,3 +16,13 @@ export function durationOrLegacyMs(text: string, flag: string, range: { minMs?: 
 function formatShort(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3).replace(/0+$/, '')}s`;
 }
+
+/** The --timeout of a single request (kv get/put/del/txn/compact): a duration, default 5s, at most 60s. */
+export const REQUEST_TIMEOUT_FLAG = {
+  summary: 'Deadline of the request, e.g. 5s or 500ms (at most 60s; a bare number is read as milliseconds, deprecated).',
+  default: '5s',
+} as const;
+
+export function requestTimeoutMs(text: string): number {
+  return durationOrLegacyMs(text, '--timeout', { minMs: 1, maxMs: 60_000 });
+}
