@@ -9,6 +9,7 @@ export interface CompletionCommand {
   summary?: string;
   description?: string;
   hidden?: boolean;
+  args?: Record<string, { options?: readonly string[] }>;
   flags: Record<string, { name: string; char?: string; summary?: string; description?: string; type: 'boolean' | 'option'; options?: readonly string[]; hidden?: boolean }>;
 }
 
@@ -71,12 +72,16 @@ export function fishCompletionScript(bin: string, commands: CompletionCommand[],
   }
   for (const c of visible) {
     const words = c.id.split(':').join(' ');
+    // A first argument with a fixed set of values (e.g. `autocomplete <shell>`) completes like a further word.
+    const firstArg = Object.values(c.args ?? {})[0];
+    for (const option of firstArg?.options ?? []) lines.push(`complete -c ${bin} -n ${quote(`${wordsAre} ${quote(words)}`)} -a ${quote(option)}`);
     for (const f of Object.values(c.flags)) {
       if (f.hidden) continue;
       const parts = [`complete -c ${bin} -n ${quote(`${commandIs} ${quote(words)}`)} -l ${f.name}`];
       if (f.char) parts.push(`-s ${f.char}`);
       const d = firstLine(f.summary ?? f.description, bin);
       if (d) parts.push(`-d ${quote(d)}`);
+      if (f.type === 'boolean' && (f as { allowNo?: boolean }).allowNo) lines.push(`complete -c ${bin} -n ${quote(`${commandIs} ${quote(words)}`)} -l no-${f.name}`);
       if (f.type === 'option') parts.push(f.options?.length ? `-r -a ${quote(f.options.join(' '))}` : '-r');
       lines.push(parts.join(' '));
     }

@@ -90,6 +90,8 @@ export interface ClusterFile {
   /** Active link faults (partitions, delays, loss); compiled into each node's link filter. */
   faults: Fault[];
   settings: ClusterSettings;
+  /** The highest node number ever given out (ccm node add never reuses the id of a removed node). */
+  lastNodeNumber?: number;
 }
 
 export function clusterExists(paths: ClusterPaths): boolean {

@@ -68,21 +68,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
       );
     }
   } else {
-    ensureWritableDir(paths.dir);
-    const host = opts.host ?? '127.0.0.1';
-    const ports = await allocatePorts(host, nodes, { basePort: opts.basePort });
-    file = {
-      version: 1,
-      name: paths.name,
-      host,
-      createdAtMs: Date.now(),
-      core: Array.from({ length: core }, (_, i) => `n${i + 1}`),
-      heal: opts.heal ?? true,
-      supervisorPid: null,
-      nodes: ports.map((p, i) => ({ id: `n${i + 1}`, ports: p, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 })),
-      faults: [],
-      settings: { ...DEFAULT_SETTINGS, ...opts.settings },
-    };
+    file = await newClusterFile(paths, opts, nodes, core);
   }
   if (opts.heal !== undefined) file.heal = opts.heal;
   // A supervisor left from before would see the nodes we are about to start as dead and start them too.
@@ -114,6 +100,38 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   appendClusterEvent(paths, 'cli', 'cluster-up', `cluster ${paths.name} up with ${file.nodes.length} nodes (core ${file.core.join(',')})`);
   if (file.heal) await startSupervisor(paths);
   return { file: readClusterFile(paths), alreadyRunning: false, started, elapsedMs: performance.now() - t0 };
+}
+
+/** A new cluster's cluster.json (not yet written): ids n1..nN, the first `core` voters, free ports. */
+async function newClusterFile(paths: ClusterPaths, opts: UpOptions, nodes: number, core: number): Promise<ClusterFile> {
+  ensureWritableDir(paths.dir);
+  const host = opts.host ?? '127.0.0.1';
+  const ports = await allocatePorts(host, nodes, { basePort: opts.basePort });
+  return {
+    version: 1,
+    name: paths.name,
+    host,
+    createdAtMs: Date.now(),
+    core: Array.from({ length: core }, (_, i) => `n${i + 1}`),
+    heal: opts.heal ?? true,
+    supervisorPid: null,
+    nodes: ports.map((p, i) => ({ id: `n${i + 1}`, ports: p, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 })),
+    faults: [],
+    settings: { ...DEFAULT_SETTINGS, ...opts.settings },
+  };
+}
+
+/** Writes a new, stopped cluster (refused if one exists under the name); `ccm up` starts it. */
+export async function createCluster(paths: ClusterPaths, opts: UpOptions = {}): Promise<ClusterFile> {
+  const { nodes, core } = validateUpOptions(opts);
+  ensureWritableDir(paths.home);
+  if (clusterExists(paths) || fs.existsSync(paths.dir)) {
+    throw new CcmError('already_exists', `cluster "${paths.name}" already exists at ${paths.dir}; choose another --name, or remove it first: ccm down --purge --name ${paths.name}`);
+  }
+  const file = await newClusterFile(paths, opts, nodes, core);
+  for (const n of file.nodes) n.desired = 'stopped';
+  await withClusterLock(paths, () => writeClusterFile(paths, file));
+  return file;
 }
 
 /** Starts one node process, detached, with its output appended to its node.log; returns its pid. */
@@ -152,7 +170,8 @@ export function lastLogLines(paths: ClusterPaths, id: string, count: number): st
   }
 }
 
-async function stopProcess(pid: number, id: string): Promise<void> {
+/** SIGTERM (after SIGCONT, in case it is paused), then SIGKILL if it has not exited within the grace period. */
+export async function stopProcess(pid: number, id: string): Promise<void> {
   if (processState(pid, id) === 'stopped') return;
   // A stopped (paused) process would hold SIGTERM until continued.
   signal(pid, 'SIGCONT');
@@ -333,6 +352,29 @@ export async function pushLinkFilters(file: ClusterFile): Promise<{ applied: str
     }),
   );
   return { applied: applied.sort(byNodeId), unreachable: unreachable.sort(byNodeId) };
+}
+
+/** Every other node's address, as a node's transports need it. */
+export function peerAddresses(file: ClusterFile, except?: string): { id: string; host: string; peerPort: number; gossipPort: number }[] {
+  return file.nodes.filter((n) => n.id !== except).map((n) => ({ id: n.id, host: file.host, peerPort: n.ports.peer, gossipPort: n.ports.gossip }));
+}
+
+/** Tells every running node (or only `only`) who its peers are now (after ccm node add/remove); returns those that took it. */
+export async function pushPeers(file: ClusterFile, only?: string): Promise<{ told: string[]; missed: string[] }> {
+  const told: string[] = [];
+  const missed: string[] = [];
+  await Promise.all(
+    file.nodes.map(async (n) => {
+      if ((only !== undefined && n.id !== only) || processState(n.pid, n.id) !== 'running') return;
+      try {
+        await requestJson({ host: file.host, port: n.ports.http }, 'PUT', '/admin/peers', { peers: peerAddresses(file, n.id) }, { timeoutMs: 2000 });
+        told.push(n.id);
+      } catch {
+        missed.push(n.id);
+      }
+    }),
+  );
+  return { told: told.sort(byNodeId), missed: missed.sort(byNodeId) };
 }
 
 export function byNodeId(a: string, b: string): number {

@@ -1,6 +1,7 @@
 import { CcmError } from '../client/api-errors.js';
 import type { Command } from '../core/commands.js';
 import type { ConfChange } from '../raft/index.js';
+import { voterRemovalProblem } from '../raft/quorum.js';
 import type { Lease } from '../core/kv-types.js';
 import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
@@ -14,6 +15,7 @@ import { registerLeaseRoutes } from './lease-routes.js';
 import { registerConfigRoutes } from './config-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
 import { registerElectionRoutes } from './election-routes.js';
+import { registerSnapshotRoutes } from './snapshot-routes.js';
 import { connectCoreToGossip } from './core-gossip.js';
 
 /** A read the core answers from a replica's applied state. */
@@ -37,6 +39,8 @@ export interface CallOptions {
 /** The longest a request waits for a leader to appear before answering no_leader. */
 const WAIT_FOR_LEADER_MS = 1000;
 const MAX_HOPS = 2;
+/** How long a voter removal waits for the remaining voters to show they are active before refusing. */
+const REMOVAL_CHECK_MS = 1000;
 /** How long a peer that refused a connection is skipped. */
 const UNREACHABLE_BACKOFF_MS = 300;
 const RETRY = Symbol('retry');
@@ -146,8 +150,18 @@ export class CoreService implements NodeSubsystem {
     if (change.type === 'remove-node' && !conf.voters.includes(change.nodeId) && !conf.learners.includes(change.nodeId)) {
       throw new CcmError('failed_precondition', `${change.nodeId} is not in the core`);
     }
-    if (change.type === 'remove-node' && conf.voters.length === 1 && conf.voters[0] === change.nodeId) {
-      throw new CcmError('failed_precondition', 'cannot remove the last voter');
+    if (change.type === 'remove-node' && conf.voters.includes(change.nodeId)) {
+      // The leader forgets who is active at each check-quorum round and relearns it within a heartbeat, so a voter
+      // that looks silent is given up to a second to show it is there before the removal is refused.
+      const self = this.node.config.id;
+      const until = Math.min(opts.deadline, Date.now() + REMOVAL_CHECK_MS);
+      for (;;) {
+        const progress = this.driver!.raft.status().progress;
+        const problem = voterRemovalProblem(change.nodeId, conf.voters, (v) => v === self || progress[v]?.recentActive === true);
+        if (!problem) break;
+        if (Date.now() >= until) throw new CcmError('failed_precondition', problem);
+        await sleep(50);
+      }
     }
     const r = unwrap(await this.driver!.proposeConfChange(change, remaining(opts)));
     if (r.op !== 'conf-change') throw new CcmError('internal', `unexpected result ${r.op}`);
@@ -353,6 +367,7 @@ export function createCoreSubsystem(node: NodeRuntime): CoreService {
   registerConfigRoutes(node.http, node, core);
   registerRegistryRoutes(node.http, node, core);
   registerElectionRoutes(node.http, core, node.leaseManager);
+  registerSnapshotRoutes(node.http, core, node.config.id, node.config.cluster);
   node.core = core;
   connectCoreToGossip(node, core);
   node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });

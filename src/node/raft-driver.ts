@@ -19,6 +19,9 @@ import {
 import { SqliteStateStore, type StateSnapshot } from '../storage/applied-state.js';
 import { SqliteRaftStorage } from '../storage/raft-storage.js';
 import { preallocateWal } from '../storage/database.js';
+import { readSnapshotFile, RESTORE_FILE_NAME } from '../cluster/snapshot-file.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { NodeRuntime } from './node-runtime.js';
 
 /** Watch history kept: the leader compacts events older than this many revisions. */
@@ -83,6 +86,7 @@ export class RaftDriver {
   constructor(private readonly node: NodeRuntime) {
     this.state = new SqliteStateStore(node.db);
     this.storage = new SqliteRaftStorage(node.db, () => this.state.appliedIndex().confState, () => this.buildSnapshot());
+    this.seedFromRestoreFile();
     const applied = this.state.appliedIndex();
     this.applied = applied.index;
     this.appliedTerm = applied.term;
@@ -102,6 +106,32 @@ export class RaftDriver {
     const now = node.clock.monotonicMs();
     for (const lease of this.state.leases()) this.leases.touched(lease, now);
     node.onEnvelope('raft', (e) => this.step(e.body as Message));
+  }
+
+  /**
+   * A voter of a cluster made by `ccm snapshot restore` finds the backup in its data dir at its first start: its state
+   * machine starts as that state, applied at index 1 of a fresh log (term 1, every initial voter holding the same), in
+   * place of the empty bootstrap. The file is checked again (it is input from disk) and removed once installed.
+   */
+  private seedFromRestoreFile(): void {
+    const file = path.join(this.node.config.dataDir, RESTORE_FILE_NAME);
+    if (!fs.existsSync(file)) return;
+    const isFresh = this.storage.lastIndex() === 0 && this.storage.getHardState().term === 0;
+    const voters = this.node.config.core;
+    if (isFresh && voters.includes(this.node.config.id)) {
+      const { state, header } = readSnapshotFile(file);
+      this.node.db.transaction(() => {
+        this.state.restore(state, 1, 1, { voters: [...voters].sort(), learners: [] });
+        this.storage.installSnapshot(1, 1);
+        this.storage.setHardState({ term: 1, vote: null, commit: 1 });
+      })();
+      this.node.log.event('core-restored', `state restored from a snapshot of ${header.cluster} at revision ${header.revision} (${header.keys} keys)`, {
+        revision: header.revision,
+        keys: header.keys,
+        from: header.cluster,
+      });
+    }
+    fs.rmSync(file, { force: true });
   }
 
   start(): void {
