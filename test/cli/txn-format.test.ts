@@ -59,3 +59,16 @@ describe('kv txn: etcdctl\'s txn syntax', () => {
     refused(() => parseTxnFile('mod("/k") > 0\n\nput /k v\n\nget /k\n\nput /x y\n'), /third section/);
   });
 });
+
+describe('time flags: durations, and bare milliseconds for a release', () => {
+  it('a duration is read as written; a bare number as milliseconds, with a warning saying what to write', async () => {
+    const { durationOrLegacyMs } = await import('../../src/cli/duration-flag.js');
+    const warnings: string[] = [];
+    expect(durationOrLegacyMs('1.5s', '--timeout', {}, (l) => warnings.push(l))).to.equal(1500);
+    expect(warnings).to.deep.equal([]);
+    expect(durationOrLegacyMs('3000', '--timeout', {}, (l) => warnings.push(l))).to.equal(3000);
+    expect(warnings[0]).to.match(/--timeout 3000 has no unit.*write 3000ms or 3s/);
+    refused(() => durationOrLegacyMs('soon', '--timeout'), /not a duration/);
+    refused(() => durationOrLegacyMs('2m', '--timeout', { maxMs: 60_000 }), /too long/);
+  });
+});
