@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
+import { stderrProgress } from '../src/cli/progress.js';
 import { downCluster, type DownResult } from '../src/cluster/launcher.js';
 
 export default class Down extends CcmCommand<typeof Down> {
@@ -13,7 +14,13 @@ export default class Down extends CcmCommand<typeof Down> {
 
   async run(): Promise<DownResult & { cluster: string }> {
     const paths = this.clusterPaths();
-    const result = await downCluster(paths, { purge: this.flags.purge });
+    const progress = stderrProgress();
+    let result: DownResult;
+    try {
+      result = await downCluster(paths, { purge: this.flags.purge, onProgress: (n, total) => progress.update(`stopping: ${n} of ${total} node${total === 1 ? '' : 's'} stopped`) });
+    } finally {
+      progress.done();
+    }
     this.log(`stopped ${result.stopped.length} node${result.stopped.length === 1 ? '' : 's'}${result.stopped.length ? ` (${result.stopped.join(', ')})` : ''}`);
     if (result.purged) this.log(`removed ${paths.dir}`);
     return { cluster: paths.name, ...result };

@@ -3,7 +3,9 @@ import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/client/api-errors.js';
 import { upCluster } from '../src/cluster/launcher.js';
-import { parseSettings } from '../src/cluster/cluster-file.js';
+import { stderrProgress } from '../src/cli/progress.js';
+import { DEFAULT_SETTINGS, parseSettings } from '../src/cluster/cluster-file.js';
+import { SETTINGS } from '../src/cluster/settings-catalog.js';
 import { formatDuration } from '../src/time/duration.js';
 import { paintWord } from '../src/cli/colour.js';
 
@@ -19,25 +21,40 @@ export interface UpJson {
 export default class Up extends CcmCommand<typeof Up> {
   static override summary = 'Start a local cluster: one real process per node, and wait until each answers.';
   static override description =
-    'Creates the cluster under <home>/<name> (home: --dir or CCM_HOME) and starts one node process per node, each with its own ports and SQLite database; the first --core nodes are Raft voters, the others gossip members that use the core as clients. A stopped cluster starts again as it was. The protocol timings can be tuned at creation (see ccm settings for what each drives).';
-  static override examples = ['<%= config.bin %> up --nodes 5', '<%= config.bin %> up --nodes 5 --core 3 --name demo', '<%= config.bin %> up --nodes 7 --no-heal'];
+    'Creates the cluster under <home>/<name> (home: --dir or CCM_HOME) and starts one node process per node, each with its own ports and SQLite database; the first --core nodes are Raft voters, the others gossip members that use the core as clients. A stopped cluster starts again as it was. The protocol settings (PROTOCOL FLAGS) are set when a cluster is created or started again; ccm settings shows them with the formula each drives.';
+  static override examples = [
+    '<%= config.bin %> up --nodes 5',
+    '<%= config.bin %> up --nodes 5 --core 3 --name demo',
+    '<%= config.bin %> up --nodes 7 --no-heal',
+    '<%= config.bin %> up --raft-election-timeout 600ms --raft-heartbeat-interval 100ms --gossip-interval 500ms',
+  ];
   static override flags = {
     nodes: Flags.integer({ summary: 'Number of nodes (1-100). Default 3 for a new cluster; an existing stopped cluster restarts as it was.' }),
     core: Flags.integer({ summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes).' }),
     'base-port': Flags.integer({ summary: 'Use ports base, base+1, base+2 for n1, and so on, instead of random free ports.' }),
     heal: Flags.boolean({ summary: 'Restart node processes that die (the supervisor).', default: true, allowNo: true }),
-    setting: Flags.string({ summary: 'Tune a protocol setting, key=value (e.g. raftElectionTicks=10); repeatable.', multiple: true, hidden: true }),
+    ...Object.fromEntries(
+      SETTINGS.map((spec) => [
+        spec.flag,
+        Flags.string({ summary: `${spec.summary} Default ${spec.kind === 'duration' ? formatDuration(spec.read(DEFAULT_SETTINGS)) : spec.read(DEFAULT_SETTINGS)}; see ccm settings.`, helpGroup: 'PROTOCOL' }),
+      ]),
+    ),
+    setting: Flags.string({ summary: 'A setting as cluster.json stores it, key=value (e.g. raftElectionTicks=10), for scripts; repeatable.', multiple: true, helpGroup: 'PROTOCOL' }),
   };
 
   async run(): Promise<UpJson> {
     const paths = this.clusterPaths();
+    const progress = stderrProgress();
     const result = await upCluster(paths, {
+      onProgress: (ready, total) => progress.update(`starting: ${ready} of ${total} node${total === 1 ? '' : 's'} ready`),
       nodes: this.flags.nodes,
       core: this.flags.core,
       basePort: this.flags['base-port'],
       heal: this.flags.heal,
       settings: parseSettings(this.flags.setting ?? []),
+      settingFlags: Object.fromEntries(SETTINGS.map((spec) => [spec.flag, (this.flags as unknown as Record<string, string | undefined>)[spec.flag]])),
     });
+    progress.done();
     if (result.alreadyRunning) {
       throw new CcmError(
         'already_exists',

@@ -2,6 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { findNode } from '../../src/cluster/cluster-file.js';
+import { waitForCatchUp } from '../../src/cluster/core-status.js';
+import { stderrProgress } from '../../src/cli/progress.js';
 
 export default class CoreAdd extends CcmCommand<typeof CoreAdd> {
   static override summary = 'Add a node to the core, as a learner (it gets the log but does not vote) unless --voter.';
@@ -15,6 +17,18 @@ export default class CoreAdd extends CcmCommand<typeof CoreAdd> {
     const { client, file } = clientForCluster(this.clusterPaths());
     findNode(file, this.args.id);
     const r = await client.changeCore(this.flags.voter ? 'add-voter' : 'add-learner', this.args.id);
+    // On a terminal, follow the new replica until it has the leader's log (a script gets the result at once).
+    const progress = stderrProgress();
+    if (progress.isShown) {
+      try {
+        await waitForCatchUp(file, this.args.id, 60_000, (text) => progress.update(text));
+        progress.done();
+        this.log(`${this.args.id} has caught up with the leader`);
+      } catch (err) {
+        progress.done();
+        this.warn((err as Error).message);
+      }
+    }
     this.log(`voters: ${r.voters.join(', ')}${r.learners.length ? `; learners: ${r.learners.join(', ')}` : ''}`);
     return r;
   }

@@ -8,6 +8,7 @@ import { clusterExists, findNode, readClusterFile, updateClusterFile, withCluste
 import type { ClusterFile, ClusterSettings, NodeRecord } from './cluster-file.js';
 import { ensureWritableDir, nodeDir, nodeLogPath, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
+import { applySettingFlags, validateSettings } from './settings-catalog.js';
 import { processState, signal, waitForExit } from './process-table.js';
 import { spawnDetached } from './detached-process.js';
 import { NODE_PROGRAM } from './node-program.js';
@@ -25,6 +26,10 @@ export interface UpOptions {
   /** How long to wait for every node to answer; default grows with the node count. */
   readyTimeoutMs?: number;
   settings?: Partial<ClusterSettings>;
+  /** Called as nodes answer: how many of how many are ready. */
+  onProgress?: (ready: number, total: number) => void;
+  /** `ccm up --raft-election-timeout 300ms …` as typed (settings-catalog.ts), applied over `settings`. */
+  settingFlags?: Partial<Record<string, string>>;
 }
 
 export interface UpResult {
@@ -52,6 +57,8 @@ export function validateUpOptions(opts: UpOptions): { nodes: number; core: numbe
 export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Promise<UpResult> {
   const t0 = performance.now();
   const { nodes, core } = validateUpOptions(opts);
+  // Bad settings are refused before anything is created or changed.
+  resolveSettings(DEFAULT_SETTINGS, opts);
   ensureWritableDir(paths.home);
   const existed = clusterExists(paths);
   let file: ClusterFile;
@@ -61,6 +68,8 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     if (live.length > 0) {
       return { file, alreadyRunning: true, started: [], elapsedMs: performance.now() - t0 };
     }
+    // A stopped cluster may start with new settings; every node reads them at start.
+    file.settings = resolveSettings(file.settings, opts);
     if (opts.nodes !== undefined && opts.nodes !== file.nodes.length) {
       throw new CcmError(
         'failed_precondition',
@@ -91,7 +100,15 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     });
     file.nodes.forEach((n, i) => (n.pid = pids[i]));
     const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000 + 300 * file.nodes.length;
-    await Promise.all(file.nodes.map((n) => waitUntilReady(paths, file, n, readyTimeoutMs).then(() => started.push(n.id))));
+    opts.onProgress?.(0, file.nodes.length);
+    await Promise.all(
+      file.nodes.map((n) =>
+        waitUntilReady(paths, file, n, readyTimeoutMs).then(() => {
+          started.push(n.id);
+          opts.onProgress?.(started.length, file.nodes.length);
+        }),
+      ),
+    );
   } catch (err) {
     await stopAll(paths, file);
     if (!existed) fs.rmSync(paths.dir, { recursive: true, force: true });
@@ -117,8 +134,16 @@ async function newClusterFile(paths: ClusterPaths, opts: UpOptions, nodes: numbe
     supervisorPid: null,
     nodes: ports.map((p, i) => ({ id: `n${i + 1}`, ports: p, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 })),
     faults: [],
-    settings: { ...DEFAULT_SETTINGS, ...opts.settings },
+    settings: resolveSettings(DEFAULT_SETTINGS, opts),
   };
+}
+
+/** `--setting key=value` pairs, then the named setting flags, over `base`; the result is checked as a whole. */
+function resolveSettings(base: ClusterSettings, opts: UpOptions): ClusterSettings {
+  const merged = { ...base, ...opts.settings };
+  const result = { ...merged, ...applySettingFlags(merged, opts.settingFlags ?? {}) };
+  validateSettings(result);
+  return result;
 }
 
 /** Writes a new, stopped cluster (refused if one exists under the name); `ccm up` starts it. */
@@ -182,14 +207,15 @@ export async function stopProcess(pid: number, id: string): Promise<void> {
   }
 }
 
-async function stopAll(paths: ClusterPaths, file: ClusterFile): Promise<string[]> {
+async function stopAll(paths: ClusterPaths, file: ClusterFile, onProgress?: (stopped: number, total: number) => void): Promise<string[]> {
   const stopped: string[] = [];
+  const live = file.nodes.filter((n) => n.pid !== null && processState(n.pid, n.id) !== 'stopped');
+  onProgress?.(0, live.length);
   await Promise.all(
-    file.nodes.map(async (n) => {
-      if (n.pid !== null && processState(n.pid, n.id) !== 'stopped') {
-        await stopProcess(n.pid, n.id);
-        stopped.push(n.id);
-      }
+    live.map(async (n) => {
+      await stopProcess(n.pid!, n.id);
+      stopped.push(n.id);
+      onProgress?.(stopped.length, live.length);
     }),
   );
   return stopped;
@@ -201,7 +227,7 @@ export interface DownResult {
 }
 
 /** `ccm down`: stop the supervisor, then every node (SIGTERM, SIGKILL after a grace period); --purge deletes the dir. */
-export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean } = {}): Promise<DownResult> {
+export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean; onProgress?: (stopped: number, total: number) => void } = {}): Promise<DownResult> {
   if (!clusterExists(paths)) {
     if (opts.purge && fs.existsSync(paths.dir)) {
       fs.rmSync(paths.dir, { recursive: true, force: true });
@@ -224,7 +250,7 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean }
   }
   // First, so it does not restart the nodes we stop; it is gone when this returns.
   await stopSupervisor(file.supervisorPid, paths.dir);
-  const stopped = await stopAll(paths, file);
+  const stopped = await stopAll(paths, file, opts.onProgress);
   if (opts.purge) {
     fs.rmSync(paths.dir, { recursive: true, force: true });
     return { stopped: stopped.sort(byNodeId), purged: true };

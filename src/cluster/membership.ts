@@ -8,14 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CcmError } from '../client/api-errors.js';
-import type { NodeStatus } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import { appendClusterEvent } from './cluster-events.js';
 import { clientForCluster } from './cluster-client.js';
 import { clusterPaths, nodeDir, type ClusterPaths } from './cluster-dir.js';
 import { findNode, readClusterFile, readRunningCluster, updateClusterFile, withClusterLock, writeClusterFile, type ClusterFile, type NodeRecord } from './cluster-file.js';
 import { MAX_NODES, pushPeers, spawnNode, stopProcess, waitUntilReady } from './launcher.js';
-import { coreStatus } from './core-status.js';
+import { coreStatus, waitForCatchUp } from './core-status.js';
 import { allocatePorts } from './port-allocator.js';
 import { processState } from './process-table.js';
 
@@ -127,32 +126,6 @@ export async function joinCore(paths: ClusterPaths, id: string, progress: OnProg
   const after = await client.changeCore('promote', id);
   appendClusterEvent(paths, 'cli', 'core-voter-added', `${id} joined the core as a voter (voters ${after.voters.join(',')})`, { node: id, voters: after.voters });
   return after;
-}
-
-/** How far a learner is behind, as the Raft leader sees it; null while no leader answers. */
-export async function learnerLag(file: ClusterFile, id: string): Promise<{ match: number; commit: number } | null> {
-  const statuses = await Promise.all(
-    file.nodes
-      .filter((n) => processState(n.pid, n.id) === 'running')
-      .map((n) => requestJson<NodeStatus>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 1000 }).catch(() => null)),
-  );
-  const leader = statuses.filter((s) => s?.raft?.role === 'leader').sort((a, b) => b!.raft!.term - a!.raft!.term)[0]?.raft;
-  const match = leader?.progress?.[id]?.match;
-  return leader && match !== undefined ? { match, commit: leader.commit } : null;
-}
-
-/** Waits until the leader has replicated its whole committed log to `id`, reporting how far behind it is. */
-export async function waitForCatchUp(file: ClusterFile, id: string, timeoutMs: number, progress: OnProgress): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lag = await learnerLag(file, id);
-    if (lag && lag.match >= lag.commit) return;
-    progress(lag ? `${id}: catching up, ${lag.commit - lag.match} entries behind (has ${lag.match} of ${lag.commit})` : `${id}: catching up (waiting for the leader)`);
-    if (Date.now() > deadline) {
-      throw new CcmError('timeout', `${id} did not catch up with the leader within ${timeoutMs / 1000} s${lag ? ` (still ${lag.commit - lag.match} entries behind)` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 export interface NodeRemoveResult {
