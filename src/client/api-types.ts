@@ -580,3 +580,11 @@ export interface ServiceChange {
   instance: ServiceInstanceView | null;
   revision: number;
 }
+
+/** GET /v1/watches: the client watch streams one node serves now (ccm top's watches panel). */
+export interface WatchListView {
+  node: string;
+  watches: { key: string; prefix: boolean; fromRevision: number; revision: number; events: number; openedAtMs: number; servedBy: string }[];
+  /** All open streams (the list is bounded). */
+  total: number;
+}
