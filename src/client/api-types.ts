@@ -122,6 +122,8 @@ export interface RangeResult {
   /** Which node served it, and whether it was a (possibly stale) local read. */
   servedBy: string;
   serializable: boolean;
+  /** For a read of the past (`rev`, `prev`): the revision the keys are as of. */
+  atRevision?: number;
 }
 
 export interface LeaseView extends Lease {

@@ -2,6 +2,7 @@ import { CcmError } from '../client/api-errors.js';
 import type { Command } from '../core/commands.js';
 import type { ConfChange } from '../raft/index.js';
 import { voterRemovalProblem } from '../raft/quorum.js';
+import { lastChangeRevision, rangeAtRevision } from '../storage/kv-history.js';
 import type { Lease } from '../core/kv-types.js';
 import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
@@ -21,7 +22,17 @@ import { connectCoreToGossip } from './core-gossip.js';
 /** A read the core answers from a replica's applied state. */
 export type CoreRead =
   /** `liveOnly`: leave out keys whose lease this replica already holds overdue (its expiry is about to commit). */
-  | { kind: 'range'; key: string; prefix: boolean; limit?: number; liveOnly?: boolean }
+  | {
+      kind: 'range';
+      key: string;
+      prefix: boolean;
+      limit?: number;
+      liveOnly?: boolean;
+      /** As of this revision (ccm kv get --rev); 0 or absent: now. */
+      revision?: number;
+      /** The key as it was just before its last change (ccm kv get --prev). */
+      prev?: boolean;
+    }
   | { kind: 'leases' }
   | { kind: 'lease'; id: number }
   /** Lease-manager resources (one, or all), with their holders' leases and queues. */
@@ -209,13 +220,20 @@ export class CoreService implements NodeSubsystem {
     const servedBy = this.node.config.id;
     switch (read.kind) {
       case 'range': {
-        let all = state.range(read.key, read.prefix);
+        let atRevision = read.revision ?? 0;
+        if (read.prev) {
+          const last = lastChangeRevision(this.node.db, read.key);
+          if (last === null) throw new CcmError('not_found', `${read.key} has no change in the kept history (oldest revision kept: ${state.compactRevision()})`);
+          atRevision = last - 1;
+          if (atRevision < 1) throw new CcmError('not_found', `${read.key} had no value before its first change (revision ${last})`);
+        }
+        let all = atRevision > 0 ? rangeAtRevision(this.node.db, state, read.key, read.prefix, atRevision) : state.range(read.key, read.prefix);
         if (read.liveOnly) {
           const now = this.node.clock.monotonicMs();
           all = all.filter((kv) => kv.lease === 0 || this.driver!.leases.remainingMs(kv.lease, now) !== 0);
         }
         const kvs = read.limit !== undefined && read.limit > 0 ? all.slice(0, read.limit) : all;
-        return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable };
+        return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable, ...(atRevision > 0 ? { atRevision } : {}) };
       }
       case 'leases':
         return { leases: state.leases().map((l) => this.leaseView(l)), servedBy };

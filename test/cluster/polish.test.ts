@@ -55,7 +55,7 @@ describe('node add/remove, snapshots, kv txn (real processes)', function () {
 
   it('kv txn and compact from the CLI; snapshot save, status and restore into a new cluster; a corrupt snapshot is refused', async () => {
     await fx.json('up', '--nodes', '3', '--no-heal');
-    await fx.json('kv', 'put', '/app/color', 'blue');
+    const first = await fx.json('kv', 'put', '/app/color', 'blue');
 
     const won = await fx.json('kv', 'txn', '--compare', 'value("/app/color") = "blue"', '--then', 'put /app/color red', '--then', 'put /app/size "extra large"', '--else', 'get /app/color');
     expect(won.succeeded).to.equal(true);
@@ -65,18 +65,24 @@ describe('node add/remove, snapshots, kv txn (real processes)', function () {
     const txnFile = path.join(fx.home, 'swap.txn');
     fs.writeFileSync(txnFile, 'mod("/app/size") > 0\n\ndel /app/size\nput /app/shape round\n\nput /app/shape square\n');
     expect((await fx.json('kv', 'txn', '--file', txnFile)).succeeded).to.equal(true);
+    // the past: as of a revision, and the value before the last change
+    expect((await fx.json('kv', 'get', '/app/color', '--rev', String(first.revision))).value).to.equal('blue');
+    expect((await fx.json('kv', 'get', '/app/color', '--prev')).value).to.equal('blue');
     const human = await fx.ccm('kv', 'txn', '--compare', 'create("/nope") = 0', '--then', 'get /app/shape');
     expect(human.stdout).to.match(/^SUCCESS \(revision \d+\)\n\/app\/shape = round/);
     for (const [args, pattern] of [
       [['kv', 'txn', '--compare', 'create("/k") = 0'], /no operation/],
       [['kv', 'txn', '--then', 'put /ccm/locks/x y'], /belong to ccm's services/],
       [['kv', 'compact', '999999'], /current revision/],
+      [['kv', 'get', '/app/color', '--rev', '999999'], /in the future/],
+      [['kv', 'get', '/app/', '--prefix', '--prev'], /not with --prefix/],
     ] as [string[], RegExp][]) {
       await fx.expectFailure(args, pattern);
     }
     expect((await fx.json('kv', 'get', '/app/color')).value).to.equal('red');
     const compacted = await fx.json('kv', 'compact', '2');
     expect(compacted.compactRevision).to.equal(2);
+    await fx.expectFailure(['kv', 'get', '/app/color', '--rev', '1'], /revision 1 was compacted/);
     const legacy = await fx.ccm('kv', 'get', '/app/color', '--timeout', '3000');
     expect(legacy.exitCode).to.equal(0);
     expect(legacy.stderr).to.match(/read as milliseconds; write 3000ms or 3s/);
