@@ -3,7 +3,7 @@ import type { Command } from '../core/commands.js';
 import type { ConfChange } from '../raft/index.js';
 import { voterRemovalProblem } from '../raft/quorum.js';
 import { lastChangeRevision, rangeAtRevision } from '../storage/kv-history.js';
-import type { Lease } from '../core/kv-types.js';
+import type { KeyValue, Lease } from '../core/kv-types.js';
 import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
@@ -227,7 +227,7 @@ export class CoreService implements NodeSubsystem {
           atRevision = last - 1;
           if (atRevision < 1) throw new CcmError('not_found', `${read.key} had no value before its first change (revision ${last})`);
         }
-        let all = atRevision > 0 ? rangeAtRevision(this.node.db, state, read.key, read.prefix, atRevision) : state.range(read.key, read.prefix);
+        let all = atRevision > 0 ? this.rangeInThePast(read.key, read.prefix, atRevision) : state.range(read.key, read.prefix);
         if (read.liveOnly) {
           const now = this.node.clock.monotonicMs();
           all = all.filter((kv) => kv.lease === 0 || this.driver!.leases.remainingMs(kv.lease, now) !== 0);
@@ -269,6 +269,19 @@ export class CoreService implements NodeSubsystem {
         return { locks, revision: state.revision(), servedBy };
       }
     }
+  }
+
+  /** `kv get --rev`, `--prev`: the keys as of `revision`, from the kept change history. */
+  private rangeInThePast(key: string, prefix: boolean, revision: number): KeyValue[] {
+    const state = this.driver!.state;
+    if (revision > state.revision()) throw new CcmError('invalid_argument', `revision ${revision} is in the future: the current revision is ${state.revision()}`);
+    const compactRevision = state.compactRevision();
+    if (revision < compactRevision) throw new CcmError('compacted', `revision ${revision} was compacted; the oldest revision kept is ${compactRevision}`, { compactRevision });
+    const r = rangeAtRevision(this.node.db, state, key, prefix, revision);
+    if ('lostKey' in r) {
+      throw new CcmError('compacted', `${r.lostKey} at revision ${revision} was last written before the oldest revision kept (${compactRevision}); its value then is no longer known`, { compactRevision });
+    }
+    return r.kvs;
   }
 
   private leaseView(lease: Lease): LeaseView {

@@ -3,9 +3,8 @@
  * the watches replay (kv_events) and the current keys: a key not changed since N is as it is now; a key changed since
  * is as its last event at or before N left it. Inside the kept history (N at or above the compaction point) that is
  * exact, with one gap: a key whose last change before N is older than the compaction point and that changed after N
- * cannot be rebuilt from the log, and the read says `compacted` rather than guess.
+ * cannot be rebuilt from the log: the caller says `compacted` rather than guess.
  */
-import { CcmError } from '../client/api-errors.js';
 import type { KeyValue } from '../core/kv-types.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -34,17 +33,11 @@ export interface HistoryStore {
   compactRevision(): number;
 }
 
-/** Checks that `revision` can be read here: not before the kept history, not in the future. */
-export function checkReadableRevision(store: HistoryStore, revision: number): void {
-  if (revision > store.revision()) throw new CcmError('invalid_argument', `revision ${revision} is in the future: the current revision is ${store.revision()}`);
-  if (revision < store.compactRevision()) {
-    throw new CcmError('compacted', `revision ${revision} was compacted; the oldest revision kept is ${store.compactRevision()}`, { compactRevision: store.compactRevision() });
-  }
-}
-
-/** The key (or every key under the prefix) as of `revision`, in key order. */
-export function rangeAtRevision(db: SqliteDatabase, store: HistoryStore, key: string, prefix: boolean, revision: number): KeyValue[] {
-  checkReadableRevision(store, revision);
+/**
+ * The key (or every key under the prefix) as of `revision`, in key order; or the first key whose value then is older
+ * than the kept history (`lostKey`). The caller checks that `revision` is neither compacted nor in the future.
+ */
+export function rangeAtRevision(db: SqliteDatabase, store: HistoryStore, key: string, prefix: boolean, revision: number): { kvs: KeyValue[] } | { lostKey: string } {
   const span = prefix && key !== '' ? [key, prefixEnd(key)] : null;
   const where = prefix ? (span ? 'key >= ? AND key < ?' : '1 = 1') : 'key = ?';
   const args = prefix ? (span ?? []) : [key];
@@ -61,13 +54,9 @@ export function rangeAtRevision(db: SqliteDatabase, store: HistoryStore, key: st
     // No change of k in the kept history up to N: k was created after N (absent then), or older than the log.
     const next = firstAfter.get(k, revision) as EventRow;
     if (next.type === 'put' && next.version === 1) continue;
-    throw new CcmError(
-      'compacted',
-      `${k} at revision ${revision} was last written before the oldest revision kept (${store.compactRevision()}); its value then is no longer known`,
-      { compactRevision: store.compactRevision() },
-    );
+    return { lostKey: k };
   }
-  return result.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { kvs: result.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };
 }
 
 /** The revision of the key's last change (put or delete) in the kept history, or null if it has none. */
