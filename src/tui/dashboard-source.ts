@@ -8,6 +8,7 @@ import { clusterStatus } from '../cluster/cluster-status.js';
 import { EventTimeline } from '../cluster/event-timeline.js';
 import { nodeAction } from '../cluster/launcher.js';
 import type { ConfigVersionRow, DashboardSnapshot, ElectionRow, LeaseRow, NodeDetail, ServiceRow, WatchRow } from './dashboard-snapshot.js';
+import type { PanelId } from './panel-ids.js';
 import type { DashboardCommand } from './status-model.js';
 
 /**
@@ -145,7 +146,8 @@ export interface DashboardSourceOptions {
 
 /** What the poll hook calls: one snapshot per call. */
 export interface SnapshotSource {
-  fetch(): Promise<DashboardSnapshot>;
+  /** `focus`: the panel shown, whose data alone is fetched of the panels' (absent: every panel's). */
+  fetch(focus?: PanelId): Promise<DashboardSnapshot>;
 }
 
 export class DashboardSource implements SnapshotSource {
@@ -153,6 +155,8 @@ export class DashboardSource implements SnapshotSource {
   private readonly events: ClusterEvent[] = [];
   private hasReadTail = false;
   private reach: { matrix: ClusterStatus['reachability']; atMs: number } | null = null;
+  /** The panels' data from when each was last shown (carried while another panel is, like the reachability matrix). */
+  private readonly carried: Partial<Pick<DashboardSnapshot, 'services' | 'elections' | 'watches'>> = {};
   private readonly opts: Required<Omit<DashboardSourceOptions, 'hooks'>> & { hooks: DashboardHooks };
 
   constructor(
@@ -175,7 +179,8 @@ export class DashboardSource implements SnapshotSource {
    * a node that is down or silent is part of the answer, and a failing hook or event read is reported in
    * the snapshot.
    */
-  async fetch(): Promise<DashboardSnapshot> {
+  async fetch(focus?: PanelId): Promise<DashboardSnapshot> {
+    const wants = (panel: PanelId): boolean => focus === undefined || focus === panel;
     const startedAtMs = this.opts.now();
     const shouldProbe = this.reach === null || startedAtMs - this.reach.atMs >= this.opts.reachabilityEveryMs;
     const status = await this.opts.readStatus(this.paths, { probeReachability: shouldProbe });
@@ -185,12 +190,16 @@ export class DashboardSource implements SnapshotSource {
       this.runHook(this.opts.hooks.fetchLeases, status),
       this.runHook(this.opts.hooks.fetchConfigVersions, status),
       this.runHook(this.opts.hooks.fetchNodeDetails, status),
-      this.runHook(this.opts.hooks.fetchServices, status),
-      this.runHook(this.opts.hooks.fetchElections, status),
-      this.runHook(this.opts.hooks.fetchWatches, status),
+      this.runHook(wants('services') ? this.opts.hooks.fetchServices : undefined, status),
+      this.runHook(wants('elections') ? this.opts.hooks.fetchElections : undefined, status),
+      this.runHook(wants('watches') ? this.opts.hooks.fetchWatches : undefined, status),
     ]);
     this.readEvents();
+    if (services.value !== undefined) this.carried.services = services.value;
+    if (elections.value !== undefined) this.carried.elections = elections.value;
+    if (watches.value !== undefined) this.carried.watches = watches.value;
     return {
+      ...this.carried,
       status,
       reachability: this.reach?.matrix ?? null,
       reachabilityProbedAtMs: this.reach?.atMs ?? null,
