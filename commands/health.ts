@@ -2,6 +2,7 @@ import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
 import type { ClusterHealthView } from '../src/client/api-types.js';
 import { clusterHealth } from '../src/cluster/cluster-gossip.js';
+import { paintWord } from '../src/cli/colour.js';
 
 export default class Health extends CcmCommand<typeof Health> {
   static override summary = 'Health per node and per check: passing, warning or critical, with output.';
@@ -17,11 +18,11 @@ export default class Health extends CcmCommand<typeof Health> {
     for (const n of result.nodes) {
       n.checks.forEach((c, i) => {
         const firstLine = c.output.split('\n', 1)[0];
-        rows.push([i === 0 ? n.id : '', i === 0 ? n.status : '', c.name, c.status, firstLine.length > 100 ? `${firstLine.slice(0, 100)}…` : firstLine]);
+        rows.push([i === 0 ? n.id : '', i === 0 ? paintWord(n.status) : '', c.name, paintWord(c.status), firstLine.length > 100 ? `${firstLine.slice(0, 100)}…` : firstLine]);
       });
     }
     this.log(renderTable(['NODE', 'STATUS', 'CHECK', 'CHECK STATUS', 'OUTPUT'], rows));
-    this.log(`\ncluster ${result.cluster}: ${result.status}`);
+    this.log(`\ncluster ${result.cluster}: ${paintWord(result.status)}`);
     return result;
   }
 }

@@ -5,6 +5,9 @@ import { followLog, readLogLines, type LogLine } from '../src/cluster/node-logs.
 
 export default class Logs extends CcmCommand<typeof Logs> {
   static override summary = "Show a node's log (JSON lines in node.log, printed readably).";
+  static override description =
+    'Each node writes JSON lines to nodes/<id>/node.log: its own log and its events (elections, membership changes, faults). This prints the last lines readably; -f follows the file as it grows, like tail -f.';
+  static override examples = ['<%= config.bin %> logs n1', '<%= config.bin %> logs n2 -n 200', '<%= config.bin %> logs n3 --follow'];
   static override args = { id: Args.string({ description: 'node id, e.g. n3', required: true }) };
   static override flags = {
     follow: Flags.boolean({ char: 'f', summary: 'Keep printing new lines until Ctrl-C.', default: false }),

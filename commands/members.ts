@@ -4,6 +4,7 @@ import { renderTable } from '../src/cli/output-table.js';
 import type { MembersView } from '../src/client/api-types.js';
 import { membersView } from '../src/cluster/cluster-gossip.js';
 import { formatDuration } from '../src/time/duration.js';
+import { paintWord } from '../src/cli/colour.js';
 
 export default class Members extends CcmCommand<typeof Members> {
   static override summary = "One node's gossip view of the cluster: state, incarnation, phi, tags and health of every member.";
@@ -24,11 +25,11 @@ export default class Members extends CcmCommand<typeof Members> {
         view.members.map((m) => [
           m.isSelf ? `${m.id}*` : m.id,
           m.address,
-          m.state,
+          paintWord(m.state),
           m.incarnation,
           m.isSelf ? '-' : m.phi.toFixed(2),
           formatDuration(m.stateForMs),
-          m.health ? `${m.health.status}${m.health.failing.length ? ` (${m.health.failing.join(',')})` : ''}` : '-',
+          m.health ? paintWord(`${m.health.status}${m.health.failing.length ? ` (${m.health.failing.join(',')})` : ''}`) : '-',
           Object.entries(m.tags)
             .map(([k, v]) => `${k}=${v}`)
             .join(',') || '-',
@@ -37,7 +38,7 @@ export default class Members extends CcmCommand<typeof Members> {
     );
     for (const s of view.suspicions) {
       this.log(
-        `suspect ${s.member}: accused by ${s.accusers.join(', ')}, ${s.confirmations}/${s.confirmationsWanted} confirmations, dead in ${formatDuration(s.deadInMs)} unless it refutes`,
+        `${paintWord('suspect')} ${s.member}: accused by ${s.accusers.join(', ')}, ${s.confirmations}/${s.confirmationsWanted} confirmations, dead in ${formatDuration(s.deadInMs)} unless it refutes`,
       );
     }
     return view;

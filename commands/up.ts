@@ -3,9 +3,12 @@ import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/client/api-errors.js';
 import { upCluster } from '../src/cluster/launcher.js';
-import { parseSettings } from '../src/cluster/cluster-file.js';
+import { stderrProgress } from '../src/cli/progress.js';
+import { DEFAULT_SETTINGS, parseSettings } from '../src/cluster/cluster-file.js';
 import { secretPaths } from '../src/cluster/cluster-secrets.js';
+import { SETTINGS } from '../src/cluster/settings-catalog.js';
 import { formatDuration } from '../src/time/duration.js';
+import { paintWord } from '../src/cli/colour.js';
 
 export interface UpJson {
   cluster: string;
@@ -22,7 +25,14 @@ export interface UpJson {
 
 export default class Up extends CcmCommand<typeof Up> {
   static override summary = 'Start a local cluster: one real process per node, and wait until each answers.';
-  static override examples = ['<%= config.bin %> up --nodes 5', '<%= config.bin %> up --nodes 5 --core 3 --name demo', '<%= config.bin %> up --nodes 7 --no-heal'];
+  static override description =
+    'Creates the cluster under <home>/<name> (home: --dir or CCM_HOME) and starts one node process per node, each with its own ports and SQLite database; the first --core nodes are Raft voters, the others gossip members that use the core as clients. A stopped cluster starts again as it was. The protocol settings (PROTOCOL FLAGS) are set when a cluster is created or started again; ccm settings shows them with the formula each drives.';
+  static override examples = [
+    '<%= config.bin %> up --nodes 5',
+    '<%= config.bin %> up --nodes 5 --core 3 --name demo',
+    '<%= config.bin %> up --nodes 7 --no-heal',
+    '<%= config.bin %> up --raft-election-timeout 600ms --raft-heartbeat-interval 100ms --gossip-interval 500ms',
+  ];
   static override flags = {
     nodes: Flags.integer({ summary: 'Number of nodes (1-100). Default 3 for a new cluster; an existing stopped cluster restarts as it was.' }),
     core: Flags.integer({ summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes).' }),
@@ -30,12 +40,20 @@ export default class Up extends CcmCommand<typeof Up> {
     heal: Flags.boolean({ summary: 'Restart node processes that die (the supervisor).', default: true, allowNo: true }),
     tls: Flags.boolean({ summary: "Serve the HTTP API over TLS: a cluster CA and a certificate per node (in secrets/tls); the CLI trusts that CA." }),
     'allow-command-checks': Flags.boolean({ summary: 'Let health checks run shell commands (/bin/sh -c on the node); refused otherwise, as Consul refuses script checks.' }),
-    setting: Flags.string({ summary: 'Tune a protocol setting, key=value (e.g. raftElectionTicks=10); repeatable.', multiple: true, hidden: true }),
+    ...Object.fromEntries(
+      SETTINGS.map((spec) => [
+        spec.flag,
+        Flags.string({ summary: `${spec.summary} Default ${spec.kind === 'duration' ? formatDuration(spec.read(DEFAULT_SETTINGS)) : spec.read(DEFAULT_SETTINGS)}; see ccm settings.`, helpGroup: 'PROTOCOL' }),
+      ]),
+    ),
+    setting: Flags.string({ summary: 'A setting as cluster.json stores it, key=value (e.g. raftElectionTicks=10), for scripts; repeatable.', multiple: true, helpGroup: 'PROTOCOL' }),
   };
 
   async run(): Promise<UpJson> {
     const paths = this.clusterPaths();
+    const progress = stderrProgress();
     const result = await upCluster(paths, {
+      onProgress: (ready, total) => progress.update(`starting: ${ready} of ${total} node${total === 1 ? '' : 's'} ready`),
       nodes: this.flags.nodes,
       core: this.flags.core,
       basePort: this.flags['base-port'],
@@ -45,7 +63,9 @@ export default class Up extends CcmCommand<typeof Up> {
         ...(this.flags.tls !== undefined ? { tls: this.flags.tls } : {}),
         ...(this.flags['allow-command-checks'] !== undefined ? { allowCommandChecks: this.flags['allow-command-checks'] } : {}),
       },
+      settingFlags: Object.fromEntries(SETTINGS.map((spec) => [spec.flag, (this.flags as unknown as Record<string, string | undefined>)[spec.flag]])),
     });
+    progress.done();
     if (result.alreadyRunning) {
       throw new CcmError(
         'already_exists',
@@ -67,7 +87,7 @@ export default class Up extends CcmCommand<typeof Up> {
     this.log(
       renderTable(
         ['NODE', 'PID', 'KIND', 'HTTP', 'PEER(TCP)', 'GOSSIP(UDP)'],
-        json.nodes.map((n) => [n.id, n.pid, n.kind, n.ports.http, n.ports.peer, n.ports.gossip]),
+        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip]),
       ),
     );
     this.log(`\ncluster "${file.name}" up: ${file.nodes.length} nodes ready in ${formatDuration(result.elapsedMs)} (state in ${paths.dir})`);

@@ -3,6 +3,7 @@ import { healCluster, type HealResult } from '../../src/chaos/chaos-control.js';
 
 export default class ChaosHeal extends CcmCommand<typeof ChaosHeal> {
   static override summary = 'Return the cluster to no faults: link faults and clock skews removed, paused nodes resumed, killed nodes started.';
+  static override examples = ['<%= config.bin %> chaos heal', '<%= config.bin %> chaos heal --json'];
   static override description = 'Nodes the operator stopped (ccm node stop) stay stopped.';
 
   async run(): Promise<HealResult> {

@@ -7,6 +7,9 @@ import { readRunningCluster } from '../../src/cluster/launcher.js';
 
 export default class ChaosIsolate extends CcmCommand<typeof ChaosIsolate> {
   static override summary = 'Cut one node off from every other node (a partition of one; replaces any earlier partition).';
+  static override description =
+    'Every link between the node and the others drops messages both ways (peer TCP, gossip UDP and forwarded requests alike); its HTTP API still answers. A Raft leader isolated this way steps down once check-quorum sees no majority. Undo with ccm chaos heal.';
+  static override examples = ['<%= config.bin %> chaos isolate n1', '<%= config.bin %> chaos isolate n3 --json'];
   static override args = { id: Args.string({ description: 'node id, e.g. n3', required: true }) };
 
   async run(): Promise<FaultChange> {

@@ -5,6 +5,8 @@ import { describeFault, type Fault } from '../../src/chaos/faults.js';
 
 export default class ChaosOneWay extends CcmCommand<typeof ChaosOneWay> {
   static override summary = 'An asymmetric partition: FROM cannot reach TO, while TO still reaches FROM.';
+  static override description =
+    'Messages from FROM to TO are dropped; messages from TO to FROM pass. Such asymmetric faults are what gossip\'s indirect probes and Raft\'s pre-vote must cope with; ccm status shows the one-way cell in its reachability column.';
   static override examples = ['<%= config.bin %> chaos one-way n1 n2'];
   static override args = {
     from: Args.string({ description: 'the node whose messages are lost', required: true }),

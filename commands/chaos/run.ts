@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { paintVerdictLine } from '../../src/cli/colour.js';
 import { CcmError } from '../../src/client/api-errors.js';
 import { DEFAULTS, EXIT_CODES, runChaos, type ChaosRunResult } from '../../src/chaos/chaos-run.js';
 import { parseDurationArg } from '../../src/chaos/fault-args.js';
@@ -81,7 +82,7 @@ export default class ChaosRun extends CcmCommand<typeof ChaosRun> {
       process.off('SIGTERM', onSignal);
     }
     this.log('');
-    this.log(result.verdictText.trimEnd());
+    this.log(result.verdictText.trimEnd().split('\n').map(paintVerdictLine).join('\n'));
     if (result.verdict === 'unknown') {
       this.log('\nThe verdict is UNKNOWN: a checker could not decide within its budget (see above); raise --check-time or shorten the run.');
     }

@@ -4,6 +4,9 @@ import { readChaosRunState } from '../../src/chaos/chaos-run-state.js';
 
 export default class ChaosStatusCommand extends CcmCommand<typeof ChaosStatusCommand> {
   static override summary = 'Every fault in effect, in words: link faults, killed, paused and down nodes, clock skews, a chaos run in progress.';
+  static override description =
+    'Read from cluster.json and the nodes: every partition, delay, loss or duplication rule, every killed, paused or stopped node, every clock offset, and a chaos run in progress. Nothing here changes anything.';
+  static override examples = ['<%= config.bin %> chaos status', '<%= config.bin %> chaos status --json'];
 
   async run(): Promise<ChaosStatus & { run: ReturnType<typeof readChaosRunState> }> {
     const paths = this.clusterPaths();

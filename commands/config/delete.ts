@@ -7,6 +7,9 @@ import { validateConfigName } from '../../src/services/config-values.js';
 
 export default class ConfigDelete extends CcmCommand<typeof ConfigDelete> {
   static override summary = 'Delete a config entry: a new version that is a tombstone (its history stays; a later set goes on numbering).';
+  static override description =
+    'The entry disappears from get and list, but its history keeps every version, and a later set starts at the next version number. --if-version makes it a compare-and-delete.';
+  static override examples = ['<%= config.bin %> config delete payments.timeout', '<%= config.bin %> config delete payments.timeout --if-version 3'];
   static override args = { name: Args.string({ required: true, description: 'the entry name' }) };
   static override flags = {
     by: Flags.string({ summary: 'Who makes the change. Default: user@host.' }),

@@ -6,6 +6,8 @@ import { validateConfigPrefix } from '../../src/services/config-values.js';
 
 export default class ConfigExport extends CcmCommand<typeof ConfigExport> {
   static override summary = 'Print every config entry (or those under a prefix) as a JSON document that ccm config import takes back.';
+  static override description =
+    'Current values with their types, as a JSON document; import it into this or another cluster with ccm config import.';
   static override examples = ['<%= config.bin %> config export > settings.json', '<%= config.bin %> config export --prefix payments.'];
   static override flags = { prefix: Flags.string({ summary: 'Only names starting with this.' }) };
 

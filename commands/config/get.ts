@@ -6,6 +6,8 @@ import { validateConfigName } from '../../src/services/config-values.js';
 
 export default class ConfigGet extends CcmCommand<typeof ConfigGet> {
   static override summary = "Print a config value (--json: {name, value, type, version, ...}, where value is typed: a number for an int).";
+  static override description =
+    'A linearizable read through the core by default. --local reads the node\'s own mirror of the config (what a service on that node would see, possibly behind), and --node picks that node.';
   static override examples = ['<%= config.bin %> config get payments.timeout', '<%= config.bin %> config get payments.timeout --json', '<%= config.bin %> config get payments.timeout --local --node n4'];
   static override args = { name: Args.string({ required: true, description: 'the entry name' }) };
   static override flags = {

@@ -8,6 +8,9 @@ import { validateConfigName } from '../../src/services/config-values.js';
 
 export default class ConfigHistory extends CcmCommand<typeof ConfigHistory> {
   static override summary = 'Every version of a config entry, oldest first, with what made it, who and when (kept forever).';
+  static override description =
+    'Every version ever written, including deletes and rollbacks, with the revision, who made the change and when. History is never compacted away.';
+  static override examples = ['<%= config.bin %> config history payments.timeout', '<%= config.bin %> config history payments.timeout --json'];
   static override args = { name: Args.string({ required: true, description: 'the entry name' }) };
 
   async run(): Promise<ConfigHistoryView> {

@@ -8,6 +8,8 @@ import { validateConfigPrefix } from '../../src/services/config-values.js';
 
 export default class ConfigList extends CcmCommand<typeof ConfigList> {
   static override summary = 'List config entries (current versions), optionally those whose name starts with a prefix.';
+  static override description =
+    'Each entry\'s name, type, current value (shortened), version and who set it last.';
   static override examples = ['<%= config.bin %> config list', '<%= config.bin %> config list --prefix payments.'];
   static override flags = { prefix: Flags.string({ summary: 'Only names starting with this.' }) };
 

@@ -7,6 +7,8 @@ import { validateConfigName, validateConfigVersion } from '../../src/services/co
 
 export default class ConfigRollback extends CcmCommand<typeof ConfigRollback> {
   static override summary = "Restore an older version's value: a new version, recorded as a rollback of that one.";
+  static override description =
+    'The old value is written again as a new version (history only grows), so a rollback can itself be rolled back.';
   static override examples = ['<%= config.bin %> config rollback payments.timeout --to-version 2'];
   static override args = { name: Args.string({ required: true, description: 'the entry name' }) };
   static override flags = {

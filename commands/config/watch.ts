@@ -6,6 +6,8 @@ import { validateConfigPrefix } from '../../src/services/config-values.js';
 
 export default class ConfigWatch extends CcmCommand<typeof ConfigWatch> {
   static override summary = 'Stream config changes (every new version) under a name prefix until Ctrl-C; resumes across node failures.';
+  static override description =
+    'One line per new version (set, delete, rollback, import), in revision order; with --from-rev, history first. Resumes on another node when the one it watches fails.';
   static override examples = ['<%= config.bin %> config watch payments.', '<%= config.bin %> config watch --json'];
   static override args = { prefix: Args.string({ required: false, description: 'name prefix (all entries if omitted)' }) };
   static override flags = { 'from-rev': Flags.integer({ summary: 'Replay changes from this revision (inclusive) first.' }) };

@@ -5,6 +5,9 @@ import { findNode } from '../../src/cluster/cluster-file.js';
 
 export default class CorePromote extends CcmCommand<typeof CorePromote> {
   static override summary = 'Make a learner a voter, once it has caught up.';
+  static override description =
+    'Turns a learner into a voter, one configuration change through the log. Promote only a learner that has caught up: a voter that lags counts toward quorum without being able to help reach it.';
+  static override examples = ['<%= config.bin %> core promote n4'];
   static override args = { id: Args.string({ required: true, description: 'node id, e.g. n4' }) };
 
 

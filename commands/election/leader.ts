@@ -8,6 +8,9 @@ import { formatDuration } from '../../src/time/duration.js';
 
 export default class ElectionLeader extends CcmCommand<typeof ElectionLeader> {
   static override summary = "Who leads an election now (id, fencing token, TTL left) and who is in line; exits 1 if nobody leads.";
+  static override description =
+    'Reads the election\'s lock: the leader\'s id, its lease, the fencing token (a revision that only grows) and the time left before the lease ends, plus the candidates queued behind it.';
+  static override examples = ['<%= config.bin %> election leader scheduler', '<%= config.bin %> election leader scheduler --json'];
   static override args = { name: Args.string({ required: true, description: 'the election name' }) };
 
   async run(): Promise<ElectionView> {

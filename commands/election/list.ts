@@ -6,6 +6,9 @@ import { formatDuration } from '../../src/time/duration.js';
 
 export default class ElectionList extends CcmCommand<typeof ElectionList> {
   static override summary = 'Every election that has a leader: who, the fencing token, TTL left, and who is in line.';
+  static override description =
+    'One row per election with a leader: the leader\'s id, fencing token, TTL left and the number of candidates in line.';
+  static override examples = ['<%= config.bin %> election list', '<%= config.bin %> election list --json'];
 
   async run(): Promise<{ elections: ElectionView[]; revision: number }> {
     const { client } = clientForCluster(this.clusterPaths());

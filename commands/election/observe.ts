@@ -6,6 +6,9 @@ import { validateElectionName } from '../../src/services/election.js';
 
 export default class ElectionObserve extends CcmCommand<typeof ElectionObserve> {
   static override summary = 'Print who leads an election now, then every change of leader, until Ctrl-C (--json: one line per change).';
+  static override description =
+    'Follows the election\'s lock with a watch: a line when a leader is elected, resigns, or loses its lease, until Ctrl-C.';
+  static override examples = ['<%= config.bin %> election observe scheduler', '<%= config.bin %> election observe scheduler --json'];
   static override args = { name: Args.string({ required: true, description: 'the election name' }) };
 
   async run(): Promise<void> {

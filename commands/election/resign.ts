@@ -6,6 +6,9 @@ import { validateElectionName } from '../../src/services/election.js';
 
 export default class ElectionResign extends CcmCommand<typeof ElectionResign> {
   static override summary = "Resign a leadership by its lease (for a leader run from a script rather than ccm election campaign); the next in line leads.";
+  static override description =
+    'Releases the leadership lock held by that lease; the first candidate in line becomes leader in the same step.';
+  static override examples = ['<%= config.bin %> election resign scheduler --lease 42'];
   static override args = { name: Args.string({ required: true, description: 'the election name' }) };
   static override flags = {
     lease: Flags.integer({ summary: 'The leader\'s lease (from campaign or ccm election leader).', required: true }),

@@ -7,6 +7,8 @@ import { parseTagAssignment } from '../../src/node/gossip-tags.js';
 
 export default class GossipSet extends CcmCommand<typeof GossipSet> {
   static override summary = "Set tags on a node (key=value); every node's view shows them within a few gossip rounds.";
+  static override description =
+    'Tags live in the node\'s gossip meta: a change bumps its incarnation and spreads by piggybacking on probes, reaching every node in O(log n) rounds. Watch the spread in ccm top (the gossip panel).';
   static override examples = ['<%= config.bin %> gossip set n2 zone=eu-west', '<%= config.bin %> gossip set n2 zone=eu-west rack=r7'];
   static override strict = false;
   static override args = {

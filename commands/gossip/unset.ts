@@ -7,6 +7,8 @@ import { formatTags } from './set.js';
 
 export default class GossipUnset extends CcmCommand<typeof GossipUnset> {
   static override summary = 'Remove tags from a node.';
+  static override description =
+    'Like set, the change spreads by gossip; the keys disappear from every node\'s view within a few rounds.';
   static override examples = ['<%= config.bin %> gossip unset n2 zone'];
   static override strict = false;
   static override args = {

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
-import { defaultHolder, describeExpiry, durationFlag } from '../../src/cli/lease-format.js';
+import { stderrProgress, withProgress } from '../../src/cli/progress.js';
+import { defaultHolder, describeExpiry, describeWait, durationFlag } from '../../src/cli/lease-format.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { confirmHandOver, driftMarginFor } from '../../src/client/lease-keeper.js';
 import { validateResource } from '../../src/core/commands.js';
@@ -27,7 +28,9 @@ export default class LeaseAcquire extends CcmCommand<typeof LeaseAcquire> {
     const waitTimeoutMs = durationFlag(this.flags.timeout, '--timeout');
     const { client } = clientForCluster(this.clusterPaths());
     const sentAt = Date.now();
-    const r = await client.acquire(this.args.resource, { holder: this.flags.holder ?? defaultHolder(), ttlMs, wait: this.flags.wait, waitTimeoutMs });
+    const holder = this.flags.holder ?? defaultHolder();
+    const acquiring = client.acquire(this.args.resource, { holder, ttlMs, wait: this.flags.wait, waitTimeoutMs });
+    const r = this.flags.wait ? await withProgress(stderrProgress(), acquiring, () => describeWait(client, this.args.resource, holder, sentAt)) : await acquiring;
     // Count the TTL from when we asked, less the drift margin; after a wait in line, from a renewal sent now.
     const validFrom = r.waitedMs > 0 ? Date.now() - performance.now() + (await confirmHandOver((t) => client.renewLock(r.resource, r.lease, r.secret, { timeoutMs: t }), ttlMs)) : sentAt;
     const expiresAtMs = validFrom + ttlMs - driftMarginFor(ttlMs);

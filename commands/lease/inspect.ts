@@ -7,6 +7,9 @@ import { formatDuration } from '../../src/time/duration.js';
 
 export default class LeaseInspect extends CcmCommand<typeof LeaseInspect> {
   static override summary = 'Who holds a resource, since when, with which token, how long is left, and who waits.';
+  static override description =
+    'The resource\'s lock as the core holds it: holder, lease, fencing token, when it was granted, when it expires unless renewed, and the queue of waiters in order.';
+  static override examples = ['<%= config.bin %> lease inspect db-migration', '<%= config.bin %> lease inspect db-migration --json'];
   static override args = { resource: Args.string({ required: true, description: 'the resource' }) };
 
   async run(): Promise<LockView> {

@@ -6,6 +6,9 @@ import { formatDuration } from '../../src/time/duration.js';
 
 export default class LeaseList extends CcmCommand<typeof LeaseList> {
   static override summary = 'Every held resource (holder, fencing token, TTL left, renewals, waiters) and every generic lease.';
+  static override description =
+    'Two tables: resources held through the lease manager (holder, fencing token, TTL left, renewals, waiters), and every lease with its owner and the keys attached to it.';
+  static override examples = ['<%= config.bin %> lease list', '<%= config.bin %> lease list --json'];
 
   async run(): Promise<{ locks: LockView[]; leases: LeaseView[] }> {
     const { client } = clientForCluster(this.clusterPaths());

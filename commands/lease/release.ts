@@ -6,6 +6,9 @@ import { validateResource } from '../../src/core/commands.js';
 
 export default class LeaseRelease extends CcmCommand<typeof LeaseRelease> {
   static override summary = 'Give up a resource (or leave its queue); the next waiter, if any, gets it at once.';
+  static override description =
+    'Only the lease that holds the resource (or waits for it) can release it. The hand-over to the next waiter happens in the same step, with a new, higher fencing token.';
+  static override examples = ['<%= config.bin %> lease release db-migration --lease 42'];
   static override args = { resource: Args.string({ required: true, description: 'the resource' }) };
   static override flags = {
     lease: Flags.integer({ summary: 'The lease that holds it.', required: true }),

@@ -7,6 +7,8 @@ import { validateInstanceId } from '../../src/services/service-registration.js';
 
 export default class ServiceDeregister extends CcmCommand<typeof ServiceDeregister> {
   static override summary = 'Deregister an instance (its lease is revoked).';
+  static override description =
+    'The instance\'s lease is revoked, so its record disappears in one revision and watchers see a deregistration at once. Needs the secret its registration printed; --force (admin token) without it.';
   static override examples = ['<%= config.bin %> service deregister payments-1 --secret <secret>', '<%= config.bin %> service deregister payments-1 --force'];
   static override args = { id: Args.string({ required: true, description: 'the instance id' }) };
   static override flags = {

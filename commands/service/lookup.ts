@@ -8,6 +8,8 @@ import { validateServiceName } from '../../src/services/service-registration.js'
 
 export default class ServiceLookup extends CcmCommand<typeof ServiceLookup> {
   static override summary = "A service's passing instances (the ones to send traffic to); --all shows every instance with its health.";
+  static override description =
+    'What a client would use for discovery: only instances whose check passes (or that have no check), with their addresses. --all adds the warning and critical ones, with their status.';
   static override examples = ['<%= config.bin %> service lookup payments', '<%= config.bin %> service lookup payments --all --json'];
   static override args = { service: Args.string({ required: true, description: 'the service name' }) };
   static override flags = { all: Flags.boolean({ summary: 'Every instance, whatever its health.' }) };

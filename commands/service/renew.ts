@@ -7,6 +7,8 @@ import { validateInstanceId } from '../../src/services/service-registration.js';
 
 export default class ServiceRenew extends CcmCommand<typeof ServiceRenew> {
   static override summary = "Renew an instance's lease (its TTL starts again); --keepalive keeps doing it until Ctrl-C.";
+  static override description =
+    'An instance without a check stays registered only while its lease is renewed; --keepalive renews at a third of the TTL and exits non-zero if the lease is lost. Needs the secret its registration printed.';
   static override examples = ['<%= config.bin %> service renew payments-1 --secret <secret>', '<%= config.bin %> service renew payments-1 --secret <secret> --keepalive'];
   static override args = { id: Args.string({ required: true, description: 'the instance id' }) };
   static override flags = {

@@ -6,6 +6,8 @@ import { validateServiceName } from '../../src/services/service-registration.js'
 
 export default class ServiceWatch extends CcmCommand<typeof ServiceWatch> {
   static override summary = "Stream a service's registrations, health changes and deregistrations until Ctrl-C.";
+  static override description =
+    'One line per change to the service\'s instances, in revision order: registered, status changed (with the check output), deregistered. Resumes on another node if the one it watches fails.';
   static override examples = ['<%= config.bin %> service watch payments', '<%= config.bin %> service watch payments --json'];
   static override args = { service: Args.string({ required: true, description: 'the service name' }) };
 

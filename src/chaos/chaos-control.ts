@@ -8,7 +8,7 @@ import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { appendClusterEvent } from '../cluster/cluster-events.js';
 import { findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from '../cluster/cluster-file.js';
-import { byNodeId, nodeAction, pushLinkFilters, readRunningCluster, spawnNode, waitUntilReady, type NodeActionResult } from '../cluster/launcher.js';
+import { byNodeId, nodeAction, pushLinkFilters, pushPeers, readRunningCluster, spawnNode, waitUntilReady, type NodeActionResult } from '../cluster/launcher.js';
 import { processState, signal, waitForExit } from '../cluster/process-table.js';
 import { describeFault, LINK_FAULT_KINDS, validateFault, type Fault } from './faults.js';
 
@@ -270,6 +270,8 @@ export async function resumeNode(paths: ClusterPaths, id: string): Promise<NodeA
   const file = readClusterFile(paths);
   await pushLinkFilters(file);
   await pushClock(file, id);
+  // Nodes added or removed while it was frozen.
+  await pushPeers(file, id);
   return result;
 }
 

@@ -23,22 +23,23 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }
 
-const STATUS_COLOUR: Record<Operation['status'], string> = { ok: '#2e7d32', fail: '#c62828', info: '#f9a825' };
-const FAULT_COLOUR: Record<string, string> = { partition: '#1e88e5', kill: '#e53935', pause: '#8e24aa', skew: '#00897b' };
+export const STATUS_COLOUR: Record<Operation['status'], string> = { ok: '#2e7d32', fail: '#c62828', info: '#f9a825' };
+export const FAULT_COLOUR: Record<string, string> = { partition: '#1e88e5', kill: '#e53935', pause: '#8e24aa', skew: '#00897b' };
 const GUTTER_PX = 64;
 const LANE_PX = 16;
 const BAR_PX = 10;
 const AXIS_PX = 22;
 const LABEL_ROW_PX = 14;
 
-function niceStep(spanMs: number, targetTicks: number): number {
+/** A round step (1, 2 or 5 × 10^k) that cuts `spanMs` into about `targetTicks` pieces. */
+export function niceStep(spanMs: number, targetTicks: number): number {
   const raw = spanMs / targetTicks;
   const power = 10 ** Math.floor(Math.log10(raw));
   for (const factor of [1, 2, 5, 10]) if (raw <= factor * power) return factor * power;
   return 10 * power;
 }
 
-function tickLabel(ms: number, stepMs: number): string {
+export function tickLabel(ms: number, stepMs: number): string {
   if (stepMs >= 1000) return `${(ms / 1000).toFixed(stepMs % 1000 === 0 ? 0 : 1)} s`;
   return `${formatMs(ms)} ms`;
 }
@@ -47,32 +48,38 @@ function truncate(text: string, length: number): string {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
-function num(value: number): string {
+export function num(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
 /** Renders the timeline as an <svg> element. */
-export function renderTimelineSvg(input: TimelineInput): string {
-  const widthPx = input.widthPx ?? 1200;
-  const ops = input.operations;
-  const times: number[] = [];
-  for (const op of ops) {
-    times.push(op.invokeMs);
-    if (Number.isFinite(op.returnedMs)) times.push(op.returnedMs);
-  }
-  for (const fault of input.faults) {
-    if (Number.isFinite(fault.startMs)) times.push(fault.startMs);
-    if (Number.isFinite(fault.endMs)) times.push(fault.endMs);
-  }
+/** The time span every chart of a report shares (so the timeline, latency and throughput line up). */
+export function timeSpan(ops: readonly Operation[], faults: readonly Fault[]): [number, number] {
   // (a loop, not Math.min(...times): histories can be longer than the argument limit)
   let t0 = Infinity;
   let t1 = -Infinity;
-  for (const t of times) {
+  const see = (t: number): void => {
+    if (!Number.isFinite(t)) return;
     if (t < t0) t0 = t;
     if (t > t1) t1 = t;
+  };
+  for (const op of ops) {
+    see(op.invokeMs);
+    see(op.returnedMs);
   }
-  if (times.length === 0) [t0, t1] = [0, 1];
+  for (const fault of faults) {
+    see(fault.startMs);
+    see(fault.endMs);
+  }
+  if (t0 === Infinity) [t0, t1] = [0, 1];
   if (t1 <= t0) t1 = t0 + 1;
+  return [t0, t1];
+}
+
+export function renderTimelineSvg(input: TimelineInput): string {
+  const widthPx = input.widthPx ?? 1200;
+  const ops = input.operations;
+  const [t0, t1] = timeSpan(ops, input.faults);
   const plotPx = widthPx - GUTTER_PX - 10;
   const x = (t: number): number => GUTTER_PX + ((Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0)) * plotPx;
 

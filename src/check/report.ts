@@ -6,6 +6,7 @@
 import { type CheckResult, combineVerdicts, type Verdict } from './check-result.js';
 import { describeOperation, type Fault, formatMs, type HistoryEvent, type Operation, pairHistory } from './history.js';
 import { escapeHtml, renderTimelineSvg } from './html-timeline.js';
+import { plotLegends, renderLatencySvg, renderThroughputSvg } from './html-plots.js';
 import type { LinearizabilityCounterExample } from './linearizability.js';
 
 export { escapeHtml } from './html-timeline.js';
@@ -67,7 +68,7 @@ h1 { font-size: 22px; margin: 0 0 8px; } h2 { font-size: 17px; margin: 28px 0 8p
 td .valid, td .invalid, td .unknown { padding: 1px 8px; border-radius: 3px; color: #fff; font-weight: 600; }
 table { border-collapse: collapse; margin: 6px 0; } td, th { border: 1px solid #e0e0e0; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #fafafa; } pre { background: #fafafa; border: 1px solid #e0e0e0; padding: 8px; overflow-x: auto; white-space: pre-wrap; }
-.scroll { overflow-x: auto; border: 1px solid #e0e0e0; } svg text { font: 10px monospace; fill: #424242; } svg text.fault-label { font-weight: 700; }
+.scroll { overflow-x: auto; border: 1px solid #e0e0e0; } svg text { font: 10px monospace; fill: #424242; } svg text.axis-title { font: 11px system-ui, sans-serif; } svg text.fault-label { font-weight: 700; }
 .legend span { display: inline-block; margin-right: 14px; } .swatch { display: inline-block; width: 14px; height: 10px; margin-right: 4px; vertical-align: middle; }
 .op.counter-example rect { opacity: 1; } .muted { color: #757575; }
 `;
@@ -142,6 +143,23 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   }
   html.push(
     `<div class="scroll">${renderTimelineSvg({ operations, faults, highlighted, windows, ...(input.timelineWidthPx !== undefined ? { widthPx: input.timelineWidthPx } : {}) })}</div>`,
+  );
+
+  const plotWidth = input.timelineWidthPx !== undefined ? { widthPx: input.timelineWidthPx } : {};
+  const legends = plotLegends(operations);
+  const latency = renderLatencySvg({ operations, faults, ...plotWidth });
+  html.push(
+    '<h2>Latency</h2>',
+    `<p class="muted">Each operation at the time it was invoked, at the height of how long its client waited (log scale); info operations at the time the client gave up. Faults shaded.${latency.sampledEvery > 1 ? ` Every ${latency.sampledEvery}th operation is drawn (${latency.points} points).` : ''}</p>`,
+    legends.latency,
+    `<div class="scroll">${latency.svg}</div>`,
+  );
+  const throughput = renderThroughputSvg({ operations, faults, ...plotWidth });
+  html.push(
+    '<h2>Throughput</h2>',
+    `<p class="muted">Operations completed per second, by kind and outcome, in ${escapeHtml(formatMs(throughput.bucketMs))} ms buckets. Faults shaded.</p>`,
+    legends.throughput,
+    `<div class="scroll">${throughput.svg}</div>`,
   );
 
   const examples = input.results.filter((r) => r.verdict !== 'valid' && r.counterExample !== undefined);

@@ -2,6 +2,7 @@ import { Command, Flags, Interfaces } from '@oclif/core';
 import { setExplicitToken } from '../client/api-access.js';
 import { CcmError } from '../client/api-errors.js';
 import { clusterPaths, type ClusterPaths } from '../cluster/cluster-dir.js';
+import { setColourMode } from './colour.js';
 
 export type CcmFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof CcmCommand)['baseFlags'] & T['flags']>;
 export type CcmArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -31,6 +32,12 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
       env: 'CCM_TOKEN',
       helpGroup: 'GLOBAL',
     }),
+    color: Flags.boolean({
+      summary: 'Colour states, roles, health and verdicts (on only on a terminal; NO_COLOR or --no-color turn it off).',
+      default: true,
+      allowNo: true,
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected flags!: CcmFlags<T>;
@@ -51,6 +58,7 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
     this.args = args as CcmArgs<T>;
     this.positional = argv as string[];
     setExplicitToken(this.flags.token);
+    setColourMode({ isFlagOn: (flags as { color?: boolean }).color, isJson: this.jsonEnabled() });
   }
 
   /** Where the cluster named by --name lives under --dir (or CCM_HOME). */

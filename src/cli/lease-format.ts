@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { CcmClient } from '../client/ccm-client.js';
 import { CcmError } from '../client/api-errors.js';
 import { DurationError, formatDuration, parseDuration } from '../time/duration.js';
 
@@ -27,3 +28,18 @@ export const secretFlagOptions = {
   summary: "The lease's secret, printed once by the grant (acquire, grant, register, campaign); renewing or ending a lease needs it.",
   env: 'CCM_LEASE_SECRET',
 } as const;
+
+/** "waiting for db: 3.2s, 2nd of 3 in line (held by worker-1)" — what `lease acquire --wait` shows while it waits. */
+export async function describeWait(client: CcmClient, resource: string, holder: string, sinceMs: number): Promise<string> {
+  const waited = formatDuration(Date.now() - sinceMs);
+  const lock = await client.lock(resource, { timeoutMs: 1000 }).catch(() => null);
+  if (!lock) return `waiting for ${resource}: ${waited}`;
+  const at = lock.waiting.findIndex((w) => w.holder === holder);
+  const place = at < 0 ? 'joining the queue' : `${ordinal(at + 1)} of ${lock.waiting.length} in line`;
+  return `waiting for ${resource}: ${waited}, ${place} (held by ${lock.holder})`;
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}

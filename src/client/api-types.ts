@@ -162,6 +162,8 @@ export interface RangeResult {
   /** Which node served it, and whether it was a (possibly stale) local read. */
   servedBy: string;
   serializable: boolean;
+  /** For a read of the past (`rev`, `prev`): the revision the keys are as of. */
+  atRevision?: number;
 }
 
 /** A lease as anyone may see it: never its secret (nor the secret's hash). */
@@ -623,4 +625,12 @@ export interface ServiceChange {
   /** The instance after the change; for a deregistration, as it last was. */
   instance: ServiceInstanceView | null;
   revision: number;
+}
+
+/** GET /v1/watches: the client watch streams one node serves now (ccm top's watches panel). */
+export interface WatchListView {
+  node: string;
+  watches: { key: string; prefix: boolean; fromRevision: number; revision: number; events: number; openedAtMs: number; servedBy: string }[];
+  /** All open streams (the list is bounded). */
+  total: number;
 }

@@ -108,8 +108,12 @@ export class CcmClient {
     return this.call('PUT', '/v1/kv', { key, value, ...rest }, { timeoutMs });
   }
 
-  async get(key: string, opts: { prefix?: boolean; serializable?: boolean; limit?: number } & CallOverrides = {}): Promise<RangeResult> {
-    return this.call('GET', '/v1/kv', undefined, { query: { key, prefix: opts.prefix || undefined, serializable: opts.serializable || undefined, limit: opts.limit }, timeoutMs: opts.timeoutMs });
+  /** `rev`: the keys as of that revision; `prev`: the key as it was just before its last change. */
+  async get(key: string, opts: { prefix?: boolean; serializable?: boolean; limit?: number; rev?: number; prev?: boolean } & CallOverrides = {}): Promise<RangeResult> {
+    return this.call('GET', '/v1/kv', undefined, {
+      query: { key, prefix: opts.prefix || undefined, serializable: opts.serializable || undefined, limit: opts.limit, rev: opts.rev, prev: opts.prev || undefined },
+      timeoutMs: opts.timeoutMs,
+    });
   }
 
   async delete(key: string, opts: { prefix?: boolean; ifModRev?: number; fence?: Fence } & CallOverrides = {}): Promise<KvDeleteResult> {

@@ -121,6 +121,8 @@ export interface ClusterFile {
   faults: Fault[];
   settings: ClusterSettings;
   security: ClusterSecurity;
+  /** The highest node number ever given out (ccm node add never reuses the id of a removed node). */
+  lastNodeNumber?: number;
 }
 
 export function clusterExists(paths: ClusterPaths): boolean {

@@ -2,7 +2,8 @@ import type { NodeStatus, RaftStatusView } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { endpointOf } from './cluster-status.js';
-import { readRunningCluster } from './cluster-file.js';
+import { readRunningCluster, type ClusterFile } from './cluster-file.js';
+import { CcmError } from '../client/api-errors.js';
 import { processState } from './process-table.js';
 
 export interface VoterStatus extends Partial<RaftStatusView> {
@@ -46,4 +47,30 @@ export async function coreStatus(paths: ClusterPaths): Promise<CoreStatus> {
     };
   });
   return { leader: leaderView?.id ?? null, term: leaderView?.term ?? null, voters, learners: leaderView?.learners ?? [] };
+}
+
+/** How far a learner is behind, as the Raft leader sees it; null while no leader answers. */
+export async function learnerLag(file: ClusterFile, id: string): Promise<{ match: number; commit: number } | null> {
+  const statuses = await Promise.all(
+    file.nodes
+      .filter((n) => processState(n.pid, n.id) === 'running')
+      .map((n) => requestJson<NodeStatus>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 1000 }).catch(() => null)),
+  );
+  const leader = statuses.filter((s) => s?.raft?.role === 'leader').sort((a, b) => b!.raft!.term - a!.raft!.term)[0]?.raft;
+  const match = leader?.progress?.[id]?.match;
+  return leader && match !== undefined ? { match, commit: leader.commit } : null;
+}
+
+/** Waits until the leader has replicated its whole committed log to `id`, reporting how far behind it is. */
+export async function waitForCatchUp(file: ClusterFile, id: string, timeoutMs: number, progress: (text: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lag = await learnerLag(file, id);
+    if (lag && lag.match >= lag.commit) return;
+    progress(lag ? `${id}: catching up, ${lag.commit - lag.match} entries behind (has ${lag.match} of ${lag.commit})` : `${id}: catching up (waiting for the leader)`);
+    if (Date.now() > deadline) {
+      throw new CcmError('timeout', `${id} did not catch up with the leader within ${timeoutMs / 1000} s${lag ? ` (still ${lag.commit - lag.match} entries behind)` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -9,6 +9,7 @@ import type { ClusterFile, ClusterSecurity, ClusterSettings, NodeRecord } from '
 import { ensureClusterSecrets, registerClusterCredentials } from './cluster-secrets.js';
 import { checkNewClusterDir, ensureWritableDir, isClusterDir, nodeDir, nodeLogPath, removeClusterDir, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
+import { applySettingFlags, validateSettings } from './settings-catalog.js';
 import { processState, signal, waitForExit } from './process-table.js';
 import { spawnDetached } from './detached-process.js';
 import { NODE_PROGRAM } from './node-program.js';
@@ -28,6 +29,10 @@ export interface UpOptions {
   settings?: Partial<ClusterSettings>;
   /** For a new cluster: TLS, command checks, peer encryption (see ClusterSecurity). An existing cluster keeps its own. */
   security?: Partial<ClusterSecurity>;
+  /** Called as nodes answer: how many of how many are ready. */
+  onProgress?: (ready: number, total: number) => void;
+  /** `ccm up --raft-election-timeout 300ms …` as typed (settings-catalog.ts), applied over `settings`. */
+  settingFlags?: Partial<Record<string, string>>;
 }
 
 export interface UpResult {
@@ -55,6 +60,8 @@ export function validateUpOptions(opts: UpOptions): { nodes: number; core: numbe
 export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Promise<UpResult> {
   const t0 = performance.now();
   const { nodes, core } = validateUpOptions(opts);
+  // Bad settings are refused before anything is created or changed.
+  resolveSettings(DEFAULT_SETTINGS, opts);
   ensureWritableDir(paths.home);
   const existed = clusterExists(paths);
   let file: ClusterFile;
@@ -64,6 +71,8 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     if (live.length > 0) {
       return { file, alreadyRunning: true, started: [], elapsedMs: performance.now() - t0 };
     }
+    // A stopped cluster may start with new settings; every node reads them at start.
+    file.settings = resolveSettings(file.settings, opts);
     if (opts.nodes !== undefined && opts.nodes !== file.nodes.length) {
       throw new CcmError(
         'failed_precondition',
@@ -72,22 +81,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     }
   } else {
     checkNewClusterDir(paths);
-    ensureWritableDir(paths.dir);
-    const host = opts.host ?? '127.0.0.1';
-    const ports = await allocatePorts(host, nodes, { basePort: opts.basePort });
-    file = {
-      version: 1,
-      name: paths.name,
-      host,
-      createdAtMs: Date.now(),
-      core: Array.from({ length: core }, (_, i) => `n${i + 1}`),
-      heal: opts.heal ?? true,
-      supervisorPid: null,
-      nodes: ports.map((p, i) => ({ id: `n${i + 1}`, ports: p, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 })),
-      faults: [],
-      settings: { ...DEFAULT_SETTINGS, ...opts.settings },
-      security: { ...DEFAULT_SECURITY, ...opts.security },
-    };
+    file = await newClusterFile(paths, opts, nodes, core);
   }
   if (opts.heal !== undefined) file.heal = opts.heal;
   // Restarting a stopped cluster may switch TLS or command checks (the keyring and tokens stay).
@@ -116,7 +110,15 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     });
     file.nodes.forEach((n, i) => (n.pid = pids[i]));
     const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000 + 300 * file.nodes.length;
-    await Promise.all(file.nodes.map((n) => waitUntilReady(paths, file, n, readyTimeoutMs).then(() => started.push(n.id))));
+    opts.onProgress?.(0, file.nodes.length);
+    await Promise.all(
+      file.nodes.map((n) =>
+        waitUntilReady(paths, file, n, readyTimeoutMs).then(() => {
+          started.push(n.id);
+          opts.onProgress?.(started.length, file.nodes.length);
+        }),
+      ),
+    );
   } catch (err) {
     await stopAll(paths, file);
     // A cluster that never came up leaves nothing behind (its dir was new or empty: checkNewClusterDir).
@@ -126,6 +128,47 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   appendClusterEvent(paths, 'cli', 'cluster-up', `cluster ${paths.name} up with ${file.nodes.length} nodes (core ${file.core.join(',')})`);
   if (file.heal) await startSupervisor(paths);
   return { file: readClusterFile(paths), alreadyRunning: false, started, elapsedMs: performance.now() - t0 };
+}
+
+/** A new cluster's cluster.json (not yet written): ids n1..nN, the first `core` voters, free ports. */
+async function newClusterFile(paths: ClusterPaths, opts: UpOptions, nodes: number, core: number): Promise<ClusterFile> {
+  ensureWritableDir(paths.dir);
+  const host = opts.host ?? '127.0.0.1';
+  const ports = await allocatePorts(host, nodes, { basePort: opts.basePort });
+  return {
+    version: 1,
+    name: paths.name,
+    host,
+    createdAtMs: Date.now(),
+    core: Array.from({ length: core }, (_, i) => `n${i + 1}`),
+    heal: opts.heal ?? true,
+    supervisorPid: null,
+    nodes: ports.map((p, i) => ({ id: `n${i + 1}`, ports: p, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 })),
+    faults: [],
+    settings: resolveSettings(DEFAULT_SETTINGS, opts),
+    security: { ...DEFAULT_SECURITY, ...opts.security },
+  };
+}
+
+/** `--setting key=value` pairs, then the named setting flags, over `base`; the result is checked as a whole. */
+function resolveSettings(base: ClusterSettings, opts: UpOptions): ClusterSettings {
+  const merged = { ...base, ...opts.settings };
+  const result = { ...merged, ...applySettingFlags(merged, opts.settingFlags ?? {}) };
+  validateSettings(result);
+  return result;
+}
+
+/** Writes a new, stopped cluster (refused if one exists under the name); `ccm up` starts it. */
+export async function createCluster(paths: ClusterPaths, opts: UpOptions = {}): Promise<ClusterFile> {
+  const { nodes, core } = validateUpOptions(opts);
+  ensureWritableDir(paths.home);
+  if (clusterExists(paths) || fs.existsSync(paths.dir)) {
+    throw new CcmError('already_exists', `cluster "${paths.name}" already exists at ${paths.dir}; choose another --name, or remove it first: ccm down --purge --name ${paths.name}`);
+  }
+  const file = await newClusterFile(paths, opts, nodes, core);
+  for (const n of file.nodes) n.desired = 'stopped';
+  await withClusterLock(paths, () => writeClusterFile(paths, file));
+  return file;
 }
 
 /** Starts one node process, detached, with its output appended to its node.log; returns its pid. */
@@ -164,7 +207,8 @@ export function lastLogLines(paths: ClusterPaths, id: string, count: number): st
   }
 }
 
-async function stopProcess(pid: number, id: string): Promise<void> {
+/** SIGTERM (after SIGCONT, in case it is paused), then SIGKILL if it has not exited within the grace period. */
+export async function stopProcess(pid: number, id: string): Promise<void> {
   if (processState(pid, id) === 'stopped') return;
   // A stopped (paused) process would hold SIGTERM until continued.
   signal(pid, 'SIGCONT');
@@ -175,14 +219,15 @@ async function stopProcess(pid: number, id: string): Promise<void> {
   }
 }
 
-async function stopAll(paths: ClusterPaths, file: ClusterFile): Promise<string[]> {
+async function stopAll(paths: ClusterPaths, file: ClusterFile, onProgress?: (stopped: number, total: number) => void): Promise<string[]> {
   const stopped: string[] = [];
+  const live = file.nodes.filter((n) => n.pid !== null && processState(n.pid, n.id) !== 'stopped');
+  onProgress?.(0, live.length);
   await Promise.all(
-    file.nodes.map(async (n) => {
-      if (n.pid !== null && processState(n.pid, n.id) !== 'stopped') {
-        await stopProcess(n.pid, n.id);
-        stopped.push(n.id);
-      }
+    live.map(async (n) => {
+      await stopProcess(n.pid!, n.id);
+      stopped.push(n.id);
+      onProgress?.(stopped.length, live.length);
     }),
   );
   return stopped;
@@ -194,7 +239,7 @@ export interface DownResult {
 }
 
 /** `ccm down`: stop the supervisor, then every node (SIGTERM, SIGKILL after a grace period); --purge deletes the dir. */
-export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean } = {}): Promise<DownResult> {
+export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean; onProgress?: (stopped: number, total: number) => void } = {}): Promise<DownResult> {
   if (!clusterExists(paths)) {
     if (opts.purge && fs.existsSync(paths.dir)) removeClusterDir(paths); // refuses: no cluster.json there
     throw new CcmError('not_running', `cluster "${paths.name}" does not exist (nothing at ${paths.dir})`);
@@ -214,7 +259,7 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean }
   }
   // First, so it does not restart the nodes we stop; it is gone when this returns.
   await stopSupervisor(file.supervisorPid, paths.dir);
-  const stopped = await stopAll(paths, file);
+  const stopped = await stopAll(paths, file, opts.onProgress);
   if (opts.purge) {
     removeClusterDir(paths);
     return { stopped: stopped.sort(byNodeId), purged: true };
@@ -342,6 +387,29 @@ export async function pushLinkFilters(file: ClusterFile): Promise<{ applied: str
     }),
   );
   return { applied: applied.sort(byNodeId), unreachable: unreachable.sort(byNodeId) };
+}
+
+/** Every other node's address, as a node's transports need it. */
+export function peerAddresses(file: ClusterFile, except?: string): { id: string; host: string; peerPort: number; gossipPort: number }[] {
+  return file.nodes.filter((n) => n.id !== except).map((n) => ({ id: n.id, host: file.host, peerPort: n.ports.peer, gossipPort: n.ports.gossip }));
+}
+
+/** Tells every running node (or only `only`) who its peers are now (after ccm node add/remove); returns those that took it. */
+export async function pushPeers(file: ClusterFile, only?: string): Promise<{ told: string[]; missed: string[] }> {
+  const told: string[] = [];
+  const missed: string[] = [];
+  await Promise.all(
+    file.nodes.map(async (n) => {
+      if ((only !== undefined && n.id !== only) || processState(n.pid, n.id) !== 'running') return;
+      try {
+        await requestJson({ host: file.host, port: n.ports.http }, 'PUT', '/admin/peers', { peers: peerAddresses(file, n.id) }, { timeoutMs: 2000 });
+        told.push(n.id);
+      } catch {
+        missed.push(n.id);
+      }
+    }),
+  );
+  return { told: told.sort(byNodeId), missed: missed.sort(byNodeId) };
 }
 
 export function byNodeId(a: string, b: string): number {

@@ -143,6 +143,13 @@ export class TcpTransport {
     }
   }
 
+  /** Forgets a peer that left the cluster (ccm node remove): its connection is closed, messages to it are dropped. */
+  removePeer(id: string): void {
+    this.peers.delete(id);
+    this.outbound.get(id)?.destroy();
+    this.outbound.delete(id);
+  }
+
   peerIds(): string[] {
     return [...this.peers.keys()];
   }

@@ -63,6 +63,11 @@ export class UdpTransport {
     for (const peer of peers) if (peer.id !== this.options.selfId) this.peers.set(peer.id, peer);
   }
 
+  /** Forgets a peer that left the cluster: its datagrams count as garbage from now on. */
+  removePeer(id: string): void {
+    this.peers.delete(id);
+  }
+
   /** Returns the encoded size, or 0 when nothing was sent (unknown peer, dropped by the filter, too large). */
   send(envelope: Envelope): number {
     const socket = this.socket;

@@ -2,11 +2,10 @@ import { CcmError } from '../client/api-errors.js';
 import type { HttpServer } from '../net/http-server.js';
 import { validateLinkFilterConfig, type LinkFilterConfig } from '../net/link-filter.js';
 import type { NodeRuntime } from './node-runtime.js';
-import { clockRateBody, clockSkewBody, keyringBody, reachProbeBody } from './route-schemas.js';
+import { clockRateBody, clockSkewBody, keyringBody, peerListBody, reachProbeBody } from './route-schemas.js';
 import { changeNodeKeyring } from './peer-auth.js';
 
 const KEYRING_ACTIONS = ['install', 'use', 'remove'] as const;
-
 
 /** /admin: what the CLI uses to break and inspect a node (chaos rules, reachability probes, clock skew). */
 export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
@@ -18,6 +17,8 @@ export function registerAdminRoutes(http: HttpServer, node: NodeRuntime): void {
     node.setLinkFilter(body as LinkFilterConfig);
     return node.filter.get();
   });
+
+  http.route('PUT', '/admin/peers', ({ body }) => node.updatePeers(body.peers), { body: peerListBody });
 
   http.route('POST', '/admin/reach-probe', ({ body }) => ({ sent: node.sendReachPings(body.nonce) }), { body: reachProbeBody });
 

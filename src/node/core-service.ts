@@ -6,7 +6,9 @@ import { RefusedInput } from '../net/input-rejections.js';
 import type { RpcMethod } from '../net/peer-rpc.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { ConfChange } from '../raft/index.js';
-import type { Lease } from '../core/kv-types.js';
+import { voterRemovalProblem } from '../raft/quorum.js';
+import { lastChangeRevision, rangeAtRevision } from '../storage/kv-history.js';
+import type { KeyValue, Lease } from '../core/kv-types.js';
 import type { LeaseView, LockView, NodeStatus, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
@@ -19,6 +21,7 @@ import { registerLeaseRoutes } from './lease-routes.js';
 import { registerConfigRoutes } from './config-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
 import { registerElectionRoutes } from './election-routes.js';
+import { registerSnapshotRoutes } from './snapshot-routes.js';
 import { connectCoreToGossip } from './core-gossip.js';
 import { CORE_CONF_CHANGE, CORE_READ, CORE_TRANSFER_LEADER, CORE_WRITE, type CoreRead } from './peer-schemas.js';
 
@@ -37,6 +40,8 @@ export interface CallOptions {
 /** The longest a request waits for a leader to appear before answering no_leader. */
 const WAIT_FOR_LEADER_MS = 1000;
 const MAX_HOPS = 2;
+/** How long a voter removal waits for the remaining voters to show they are active before refusing. */
+const REMOVAL_CHECK_MS = 1000;
 /** How long a peer that refused a connection is skipped. */
 const UNREACHABLE_BACKOFF_MS = 300;
 const RETRY = Symbol('retry');
@@ -152,8 +157,18 @@ export class CoreService implements NodeSubsystem {
     if (change.type === 'remove-node' && !conf.voters.includes(change.nodeId) && !conf.learners.includes(change.nodeId)) {
       throw new CcmError('failed_precondition', `${change.nodeId} is not in the core`);
     }
-    if (change.type === 'remove-node' && conf.voters.length === 1 && conf.voters[0] === change.nodeId) {
-      throw new CcmError('failed_precondition', 'cannot remove the last voter');
+    if (change.type === 'remove-node' && conf.voters.includes(change.nodeId)) {
+      // The leader forgets who is active at each check-quorum round and relearns it within a heartbeat, so a voter
+      // that looks silent is given up to a second to show it is there before the removal is refused.
+      const self = this.node.config.id;
+      const until = Math.min(opts.deadline, Date.now() + REMOVAL_CHECK_MS);
+      for (;;) {
+        const progress = this.driver!.raft.status().progress;
+        const problem = voterRemovalProblem(change.nodeId, conf.voters, (v) => v === self || progress[v]?.recentActive === true);
+        if (!problem) break;
+        if (Date.now() >= until) throw new CcmError('failed_precondition', problem);
+        await sleep(50);
+      }
     }
     const r = unwrap(await this.driver!.proposeConfChange(change, remaining(opts)));
     if (r.op !== 'conf-change') throw new CcmError('internal', `unexpected result ${r.op}`);
@@ -201,13 +216,20 @@ export class CoreService implements NodeSubsystem {
     const servedBy = this.node.config.id;
     switch (read.kind) {
       case 'range': {
-        let all = state.range(read.key, read.prefix);
+        let atRevision = read.revision ?? 0;
+        if (read.prev) {
+          const last = lastChangeRevision(this.node.db, read.key);
+          if (last === null) throw new CcmError('not_found', `${read.key} has no change in the kept history (oldest revision kept: ${state.compactRevision()})`);
+          atRevision = last - 1;
+          if (atRevision < 1) throw new CcmError('not_found', `${read.key} had no value before its first change (revision ${last})`);
+        }
+        let all = atRevision > 0 ? this.rangeInThePast(read.key, read.prefix, atRevision) : state.range(read.key, read.prefix);
         if (read.liveOnly) {
           const now = this.node.clock.monotonicMs();
           all = all.filter((kv) => kv.lease === 0 || this.driver!.leases.remainingMs(kv.lease, now) !== 0);
         }
         const kvs = read.limit !== undefined && read.limit > 0 ? all.slice(0, read.limit) : all;
-        return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable };
+        return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable, ...(atRevision > 0 ? { atRevision } : {}) };
       }
       case 'leases':
         return { leases: state.leases().map((l) => this.leaseView(l)), servedBy };
@@ -243,6 +265,19 @@ export class CoreService implements NodeSubsystem {
         return { locks, revision: state.revision(), servedBy };
       }
     }
+  }
+
+  /** `kv get --rev`, `--prev`: the keys as of `revision`, from the kept change history. */
+  private rangeInThePast(key: string, prefix: boolean, revision: number): KeyValue[] {
+    const state = this.driver!.state;
+    if (revision > state.revision()) throw new CcmError('invalid_argument', `revision ${revision} is in the future: the current revision is ${state.revision()}`);
+    const compactRevision = state.compactRevision();
+    if (revision < compactRevision) throw new CcmError('compacted', `revision ${revision} was compacted; the oldest revision kept is ${compactRevision}`, { compactRevision });
+    const r = rangeAtRevision(this.node.db, state, key, prefix, revision);
+    if ('lostKey' in r) {
+      throw new CcmError('compacted', `${r.lostKey} at revision ${revision} was last written before the oldest revision kept (${compactRevision}); its value then is no longer known`, { compactRevision });
+    }
+    return r.kvs;
   }
 
   private leaseView(lease: Lease): LeaseView {
@@ -365,6 +400,7 @@ export function createCoreSubsystem(node: NodeRuntime): CoreService {
   registerConfigRoutes(node.http, node, core);
   registerRegistryRoutes(node.http, node, core);
   registerElectionRoutes(node.http, core, node.leaseManager);
+  registerSnapshotRoutes(node.http, core, node.config.id, node.config.cluster);
   node.core = core;
   connectCoreToGossip(node, core);
   node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });

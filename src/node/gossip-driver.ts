@@ -155,6 +155,20 @@ export class GossipDriver implements NodeSubsystem {
       random: node.random,
     });
     node.onEnvelope('swim', (e) => this.receiveDatagram(e.from, e.body));
+    node.onPeersChanged(({ added, removed }) => {
+      for (const id of removed) {
+        const address = this.addressById.get(id);
+        this.addressById.delete(id);
+        if (address !== undefined) this.idByAddress.delete(address);
+      }
+      for (const peer of added) {
+        const address = `${peer.host}:${peer.gossipPort}`;
+        const old = this.addressById.get(peer.id);
+        if (old !== undefined) this.idByAddress.delete(old);
+        this.addressById.set(peer.id, address);
+        this.idByAddress.set(address, peer.id);
+      }
+    });
     node.rpc.handle(SWIM_PUSH_PULL, (params, from) => this.receivePushPull(params, from));
     registerGossipRoutes(node.http, this);
   }

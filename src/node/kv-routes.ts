@@ -43,8 +43,15 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
     const limitText = query.get('limit');
     const limit = limitText === null ? undefined : Number(limitText);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new CcmError('invalid_argument', 'limit must be a whole number >= 0');
-    const result = await core.read({ kind: 'range', key, prefix, limit }, flag(query.get('serializable')), callOptions(req));
-    if ('kvs' in result && !prefix && result.kvs.length === 0) throw new CcmError('not_found', `key ${key} not found`, { revision: result.revision });
+    const revText = query.get('rev');
+    const revision = revText === null ? undefined : validateRevision(Number(revText), 'rev');
+    const prev = flag(query.get('prev'));
+    if (prev && (prefix || revision !== undefined)) throw new CcmError('invalid_argument', 'prev reads one key as it was before its last change: not with prefix or rev');
+    const result = await core.read({ kind: 'range', key, prefix, limit, ...(revision ? { revision } : {}), ...(prev ? { prev } : {}) }, flag(query.get('serializable')), callOptions(req));
+    if ('kvs' in result && !prefix && result.kvs.length === 0) {
+      const when = 'atRevision' in result && result.atRevision !== undefined ? ` at revision ${result.atRevision}` : '';
+      throw new CcmError('not_found', `key ${key} not found${when}`, { revision: result.revision });
+    }
     return result;
   }, { query: getKvQuery });
 

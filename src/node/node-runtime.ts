@@ -28,6 +28,7 @@ import { MemoryGovernor } from './memory-governor.js';
 import type { NodeConfig } from './node-config.js';
 import { raftBodyProblem, ReachPingSchema } from './peer-schemas.js';
 import { snapshotBodyProblem, type SnapshotWire } from './snapshot-transfer.js';
+import type { PeerAddress } from '../net/tcp-transport.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { selfRotatingStdout } from '../cluster/log-rotation.js';
@@ -103,6 +104,7 @@ export class NodeRuntime {
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1000 });
   private isStopping = false;
   private readonly envelopeHandlers = new Map<string, (e: Envelope<any>) => void>();
+  private readonly peerListeners = new Set<(change: { added: PeerAddress[]; removed: string[] }) => void>();
   private readonly subsystems: NodeSubsystem[] = [];
 
   constructor(readonly config: NodeConfig) {
@@ -208,6 +210,41 @@ export class NodeRuntime {
     this.filter.set(config);
     const peers = Object.keys(config.peers);
     this.log.event('link-filter-set', peers.length === 0 ? 'link filter cleared' : `link filter set for ${peers.join(', ')}`, { linkFilter: config });
+  }
+
+  /**
+   * The cluster's membership changed (ccm node add / remove): `peers` is every other node now. Transports learn the
+   * new addresses and forget the removed ones; subsystems that keep their own address book (gossip) are told.
+   */
+  updatePeers(peers: PeerAddress[]): { added: string[]; removed: string[] } {
+    const self = this.config.id;
+    const next = peers.filter((p) => p.id !== self);
+    const before = new Map(this.config.peers.map((p) => [p.id, p]));
+    const added = next.filter((p) => {
+      const old = before.get(p.id);
+      return !old || old.host !== p.host || old.peerPort !== p.peerPort || old.gossipPort !== p.gossipPort;
+    });
+    const removed = [...before.keys()].filter((id) => !next.some((p) => p.id === id));
+    this.tcp.setPeers(next);
+    this.udp.setPeers(next);
+    for (const id of removed) {
+      this.tcp.removePeer(id);
+      this.udp.removePeer(id);
+    }
+    this.config.peers = next;
+    if (added.length > 0 || removed.length > 0) {
+      this.log.event('peers-changed', `peers changed:${added.length ? ` added ${added.map((p) => p.id).join(',')}` : ''}${removed.length ? ` removed ${removed.join(',')}` : ''}`, {
+        added: added.map((p) => p.id),
+        removed,
+      });
+      for (const l of this.peerListeners) l({ added, removed });
+    }
+    return { added: added.map((p) => p.id), removed };
+  }
+
+  /** Called after updatePeers changed anything. */
+  onPeersChanged(listener: (change: { added: PeerAddress[]; removed: string[] }) => void): void {
+    this.peerListeners.add(listener);
   }
 
   setClockSkew(offsetMs: number): void {

@@ -24,7 +24,18 @@ const Forwarded = { deadline: Type.Number(), hops: Type.Integer({ minimum: 0, ma
 
 export const CoreReadSchema = Type.Union([
   /** `liveOnly`: leave out keys whose lease this replica already holds overdue (its expiry is about to commit). */
-  object({ kind: Type.Literal('range'), key: Type.String({ minLength: 1, maxLength: 1024 }), prefix: Type.Boolean(), limit: Type.Optional(Count), liveOnly: Type.Optional(Type.Boolean()) }),
+  object({
+    kind: Type.Literal('range'),
+    key: Type.String({ minLength: 1, maxLength: 1024 }),
+    prefix: Type.Boolean(),
+    limit: Type.Optional(Count),
+    /** Leave out keys whose lease this replica already holds overdue (its expiry is about to commit). */
+    liveOnly: Type.Optional(Type.Boolean()),
+    /** As of this revision (ccm kv get --rev); 0 or absent: now. */
+    revision: Type.Optional(Count),
+    /** The key as it was just before its last change (ccm kv get --prev). */
+    prev: Type.Optional(Type.Boolean()),
+  }),
   object({ kind: Type.Literal('leases') }),
   object({ kind: Type.Literal('lease'), id: Count }),
   /** Lease-manager resources (one, or all), with their holders' leases and queues. */
@@ -49,7 +60,7 @@ const LockViewSchema = object({
 });
 
 export const ReadResultSchema = Type.Union([
-  object({ kvs: Type.Array(KeyValueSchema), count: Count, revision: Count, compactRevision: Count, servedBy: Type.String(), serializable: Type.Boolean() }),
+  object({ kvs: Type.Array(KeyValueSchema), count: Count, revision: Count, compactRevision: Count, servedBy: Type.String(), serializable: Type.Boolean(), atRevision: Type.Optional(Count) }),
   object({ leases: Type.Array(LeaseViewSchema), servedBy: Type.String() }),
   object({ lease: LeaseViewSchema, servedBy: Type.String() }),
   object({ locks: Type.Array(LockViewSchema), revision: Count, servedBy: Type.String() }),

@@ -21,6 +21,9 @@ import { SqliteStateStore } from '../storage/applied-state.js';
 import { SqliteRaftStorage, type LogCompactionPolicy } from '../storage/raft-storage.js';
 import { preallocateWal } from '../storage/database.js';
 import { SnapshotStaging } from '../storage/snapshot-staging.js';
+import { readSnapshotFile, RESTORE_FILE_NAME } from '../cluster/snapshot-file.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { NodeRuntime } from './node-runtime.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
 import { CORE_LEASES_DUE } from './peer-schemas.js';
@@ -114,6 +117,7 @@ export class RaftDriver {
   constructor(private readonly node: NodeRuntime) {
     this.state = new SqliteStateStore(node.db);
     this.storage = new SqliteRaftStorage(node.db, () => this.state.appliedIndex().confState, () => this.buildSnapshot());
+    this.seedFromRestoreFile();
     const applied = this.state.appliedIndex();
     this.applied = applied.index;
     this.appliedTerm = applied.term;
@@ -158,6 +162,32 @@ export class RaftDriver {
       if (!this.isStopped) this.snapshots.receive(e.from, e.body, e.blob);
     });
     node.rpc.handle(CORE_LEASES_DUE, (p) => this.leasesDueHere(p.leases));
+  }
+
+  /**
+   * A voter of a cluster made by `ccm snapshot restore` finds the backup in its data dir at its first start: its state
+   * machine starts as that state, applied at index 1 of a fresh log (term 1, every initial voter holding the same), in
+   * place of the empty bootstrap. The file is checked again (it is input from disk) and removed once installed.
+   */
+  private seedFromRestoreFile(): void {
+    const file = path.join(this.node.config.dataDir, RESTORE_FILE_NAME);
+    if (!fs.existsSync(file)) return;
+    const isFresh = this.storage.lastIndex() === 0 && this.storage.getHardState().term === 0;
+    const voters = this.node.config.core;
+    if (isFresh && voters.includes(this.node.config.id)) {
+      const { state, header } = readSnapshotFile(file);
+      this.node.db.transaction(() => {
+        this.state.restore(state, 1, 1, { voters: [...voters].sort(), learners: [] });
+        this.storage.installSnapshot(1, 1);
+        this.storage.setHardState({ term: 1, vote: null, commit: 1 });
+      })();
+      this.node.log.event('core-restored', `state restored from a snapshot of ${header.cluster} at revision ${header.revision} (${header.keys} keys)`, {
+        revision: header.revision,
+        keys: header.keys,
+        from: header.cluster,
+      });
+    }
+    fs.rmSync(file, { force: true });
   }
 
   start(): void {

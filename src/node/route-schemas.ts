@@ -130,6 +130,24 @@ export const clockRateBody = compileSchema(
   body({ rate: Type.Number({ minimum: MIN_CLOCK_RATE, maximum: MAX_CLOCK_RATE, errorMessage: `clock-rate needs "rate", a number from ${MIN_CLOCK_RATE} to ${MAX_CLOCK_RATE}` }) }),
 );
 
+/** PUT /admin/peers: every other node of the cluster, after ccm node add or remove (at most the cluster's size bound). */
+export const peerListBody = compileSchema(
+  body({
+    peers: Type.Array(
+      Type.Object(
+        {
+          id: Type.String({ pattern: '^n[1-9][0-9]{0,3}$' }),
+          host: Type.String({ minLength: 1, maxLength: 255 }),
+          peerPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+          gossipPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 1000, errorMessage: 'expected {"peers": [{id, host, peerPort, gossipPort}]}' },
+    ),
+  }),
+);
+
 export const keyringBody = compileSchema(body({ action: Text('action', 16), key: Opt(Text('key', 256)) }));
 
 export const clockSkewBody = compileSchema(

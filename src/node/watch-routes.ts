@@ -14,6 +14,8 @@ import { watchQuery } from './route-schemas.js';
 export const DEFAULT_PROGRESS_MS = 5000;
 /** A watcher that lets this much pile up unread is cut off (it resumes from its last revision). */
 const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+/** GET /v1/watches lists at most this many streams (and says how many there are). */
+const MAX_LISTED_WATCHES = 100;
 /** How long a member's poll waits at a voter for new events. */
 const POLL_WAIT_MS = 10_000;
 /**
@@ -42,9 +44,24 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void 
     return pollOnce(node.watchHub, p.spec, Math.min(p.waitMs, POLL_WAIT_MS));
   });
 
-  let openStreams = 0;
+  // The client streams this node serves now, for GET /v1/watches (ccm top's watches panel).
+  const open = new Set<{ spec: WatchSpec; openedAtMs: number; stream: WatchStream; events: number; servedBy: string }>();
+  node.http.route('GET', '/v1/watches', () => ({
+    node: node.config.id,
+    watches: [...open].slice(0, MAX_LISTED_WATCHES).map((w) => ({
+      key: w.spec.key,
+      prefix: w.spec.prefix,
+      fromRevision: w.spec.fromRevision,
+      revision: w.stream.revision,
+      events: w.events,
+      openedAtMs: w.openedAtMs,
+      servedBy: w.servedBy,
+    })),
+    total: open.size,
+  }));
+
   node.http.route('GET', '/v1/watch', ({ query, req, res }) => {
-    if (openStreams >= MAX_WATCH_STREAMS) {
+    if (open.size >= MAX_WATCH_STREAMS) {
       throw new RefusedInput('too_many_watchers', 'resource_exhausted', `${node.config.id} already serves ${MAX_WATCH_STREAMS} watch streams; try another node or later`, { limit: 'watch_streams_per_node' });
     }
     const spec: WatchSpec = {
@@ -58,20 +75,23 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void 
     const stream = new WatchStream(res, isSse, node.config.id, progressMs);
     const metrics = nodeMetricsOf(node);
     metrics.watchStreamOpened();
-    openStreams++;
     let stop = (): void => undefined;
+    const entry = { spec, openedAtMs: Date.now(), stream, events: 0, servedBy: node.config.id };
+    open.add(entry);
     stream.onClose = () => {
       stop();
-      openStreams--;
+      open.delete(entry);
       metrics.watchStreamClosed();
     };
     stop = subscribeChanges(node, spec, {
       onCreated: (revision, servedBy) => {
+        entry.servedBy = servedBy;
         stream.send({ type: 'created', fromRevision: spec.fromRevision, revision, servedBy });
         const hub = node.watchHub;
         stream.armProgress(hub ? () => hub.revision() : undefined);
       },
       onBatch: (b) => {
+        entry.events += b.events.length;
         stream.send({ type: 'events', events: b.events, revision: b.revision });
         metrics.watchEventsSent(b.events.length);
       },

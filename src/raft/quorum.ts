@@ -47,3 +47,24 @@ export function hasQuorum(voters: ReadonlySet<NodeId>, isActive: (id: NodeId) =>
   for (const id of voters) if (isActive(id)) active++;
   return active >= quorumSize(voters.size);
 }
+
+/**
+ * Why removing voter `id` would be unsafe now, or null if it is safe (etcd's strict reconfiguration check): the
+ * core must keep a voter, and the voters that remain must include a quorum of their own number that the leader
+ * hears from (`isActive`), or the core stops making progress the moment the change commits.
+ */
+export function voterRemovalProblem(id: NodeId, voters: readonly NodeId[], isActive: (voter: NodeId) => boolean): string | null {
+  if (!voters.includes(id)) return null;
+  const remaining = voters.filter((v) => v !== id);
+  if (remaining.length === 0) return `${id} is the last voter: removing it would leave the core with no voter, and its data with no one to serve it`;
+  const active = remaining.filter(isActive);
+  const needed = quorumSize(remaining.length);
+  if (active.length < needed) {
+    const silent = remaining.filter((v) => !isActive(v));
+    return (
+      `removing ${id} would leave ${remaining.length} voter${remaining.length === 1 ? '' : 's'} (${remaining.join(', ')}) of which only ${active.length} ` +
+      `answer${active.length === 1 ? 's' : ''} the leader (${active.join(', ') || 'none'}): a quorum needs ${needed}. Bring ${silent.join(', ')} back first`
+    );
+  }
+  return null;
+}

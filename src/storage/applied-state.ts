@@ -232,6 +232,15 @@ export class SqliteStateStore implements StateStore {
     return { revision: this.currentRevision, compactRevision: this.currentCompactRevision, kvs, leases: this.leases(), events };
   }
 
+  /** Replaces the whole state with `snapshot` (ccm snapshot restore: the backup a new cluster's voters start from). */
+  restore(snapshot: StateSnapshot, index: number, term: number, conf: ConfState): void {
+    this.db.exec('DELETE FROM kv; DELETE FROM kv_events; DELETE FROM leases;');
+    for (const kv of snapshot.kvs) this.put(kv);
+    for (const l of snapshot.leases) this.putLease(l);
+    for (const e of snapshot.events) this.appendEvent(e.revision, e.sub, e.event);
+    this.adoptSnapshot(snapshot, index, term, conf);
+  }
+
   /**
    * Records the state machine's counters after a snapshot's tables were swapped in (snapshot-staging.ts install()),
    * inside the same transaction, and re-reads what is cached.

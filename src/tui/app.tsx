@@ -1,5 +1,5 @@
 import { useApp } from 'ink';
-import { useCallback, useReducer } from 'react';
+import { useCallback, useEffect, useReducer, useRef } from 'react';
 import type { CommandRunner, SnapshotSource } from './dashboard-source.js';
 import { DashboardView } from './dashboard-view.js';
 import { createDashboardState, dashboardReducer } from './status-model.js';
@@ -30,7 +30,14 @@ export interface DashboardAppProps {
 export function DashboardApp({ source, runner, now = Date.now, pollIntervalMs = 1000, clockIntervalMs = 1000, size, isInputActive = true, onQuit }: DashboardAppProps) {
   const [state, dispatch] = useReducer(dashboardReducer, undefined, createDashboardState);
   const nowMs = useClock(now, clockIntervalMs);
-  const { refreshNow } = useDashboardPoll(source, dispatch, { intervalMs: pollIntervalMs, now });
+  const { refreshNow } = useDashboardPoll(source, dispatch, { intervalMs: pollIntervalMs, now, focus: state.panel });
+  // A newly shown panel gets its data at once, not at the next poll.
+  const shownPanel = useRef(state.panel);
+  useEffect(() => {
+    if (shownPanel.current === state.panel) return;
+    shownPanel.current = state.panel;
+    refreshNow();
+  }, [state.panel, refreshNow]);
   const { exit } = useApp();
   const quit = useCallback(() => {
     onQuit?.();

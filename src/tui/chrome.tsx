@@ -52,9 +52,7 @@ export interface KeyBarProps {
 }
 
 export function KeyBar({ isCompact = false }: KeyBarProps) {
-  const keys = isCompact
-    ? 'k kill p pause r restart i isol h heal ? q'
-    : '↑↓ pick  k kill  p pause/resume  r restart  i isolate  h heal  ? help  q quit';
+  const keys = isCompact ? 'k kill p pause r restart i isol h heal ? q' : '↑↓ k kill p pause r restart i isolate g split o one-way h heal tab panel ? q';
   return (
     <Text wrap="truncate" dimColor>
       {keys}

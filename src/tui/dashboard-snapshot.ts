@@ -27,6 +27,15 @@ export interface DashboardSnapshot {
    * undefined when no details source is wired. A node missing from it did not answer.
    */
   nodeDetails?: Record<string, NodeDetail>;
+  /** Registered services with each instance and its health; undefined when no source is wired. */
+  services?: ServiceRow[];
+  servicesError?: string;
+  /** Elections with a leader or candidates. */
+  elections?: ElectionRow[];
+  electionsError?: string;
+  /** Client watch streams open on the nodes now. */
+  watches?: WatchRow[];
+  watchesError?: string;
   /** The latest events of the merged timeline (events.log + every node.log), oldest first, bounded. */
   events: ClusterEvent[];
   /** Wall-clock ms when this snapshot was taken; lease TTLs count down from here. */
@@ -62,4 +71,35 @@ export interface NodeDetail {
   health: string | null;
   /** The config version this node publishes in its gossip meta (`meta.configVersion`); null when none. */
   configVersion: number | null;
+}
+
+/** One service instance, as the services panel shows it. */
+export interface ServiceRow {
+  service: string;
+  id: string;
+  address: string;
+  /** passing / warning / critical. */
+  status: string;
+  /** The node running its check (empty without one). */
+  node: string;
+}
+
+/** One election: who leads (null: nobody), the fencing token, the candidates in line. */
+export interface ElectionRow {
+  election: string;
+  leader: string | null;
+  token: number | null;
+  /** TTL left of the leader's lease when fetched, ms; null when unknown. */
+  ttlLeftMs: number | null;
+  candidates: string[];
+}
+
+/** One open watch stream: where it is served, what it watches, how far it got. */
+export interface WatchRow {
+  node: string;
+  key: string;
+  prefix: boolean;
+  revision: number;
+  events: number;
+  openedAtMs: number;
 }

@@ -1,4 +1,4 @@
-import type { ClusterEvent, ClusterStatus, LockView } from '../client/api-types.js';
+import type { ClusterEvent, ClusterStatus, LockView, WatchListView } from '../client/api-types.js';
 import { addFault, healAll } from '../chaos/chaos-control.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clientForCluster } from '../cluster/cluster-client.js';
@@ -7,7 +7,8 @@ import { requestJson } from '../client/http-json.js';
 import { clusterStatus } from '../cluster/cluster-status.js';
 import { EventTimeline } from '../cluster/event-timeline.js';
 import { nodeAction } from '../cluster/launcher.js';
-import type { ConfigVersionRow, DashboardSnapshot, LeaseRow, NodeDetail } from './dashboard-snapshot.js';
+import type { ConfigVersionRow, DashboardSnapshot, ElectionRow, LeaseRow, NodeDetail, ServiceRow, WatchRow } from './dashboard-snapshot.js';
+import type { PanelId } from './panel-ids.js';
 import type { DashboardCommand } from './status-model.js';
 
 /**
@@ -31,7 +32,16 @@ export interface DashboardHooks {
   fetchConfigVersions?: (status: ClusterStatus) => Promise<ConfigVersionRow[]>;
   /** Per-node details from each node's gossip view: phi, health verdict, config version. */
   fetchNodeDetails?: (status: ClusterStatus) => Promise<Record<string, NodeDetail>>;
+  /** Service instances with their health (the services panel). */
+  fetchServices?: (status: ClusterStatus) => Promise<ServiceRow[]>;
+  /** Elections, their leaders and candidates (the elections panel). */
+  fetchElections?: (status: ClusterStatus) => Promise<ElectionRow[]>;
+  /** Client watch streams open on the nodes (the watches panel). */
+  fetchWatches?: (status: ClusterStatus) => Promise<WatchRow[]>;
 }
+
+/** The services panel looks up at most this many services per poll (each is one request). */
+const MAX_SERVICES_LOOKED_UP = 8;
 
 /** How long the view waits for one node's answer in a poll. */
 const NODE_ANSWER_TIMEOUT_MS = 800;
@@ -46,7 +56,38 @@ export function defaultDashboardHooks(paths: ClusterPaths): DashboardHooks {
   return {
     fetchNodeDetails: async (status) => fetchMemberDetails(file.host, status),
     fetchLeases: async () => leaseRows((await client.locks()).locks),
+    fetchServices: async () => {
+      const { services } = await client.listServices();
+      const lookups = await Promise.all(services.slice(0, MAX_SERVICES_LOOKED_UP).map((s) => client.lookupService(s.service, { all: true })));
+      return lookups.flatMap((l) => l.instances.map((i) => ({ service: l.service, id: i.id, address: `${i.address}:${i.port}`, status: i.status, node: i.node })));
+    },
+    fetchElections: async () =>
+      (await client.elections()).elections.map((e) => ({
+        election: e.election,
+        leader: e.leader?.id ?? null,
+        token: e.leader?.token ?? null,
+        ttlLeftMs: e.leader ? (e.leader.ttlLeftMs ?? e.leader.ttlMs) : null,
+        candidates: e.candidates.map((c) => c.id),
+      })),
+    fetchWatches: async (status) => fetchWatchRows(file.host, status),
   };
+}
+
+/** Every responding node's open watch streams (GET /v1/watches); a node that does not answer is left out. */
+export async function fetchWatchRows(host: string, status: ClusterStatus): Promise<WatchRow[]> {
+  const rows: WatchRow[] = [];
+  await Promise.allSettled(
+    status.nodes
+      .filter((n) => n.state === 'running' && n.responding)
+      .map(async (n) => {
+        const body = await requestJson<WatchListView>({ host, port: n.ports.http }, 'GET', '/v1/watches', undefined, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
+        for (const w of Array.isArray(body?.watches) ? body.watches : []) {
+          if (typeof w?.key !== 'string') continue;
+          rows.push({ node: n.id, key: w.key, prefix: w.prefix === true, revision: Number(w.revision) || 0, events: Number(w.events) || 0, openedAtMs: Number(w.openedAtMs) || 0 });
+        }
+      }),
+  );
+  return rows;
 }
 
 /** The lease manager's locks as the lease panel's rows; a TTL left unknown to the leader shows as the full TTL. */
@@ -105,7 +146,8 @@ export interface DashboardSourceOptions {
 
 /** What the poll hook calls: one snapshot per call. */
 export interface SnapshotSource {
-  fetch(): Promise<DashboardSnapshot>;
+  /** `focus`: the panel shown, whose data alone is fetched of the panels' (absent: every panel's). */
+  fetch(focus?: PanelId): Promise<DashboardSnapshot>;
 }
 
 export class DashboardSource implements SnapshotSource {
@@ -113,6 +155,8 @@ export class DashboardSource implements SnapshotSource {
   private readonly events: ClusterEvent[] = [];
   private hasReadTail = false;
   private reach: { matrix: ClusterStatus['reachability']; atMs: number } | null = null;
+  /** The panels' data from when each was last shown (carried while another panel is, like the reachability matrix). */
+  private readonly carried: Partial<Pick<DashboardSnapshot, 'services' | 'elections' | 'watches'>> = {};
   private readonly opts: Required<Omit<DashboardSourceOptions, 'hooks'>> & { hooks: DashboardHooks };
 
   constructor(
@@ -135,19 +179,27 @@ export class DashboardSource implements SnapshotSource {
    * a node that is down or silent is part of the answer, and a failing hook or event read is reported in
    * the snapshot.
    */
-  async fetch(): Promise<DashboardSnapshot> {
+  async fetch(focus?: PanelId): Promise<DashboardSnapshot> {
+    const wants = (panel: PanelId): boolean => focus === undefined || focus === panel;
     const startedAtMs = this.opts.now();
     const shouldProbe = this.reach === null || startedAtMs - this.reach.atMs >= this.opts.reachabilityEveryMs;
     const status = await this.opts.readStatus(this.paths, { probeReachability: shouldProbe });
     const fetchedAtMs = this.opts.now();
     if (shouldProbe) this.reach = { matrix: status.reachability, atMs: fetchedAtMs };
-    const [leases, configVersions, details] = await Promise.all([
+    const [leases, configVersions, details, services, elections, watches] = await Promise.all([
       this.runHook(this.opts.hooks.fetchLeases, status),
       this.runHook(this.opts.hooks.fetchConfigVersions, status),
       this.runHook(this.opts.hooks.fetchNodeDetails, status),
+      this.runHook(wants('services') ? this.opts.hooks.fetchServices : undefined, status),
+      this.runHook(wants('elections') ? this.opts.hooks.fetchElections : undefined, status),
+      this.runHook(wants('watches') ? this.opts.hooks.fetchWatches : undefined, status),
     ]);
     this.readEvents();
+    if (services.value !== undefined) this.carried.services = services.value;
+    if (elections.value !== undefined) this.carried.elections = elections.value;
+    if (watches.value !== undefined) this.carried.watches = watches.value;
     return {
+      ...this.carried,
       status,
       reachability: this.reach?.matrix ?? null,
       reachabilityProbedAtMs: this.reach?.atMs ?? null,
@@ -156,6 +208,12 @@ export class DashboardSource implements SnapshotSource {
       ...(configVersions.value !== undefined ? { configVersions: configVersions.value } : {}),
       ...(configVersions.error !== undefined ? { configVersionsError: configVersions.error } : {}),
       ...(details.value !== undefined ? { nodeDetails: details.value } : {}),
+      ...(services.value !== undefined ? { services: services.value } : {}),
+      ...(services.error !== undefined ? { servicesError: services.error } : {}),
+      ...(elections.value !== undefined ? { elections: elections.value } : {}),
+      ...(elections.error !== undefined ? { electionsError: elections.error } : {}),
+      ...(watches.value !== undefined ? { watches: watches.value } : {}),
+      ...(watches.error !== undefined ? { watchesError: watches.error } : {}),
       events: [...this.events],
       fetchedAtMs,
     };
@@ -215,6 +273,14 @@ export class ClusterCommandRunner implements CommandRunner {
           .filter((id) => id !== c.nodeId);
         const change = await addFault(this.paths, { kind: 'partition', groups: [[c.nodeId], others] });
         return `isolated ${c.nodeId}${change.pending.length ? ` (applies to ${change.pending.join(',')} when they start)` : ''}`;
+      }
+      case 'partition': {
+        const change = await addFault(this.paths, { kind: 'partition', groups: c.groups });
+        return `partitioned ${c.groups[0].join(',')} | ${c.groups[1].join(',')}${change.pending.length ? ` (applies to ${change.pending.join(',')} when they start)` : ''}`;
+      }
+      case 'one-way': {
+        const change = await addFault(this.paths, { kind: 'one-way', from: c.from, to: c.to });
+        return `one-way: ${c.from} cannot reach ${c.to}${change.pending.length ? ` (applies to ${change.pending.join(',')} when they start)` : ''}`;
       }
       case 'heal': {
         const r = await healAll(this.paths);

@@ -4,6 +4,8 @@ import { EventLogPanel } from './event-log-panel.js';
 import { NodeTable } from './node-table.js';
 import { ReachabilityMatrix, matrixWidth } from './reachability-matrix.js';
 import { ConfigPanel, LeasesPanel } from './side-panels.js';
+import { ElectionsPanel, GossipSpreadPanel, ServicesPanel, WatchesPanel } from './focus-panels.js';
+import { electionsView, gossipSpreadView, PANELS, servicesView, watchesView } from './panels-model.js';
 import {
   chooseLayout,
   configView,
@@ -13,6 +15,7 @@ import {
   matrixView,
   nodeRows,
   noticeView,
+  partitionSides,
   tableWindowStart,
   type DashboardLayout,
   type DashboardState,
@@ -67,7 +70,7 @@ export function DashboardView({ state, nowMs, columns, rows }: DashboardViewProp
     <Box flexDirection="column" width={columns}>
       <Header header={header} />
       <NoticeLine {...notice} />
-      <NodeTable rows={visible} isWide={layout.kind === 'wide'} hiddenAbove={start} hiddenBelow={allRows.length - start - visible.length} />
+      <NodeTable rows={visible} isWide={layout.kind === 'wide'} hiddenAbove={start} hiddenBelow={allRows.length - start - visible.length} sideOf={sideOf(state)} />
       {state.isHelpVisible ? (
         <HelpPanel height={restHeight} />
       ) : (
@@ -101,6 +104,29 @@ function MiddleSection({ state, nowMs, layout }: MiddleSectionProps) {
       <Text {...TONE_STYLE[matrix.summaryTone]}>{matrix.summary}</Text>
     </Text>
   );
+  if (layout.middle === 'summary' && state.panel !== 'overview') {
+    const title = PANELS.find((p) => p.id === state.panel)?.title ?? state.panel;
+    const text =
+      state.panel === 'services'
+        ? servicesView(state.snapshot).summary
+        : state.panel === 'elections'
+          ? electionsView(state.snapshot, nowMs).summary
+          : state.panel === 'watches'
+            ? watchesView(state.snapshot, nowMs).summary
+            : (() => {
+                const g = gossipSpreadView(state.snapshot);
+                return g.fact ? `${g.fact}: ${g.summary}` : g.summary;
+              })();
+    return (
+      <Box flexDirection="column">
+        {summary}
+        <Text wrap="truncate">
+          <Text dimColor>{title}: </Text>
+          {text}
+        </Text>
+      </Box>
+    );
+  }
   if (layout.middle === 'summary') {
     const leaseText = leases.note ?? `${leases.rows.length} held`;
     const configText = config.note ?? (config.rows.every((c) => c.state === 'current') ? `all at ${config.rows[0]?.version ?? '-'}` : config.rows.filter((c) => c.state !== 'current').map((c) => `${c.nodeId} ${c.state}`).join(', '));
@@ -126,9 +152,15 @@ function MiddleSection({ state, nowMs, layout }: MiddleSectionProps) {
       <Box flexDirection="row" height={panelHeight}>
         <ReachabilityMatrix matrix={matrix} height={panelHeight} />
         <Box width={2} />
-        <LeasesPanel leases={leases} width={leasesWidth} height={panelHeight} />
-        <Box width={2} />
-        <ConfigPanel config={config} width={configWidth} height={panelHeight} />
+        {state.panel === 'overview' ? (
+          <>
+            <LeasesPanel leases={leases} width={leasesWidth} height={panelHeight} />
+            <Box width={2} />
+            <ConfigPanel config={config} width={configWidth} height={panelHeight} />
+          </>
+        ) : (
+          <FocusPanel state={state} nowMs={nowMs} width={rest} height={panelHeight} />
+        )}
       </Box>
       {summary}
     </Box>
@@ -149,4 +181,26 @@ function CompactNodeLine({ row }: { row: NodeRowView }) {
       <Text dimColor>{row.uptime === '-' ? '' : `up ${row.uptime}`}</Text>
     </Text>
   );
+}
+
+/** The panel Tab picked, in the room the lease and config panels take otherwise. */
+function FocusPanel({ state, nowMs, width, height }: { state: DashboardState; nowMs: number; width: number; height: number }) {
+  const snapshot = state.snapshot!;
+  switch (state.panel) {
+    case 'services':
+      return <ServicesPanel view={servicesView(snapshot)} width={width} height={height} />;
+    case 'elections':
+      return <ElectionsPanel view={electionsView(snapshot, nowMs)} width={width} height={height} />;
+    case 'watches':
+      return <WatchesPanel view={watchesView(snapshot, nowMs)} width={width} height={height} />;
+    default:
+      return <GossipSpreadPanel view={gossipSpreadView(snapshot)} width={width} height={height} />;
+  }
+}
+
+/** While a partition is being chosen, which side each node is on. */
+function sideOf(state: DashboardState): ((id: string) => 'A' | 'B' | undefined) | undefined {
+  if (state.mode?.kind !== 'partition') return undefined;
+  const [a] = partitionSides(state);
+  return (id) => (a.includes(id) ? 'A' : 'B');
 }

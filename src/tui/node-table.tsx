@@ -37,10 +37,12 @@ export interface NodeTableProps {
   /** Rows of the table hidden above and below the window (shown as a count in the header). @default 0 */
   hiddenAbove?: number;
   hiddenBelow?: number;
+  /** While a partition is being chosen: each node's side, shown in the gutter (`A`/`B`). */
+  sideOf?: (id: string) => 'A' | 'B' | undefined;
 }
 
 /** The nodes, one line each; the picked one marked. Every cell has a fixed width so columns never shift. */
-export function NodeTable({ rows, isWide = false, hiddenAbove = 0, hiddenBelow = 0 }: NodeTableProps) {
+export function NodeTable({ rows, isWide = false, hiddenAbove = 0, hiddenBelow = 0, sideOf }: NodeTableProps) {
   const columns = isWide ? WIDE_COLUMNS : NORMAL_COLUMNS;
   const more = [hiddenAbove ? `↑${hiddenAbove}` : '', hiddenBelow ? `↓${hiddenBelow}` : ''].filter(Boolean).join(' ');
   return (
@@ -53,7 +55,10 @@ export function NodeTable({ rows, isWide = false, hiddenAbove = 0, hiddenBelow =
       {rows.map((row) => (
         <Text key={row.id} wrap="truncate">
           <Text bold={row.isSelected} color={row.isSelected ? 'cyan' : undefined}>
-            {row.isSelected ? `${SELECTED_MARK} ` : '  '}
+            {row.isSelected ? SELECTED_MARK : ' '}
+          </Text>
+          <Text bold color={sideOf?.(row.id) === 'A' ? 'magenta' : 'yellow'}>
+            {sideOf?.(row.id) ?? ' '}
           </Text>
           {columns.map((c, i) => {
             const [text, tone] = c.cell(row);

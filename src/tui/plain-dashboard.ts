@@ -1,5 +1,6 @@
 import { renderTable } from '../cli/output-table.js';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
+import { electionsView, gossipSpreadView, servicesView, watchesView } from './panels-model.js';
 import { configView, currentLeader, leasesView, matrixView, nodeRows } from './status-model.js';
 
 /**
@@ -18,6 +19,11 @@ export function renderPlainDashboard(snapshot: DashboardSnapshot, nowMs: number)
   lines.push(`leases: ${leases.note ?? leases.rows.map((l) => `${l.resource}=${l.holder} token ${l.token} ttl ${l.ttl}`).join(', ')}`);
   const config = configView(snapshot);
   lines.push(`config: ${config.note ?? config.rows.map((c) => `${c.nodeId} ${c.version} ${c.state}`).join(', ')}`);
+  lines.push(`services: ${servicesView(snapshot).summary}`);
+  lines.push(`elections: ${electionsView(snapshot, nowMs).summary}`);
+  lines.push(`watches: ${watchesView(snapshot, nowMs).summary}`);
+  const spread = gossipSpreadView(snapshot);
+  lines.push(`gossip: ${spread.fact ? `${spread.fact}: ` : ''}${spread.summary}`);
   if (snapshot.status.faults.length > 0) lines.push(`faults: ${snapshot.status.faults.join('; ')}`);
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import type { ClusterEvent, GossipSummaryView, NodeStatusRow } from '../client/api-types.js';
 import { formatDuration } from '../time/duration.js';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
+import { nextPanel, PANELS, type PanelId } from './panel-ids.js';
 
 /**
  * The live view's model, pure: a reducer over what happened (a snapshot arrived, a poll failed, a key asked for
@@ -15,7 +16,17 @@ import type { DashboardSnapshot } from './dashboard-snapshot.js';
 export type DashboardCommand =
   | { kind: 'kill' | 'pause' | 'resume' | 'restart'; nodeId: string }
   | { kind: 'isolate'; nodeId: string }
+  /** Two sides that cannot reach each other (every node is on one). */
+  | { kind: 'partition'; groups: [string[], string[]] }
+  /** `from` cannot reach `to`; `to` still reaches `from`. */
+  | { kind: 'one-way'; from: string; to: string }
   | { kind: 'heal' };
+
+/**
+ * A choice in progress, made with the arrows: the two sides of a partition (space moves the picked node to the
+ * other side), or the target of a one-way cut from a node. Enter runs it, Esc drops it.
+ */
+export type DashboardMode = { kind: 'partition'; sideA: string[] } | { kind: 'one-way'; from: string };
 
 /** The outcome of a command, as the events panel shows it. */
 export interface ActionLogEntry {
@@ -37,6 +48,9 @@ export interface DashboardState {
   pending: { command: DashboardCommand; startedAtMs: number } | null;
   /** Results of commands run from this view, newest last, bounded. */
   actionLog: ActionLogEntry[];
+  /** The panel beside the matrix (Tab cycles). */
+  panel: PanelId;
+  mode: DashboardMode | null;
 }
 
 export type DashboardAction =
@@ -47,12 +61,18 @@ export type DashboardAction =
   | { type: 'hide-help' }
   | { type: 'command-started'; command: DashboardCommand; atMs: number }
   | { type: 'command-finished'; command: DashboardCommand; isOk: boolean; message: string; atMs: number }
-  | { type: 'command-refused'; message: string; atMs: number };
+  | { type: 'command-refused'; message: string; atMs: number }
+  | { type: 'next-panel'; delta: number }
+  | { type: 'show-panel'; panel: PanelId }
+  | { type: 'start-mode'; mode: DashboardMode }
+  /** In partition mode: the picked node goes to the other side. */
+  | { type: 'toggle-side' }
+  | { type: 'cancel-mode' };
 
 export const ACTION_LOG_MAX = 50;
 
 export function createDashboardState(): DashboardState {
-  return { snapshot: null, pollError: null, selectedId: null, isHelpVisible: false, pending: null, actionLog: [] };
+  return { snapshot: null, pollError: null, selectedId: null, isHelpVisible: false, pending: null, actionLog: [], panel: 'overview', mode: null };
 }
 
 export function dashboardReducer(state: DashboardState, action: DashboardAction): DashboardState {
@@ -77,7 +97,8 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
     case 'hide-help':
       return state.isHelpVisible ? { ...state, isHelpVisible: false } : state;
     case 'command-started':
-      return { ...state, pending: { command: action.command, startedAtMs: action.atMs } };
+      // A partition or one-way choice ends when its command runs.
+      return { ...state, pending: { command: action.command, startedAtMs: action.atMs }, mode: null };
     case 'command-finished':
       return {
         ...state,
@@ -86,7 +107,29 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
       };
     case 'command-refused':
       return { ...state, actionLog: appendBounded(state.actionLog, { atMs: action.atMs, command: null, isOk: false, message: action.message }) };
+    case 'next-panel':
+      return { ...state, panel: nextPanel(state.panel, action.delta) };
+    case 'show-panel':
+      return { ...state, panel: action.panel };
+    case 'start-mode':
+      return { ...state, mode: action.mode };
+    case 'toggle-side': {
+      if (state.mode?.kind !== 'partition' || state.selectedId === null) return state;
+      const id = state.selectedId;
+      const sideA = state.mode.sideA.includes(id) ? state.mode.sideA.filter((x) => x !== id) : [...state.mode.sideA, id];
+      return { ...state, mode: { kind: 'partition', sideA } };
+    }
+    case 'cancel-mode':
+      return state.mode ? { ...state, mode: null } : state;
   }
+}
+
+/** The two sides a partition mode would cut: side A as picked, side B every other node. */
+export function partitionSides(state: DashboardState): [string[], string[]] {
+  const ids = state.snapshot?.status.nodes.map((n) => n.id) ?? [];
+  const picked = state.mode?.kind === 'partition' ? state.mode.sideA : [];
+  const sideA = ids.filter((id) => picked.includes(id));
+  return [sideA, ids.filter((id) => !sideA.includes(id))];
 }
 
 function appendBounded(log: ActionLogEntry[], entry: ActionLogEntry): ActionLogEntry[] {
@@ -113,6 +156,9 @@ export interface KeyPress {
   end?: boolean;
   escape?: boolean;
   ctrl?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  return?: boolean;
 }
 
 export const KEY_HELP: readonly (readonly [string, string])[] = [
@@ -121,7 +167,10 @@ export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['p', 'pause the node (SIGSTOP), or resume it'],
   ['r', 'restart the node'],
   ['i', 'isolate the node (partition it from all others)'],
+  ['g', 'partition into two groups: space moves the picked node, enter cuts'],
+  ['o', 'one-way cut from the node: pick the one it cannot reach, enter'],
   ['h', 'heal: remove every partition and link fault'],
+  ['tab', `next panel: ${PANELS.map((x) => x.title).join(', ')} (or 1-${PANELS.length})`],
   ['?', 'this help (any key closes it)'],
   ['q', 'quit (also Ctrl-C)'],
 ];
@@ -138,12 +187,24 @@ export function interpretKey(input: string, key: KeyPress, state: DashboardState
   if (key.downArrow) return { kind: 'dispatch', action: { type: 'move-selection', delta: 1 } };
   if (key.pageUp || key.home) return { kind: 'dispatch', action: { type: 'move-selection', delta: -Infinity } };
   if (key.pageDown || key.end) return { kind: 'dispatch', action: { type: 'move-selection', delta: Infinity } };
-  if (!['k', 'p', 'r', 'i', 'h'].includes(input) || key.ctrl) return null;
+  if (key.tab) return { kind: 'dispatch', action: { type: 'next-panel', delta: key.shift ? -1 : 1 } };
+  const panelAt = /^[1-9]$/.test(input) ? Number(input) - 1 : -1;
+  if (panelAt >= 0 && panelAt < PANELS.length) return { kind: 'dispatch', action: { type: 'show-panel', panel: PANELS[panelAt].id } };
   const refuse = (message: string): KeyIntent => ({ kind: 'dispatch', action: { type: 'command-refused', message, atMs: nowMs } });
+  if (state.mode) return interpretModeKey(input, key, state, state.mode, refuse);
+  if (!['k', 'p', 'r', 'i', 'h', 'g', 'o'].includes(input) || key.ctrl) return null;
   if (state.pending) return refuse(`busy: ${describeCommand(state.pending.command)} is still running`);
   if (input === 'h') return { kind: 'run', command: { kind: 'heal' } };
   const node = state.snapshot?.status.nodes.find((n) => n.id === state.selectedId);
   if (!node) return refuse('no node picked (no status yet)');
+  if (input === 'g') {
+    if ((state.snapshot?.status.nodes.length ?? 0) < 2) return refuse('a partition needs at least two nodes');
+    return { kind: 'dispatch', action: { type: 'start-mode', mode: { kind: 'partition', sideA: [node.id] } } };
+  }
+  if (input === 'o') {
+    if ((state.snapshot?.status.nodes.length ?? 0) < 2) return refuse('a one-way cut needs at least two nodes');
+    return { kind: 'dispatch', action: { type: 'start-mode', mode: { kind: 'one-way', from: node.id } } };
+  }
   switch (input) {
     case 'k':
       return node.state === 'stopped' ? refuse(`${node.id} is already stopped (r restarts it)`) : { kind: 'run', command: { kind: 'kill', nodeId: node.id } };
@@ -158,8 +219,36 @@ export function interpretKey(input: string, key: KeyPress, state: DashboardState
   return null;
 }
 
+/** Keys while a partition or one-way choice is open: space and enter make it, Esc drops it, the rest waits. */
+function interpretModeKey(input: string, key: KeyPress, state: DashboardState, mode: DashboardMode, refuse: (message: string) => KeyIntent): KeyIntent | null {
+  if (key.escape) return { kind: 'dispatch', action: { type: 'cancel-mode' } };
+  if (mode.kind === 'partition' && input === ' ') return { kind: 'dispatch', action: { type: 'toggle-side' } };
+  if (key.return) {
+    if (state.pending) return refuse(`busy: ${describeCommand(state.pending.command)} is still running`);
+    if (mode.kind === 'partition') {
+      const [a, b] = partitionSides(state);
+      if (a.length === 0 || b.length === 0) return refuse('both sides need a node: space moves the picked node to the other side');
+      return { kind: 'run', command: { kind: 'partition', groups: [a, b] } };
+    }
+    const to = state.selectedId;
+    if (to === null || to === mode.from) return refuse(`pick the node ${mode.from} must not reach (↑↓), then enter`);
+    return { kind: 'run', command: { kind: 'one-way', from: mode.from, to } };
+  }
+  if (['k', 'p', 'r', 'i', 'h', 'g', 'o'].includes(input)) return refuse(`finish the ${mode.kind} first: enter cuts, esc cancels`);
+  return null;
+}
+
 export function describeCommand(c: DashboardCommand): string {
-  return c.kind === 'heal' ? 'heal' : `${c.kind} ${c.nodeId}`;
+  switch (c.kind) {
+    case 'heal':
+      return 'heal';
+    case 'partition':
+      return `partition ${c.groups[0].join(',')} | ${c.groups[1].join(',')}`;
+    case 'one-way':
+      return `one-way ${c.from} ↛ ${c.to}`;
+    default:
+      return `${c.kind} ${c.nodeId}`;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -495,26 +584,51 @@ export interface EventLineView {
   isAction: boolean;
 }
 
-/** The latest `count` lines: cluster events and this view's action results, in time order. */
+/**
+ * The latest `count` lines: cluster events and this view's action results, in time order. A run of events of one
+ * type (gossip's `member-updated` from every node after one change) collapses into one line: `member-updated ×12
+ * (n1 n2 n3 +2): <the latest message>`.
+ */
 export function eventLines(events: ClusterEvent[], actionLog: ActionLogEntry[], count: number): EventLineView[] {
   if (count <= 0) return [];
-  const merged: { ts: number; order: number; line: EventLineView }[] = [];
-  events.slice(-count).forEach((e, i) =>
-    merged.push({ ts: e.ts, order: i, line: { time: clockTime(e.ts), source: shortSource(oneLine(e.source)), text: oneLine(`${e.type}: ${e.message}`), tone: eventTone(e.type), isAction: false } }),
-  );
+  const merged: { ts: number; order: number; type: string | null; line: EventLineView; message: string; source: string }[] = [];
+  // Enough raw events that `count` lines remain after collapsing runs.
+  events.slice(-count * EVENT_COLLAPSE_LOOKBACK).forEach((e, i) => {
+    const source = shortSource(oneLine(e.source));
+    merged.push({ ts: e.ts, order: i, type: e.type, message: oneLine(e.message), source, line: { time: clockTime(e.ts), source, text: oneLine(`${e.type}: ${e.message}`), tone: eventTone(e.type), isAction: false } });
+  });
   actionLog.slice(-count).forEach((a, i) =>
     merged.push({
       ts: a.atMs,
       // After events of the same ms: the result follows what it caused.
       order: 1e6 + i,
+      type: null,
+      message: '',
+      source: 'you',
       line: { time: clockTime(a.atMs), source: 'you', text: `${a.isOk ? '✓' : '✗'} ${oneLine(a.message)}`, tone: a.isOk ? 'good' : 'bad', isAction: true },
     }),
   );
-  return merged
-    .sort((a, b) => a.ts - b.ts || a.order - b.order)
-    .slice(-count)
-    .map((m) => m.line);
+  merged.sort((a, b) => a.ts - b.ts || a.order - b.order);
+  const lines: EventLineView[] = [];
+  for (let i = 0; i < merged.length; ) {
+    const first = merged[i];
+    let j = i + 1;
+    while (first.type !== null && j < merged.length && merged[j].type === first.type) j++;
+    if (j - i === 1) lines.push(first.line);
+    else {
+      const run = merged.slice(i, j);
+      const last = run[run.length - 1];
+      const sources = [...new Set(run.map((m) => m.source))];
+      const who = sources.length <= 3 ? sources.join(' ') : `${sources.slice(0, 3).join(' ')} +${sources.length - 3}`;
+      lines.push({ ...last.line, source: sources.length === 1 ? last.source : '…', text: `${first.type} ×${run.length}${sources.length === 1 ? '' : ` (${who})`}: ${last.message}` });
+    }
+    i = j;
+  }
+  return lines.slice(-count);
 }
+
+/** How many raw events per shown line eventLines reads, so collapsed runs still leave a full panel. */
+const EVENT_COLLAPSE_LOOKBACK = 8;
 
 /** Sources fit a 4-character column: node ids do; `supervisor` becomes `sup`. */
 function shortSource(source: string): string {
@@ -596,6 +710,14 @@ export function noticeView(state: DashboardState, nowMs: number): { text: string
     return { text: `poll failed (${state.pollError.consecutive}×${age}): ${oneLine(state.pollError.message)}`, tone: 'bad' };
   }
   if (state.pending) return { text: `running: ${describeCommand(state.pending.command)}…`, tone: 'info' };
+  if (state.mode?.kind === 'partition') {
+    const [a, b] = partitionSides(state);
+    return { text: `partition: ${a.join(' ') || '(empty)'} | ${b.join(' ') || '(empty)'} · space moves the picked node, enter cuts, esc cancels`, tone: 'warn' };
+  }
+  if (state.mode?.kind === 'one-way') {
+    const to = state.selectedId !== null && state.selectedId !== state.mode.from ? state.selectedId : '?';
+    return { text: `one-way: ${state.mode.from} ↛ ${to} · ↑↓ pick the node it cannot reach, enter cuts, esc cancels`, tone: 'warn' };
+  }
   const last = state.actionLog.at(-1);
   if (last && nowMs - last.atMs < ACTION_NOTICE_MS) return { text: `${last.isOk ? '✓' : '✗'} ${oneLine(last.message)}`, tone: last.isOk ? 'good' : 'bad' };
   return { text: '', tone: 'plain' };

@@ -5,6 +5,8 @@ import { checkLeaseExclusivity } from '../../src/check/lease-exclusivity.js';
 import { checkLinearizability } from '../../src/check/linearizability.js';
 import { registerModel } from '../../src/check/register-model.js';
 import { renderHtmlReport, renderJsonHistory, renderTextVerdict } from '../../src/check/report.js';
+import { pairHistory } from '../../src/check/history.js';
+import { latencyOf, MAX_LATENCY_POINTS, renderLatencySvg, renderThroughputSvg, throughputSeries } from '../../src/check/html-plots.js';
 import { history, ops } from './history-builder.js';
 
 const VOID_ELEMENTS = new Set(['meta', 'br', 'hr', 'img', 'input', 'link']);
@@ -71,7 +73,7 @@ describe('report: HTML page', () => {
     expect(html).to.match(/<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
     // offline: no script, no external stylesheet, image or font
     expect(html).to.not.match(/<script|<link|<img|<iframe|@import|url\(\s*['"]?http/i);
-    expect(html.match(/https?:\/\/[^"]+/g)).to.deep.equal(['http://www.w3.org/2000/svg']);
+    expect(new Set(html.match(/https?:\/\/[^"]+/g))).to.deep.equal(new Set(['http://www.w3.org/2000/svg']));
   });
 
   it('escapes user data everywhere (values, titles, fault descriptions, stats)', () => {
@@ -87,7 +89,8 @@ describe('report: HTML page', () => {
     expect(html.match(/<g class="op ok/g)).to.have.length(3);
     expect(html.match(/<g class="op info/g)).to.have.length(1);
     expect(html.match(/<g class="op fail/g)).to.have.length(1);
-    expect(html.match(/<g class="fault">/g)).to.have.length(2);
+    // each fault is shaded on the timeline, the latency plot and the throughput plot
+    expect(html.match(/<g class="fault">/g)).to.have.length(6);
     expect(html).to.contain('partition: n1 | n2 n3 &lt;b&gt;');
     expect(html.match(/counter-example"/g)?.length).to.be.greaterThan(0);
     expect(html).to.contain('<g class="window">');
@@ -101,6 +104,50 @@ describe('report: HTML page', () => {
     });
     expect(page).to.contain('The history is malformed').and.contain('no outstanding invocation');
     expect(unbalancedTags(page)).to.deep.equal([]);
+  });
+});
+
+describe('report: latency and throughput plots (Jepsen latency-raw and rate)', () => {
+  const plotted = pairHistory(events).operations;
+
+  it('one point per operation that heard back, by outcome, on a log scale of decades', () => {
+    const { svg, points, sampledEvery } = renderLatencySvg({ operations: plotted, faults });
+    expect(points).to.equal(5);
+    expect(sampledEvery).to.equal(1);
+    expect(svg.match(/<g class="point ok">/g)).to.have.length(3);
+    expect(svg.match(/<g class="point fail">/g)).to.have.length(1);
+    expect(svg.match(/<g class="point info">/g)).to.have.length(1);
+    // latencies here are 10-15 ms: the axis spans the decades 10 ms .. 100 ms
+    expect(svg).to.contain('>10 ms</text>').and.contain('>100 ms</text>');
+    expect(svg).to.contain('#3 p1 read');
+  });
+
+  it('an operation the client never heard back from has no latency; long histories are sampled to a bound', () => {
+    const never = { ...plotted[0], id: 99, status: 'info' as const, returnedMs: Infinity, completeMs: Infinity };
+    expect(latencyOf(never)).to.equal(null);
+    expect(renderLatencySvg({ operations: [...plotted, never], faults }).points).to.equal(5);
+    const many = Array.from({ length: MAX_LATENCY_POINTS * 2 + 10 }, (_, i) => ({ ...plotted[0], id: i, invokeMs: i, returnedMs: i + 5, completeMs: i + 5 }));
+    const big = renderLatencySvg({ operations: many, faults: [] });
+    expect(big.sampledEvery).to.equal(3);
+    expect(big.points).to.be.at.most(MAX_LATENCY_POINTS);
+  });
+
+  it('throughput: completions per second by kind and outcome, in round buckets', () => {
+    const { bucketMs, series } = throughputSeries(plotted, 0, 60);
+    expect(bucketMs).to.equal(1);
+    expect(series.map((s) => `${s.f} ${s.status}`)).to.deep.equal(['write ok', 'write info', 'cas fail', 'read ok']);
+    // two writes completed, at 10 and 30 ms, each one op in a 1 ms bucket = 1000 ops/s
+    const writes = series[0].rates;
+    expect(writes.filter((r) => r > 0)).to.deep.equal([1000, 1000]);
+    const { svg } = renderThroughputSvg({ operations: plotted, faults });
+    expect(svg.match(/<polyline /g)).to.have.length(4);
+    expect(svg).to.contain('stroke-dasharray="2 3"');
+  });
+
+  it('the page has both plots, each with its legend', () => {
+    const html = renderHtmlReport({ title: 't', history: events, faults, results: results() });
+    expect(html).to.contain('<h2>Latency</h2>').and.contain('<h2>Throughput</h2>');
+    expect(html.match(/<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" class="plot (latency|throughput)"/g)).to.have.length(2);
   });
 });
 

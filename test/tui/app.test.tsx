@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DashboardApp } from '../../src/tui/app.js';
 import type { CommandRunner, SnapshotSource } from '../../src/tui/dashboard-source.js';
 import type { DashboardSnapshot } from '../../src/tui/dashboard-snapshot.js';
+import type { PanelId } from '../../src/tui/panel-ids.js';
 import type { DashboardCommand } from '../../src/tui/status-model.js';
 import { KEY, plain, renderInteractive, until, type Rendered } from './ink-harness.js';
 import { T0, node, snapshot } from './snapshot-fixtures.js';
@@ -9,9 +10,12 @@ import { T0, node, snapshot } from './snapshot-fixtures.js';
 /** Hands out the snapshots it is given, one per fetch, repeating the last; or throws what it is told to. */
 class ScriptedSource implements SnapshotSource {
   fetches = 0;
+  /** The panel in focus at each fetch. */
+  readonly focuses: (PanelId | undefined)[] = [];
   constructor(public next: () => DashboardSnapshot) {}
-  async fetch(): Promise<DashboardSnapshot> {
+  async fetch(focus?: PanelId): Promise<DashboardSnapshot> {
     this.fetches++;
+    this.focuses.push(focus);
     return this.next();
   }
 }
@@ -120,6 +124,16 @@ describe('tui: DashboardApp (ink-testing-library, fixed time and size)', () => {
     await until('the result', () => frame().includes('✓ isolated n1'));
     // The poll interval is a minute: a second fetch can only come from the refresh after the command.
     await until('a refresh after the command', () => source.fetches === 2);
+  });
+
+  it('polls for the panel shown, and a newly picked panel gets its data at once, not at the next poll', async () => {
+    const source = new ScriptedSource(() => snapshot());
+    await mount(source, new RecordingRunner());
+    expect(source.focuses).to.deep.equal(['overview']);
+    r!.stdin.write('3');
+    // The poll interval is a minute: a second fetch can only come from the panel change.
+    await until('a fetch for the elections panel', () => source.fetches === 2);
+    expect(source.focuses).to.deep.equal(['overview', 'elections']);
   });
 
   it('a failed poll shows a notice and never crashes; the next good poll brings the view back', async () => {

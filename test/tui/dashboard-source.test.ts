@@ -123,6 +123,34 @@ describe('tui: DashboardSource (fake status reader, real log files)', () => {
     expect(parseMembersView('not found', 'n1')).to.deep.equal({ maxPhi: null, health: null, configVersion: null });
   });
 
+  it('with a panel in focus only its data is fetched; another panel keeps the rows from when it was last shown', async () => {
+    const asked: string[] = [];
+    let round = 0;
+    const source = new DashboardSource(paths, {
+      readStatus,
+      now: () => nowMs,
+      hooks: {
+        fetchServices: async () => (asked.push('services'), [{ service: 'web', id: `web-${round}`, address: '127.0.0.1:80', status: 'passing', node: 'n1' }]),
+        fetchElections: async () => (asked.push('elections'), [{ election: 'e', leader: `w${round}`, token: round, ttlLeftMs: null, candidates: [] }]),
+        fetchWatches: async () => (asked.push('watches'), []),
+      },
+    });
+    const all = await source.fetch();
+    expect(asked).to.deep.equal(['services', 'elections', 'watches']);
+    expect(all.services?.[0].id).to.equal('web-0');
+    asked.length = 0;
+    round = 1;
+    const onElections = await source.fetch('elections');
+    expect(asked).to.deep.equal(['elections']);
+    expect(onElections.elections?.[0].leader).to.equal('w1');
+    // Not asked again, but not lost either: switching back shows the last rows until the fresh ones arrive.
+    expect(onElections.services?.[0].id).to.equal('web-0');
+    expect(onElections.watches).to.deep.equal([]);
+    asked.length = 0;
+    await source.fetch('overview');
+    expect(asked).to.deep.equal([]);
+  });
+
   it('node details from the hook land in the snapshot', async () => {
     const nodeDetails = { n1: { maxPhi: 0.5, health: 'passing', configVersion: 2 } };
     const s = await new DashboardSource(paths, { readStatus, now: () => nowMs, hooks: { fetchNodeDetails: async () => nodeDetails } }).fetch();

@@ -89,6 +89,68 @@ describe('cluster (real processes): ccm top', function () {
     await waitFor('n2 to answer again', async () => (await look()).roles[1] !== 'stopped');
   });
 
+  (hasTmux ? it : it.skip)('at 80×24 in tmux: the services, elections, watches and gossip-spread panels; a partition of two groups and a one-way cut from the keys', async () => {
+    const session = `ccm-top-panels-${process.pid}`;
+    const tmux = (...args: string[]) => execaSync('tmux', ['-u', ...args], { reject: false, env: { LANG: 'C.UTF-8' } });
+    const screen = () => String(tmux('capture-pane', '-p', '-t', session).stdout);
+    const showing = async (what: string, ok: (text: string) => boolean, ms = 30_000) => {
+      try {
+        await waitFor(what, () => ok(screen()), ms);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; the terminal showed:\n${screen()}`);
+      }
+    };
+    const client = fx.client({ timeoutMs: 8000 });
+    await fx.json('service', 'register', 'web', '--id', 'web-1', '--address', '127.0.0.1', '--port', '8080', '--ttl', '300s');
+    await client.campaign('scheduler', { id: 'worker-a', ttlMs: 300_000 });
+    const { watch } = await import('../../src/client/ccm-client.js');
+    const { clusterEndpoints } = await import('../../src/cluster/cluster-client.js');
+    const w = watch(clusterEndpoints(fx.clusterFile()), '/app/', { prefix: true, onEvents: () => undefined });
+    const created = tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', 'bash', '--norc', '--noprofile');
+    expect(created.exitCode, `tmux new-session: ${created.stderr}`).to.equal(0);
+    try {
+      tmux('send-keys', '-t', session, `LANG=C.UTF-8 CCM_HOME=${fx.home} ${process.execPath} ${BIN} top --name ${fx.name}; echo "exit=$?"`, 'Enter');
+      await showing('the view at 80×24', (s) => /› n1/.test(s) && /leader n\d/.test(s) && /tab panel/.test(s), 60_000);
+      tmux('send-keys', '-t', session, 'Tab');
+      await showing('the services panel with web-1 passing', (s) => /services · 1 service, 1 instance/.test(s) && /web-1 +127\.0\.0\.1:8080 +passing/.test(s));
+      tmux('send-keys', '-t', session, 'Tab');
+      await showing('the elections panel with its leader', (s) => /scheduler +worker-a +\d+ +\d+s/.test(s));
+      tmux('send-keys', '-t', session, 'Tab');
+      await showing('the watches panel with the open watch', (s) => /n\d +\/app\/\* +\d+ +0 /.test(s));
+      tmux('send-keys', '-t', session, 'Tab');
+      await showing('the gossip panel, before any tag change', (s) => /no tag change yet|gossip spread/.test(s));
+      await fx.json('gossip', 'set', 'n3', 'zone=eu');
+      await showing('the tag reaching every node', (s) => /gossip spread: n3 zone=eu/.test(s) && /reached all 2 other nodes in \d+\.\d\ds/.test(s) && /n1 +\+\d+\.\d\ds/.test(s));
+      await showing('the gossip updates collapsed into one event line', (s) => /member-updated ×\d+ \(/.test(s));
+
+      // A partition picked with the keys: n1 on side A (it is picked), everyone else on B; enter cuts.
+      tmux('send-keys', '-t', session, '1');
+      await showing('the leases and config panels back', (s) => /leases +config/.test(s));
+      tmux('send-keys', '-t', session, 'g');
+      await showing('the partition choice', (s) => /partition: n1 \| n2 n3 · space moves/.test(s) && /›An1/.test(s) && / Bn2/.test(s));
+      tmux('send-keys', '-t', session, 'Enter');
+      await showing('the partition made and seen', (s) => /✓ partitioned n1 \| n2,n3/.test(s) && /reach: partitioned: n1 \| n2 n3/.test(s), 40_000);
+      tmux('send-keys', '-t', session, 'h');
+      await showing('healed', (s) => /reach: all 3 up reach each other/.test(s), 40_000);
+      // One key per write: keys that arrive together reach the view as one string.
+      tmux('send-keys', '-t', session, 'o');
+      await showing('the one-way choice', (s) => /one-way: n1 ↛ \? · /.test(s));
+      tmux('send-keys', '-t', session, 'Down');
+      await showing('n2 picked as the target', (s) => /one-way: n1 ↛ n2 · /.test(s));
+      tmux('send-keys', '-t', session, 'Enter');
+      await showing('the one-way cut made and seen', (s) => /✓ one-way: n1 cannot reach n2/.test(s) && /reach: cut: n1→n2/.test(s), 40_000);
+      tmux('send-keys', '-t', session, 'h');
+      await showing('healed again', (s) => /reach: all 3 up reach each other/.test(s), 40_000);
+      for (const line of screen().split('\n')) expect([...line].length).to.be.at.most(80);
+      tmux('send-keys', '-t', session, 'q');
+      await showing('the view to end', (s) => /^exit=0$/m.test(s));
+    } finally {
+      w.close();
+      tmux('kill-session', '-t', session);
+    }
+    expect((await fx.json('chaos', 'status')).lines).to.deep.equal([]);
+  });
+
   (hasTmux ? it : it.skip)('in a real terminal (tmux): draws the cluster, a key kills a node, q quits and the terminal is as it was', async () => {
     const session = `ccm-top-test-${process.pid}`;
     // -u: the pane is UTF-8 whatever the locale of the machine running the tests (the view draws › and ✓).

@@ -83,7 +83,7 @@ describe('tui: views from fixed props (ink-testing-library)', () => {
     expect(lines[15]).to.equal('reach: all 5 up reach each other');
     expect(lines[16]).to.equal('events');
     expect(lines[17]).to.equal(`${clockTime(T0 - 5000)} cli  cluster-up: cluster demo up with 5 nodes`);
-    expect(lines[22]).to.equal('↑↓ pick  k kill  p pause/resume  r restart  i isolate  h heal  ? help  q quit');
+    expect(lines[22]).to.equal('↑↓ k kill p pause r restart i isolate g split o one-way h heal tab panel ? q');
   });
 
   it('the lease TTL counts down as nowMs advances (same snapshot, later time)', () => {

@@ -4,6 +4,8 @@ import { removeHealthCheck } from '../../../src/cluster/cluster-gossip.js';
 
 export default class HealthCheckRemove extends CcmCommand<typeof HealthCheckRemove> {
   static override summary = 'Remove a user health check from a node.';
+  static override description =
+    'Only user checks can be removed; the built-in ones (event-loop lag, memory, disk, raft lag, gossip) always run.';
   static override examples = ['<%= config.bin %> health check remove n2 api'];
   static override args = {
     node: Args.string({ description: 'node id, e.g. n2', required: true }),
