@@ -1,16 +1,23 @@
 /**
- * `npm run fuzz -- [--minutes 5] [--port http,peer,gossip] [--seed N] [--case I [--count K]] [--unsafe-skip-validation]`
+ * `npm run fuzz -- [--minutes 5] [--port http,peer,gossip] [--seed N] [--case I [--count K]] [--unsafe-skip-validation] [--mutant NAME]`
+ * `npm run fuzz -- --mutants [--seed N] [--minutes M]`
  *
  * Fuzzes a real node's ports (src/fuzz): random bytes and mutations of valid traffic, for the given minutes split
  * over the ports, watching the node after every case. A crash is printed with the seed and case number that replay
- * it; `--case I` replays case I (and the K-1 after it) alone. Exits 1 if the node crashed.
+ * it; `--case I` replays case I (and the K-1 after it) alone. Exits 1 if the node crashed or answered an input with an
+ * internal error (a handler threw: a bug, as in npm test).
  * `--dump` prints the case's bytes (frames as text) instead of sending them: how a crash becomes a regression test.
  * `--unsafe-skip-validation` starts the node with CCM_UNSAFE_SKIP_VALIDATION=1 (TEST-ONLY: to see what validation
- * stops). `npm test` runs a short fixed budget (test/fuzz).
+ * stops). `--mutant NAME` runs the node with one guard taken out (src/fuzz/mutants.ts; TEST-ONLY), to replay what
+ * the mutation check found; `--mutants` is the mutation check: each mutant in turn, its port fuzzed until the node
+ * fails (at most M minutes each, default 1), exit 1 if one is not found. `npm test` runs a short fixed budget of
+ * both (test/fuzz).
  */
 import { randomInt } from 'node:crypto';
 import { FUZZ_PORTS, fuzzCase, runFuzz, type FuzzPort } from '../src/fuzz/fuzz-run.js';
 import { FrameDecoder } from '../src/net/framing.js';
+import { checkMutants } from '../src/fuzz/mutation-check.js';
+import { MUTANTS, mutantNamed } from '../src/fuzz/mutants.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -18,7 +25,7 @@ function option(args: string[], name: string): string | undefined {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`fuzz: ${message}\nusage: npm run fuzz -- [--minutes N] [--port http,peer,gossip] [--seed N] [--case I [--count K]] [--unsafe-skip-validation]\n`);
+  process.stderr.write(`fuzz: ${message}\nusage: npm run fuzz -- [--minutes N] [--port http,peer,gossip] [--seed N] [--case I [--count K]] [--unsafe-skip-validation] [--mutant NAME]\n       npm run fuzz -- --mutants [--seed N] [--minutes M]\n`);
   process.exit(2);
 }
 
@@ -36,6 +43,16 @@ async function main(): Promise<void> {
   if (firstCase !== undefined && (!Number.isInteger(firstCase) || firstCase < 0)) usage('--case must be a whole number');
   const count = Number(option(args, '--count') ?? 1);
   const unsafeSkipValidation = args.includes('--unsafe-skip-validation');
+  const mutant = option(args, '--mutant');
+  if (mutant !== undefined && !mutantNamed(mutant)) usage(`no mutant named "${mutant}" (one of ${MUTANTS.map((m) => m.name).join(', ')})`);
+  if (args.includes('--mutants')) {
+    process.stdout.write(`mutation check with seed ${seed}, at most ${minutes} min per mutant\n`);
+    const { outcomes, servesAfter } = await checkMutants(seed, minutes * 60_000, (line) => process.stdout.write(`${line}\n`));
+    const missed = outcomes.filter((o) => o.failure === null).length;
+    process.stdout.write(`\n${outcomes.length - missed} of ${outcomes.length} mutants found; the node as built serves afterwards: ${servesAfter ? 'yes' : 'NO'}\n`);
+    process.exitCode = missed > 0 || !servesAfter ? 1 : 0;
+    return;
+  }
   if (args.includes('--dump')) {
     if (firstCase === undefined) usage('--dump needs --case');
     for (const port of ports) for (let i = firstCase; i < firstCase + count; i++) dump(port, seed, i);
@@ -43,7 +60,7 @@ async function main(): Promise<void> {
   }
   const budgetMsPerPort = (minutes * 60_000) / ports.length;
   process.stdout.write(
-    `fuzzing ${ports.join(', ')} with seed ${seed}${firstCase !== undefined ? `, case ${firstCase}${count > 1 ? ` (+${count - 1})` : ''}` : `, ${Math.round(budgetMsPerPort / 1000)} s per port`}${unsafeSkipValidation ? ' (UNSAFE: validation off)' : ''}\n`,
+    `fuzzing ${ports.join(', ')} with seed ${seed}${firstCase !== undefined ? `, case ${firstCase}${count > 1 ? ` (+${count - 1})` : ''}` : `, ${Math.round(budgetMsPerPort / 1000)} s per port`}${unsafeSkipValidation ? ' (UNSAFE: validation off)' : ''}${mutant ? ` (MUTANT: ${mutant})` : ''}\n`,
   );
   const report = await runFuzz({
     seed,
@@ -52,8 +69,10 @@ async function main(): Promise<void> {
     firstCase,
     maxCases: firstCase !== undefined ? count : undefined,
     unsafeSkipValidation,
-    // With validation off a crash leaves its entry in the log, and a restart would crash on it again.
-    stopAtFirstCrash: unsafeSkipValidation,
+    mutant,
+    // With validation off a crash leaves its entry in the log, and a restart would crash on it again; a mutant
+    // restarted would be the program as built.
+    stopAtFirstCrash: unsafeSkipValidation || mutant !== undefined,
     onProgress: (line) => process.stdout.write(`${line}\n`),
   });
   const rejected = Object.entries(report.rejected).sort((a, b) => b[1] - a[1]);
@@ -61,7 +80,7 @@ async function main(): Promise<void> {
   process.stdout.write(`refused by the node (ccm_rejected_inputs_total): ${rejected.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
   for (const [port, s] of Object.entries(report.slowest)) process.stdout.write(`slowest ${port} case: ${s.ms} ms (case ${s.caseIndex}: ${s.what})\n`);
   if (report.handlerErrors.length > 0) process.stdout.write(`unexpected errors answered as internal (handler_error):\n${report.handlerErrors.map((e) => `  ${e}`).join('\n')}\n`);
-  process.exitCode = report.crashes.length > 0 || !report.answersAfter ? 1 : 0;
+  process.exitCode = report.crashes.length > 0 || !report.answersAfter || report.handlerErrors.length > 0 ? 1 : 0;
 }
 
 /** A case as text: HTTP and gossip bytes as they are, peer bytes frame by frame (a broken tail as hex). */

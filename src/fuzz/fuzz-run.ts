@@ -10,6 +10,7 @@ import { downCluster, nodeAction, upCluster } from '../cluster/launcher.js';
 import { processState } from '../cluster/process-table.js';
 import { SeededRandom } from '../random/random.js';
 import { gossipCase, httpCase, peerCase, type FuzzCase, type FuzzTarget } from './port-cases.js';
+import { MUTANT_LOADER } from './mutants.js';
 
 /**
  * The fuzz run: a real node, driven on each of its ports (HTTP, peer TCP, gossip UDP) with the cases of
@@ -34,6 +35,8 @@ export interface FuzzOptions {
   stopAtFirstCrash?: boolean;
   /** TEST-ONLY: start the node with CCM_UNSAFE_SKIP_VALIDATION=1, to show the suite finds what validation stops. */
   unsafeSkipValidation?: boolean;
+  /** TEST-ONLY: the node runs this mutant of its program (mutants.ts), to show the suite notices a guard taken out. */
+  mutant?: string;
   onProgress?: (line: string) => void;
   /** Runs on the cluster after the cases, before it is torn down (a test's own checks). */
   afterRun?: (cluster: FuzzCluster) => Promise<void>;
@@ -78,7 +81,7 @@ export function fuzzCase(seed: number, port: FuzzPort, index: number, target: Fu
 }
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
-  const cluster = await FuzzCluster.start(opts.unsafeSkipValidation === true);
+  const cluster = await FuzzCluster.start(opts.unsafeSkipValidation === true, opts.mutant);
   const report: FuzzReport = { seed: opts.seed, cases: {}, crashes: [], answersAfter: false, rejected: {}, handlerErrors: [], slowest: {} };
   const say = opts.onProgress ?? (() => undefined);
   try {
@@ -101,7 +104,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
           caseIndex: i,
           what: c.what,
           lastWords: cluster.lastWords(),
-          replay: `npm run fuzz -- --port ${port} --seed ${opts.seed} --case ${i}${opts.unsafeSkipValidation ? ' --unsafe-skip-validation' : ''}`,
+          replay: `npm run fuzz -- --port ${port} --seed ${opts.seed} --case ${i}${opts.unsafeSkipValidation ? ' --unsafe-skip-validation' : ''}${opts.mutant ? ` --mutant ${opts.mutant}` : ''}`,
         };
         report.crashes.push(crash);
         say(`CRASH on the ${port} port: seed ${opts.seed}, case ${i} (${c.what})\n${crash.lastWords}\nreplay: ${crash.replay}`);
@@ -137,23 +140,18 @@ export class FuzzCluster {
     readonly target: FuzzTarget,
   ) {}
 
-  static async start(unsafeSkipValidation: boolean): Promise<FuzzCluster> {
+  /** A fresh cluster; `mutant` (TEST-ONLY) names a mutant of mutants.ts for its nodes to run. */
+  static async start(unsafeSkipValidation: boolean, mutant?: string): Promise<FuzzCluster> {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-fuzz-'));
     const paths = clusterPaths(home, 'fuzz');
-    const previous = process.env.CCM_UNSAFE_SKIP_VALIDATION;
-    // The nodes inherit this process's environment when they are spawned.
-    if (unsafeSkipValidation) process.env.CCM_UNSAFE_SKIP_VALIDATION = '1';
     try {
-      await upCluster(paths, { nodes: 2, core: 1, heal: false });
-      await nodeAction(paths, SELF, 'stop');
+      await withNodeEnvironment({ ...mutantEnvironment(mutant), CCM_UNSAFE_SKIP_VALIDATION: unsafeSkipValidation ? '1' : undefined }, async () => {
+        await upCluster(paths, { nodes: 2, core: 1, heal: false });
+        await nodeAction(paths, SELF, 'stop');
+      });
     } catch (err) {
       await downCluster(paths, { purge: true }).catch(() => undefined);
       throw err;
-    } finally {
-      if (unsafeSkipValidation) {
-        if (previous === undefined) delete process.env.CCM_UNSAFE_SKIP_VALIDATION;
-        else process.env.CCM_UNSAFE_SKIP_VALIDATION = previous;
-      }
     }
     const file = readClusterFile(paths);
     const node = file.nodes.find((n) => n.id === TARGET)!;
@@ -216,10 +214,20 @@ export class FuzzCluster {
     }
   }
 
-  handlerErrors(): string[] {
+  /** Where the target's log ends now (handlerErrors(since) reads only what comes after). */
+  logMark(): number {
+    try {
+      return fs.statSync(nodeLogPath(this.paths, TARGET)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  handlerErrors(since = 0): string[] {
     const seen = new Set<string>();
     try {
-      for (const line of fs.readFileSync(nodeLogPath(this.paths, TARGET), 'utf8').split('\n')) {
+      const log = fs.readFileSync(nodeLogPath(this.paths, TARGET));
+      for (const line of log.subarray(Math.min(since, log.length)).toString('utf8').split('\n')) {
         if (!line.includes('"handler_error"')) continue;
         const entry = JSON.parse(line) as { message?: string; stack?: string };
         const where = entry.stack?.split('\n').slice(0, 3).join(' | ') ?? '';
@@ -231,9 +239,12 @@ export class FuzzCluster {
     return [...seen].slice(0, 20);
   }
 
-  /** Starts the target again (after a crash; or stops it first) and waits until the cluster serves. */
-  async restartTarget(): Promise<boolean> {
-    await nodeAction(this.paths, TARGET, this.isAlive() ? 'restart' : 'start');
+  /**
+   * Starts the target again (after a crash; or stops it first) and waits until the cluster serves. It runs the
+   * program as built, or (TEST-ONLY) with `mutant` applied.
+   */
+  async restartTarget(mutant?: string): Promise<boolean> {
+    await withNodeEnvironment(mutantEnvironment(mutant), () => nodeAction(this.paths, TARGET, this.isAlive() ? 'restart' : 'start'));
     this.node = readClusterFile(this.paths).nodes.find((n) => n.id === TARGET)!;
     return this.waitForLeader();
   }
@@ -287,5 +298,60 @@ export class FuzzCluster {
     this.udp?.close();
     await downCluster(this.paths, { purge: true }).catch(() => undefined);
     fs.rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * How the fuzz suite fails on a node: the first case after which the node is dead, or has answered an input with an
+ * internal error (a handler threw: `handler_error` in its log). Cases run on one port, from case 0 of `seed`, until
+ * one fails or `budgetMs` is spent.
+ */
+export interface FuzzFailure {
+  port: FuzzPort;
+  seed: number;
+  caseIndex: number;
+  what: string;
+  how: 'crash' | 'handler_error';
+  detail: string;
+  replay: string;
+}
+
+export async function firstFailure(cluster: FuzzCluster, port: FuzzPort, seed: number, budgetMs: number, mutant?: string): Promise<{ failure: FuzzFailure | null; cases: number }> {
+  const started = Date.now();
+  const replay = (i: number): string => `npm run fuzz -- --port ${port} --seed ${seed} --case ${i}${mutant ? ` --mutant ${mutant}` : ''}`;
+  let i = 0;
+  for (; Date.now() - started < budgetMs; i++) {
+    const mark = cluster.logMark();
+    const c = fuzzCase(seed, port, i, cluster.target);
+    await cluster.send(port, c);
+    if (!cluster.isAlive()) {
+      await new Promise((r) => setTimeout(r, 200));
+      return { failure: { port, seed, caseIndex: i, what: c.what, how: 'crash', detail: cluster.lastWords(), replay: replay(i) }, cases: i + 1 };
+    }
+    const errors = cluster.handlerErrors(mark);
+    if (errors.length > 0) return { failure: { port, seed, caseIndex: i, what: c.what, how: 'handler_error', detail: errors.join('\n'), replay: replay(i) }, cases: i + 1 };
+  }
+  return { failure: null, cases: i };
+}
+
+/** The environment a node is spawned with to run `mutant` (TEST-ONLY), or without one. */
+function mutantEnvironment(mutant: string | undefined): Record<string, string | undefined> {
+  return mutant === undefined ? { CCM_FUZZ_MUTANT: undefined } : { CCM_FUZZ_MUTANT: mutant, CCM_NODE_FLAGS: `--import ${MUTANT_LOADER}` };
+}
+
+/** Runs `fn` with `env` set in this process's environment, which the nodes it spawns inherit (undefined: unset). */
+async function withNodeEnvironment<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const set = (values: Record<string, string | undefined>): void => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  set(env);
+  try {
+    return await fn();
+  } finally {
+    set(previous);
   }
 }
