@@ -6,20 +6,38 @@ import { MAX_KEY_BYTES, MAX_LEASE_TTL_MS, MAX_VALUE_BYTES, MIN_LEASE_TTL_MS, RES
  * so applying must be deterministic: no clocks, no randomness. Times inside a command (`atMs`) are the
  * proposer's wall clock, kept for display only.
  */
-export type Compare =
-  | { key: string; target: 'mod' | 'create' | 'version' | 'lease'; op: '=' | '!=' | '<' | '>'; value: number }
-  | { key: string; target: 'value'; op: '=' | '!='; value: string };
+export type CompareOp = '=' | '!=' | '<' | '>';
 
+/**
+ * A condition of a txn. Without `end`, on one key: a missing key has create/mod revision, version and lease 0, and
+ * no value (its value is != anything, and neither =, < nor > anything). With `end` (a span, as etcd's range_end:
+ * null for every key from `key` on), it holds when every key in the span passes; an empty span is compared as one
+ * missing key, except that a value compare then fails (etcd's rule).
+ */
+export type Compare =
+  | { key: string; end?: string | null; target: 'mod' | 'create' | 'version' | 'lease'; op: CompareOp; value: number }
+  | { key: string; end?: string | null; target: 'value'; op: CompareOp; value: string };
+
+/**
+ * One operation of a txn (the keys as a KeySpan: `prefix`, or `end` as etcd's range_end; see core/key-span.ts).
+ * - put: `ignoreValue` / `ignoreLease` keep the key's current value / lease (the key must exist);
+ * - delete: `prevKvs` returns the deleted keys; `keepReserved` leaves ccm's own keys (under /ccm/) in the span alone;
+ * - get: at `revision` (0 or absent: now), at most `limit` keys (0 or absent: all) with `count` the total, or only
+ *   the count (`countOnly`);
+ * - txn: a nested txn, whose compares are evaluated with the outer ones, before any operation runs (as etcd).
+ */
 export type TxnOp =
-  | { op: 'put'; key: string; value: string; lease?: number }
-  | { op: 'delete'; key: string; prefix?: boolean }
-  | { op: 'get'; key: string; prefix?: boolean };
+  | { op: 'put'; key: string; value: string; lease?: number; ignoreValue?: boolean; ignoreLease?: boolean }
+  | { op: 'delete'; key: string; prefix?: boolean; end?: string | null; prevKvs?: boolean; keepReserved?: boolean }
+  | { op: 'get'; key: string; prefix?: boolean; end?: string | null; revision?: number; limit?: number; countOnly?: boolean }
+  | { op: 'txn'; compare: Compare[]; success: TxnOp[]; failure: TxnOp[] };
 
 export type Command =
-  | { op: 'put'; key: string; value: string; lease?: number }
-  | { op: 'delete'; key: string; prefix?: boolean }
+  | Extract<TxnOp, { op: 'put' }>
+  | Extract<TxnOp, { op: 'delete' }>
   | { op: 'txn'; compare: Compare[]; success: TxnOp[]; failure: TxnOp[] }
-  | { op: 'lease-grant'; ttlMs: number; owner?: string; atMs: number }
+  /** `id`: the lease id the client chose (etcd's LeaseGrant ID); else the entry's index. */
+  | { op: 'lease-grant'; ttlMs: number; owner?: string; atMs: number; id?: number }
   /** With `resource`, only if this lease holds it (a holder renewing), else any lease. */
   | { op: 'lease-renew'; id: number; atMs: number; resource?: string }
   | { op: 'lease-revoke'; id: number }
@@ -86,15 +104,30 @@ export function validateRevision(rev: unknown, what = 'revision'): number {
   return rev;
 }
 
+/** A span's end (etcd's range_end): null for no upper bound, else text bounded like a key ('' allowed: an empty span). */
+export function validateSpanEnd(end: unknown, what = 'range end'): string | null | undefined {
+  if (end === undefined || end === null) return end;
+  if (typeof end !== 'string' || !end.isWellFormed()) throw new CcmError('invalid_argument', `${what} must be text or null`);
+  const bytes = Buffer.byteLength(end);
+  if (bytes > MAX_KEY_BYTES + 4) throw new CcmError('invalid_argument', `${what} is ${bytes} bytes; the limit is ${MAX_KEY_BYTES + 4}`);
+  return end;
+}
+
+/** A span's first key: with an end, '' (from the first key) is allowed. */
+function validateSpanKey(key: unknown, end: unknown, what = 'key'): string {
+  if (end !== undefined && key === '') return key;
+  return validateKey(key, what);
+}
+
 export function validateCompare(c: unknown): Compare {
   const x = c as Record<string, unknown>;
   if (typeof x !== 'object' || x === null) throw new CcmError('invalid_argument', 'a compare must be an object');
-  validateKey(x.key, 'compare key');
+  validateSpanEnd(x.end, 'compare end');
+  validateSpanKey(x.key, x.end, 'compare key');
+  if (!['=', '!=', '<', '>'].includes(x.op as string)) throw new CcmError('invalid_argument', 'compare op must be =, !=, < or >');
   if (x.target === 'value') {
-    if (x.op !== '=' && x.op !== '!=') throw new CcmError('invalid_argument', 'a value compare takes = or !=');
     validateValue(x.value);
   } else if (x.target === 'mod' || x.target === 'create' || x.target === 'version' || x.target === 'lease') {
-    if (!['=', '!=', '<', '>'].includes(x.op as string)) throw new CcmError('invalid_argument', 'compare op must be =, !=, < or >');
     validateRevision(x.value, `compare ${x.target}`);
   } else {
     throw new CcmError('invalid_argument', 'compare target must be mod, create, version, lease or value');
@@ -102,12 +135,12 @@ export function validateCompare(c: unknown): Compare {
   return x as unknown as Compare;
 }
 
-/** Txn limits (etcd's --max-txn-ops is 128). */
+/** Txn limits (etcd's --max-txn-ops is 128): per branch, and for a nested txn what its parent leaves (as etcd). */
 export const MAX_TXN_OPS = 128;
 
-export function validateTxnOps(ops: unknown, user: boolean): TxnOp[] {
+export function validateTxnOps(ops: unknown, user: boolean, budget = MAX_TXN_OPS): TxnOp[] {
   if (!Array.isArray(ops)) throw new CcmError('invalid_argument', 'txn ops must be a list');
-  if (ops.length > MAX_TXN_OPS) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_OPS} ops per branch`);
+  if (ops.length > budget) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_OPS} ops per branch (nested txns share it)`);
   return ops.map((o) => {
     const x = o as Record<string, unknown>;
     if (x?.op === 'put') {
@@ -116,12 +149,23 @@ export function validateTxnOps(ops: unknown, user: boolean): TxnOp[] {
       validateValue(x.value);
       if (x.lease !== undefined && x.lease !== 0) validateLeaseId(x.lease);
     } else if (x?.op === 'delete') {
-      if (user) validateUserWriteKey(x.key);
-      else validateKey(x.key);
+      validateSpanEnd(x.end);
+      const key = validateSpanKey(x.key, x.end);
+      if (user && key.startsWith(RESERVED_PREFIX)) validateUserWriteKey(key);
     } else if (x?.op === 'get') {
-      validateKey(x.key);
+      validateSpanEnd(x.end);
+      validateSpanKey(x.key, x.end);
+      if (x.revision !== undefined) validateRevision(x.revision);
+      if (x.limit !== undefined) validateRevision(x.limit, 'limit');
+    } else if (x?.op === 'txn') {
+      if (!Array.isArray(x.compare)) throw new CcmError('invalid_argument', 'a nested txn needs a "compare" list');
+      const used = Math.max(x.compare.length, Array.isArray(x.success) ? x.success.length : 0, Array.isArray(x.failure) ? x.failure.length : 0);
+      if (used > budget) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_OPS} ops per branch (nested txns share it)`);
+      x.compare.forEach(validateCompare);
+      validateTxnOps(x.success ?? [], user, budget - ops.length);
+      validateTxnOps(x.failure ?? [], user, budget - ops.length);
     } else {
-      throw new CcmError('invalid_argument', 'txn op must be put, delete or get');
+      throw new CcmError('invalid_argument', 'txn op must be put, delete, get or txn');
     }
     return x as unknown as TxnOp;
   });
