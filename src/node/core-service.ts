@@ -2,6 +2,7 @@ import { CcmError } from '../client/api-errors.js';
 import type { Command } from '../core/commands.js';
 import type { ConfChange } from '../raft/index.js';
 import type { Lease } from '../core/kv-types.js';
+import type { KeySpan } from '../core/key-span.js';
 import type { LeaseView, LockView, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
@@ -20,6 +21,8 @@ import { connectCoreToGossip } from './core-gossip.js';
 export type CoreRead =
   /** `liveOnly`: leave out keys whose lease this replica already holds overdue (its expiry is about to commit). */
   | { kind: 'range'; key: string; prefix: boolean; limit?: number; liveOnly?: boolean }
+  /** A span (etcd's key and range_end) as of `revision` (absent: now), at most `limit` keys, with the count of all. */
+  | { kind: 'span'; span: KeySpan; revision?: number; limit?: number; countOnly?: boolean }
   | { kind: 'leases' }
   | { kind: 'lease'; id: number }
   /** Lease-manager resources (one, or all), with their holders' leases and queues. */
@@ -202,6 +205,18 @@ export class CoreService implements NodeSubsystem {
         }
         const kvs = read.limit !== undefined && read.limit > 0 ? all.slice(0, read.limit) : all;
         return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable };
+      }
+      case 'span': {
+        const revision = state.revision();
+        const compactRevision = state.compactRevision();
+        if (read.revision && read.revision > revision) {
+          throw new CcmError('invalid_argument', `revision ${read.revision} is in the future (the current revision is ${revision})`, { reason: 'future-revision', revision });
+        }
+        if (read.revision && read.revision < compactRevision) {
+          throw new CcmError('compacted', `revision ${read.revision} was compacted; the oldest revision kept is ${compactRevision}`, { compactRevision, revision });
+        }
+        const { kvs, count } = state.rangeSpan(read.span, { revision: read.revision, limit: read.limit, countOnly: read.countOnly });
+        return { kvs, count, revision, compactRevision, servedBy, serializable };
       }
       case 'leases':
         return { leases: state.leases().map((l) => this.leaseView(l)), servedBy };
