@@ -2,8 +2,32 @@
  * etcd's errors as its server sends them (api/v3rpc/rpctypes/error.go): a gRPC status code and a message that
  * clients match on (clientv3 turns the message back into its typed error), so ccm sends the same ones.
  */
-import { status as GrpcStatus } from '@grpc/grpc-js';
-import { CcmError } from '../client/api-errors.js';
+import type { CcmError, ErrorCode } from '../client/api-errors.js';
+
+/**
+ * gRPC status codes (fixed by the gRPC spec; the same numbers as @grpc/grpc-js's `status`), here so that this module
+ * does not load grpc-js: a node loads it only when a client first connects to its etcd port.
+ */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
 export class EtcdError extends Error {
   constructor(
@@ -57,14 +81,25 @@ export function invalidArgument(message: string): EtcdError {
 }
 
 /**
+ * The ccm error code of an error thrown by the backend, if it is a CcmError. By its name, not instanceof: the gRPC
+ * side runs from its own bundle (dist/etcd-grpc.js), with its own copy of the class.
+ */
+export function ccmErrorCode(err: unknown): ErrorCode | null {
+  const e = err as Partial<CcmError> | null;
+  return e?.name === 'CcmError' && typeof e.code === 'string' ? e.code : null;
+}
+
+/**
  * A ccm error (from the core, the Raft driver or forwarding) as etcd would have said it. The core marks the cases
  * etcd tells apart in `details`: which lease or key was missing, a revision in the future.
  */
 export function toEtcdError(err: unknown): EtcdError {
   if (err instanceof EtcdError) return err;
-  if (!(err instanceof CcmError)) return new EtcdError(GrpcStatus.INTERNAL, `ccm: ${(err as Error)?.message ?? String(err)}`);
-  const details = (err.details ?? {}) as { lease?: unknown; key?: unknown; reason?: unknown };
-  switch (err.code) {
+  const code = ccmErrorCode(err);
+  if (code === null) return new EtcdError(GrpcStatus.INTERNAL, `ccm: ${(err as Error)?.message ?? String(err)}`);
+  const { message, details: raw } = err as CcmError;
+  const details = (raw ?? {}) as { lease?: unknown; key?: unknown; reason?: unknown };
+  switch (code) {
     case 'not_found':
       if (details.key !== undefined) return ETCD_ERRORS.keyNotFound;
       return ETCD_ERRORS.leaseNotFound;
@@ -74,21 +109,21 @@ export function toEtcdError(err: unknown): EtcdError {
       return ETCD_ERRORS.compacted;
     case 'invalid_argument':
       if (details.reason === 'future-revision') return ETCD_ERRORS.futureRev;
-      return new EtcdError(GrpcStatus.INVALID_ARGUMENT, `ccm: ${err.message}`);
+      return new EtcdError(GrpcStatus.INVALID_ARGUMENT, `ccm: ${message}`);
     case 'no_leader':
     case 'not_leader':
       return ETCD_ERRORS.noLeader;
     case 'proposal_dropped':
       return ETCD_ERRORS.leaderChanged;
     case 'timeout':
-      return /connection/.test(err.message) ? ETCD_ERRORS.timeoutConnectionLost : ETCD_ERRORS.timeout;
+      return /connection/.test(message) ? ETCD_ERRORS.timeoutConnectionLost : ETCD_ERRORS.timeout;
     case 'unavailable':
-      return /shutting down/.test(err.message) ? ETCD_ERRORS.stopped : new EtcdError(GrpcStatus.UNAVAILABLE, `etcdserver: ${err.message}`);
+      return /shutting down/.test(message) ? ETCD_ERRORS.stopped : new EtcdError(GrpcStatus.UNAVAILABLE, `etcdserver: ${message}`);
     case 'failed_precondition':
     case 'conflict':
     case 'held':
-      return new EtcdError(GrpcStatus.FAILED_PRECONDITION, `ccm: ${err.message}`);
+      return new EtcdError(GrpcStatus.FAILED_PRECONDITION, `ccm: ${message}`);
     default:
-      return new EtcdError(GrpcStatus.INTERNAL, `ccm: ${err.message}`);
+      return new EtcdError(GrpcStatus.INTERNAL, `ccm: ${message}`);
   }
 }

@@ -1,40 +1,16 @@
 /**
- * etcd's v3 gRPC API on one ccm node: KV, Watch, Lease, Cluster (MemberList), Maintenance (Status, Alarm,
- * MoveLeader) and Auth (Authenticate, AuthStatus). Every handler checks its caller (when auth is on), checks the
- * request's shape, and answers every failure as a gRPC status with etcd's message: nothing a client sends can throw
- * into the event loop. Refusals are counted by reason.
+ * etcd's v3 API on one ccm node. The node listens on its etcd port from the start (a taken port fails the start),
+ * but loads gRPC, etcd's protos and the services (etcd-grpc.ts, about 0.15 s of CPU) only when the first client
+ * connects: most nodes of a big local cluster never serve an etcd client, and `ccm up --nodes 50` pays per start.
  */
-import { Server, ServerCredentials, status as GrpcStatus, type Metadata, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import type { Static, TSchema } from '@sinclair/typebox';
-import { authenticate, authStatus, alarm, memberList, moveLeader, status, type EtcdAuth } from './cluster-service.js';
+import net from 'node:net';
+import type { EtcdAuth } from './cluster-service.js';
 import type { EtcdBackend } from './etcd-backend.js';
 import { etcdId, type EtcdContext, type ResponseHeader } from './etcd-context.js';
-import { ETCD_ERRORS, EtcdError, toEtcdError } from './etcd-errors.js';
-import { etcdServiceDefinition } from './etcd-proto.js';
-import {
-  AlarmRequest,
-  AuthenticateRequest,
-  checkShape,
-  CompactionRequest,
-  DeleteRangeRequest,
-  EmptyRequest,
-  LeaseGrantRequest,
-  LeaseIdRequest,
-  LeaseTimeToLiveRequest,
-  MAX_REQUEST_BYTES,
-  MemberListRequest,
-  MoveLeaderRequest,
-  PutRequest,
-  RangeRequest,
-  TxnRequest,
-} from './etcd-requests.js';
-import { compact, deleteRange, put, range, txn } from './kv-service.js';
-import { KeepAliveStream, leaseGrant, leaseLeases, leaseRevoke, leaseTimeToLive } from './lease-service.js';
-import { WatchStream, type WatchLimits } from './watch-service.js';
+import type { EtcdGrpc, EtcdServerCounters } from './etcd-grpc.js';
+import type { WatchLimits } from './watch-service.js';
 
-/** A request with no deadline of its own gets this long (etcdctl's --command-timeout is 5 s). */
-const DEFAULT_DEADLINE_MS = 10_000;
-const MAX_DEADLINE_MS = 60_000;
+export type { EtcdServerCounters } from './etcd-grpc.js';
 
 export interface EtcdServerOptions {
   backend: EtcdBackend;
@@ -44,42 +20,30 @@ export interface EtcdServerOptions {
   watch?: Partial<WatchLimits>;
   /** Watches the whole node may hold. */
   maxWatches?: number;
+  /** Connections open at once (each a client; gRPC multiplexes its calls on one). */
+  maxConnections?: number;
 }
 
 export const DEFAULT_WATCH_LIMITS: WatchLimits = { perStream: 1000, progressMs: 5000, maxUnsentBytes: 16 * 1024 * 1024 };
 export const DEFAULT_MAX_WATCHES = 10_000;
-
-export interface EtcdServerCounters {
-  requests: number;
-  /** Requests refused (bad shape, failed auth, limits), by reason. */
-  refused: Record<string, number>;
-  watchStreams: number;
-  watches: number;
-  keepAliveStreams: number;
-}
-
-type Handler<S extends TSchema> = (req: Static<S>, deadlineMs: number) => Promise<unknown> | unknown;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 export class EtcdServer {
   readonly counters: EtcdServerCounters = { requests: 0, refused: {}, watchStreams: 0, watches: 0, keepAliveStreams: 0 };
+  /** Called on each refusal (the node logs the first of each reason per interval). */
+  onRefused: ((reason: string) => void) | null = null;
   private readonly ctx: EtcdContext;
   private readonly clusterId: string;
   private readonly memberIds = new Map<string, string>();
-  private readonly watchLimits: WatchLimits;
-  private readonly maxWatches: number;
-  private readonly streams = new Set<{ close(): void }>();
-  private server: Server | null = null;
+  private listener: net.Server | null = null;
+  private grpc: Promise<EtcdGrpc> | null = null;
   private lastRevision = 0;
-  /** Called on each refusal (the node logs the first of each reason per interval). */
-  onRefused: ((reason: string) => void) | null = null;
+  private isStopped = false;
 
   constructor(private readonly options: EtcdServerOptions) {
-    const backend = options.backend;
-    this.clusterId = etcdId(backend.clusterName);
-    this.watchLimits = { ...DEFAULT_WATCH_LIMITS, ...options.watch };
-    this.maxWatches = options.maxWatches ?? DEFAULT_MAX_WATCHES;
+    this.clusterId = etcdId(options.backend.clusterName);
     this.ctx = {
-      backend,
+      backend: options.backend,
       header: (revision) => this.header(revision),
       refuse: (reason) => {
         this.counters.refused[reason] = (this.counters.refused[reason] ?? 0) + 1;
@@ -89,66 +53,57 @@ export class EtcdServer {
     };
   }
 
-  /** Listens; fails (and listens on nothing) if the port is taken. */
+  /** Listens on the etcd port; rejects (listening on nothing) if it is taken. */
   async start(): Promise<void> {
-    const server = new Server({
-      // etcd's request limit plus gRPC's framing (etcd adds 512 KiB the same way)
-      'grpc.max_receive_message_length': MAX_REQUEST_BYTES + 512 * 1024,
-      'grpc.max_send_message_length': -1,
-    });
-    const ctx = this.ctx;
-    server.addService(etcdServiceDefinition('KV'), {
-      Range: this.unary('RangeRequest', RangeRequest, (r, d) => range(ctx, r, d)),
-      Put: this.unary('PutRequest', PutRequest, (r, d) => put(ctx, r, d)),
-      DeleteRange: this.unary('DeleteRangeRequest', DeleteRangeRequest, (r, d) => deleteRange(ctx, r, d)),
-      Txn: this.unary('TxnRequest', TxnRequest, (r, d) => txn(ctx, r, d)),
-      Compact: this.unary('CompactionRequest', CompactionRequest, (r, d) => compact(ctx, r, d)),
-    });
-    server.addService(etcdServiceDefinition('Watch'), { Watch: (call: ServerDuplexStream<unknown, unknown>) => this.watchStream(call) });
-    server.addService(etcdServiceDefinition('Lease'), {
-      LeaseGrant: this.unary('LeaseGrantRequest', LeaseGrantRequest, (r, d) => leaseGrant(ctx, r, d)),
-      LeaseRevoke: this.unary('LeaseRevokeRequest', LeaseIdRequest, (r, d) => leaseRevoke(ctx, r, d)),
-      LeaseKeepAlive: (call: ServerDuplexStream<unknown, unknown>) => this.keepAliveStream(call),
-      LeaseTimeToLive: this.unary('LeaseTimeToLiveRequest', LeaseTimeToLiveRequest, (r, d) => leaseTimeToLive(ctx, r, d)),
-      LeaseLeases: this.unary('LeaseLeasesRequest', EmptyRequest, (_r, d) => leaseLeases(ctx, d)),
-    });
-    server.addService(etcdServiceDefinition('Cluster'), {
-      MemberList: this.unary('MemberListRequest', MemberListRequest, () => memberList(ctx)),
-      MemberAdd: this.notSupported('members join the core with `ccm core add <node>`'),
-      MemberRemove: this.notSupported('members leave the core with `ccm core remove <node>`'),
-      MemberUpdate: this.notSupported('a node\'s addresses are set when the cluster is made (ccm up)'),
-      MemberPromote: this.notSupported('a learner becomes a voter with `ccm core promote <node>`'),
-    });
-    server.addService(etcdServiceDefinition('Maintenance'), {
-      Status: this.unary('StatusRequest', EmptyRequest, () => status(ctx)),
-      Alarm: this.unary('AlarmRequest', AlarmRequest, (r) => alarm(ctx, r)),
-      MoveLeader: this.unary('MoveLeaderRequest', MoveLeaderRequest, (r, d) => moveLeader(ctx, r, d)),
-    });
-    server.addService(etcdServiceDefinition('Auth'), {
-      Authenticate: this.unary('AuthenticateRequest', AuthenticateRequest, (r) => authenticate(ctx, this.options.auth, r), { isOpen: true }),
-      AuthStatus: this.unary('AuthStatusRequest', EmptyRequest, () => authStatus(ctx, this.options.auth), { isOpen: true }),
-    });
+    const listener = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+    listener.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
-      server.bindAsync(`${this.options.host}:${this.options.port}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+      listener.once('error', reject);
+      listener.listen(this.options.port, this.options.host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
     });
-    this.server = server;
+    listener.on('error', (err) => this.options.backend.log('warn', `etcd API listener: ${err.message}`));
+    this.listener = listener;
   }
 
   async stop(): Promise<void> {
-    for (const s of this.streams) s.close();
-    this.streams.clear();
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 1000);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
+    this.isStopped = true;
+    const listener = this.listener;
+    this.listener = null;
+    const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    const grpc = await this.grpc?.catch(() => null);
+    await grpc?.stop();
+    await closed;
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.on('error', () => socket.destroy());
+    this.grpc ??= this.loadGrpc();
+    this.grpc.then(
+      (grpc) => {
+        if (this.isStopped) socket.destroy();
+        else {
+          grpc.inject(socket);
+          socket.resume();
+        }
+      },
+      (err: Error) => {
+        this.options.backend.log('warn', `etcd API could not start: ${err.message}`);
+        socket.destroy();
+      },
+    );
+  }
+
+  private async loadGrpc(): Promise<EtcdGrpc> {
+    const { EtcdGrpc } = await import('./etcd-grpc.js');
+    return new EtcdGrpc({
+      ctx: this.ctx,
+      auth: this.options.auth,
+      counters: this.counters,
+      watchLimits: { ...DEFAULT_WATCH_LIMITS, ...this.options.watch },
+      maxWatches: this.options.maxWatches ?? DEFAULT_MAX_WATCHES,
     });
   }
 
@@ -163,105 +118,5 @@ export class EtcdServer {
     const here = this.options.backend.position();
     this.lastRevision = Math.max(this.lastRevision, revision, here.revision);
     return { cluster_id: this.clusterId, member_id: this.memberId(this.options.backend.nodeId), revision: revision || this.lastRevision, raft_term: here.term };
-  }
-
-  /** Who calls: with auth on, the `token` metadata (etcd's, from Authenticate) or `authorization: Bearer` (ccm's). */
-  private authorize(metadata: Metadata): void {
-    const check = this.options.auth.check;
-    if (!check) return;
-    const bearer = String(metadata.get('authorization')[0] ?? '').match(/^Bearer\s+(.+)$/i)?.[1];
-    const token = String(metadata.get('token')[0] ?? '') || bearer || '';
-    if (token === '') {
-      this.ctx.refuse('no token');
-      throw ETCD_ERRORS.userEmpty;
-    }
-    if (!check(token)) {
-      this.ctx.refuse('invalid token');
-      throw ETCD_ERRORS.invalidAuthToken;
-    }
-  }
-
-  private deadlineOf(call: { getDeadline(): Date | number }): number {
-    const asked = call.getDeadline();
-    const at = asked instanceof Date ? asked.getTime() : asked;
-    const now = Date.now();
-    return Number.isFinite(at) ? Math.min(at, now + MAX_DEADLINE_MS) : now + DEFAULT_DEADLINE_MS;
-  }
-
-  private unary<S extends TSchema>(what: string, schema: S, handler: Handler<S>, options: { isOpen?: boolean } = {}) {
-    return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-      this.counters.requests++;
-      void (async () => {
-        try {
-          if (!options.isOpen) this.authorize(call.metadata);
-          const req = checkShape(schema, call.request, what, this.ctx.refuse);
-          callback(null, await handler(req, this.deadlineOf(call)));
-        } catch (err) {
-          const e = toEtcdError(err);
-          if (e.code === GrpcStatus.INTERNAL) this.options.backend.log('warn', `etcd API: ${what} failed: ${e.message}`);
-          callback({ code: e.code, details: e.message });
-        }
-      })();
-    };
-  }
-
-  private notSupported(why: string) {
-    return (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-      this.counters.requests++;
-      callback({ code: GrpcStatus.UNIMPLEMENTED, details: `ccm: not supported: ${why}` });
-    };
-  }
-
-  private openStream(call: ServerDuplexStream<unknown, unknown>): boolean {
-    this.counters.requests++;
-    try {
-      this.authorize(call.metadata);
-      return true;
-    } catch (err) {
-      const e = err instanceof EtcdError ? err : toEtcdError(err);
-      call.emit('error', { code: e.code, details: e.message });
-      return false;
-    }
-  }
-
-  /** Wires a stream's requests into `receive` (never throwing into the event loop) and its end into `close`. */
-  private follow(call: ServerDuplexStream<unknown, unknown>, stream: { receive(raw: unknown): void; close(): void }, what: string): void {
-    this.streams.add(stream);
-    const close = (): void => {
-      stream.close();
-      this.streams.delete(stream);
-    };
-    call.on('data', (raw: unknown) => {
-      try {
-        stream.receive(raw);
-      } catch (err) {
-        this.options.backend.log('warn', `etcd API: ${what} request failed: ${(err as Error).message}`);
-        close();
-        call.emit('error', { code: GrpcStatus.INTERNAL, details: `ccm: ${(err as Error).message}` });
-      }
-    });
-    call.on('end', () => {
-      close();
-      call.end();
-    });
-    call.on('cancelled', close);
-    call.on('close', close);
-    call.on('error', close);
-  }
-
-  private watchStream(call: ServerDuplexStream<unknown, unknown>): void {
-    if (!this.openStream(call)) return;
-    this.counters.watchStreams++;
-    const budget = {
-      take: (): boolean => (this.counters.watches < this.maxWatches ? (this.counters.watches++, true) : false),
-      give: (): void => void (this.counters.watches = Math.max(0, this.counters.watches - 1)),
-    };
-    this.follow(call, new WatchStream(this.ctx, call, this.watchLimits, budget), 'watch');
-  }
-
-  private keepAliveStream(call: ServerDuplexStream<unknown, unknown>): void {
-    if (!this.openStream(call)) return;
-    this.counters.keepAliveStreams++;
-    this.follow(call, new KeepAliveStream(this.ctx, call, () => this.deadlineOf(call)), 'keep-alive');
   }
 }

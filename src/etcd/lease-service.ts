@@ -5,11 +5,10 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
-import { CcmError } from '../client/api-errors.js';
 import { MAX_LEASE_TTL_MS, MIN_LEASE_TTL_MS } from '../core/kv-types.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import type { EtcdContext, ResponseHeader } from './etcd-context.js';
-import { ETCD_ERRORS, toEtcdError } from './etcd-errors.js';
+import { ccmErrorCode, ETCD_ERRORS, toEtcdError } from './etcd-errors.js';
 import { checkShape, intField, LeaseGrantRequest, LeaseIdRequest, LeaseTimeToLiveRequest } from './etcd-requests.js';
 import { leaseIdOf } from './kv-service.js';
 
@@ -41,7 +40,7 @@ export async function leaseGrant(ctx: EtcdContext, r: Static<typeof LeaseGrantRe
       if (result.op !== 'lease-grant') throw unexpected(result);
       return { header: ctx.header(result.revision), ID: String(result.id), TTL: seconds(result.ttlMs), error: '' };
     } catch (err) {
-      const isTaken = err instanceof CcmError && err.code === 'already_exists';
+      const isTaken = ccmErrorCode(err) === 'already_exists';
       if (!isTaken || chosen !== null || attempt >= GRANT_ATTEMPTS) throw err;
     }
   }
@@ -68,7 +67,7 @@ export async function leaseKeepAliveOnce(ctx: EtcdContext, rawId: string, deadli
     if (result.op !== 'lease-renew') throw unexpected(result);
     return { header: ctx.header(), ID: rawId, TTL: seconds(result.ttlMs) };
   } catch (err) {
-    if (err instanceof CcmError && err.code === 'not_found') return { header: ctx.header(), ID: rawId, TTL: 0 };
+    if (ccmErrorCode(err) === 'not_found') return { header: ctx.header(), ID: rawId, TTL: 0 };
     throw err;
   }
 }
@@ -78,21 +77,22 @@ export async function leaseTimeToLive(
   r: Static<typeof LeaseTimeToLiveRequest>,
   deadlineMs: number,
 ): Promise<{ header: ResponseHeader; ID: string; TTL: number; grantedTTL: number; keys: Buffer[] }> {
+  const notFound = { header: ctx.header(), ID: r.ID, TTL: -1, grantedTTL: 0, keys: [] };
   let id = 0;
   try {
     id = leaseIdOf(r.ID);
   } catch {
-    // an id no lease can have: not found, below
+    // an id no lease can have
   }
+  if (id === 0) return notFound;
   try {
-    if (id === 0) throw new CcmError('not_found', 'no such lease');
     const { lease, ttlLeftMs, keys } = await ctx.backend.lease(id, deadlineMs);
     // etcd truncates the remaining seconds; a lease the leader has no timer for yet has its whole TTL left.
     const left = ttlLeftMs === null ? lease.ttlMs : ttlLeftMs;
     return { header: ctx.header(), ID: r.ID, TTL: Math.floor(left / 1000), grantedTTL: seconds(lease.ttlMs), keys: r.keys ? keys.map((k) => Buffer.from(k)) : [] };
   } catch (err) {
     // etcd answers a lease it does not have with TTL -1, not an error.
-    if (err instanceof CcmError && err.code === 'not_found') return { header: ctx.header(), ID: r.ID, TTL: -1, grantedTTL: 0, keys: [] };
+    if (ccmErrorCode(err) === 'not_found') return notFound;
     throw err;
   }
 }

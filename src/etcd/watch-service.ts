@@ -7,11 +7,9 @@
 import type { KeyValue, WatchEvent } from '../core/kv-types.js';
 import type { WatchHandle } from './etcd-backend.js';
 import { keyValueMessage, type EtcdContext, type KeyValueMessage, type ResponseHeader } from './etcd-context.js';
-import { EtcdError, invalidArgument, toEtcdError } from './etcd-errors.js';
+import { ccmErrorCode, EtcdError, GrpcStatus, invalidArgument, toEtcdError } from './etcd-errors.js';
 import { checkShape, MAX_REQUEST_BYTES, safeInt, WatchRequest, type WatchCreateRequest } from './etcd-requests.js';
 import { spanOfBytes } from './key-bytes.js';
-import { CcmError } from '../client/api-errors.js';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 
 /** clientv3.InvalidWatchID: a response about the stream, not one watch. */
 const INVALID_WATCH_ID = -1;
@@ -177,8 +175,8 @@ export class WatchStream {
 
   private watchFailed(id: number, watch: ActiveWatch, err: Error): void {
     if (this.watches.get(id) !== watch) return;
-    if (err instanceof CcmError && err.code === 'compacted') {
-      const compactRevision = (err.details as { compactRevision?: number } | undefined)?.compactRevision ?? 0;
+    if (ccmErrorCode(err) === 'compacted') {
+      const compactRevision = ((err as { details?: unknown }).details as { compactRevision?: number } | undefined)?.compactRevision ?? 0;
       this.watches.delete(id);
       this.end(watch);
       // As etcd: the watch ends, canceled, with the compaction point (its header carries no revision).
