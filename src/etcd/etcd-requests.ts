@@ -13,8 +13,11 @@ import { EtcdError, ETCD_ERRORS, invalidArgument } from './etcd-errors.js';
 export const MAX_KEY_FIELD_BYTES = 64 * 1024;
 /** etcd's --max-request-bytes default (1.5 MiB); ccm's values are at most 1 MiB. */
 export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
-/** A txn nested deeper than this is refused before anything walks it (etcd's op budget stops it near here too). */
-export const MAX_TXN_DEPTH = 64;
+/**
+ * A txn nested deeper than this is refused before anything walks it. (protobufjs already refuses messages nested
+ * over 100 deep, about 50 txns; etcd's shrinking op budget allows more in theory, no client needs them.)
+ */
+export const MAX_TXN_DEPTH = 32;
 
 const Int64 = Type.String({ pattern: '^-?[0-9]{1,19}$' });
 const Key = Type.Uint8Array({ maxByteLength: MAX_KEY_FIELD_BYTES });

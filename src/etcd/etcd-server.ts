@@ -68,6 +68,12 @@ export class EtcdServer {
     this.listener = listener;
   }
 
+  /** The port it listens on (the one asked for, or the one the system chose for port 0). */
+  port(): number {
+    const address = this.listener?.address();
+    return typeof address === 'object' && address !== null ? address.port : this.options.port;
+  }
+
   async stop(): Promise<void> {
     this.isStopped = true;
     const listener = this.listener;

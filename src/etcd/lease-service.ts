@@ -8,8 +8,8 @@ import type { Static } from '@sinclair/typebox';
 import { MAX_LEASE_TTL_MS, MIN_LEASE_TTL_MS } from '../core/kv-types.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import type { EtcdContext, ResponseHeader } from './etcd-context.js';
-import { ccmErrorCode, ETCD_ERRORS, toEtcdError } from './etcd-errors.js';
-import { checkShape, intField, LeaseGrantRequest, LeaseIdRequest, LeaseTimeToLiveRequest } from './etcd-requests.js';
+import { ccmErrorCode, ETCD_ERRORS, invalidArgument, toEtcdError } from './etcd-errors.js';
+import { checkShape, intField, LeaseGrantRequest, LeaseIdRequest, LeaseTimeToLiveRequest, safeInt } from './etcd-requests.js';
 import { leaseIdOf } from './kv-service.js';
 
 /**
@@ -32,7 +32,9 @@ export async function leaseGrant(ctx: EtcdContext, r: Static<typeof LeaseGrantRe
   if (ttl * 1000 > MAX_LEASE_TTL_MS) throw ETCD_ERRORS.leaseTtlTooLarge;
   // etcd raises a TTL under its minimum to the minimum (here 1 s: the election timeout is well under it).
   const ttlMs = Math.max(MIN_LEASE_TTL_MS, ttl * 1000);
-  const chosen = r.ID === '0' ? null : leaseIdOf(r.ID);
+  const chosen = r.ID === '0' ? null : safeInt(r.ID);
+  if (chosen !== null && chosen < 0) throw invalidArgument(`lease id ${r.ID} is negative`);
+  if (r.ID !== '0' && chosen === null) throw invalidArgument(`lease id ${r.ID} is above 2^53: ccm's lease ids are JavaScript numbers`);
   for (let attempt = 1; ; attempt++) {
     const id = chosen ?? randomInt(AUTO_ID_MIN, AUTO_ID_MAX);
     try {
