@@ -134,4 +134,13 @@ describe('the etcd3 client against ccm (real processes)', function () {
     expect(members.members.map((m) => m.ID)).to.include(status.leader);
     for (const m of members.members) expect(hosts).to.include(m.clientURLs[0]);
   });
+
+  it('ccm chaos run --workload etcd: the register workload through the etcd API with an etcd client, valid under kills', async () => {
+    const r = await fx.ccm('chaos', 'run', '--workload', 'etcd', '--nemesis', 'kill', '--duration', '10s', '--interval', '2s', '--seed', '4', '--recovery', '2s', '--json');
+    expect(r.exitCode, r.stderr || r.stdout).to.equal(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).to.include({ verdict: 'valid', workload: 'etcd' });
+    expect(result.checks.map((c: { checker: string }) => c.checker)).to.include.members(['linearizability', 'lost-writes']);
+    expect(Number(result.stats.ok)).to.be.greaterThan(50);
+  });
 });
