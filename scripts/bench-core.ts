@@ -1,69 +1,281 @@
 /**
- * `npm run bench -- core [--seconds 10] [--warmup 1] [--runs 5]`: the consistent core against etcd 3.4's figures
- * measured the same way on this kind of machine (../shared/anchors/etcd.md): 3 voters on loopback, durable
- * (synced) writes, 256-byte values, one Node.js load driver process using the ccm client.
+ * `npm run bench -- core [--vs etcd] [--seconds 10] [--warmup 1] [--rounds 2] [--failovers 3]`: the consistent core,
+ * 3 voters on loopback, durable (synced) writes, 256-byte values, one Node.js driver process.
+ *
+ * With `--vs etcd`, a 3-member etcd (Debian's etcd-server) runs on the same machine in the same run, and ONE driver,
+ * the `etcd3` npm client, measures both through the same API (etcd's v3 gRPC API, which ccm serves too), phase by
+ * phase, interleaved: etcd, ccm, etcd, ccm (--rounds). ccm's own HTTP client is a second ccm row. Every figure is
+ * printed for each round, and the ratio of the rounds' means: ccm over etcd, above 1× when ccm is better (more
+ * ops/s, less latency). Without etcd installed it says so and measures ccm alone.
  */
-import { CcmError } from '../src/client/api-errors.js';
+import { Etcd3, type IOptions } from 'etcd3';
+import { CcmClient } from '../src/client/ccm-client.js';
 import { nodeAction } from '../src/cluster/launcher.js';
-import { compareRow, fmt, median, numberOption, out, runLoad, sleep, startCluster, type LoadResult } from './bench-support.js';
+import type { WatchEvent } from '../src/core/kv-types.js';
+import { startEtcdCluster, etcdVersion, type EtcdCluster } from './bench-etcd.js';
+import { fmt, median, numberOption, out, percentile, runLoad, sleep, startCluster, type BenchCluster } from './bench-support.js';
 
 const VALUE = 'v'.repeat(256);
-const ETCD = { seq: 738, seqP50: 1.19, seqP99: 4.72, put16: 2262, put64: 3182, get64: 4374, failoverMs: 1252 };
 
-export async function run(args: string[]): Promise<void> {
-  const measureMs = numberOption(args, '--seconds', 10) * 1000;
-  const warmupMs = numberOption(args, '--warmup', 1) * 1000;
-  const runs = numberOption(args, '--runs', 5);
-  const cluster = await startCluster(3);
-  try {
-    const client = cluster.client();
-    await client.put('/bench/warm', VALUE);
-    const phase = async (name: string, concurrency: number, op: (i: number) => Promise<unknown>): Promise<LoadResult> => {
-      const r = await runLoad({ concurrency, warmupMs, measureMs, pids: cluster.pids(), op });
-      out(
-        `  ${name.padEnd(30)} ${fmt(r.opsPerSecond).padStart(6)} ops/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  errors ${r.errors}  driver CPU ${fmt(r.driverCpu * 100)}%  cluster CPU ${fmt(r.clusterCpu * 100)}%`,
-      );
-      return r;
-    };
-    out(`3 voters on loopback, 256-byte values, ${measureMs / 1000} s measured after ${warmupMs / 1000} s warm-up, one driver process`);
-    const seq = await phase('sequential put (1 client)', 1, (i) => client.put(`/bench/seq/${i % 1000}`, VALUE));
-    const p16 = await phase('put, 16 in flight', 16, (i) => client.put(`/bench/p16/${i % 1000}`, VALUE));
-    const p64 = await phase('put, 64 in flight', 64, (i) => client.put(`/bench/p64/${i % 1000}`, VALUE));
-    const g64 = await phase('linearizable get, 64 in flight', 64, (i) => client.get(`/bench/p64/${i % 1000}`));
+/** One system as the driver sees it. */
+interface Target {
+  name: string;
+  pids(): number[];
+  put(key: string, value: string): Promise<unknown>;
+  /** Linearizable. */
+  get(key: string): Promise<unknown>;
+  /** Grant a lease, put a key on it, revoke it: a lock's life. */
+  leaseCycle(key: string): Promise<unknown>;
+  watch(prefix: string, onPut: (key: string, value: string) => void): Promise<() => Promise<void>>;
+  /** SIGKILL of the leader → the next acknowledged put, in ms; the killed member starts again after. */
+  failover(): Promise<number>;
+  close(): void;
+}
 
-    out(`\nleader failover: SIGKILL of the leader -> next successful put (${runs} runs)`);
-    const failovers: number[] = [];
-    for (let r = 0; r < runs; r++) {
+/** A figure: one number per round, and which way is better. */
+interface Figure {
+  label: string;
+  unit: string;
+  higherIsBetter: boolean;
+  digits: number;
+  values: Map<string, number[]>;
+}
+
+function etcd3Target(name: string, hosts: string[], pids: () => number[], kill: (member: string) => Promise<void>, restart: (member: string) => Promise<void>): Target {
+  const options: IOptions = { hosts, defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + 5000 }) };
+  const client = new Etcd3(options);
+  return {
+    name,
+    pids,
+    put: (key, value) => client.put(key).value(value).exec(),
+    get: (key) => client.get(key).string(),
+    async leaseCycle(key) {
+      const lease = client.lease(10, { autoKeepAlive: false });
+      await lease.grant();
+      await lease.put(key).value(VALUE).exec();
+      await lease.revoke();
+    },
+    async watch(prefix, onPut) {
+      const watcher = await client.watch().prefix(prefix).create();
+      watcher.on('put', (kv) => onPut(kv.key.toString(), kv.value.toString()));
+      return () => watcher.cancel();
+    },
+    async failover() {
+      const status = await client.maintenance.status();
+      const members = await client.cluster.memberList({});
+      const leader = members.members.find((m) => m.ID === status.leader)?.name;
+      if (!leader) throw new Error(`${name}: no leader found`);
+      const t0 = performance.now();
+      await kill(leader);
+      const ms = await untilWrite(() => client.put('/bench/failover').value('x').options({ deadline: Date.now() + 1000 }).exec());
+      const took = ms - t0;
+      await restart(leader);
+      return took;
+    },
+    close: () => client.close(),
+  };
+}
+
+function nativeTarget(cluster: BenchCluster): Target {
+  const client = cluster.client();
+  return {
+    name: 'ccm (HTTP client)',
+    pids: cluster.pids,
+    put: (key, value) => client.put(key, value),
+    get: (key) => client.get(key),
+    async leaseCycle(key) {
+      const lease = await client.grantLease(10_000);
+      await client.put(key, VALUE, { lease: lease.id });
+      await client.revokeLease(lease.id);
+    },
+    async watch(prefix, onPut) {
+      const w = client.watch(prefix, {
+        prefix: true,
+        onEvents: (events: WatchEvent[]) => {
+          for (const e of events) if (e.type === 'put') onPut(e.kv.key, e.kv.value);
+        },
+      });
+      return async () => w.close();
+    },
+    async failover() {
       const c = cluster.client(10_000);
-      await c.put('/bench/fo', 'x');
+      await c.put('/bench/failover', 'x');
       const leader = c.knownLeader();
       if (!leader) throw new Error('no leader known');
       const t0 = performance.now();
       await nodeAction(cluster.paths, leader, 'kill');
-      for (;;) {
-        try {
-          await c.put('/bench/fo', 'y', { timeoutMs: 2000 });
-          break;
-        } catch (err) {
-          if (!(err instanceof CcmError)) throw err;
-        }
-      }
-      const ms = performance.now() - t0;
-      failovers.push(ms);
-      out(`  run ${r + 1}: ${fmt(ms)} ms (old leader ${leader}, new ${c.knownLeader()})`);
+      const ms = await untilWrite(() => c.put('/bench/failover', 'y', { timeoutMs: 1000 }));
       await nodeAction(cluster.paths, leader, 'start');
       await sleep(1500);
+      return ms - t0;
+    },
+    close: () => undefined,
+  };
+}
+
+/** Retries a write until one is acknowledged; returns when (performance.now()). */
+async function untilWrite(write: () => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    try {
+      await write();
+      return performance.now();
+    } catch (err) {
+      if (performance.now() > deadline) throw err;
+      await sleep(5);
+    }
+  }
+}
+
+/** Put-start → event received at a watcher on the prefix, for each sequential put. */
+async function watchLatency(target: Target, warmupMs: number, measureMs: number, round: number): Promise<{ p50: number; p99: number }> {
+  const prefix = `/bench/watch/${round}/`;
+  const started = new Map<string, number>();
+  const latencies: number[] = [];
+  let isMeasuring = false;
+  const stop = await target.watch(prefix, (key) => {
+    const t = started.get(key);
+    if (t === undefined) return;
+    started.delete(key);
+    if (isMeasuring) latencies.push(performance.now() - t);
+  });
+  let i = 0;
+  const run = async (ms: number, measuring: boolean): Promise<void> => {
+    isMeasuring = measuring;
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const key = `${prefix}${i++}`;
+      started.set(key, performance.now());
+      await target.put(key, VALUE);
+    }
+  };
+  await run(warmupMs, false);
+  await run(measureMs, true);
+  await sleep(200);
+  await stop();
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const measureMs = numberOption(args, '--seconds', 10) * 1000;
+  const warmupMs = numberOption(args, '--warmup', 1) * 1000;
+  const rounds = numberOption(args, '--rounds', 2);
+  const failovers = numberOption(args, '--failovers', 3);
+  const vsIndex = args.indexOf('--vs');
+  const vs = vsIndex >= 0 ? args[vsIndex + 1] : undefined;
+  if (vs !== undefined && vs !== 'etcd') throw new Error(`--vs takes etcd (got ${vs})`);
+  const version = vs === 'etcd' ? etcdVersion() : null;
+  if (vs === 'etcd' && version === null) out('etcd is not installed (/usr/bin/etcd; apt-get install etcd-server): measuring ccm alone');
+
+  const ccm = await startCluster(3);
+  let etcd: EtcdCluster | null = null;
+  const targets: Target[] = [];
+  try {
+    if (version !== null) {
+      etcd = await startEtcdCluster(3);
+      const e = etcd;
+      const etcdTarget = etcd3Target(`etcd ${version}`, e.endpoints, () => e.pids(), async (m) => e.kill(m), async (m) => {
+        e.restart(m);
+        await sleep(3000);
+      });
+      await untilWrite(() => etcdTarget.put('/bench/warm', VALUE));
+      targets.push(etcdTarget);
+    }
+    const file = ccm.file();
+    const ccmHosts = file.nodes.map((n) => `http://${file.host}:${n.ports.etcd}`);
+    const ccmEtcd = etcd3Target('ccm (etcd API)', ccmHosts, ccm.pids, (m) => nodeAction(ccm.paths, m, 'kill').then(() => undefined), async (m) => {
+      await nodeAction(ccm.paths, m, 'start');
+      await sleep(1500);
+    });
+    await untilWrite(() => ccmEtcd.put('/bench/warm', VALUE));
+    targets.push(ccmEtcd, nativeTarget(ccm));
+
+    out(
+      `3 members/voters on loopback, 256-byte values, ${measureMs / 1000} s measured after ${warmupMs / 1000} s warm-up per phase, ` +
+        `${rounds} rounds interleaved (${targets.map((t) => t.name).join(', ')}), one driver process; ` +
+        'the etcd3 client spreads calls over every member, the HTTP client sends to the leader',
+    );
+    const figures: Figure[] = [];
+    const figure = (label: string, unit: string, higherIsBetter: boolean, digits = 0): Figure => {
+      const f: Figure = { label, unit, higherIsBetter, digits, values: new Map() };
+      figures.push(f);
+      return f;
+    };
+    const record = (f: Figure, target: Target, value: number): void => void f.values.set(target.name, [...(f.values.get(target.name) ?? []), value]);
+
+    const loadPhase = async (name: string, concurrency: number, op: (t: Target, i: number) => Promise<unknown>, withLatency: boolean): Promise<void> => {
+      const ops = figure(`${name}, ops/s`, 'ops/s', true);
+      const p50 = withLatency ? figure(`${name}, p50`, 'ms', false, 2) : null;
+      const p99 = withLatency ? figure(`${name}, p99`, 'ms', false, 2) : null;
+      for (let round = 0; round < rounds; round++) {
+        for (const t of targets) {
+          const r = await runLoad({ concurrency, warmupMs, measureMs, pids: t.pids(), op: (i) => op(t, i) });
+          out(
+            `  ${name.padEnd(34)} ${t.name.padEnd(18)} ${fmt(r.opsPerSecond).padStart(6)} ops/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  errors ${r.errors}  ` +
+              `driver CPU ${fmt(r.driverCpu * 100)}%  servers CPU ${fmt(r.clusterCpu * 100)}%`,
+          );
+          record(ops, t, r.opsPerSecond);
+          if (p50) record(p50, t, r.p50Ms);
+          if (p99) record(p99, t, r.p99Ms);
+        }
+      }
+    };
+    await loadPhase('sequential put', 1, (t, i) => t.put(`/bench/seq/${i % 1000}`, VALUE), true);
+    await loadPhase('put, 16 in flight', 16, (t, i) => t.put(`/bench/p16/${i % 1000}`, VALUE), false);
+    await loadPhase('put, 64 in flight', 64, (t, i) => t.put(`/bench/p64/${i % 1000}`, VALUE), false);
+    await loadPhase('linearizable get, 64 in flight', 64, (t, i) => t.get(`/bench/p64/${i % 1000}`), false);
+    await loadPhase('lease grant+put+revoke, 1', 1, (t, i) => t.leaseCycle(`/bench/lease1/${i % 1000}`), false);
+    await loadPhase('lease grant+put+revoke, 16', 16, (t, i) => t.leaseCycle(`/bench/lease16/${i % 1000}`), false);
+
+    const watchP50 = figure('watch put-start → event, p50', 'ms', false, 2);
+    const watchP99 = figure('watch put-start → event, p99', 'ms', false, 2);
+    for (let round = 0; round < rounds; round++) {
+      for (const t of targets) {
+        const w = await watchLatency(t, warmupMs, measureMs, round);
+        out(`  ${'watch put-start → event'.padEnd(34)} ${t.name.padEnd(18)} p50 ${fmt(w.p50, 2)} ms  p99 ${fmt(w.p99, 2)} ms`);
+        record(watchP50, t, w.p50);
+        record(watchP99, t, w.p99);
+      }
     }
 
-    out('\nccm vs etcd 3.4 (3 members, same machine kind)');
-    out(compareRow('sequential put, ops/s', seq.opsPerSecond, ETCD.seq, 'ops/s', true));
-    out(compareRow('sequential put p50', seq.p50Ms, ETCD.seqP50, 'ms', false, 2));
-    out(compareRow('sequential put p99', seq.p99Ms, ETCD.seqP99, 'ms', false, 2));
-    out(compareRow('put, 16 in flight', p16.opsPerSecond, ETCD.put16, 'ops/s', true));
-    out(compareRow('put, 64 in flight', p64.opsPerSecond, ETCD.put64, 'ops/s', true));
-    out(compareRow('linearizable get, 64 in flight', g64.opsPerSecond, ETCD.get64, 'ops/s', true));
-    out(compareRow('leader failover (median)', median(failovers), ETCD.failoverMs, 'ms', false));
+    const failover = figure(`leader failover (median of ${failovers})`, 'ms', false);
+    for (const t of targets) {
+      const runs: number[] = [];
+      for (let r = 0; r < failovers; r++) runs.push(await t.failover());
+      out(`  ${'leader failover: kill -9 → write'.padEnd(34)} ${t.name.padEnd(18)} ${runs.map((ms) => `${fmt(ms)} ms`).join(', ')}`);
+      record(failover, t, median(runs));
+    }
+
+    printTable(figures, targets);
   } finally {
-    await cluster.stop();
+    for (const t of targets) t.close();
+    await Promise.all([ccm.stop(), etcd?.stop()]);
   }
+}
+
+function printTable(figures: Figure[], targets: Target[]): void {
+  const [base, ...others] = targets;
+  const hasEtcd = base.name.startsWith('etcd');
+  const columns = hasEtcd ? targets : targets;
+  out(`\nside by side, from this run${hasEtcd ? ` (ratio: ccm over ${base.name}, above 1× when ccm is better)` : ''}`);
+  const cell = (f: Figure, t: Target): string => (f.values.get(t.name) ?? []).map((v) => fmt(v, f.digits)).join(' / ');
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const ratio = (f: Figure, t: Target): string => {
+    const ours = mean(f.values.get(t.name) ?? []);
+    const theirs = mean(f.values.get(base.name) ?? []);
+    const r = f.higherIsBetter ? ours / theirs : theirs / ours;
+    return Number.isFinite(r) ? `${r.toFixed(2)}×` : '-';
+  };
+  const header = ['figure', ...columns.map((t) => t.name)];
+  const rows = figures.map((f) => [
+    `${f.label} (${f.unit})`,
+    ...columns.map((t, i) => (hasEtcd && i > 0 ? `${cell(f, t)}  ${ratio(f, t)}` : cell(f, t))),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  out(line(header));
+  out(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) out(line(r));
+  if (!hasEtcd) out(`(no etcd: ${others.length > 0 ? 'ccm alone' : ''})`);
 }
