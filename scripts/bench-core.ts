@@ -7,9 +7,13 @@
  * phase, interleaved: etcd, ccm, etcd, ccm (--rounds). ccm's own HTTP client is a second ccm row. Every figure is
  * printed for each round, and the ratio of the rounds' means: ccm over etcd, above 1× when ccm is better (more
  * ops/s, less latency). Without etcd installed it says so and measures ccm alone.
+ *
+ * `--breakdown`: where a sequential write's time goes on ccm (each step's added latency, measured from outside, and
+ * the nodes' own sync timings), instead of the phases above.
  */
 import { Etcd3, type IOptions } from 'etcd3';
 import { CcmClient } from '../src/client/ccm-client.js';
+import { requestJson } from '../src/client/http-json.js';
 import { nodeAction } from '../src/cluster/launcher.js';
 import type { WatchEvent } from '../src/core/kv-types.js';
 import { startEtcdCluster, etcdVersion, type EtcdCluster } from './bench-etcd.js';
@@ -169,6 +173,14 @@ export async function run(args: string[]): Promise<void> {
   if (vs === 'etcd' && version === null) out('etcd is not installed (/usr/bin/etcd; apt-get install etcd-server): measuring ccm alone');
 
   const ccm = await startCluster(3);
+  if (args.includes('--breakdown')) {
+    try {
+      await writeBreakdown(ccm, Math.max(300, Math.round(measureMs / 10)));
+    } finally {
+      await ccm.stop();
+    }
+    return;
+  }
   let etcd: EtcdCluster | null = null;
   const targets: Target[] = [];
   try {
@@ -278,4 +290,71 @@ function printTable(figures: Figure[], targets: Target[]): void {
   out(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) out(line(r));
   if (!hasEtcd) out(`(no etcd: ${others.length > 0 ? 'ccm alone' : ''})`);
+}
+
+/** Mean latency of `n` sequential calls (after 50 to warm up), in ms. */
+async function meanMs(n: number, op: (i: number) => Promise<unknown>): Promise<{ mean: number; p50: number }> {
+  for (let i = 0; i < 50; i++) await op(i);
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await op(i);
+    xs.push(performance.now() - t);
+  }
+  xs.sort((a, b) => a - b);
+  return { mean: xs.reduce((a, b) => a + b, 0) / n, p50: percentile(xs, 50) };
+}
+
+/** A node's durable-commit timings (ccm_disk_sync_duration_seconds): count and total seconds so far. */
+async function syncTotals(host: string, port: number): Promise<{ count: number; seconds: number }> {
+  const m = await requestJson<{ families: { name: string; samples: { name: string; value: number }[] }[] }>({ host, port }, 'GET', '/v1/metrics', undefined, { timeoutMs: 5000 }).catch(() => null);
+  const samples = m?.families.find((f) => f.name === 'ccm_disk_sync_duration_seconds')?.samples ?? [];
+  return {
+    count: samples.find((x) => x.name.endsWith('_count'))?.value ?? 0,
+    seconds: samples.find((x) => x.name.endsWith('_sum'))?.value ?? 0,
+  };
+}
+
+/**
+ * Where a sequential write's time goes: each request kind adds one step to the one before (a local read, then
+ * ReadIndex, then a replicated write, then a forward from a follower), over HTTP and over the etcd API; the nodes'
+ * sync timings say how much of a write is the SQLite commit (fsync) on the leader and on a follower.
+ */
+async function writeBreakdown(cluster: BenchCluster, n: number): Promise<void> {
+  const file = cluster.file();
+  const http = cluster.client();
+  await http.put('/bench/breakdown', VALUE);
+  const leader = http.knownLeader()!;
+  const node = (id: string) => file.nodes.find((x) => x.id === id)!;
+  const follower = file.nodes.find((x) => x.id !== leader)!.id;
+  const etcdAt = (id: string) => new Etcd3({ hosts: [`http://${file.host}:${node(id).ports.etcd}`] });
+  const [eLeader, eFollower] = [etcdAt(leader), etcdAt(follower)];
+  const httpAt = (id: string) => new CcmClient([{ id, host: file.host, port: node(id).ports.http }]);
+  const [hLeader, hFollower] = [httpAt(leader), httpAt(follower)];
+  const row = (label: string, r: { mean: number; p50: number }, note = ''): void => out(`  ${label.padEnd(58)} mean ${fmt(r.mean, 2).padStart(6)} ms   p50 ${fmt(r.p50, 2).padStart(6)} ms  ${note}`);
+  out(`where a sequential write's time goes (ccm, 3 voters, leader ${leader}; ${n} sequential calls each, 256-byte values)`);
+  const localRead = await meanMs(n, () => hLeader.get('/bench/breakdown', { serializable: true }));
+  row('HTTP: serializable get on the leader (round trip + SQLite read)', localRead);
+  const readIndex = await meanMs(n, () => hLeader.get('/bench/breakdown'));
+  row('HTTP: linearizable get on the leader (+ ReadIndex round)', readIndex, `+${fmt(readIndex.mean - localRead.mean, 2)} ms`);
+  const before = await Promise.all(file.nodes.map((x) => syncTotals(file.host, x.ports.http)));
+  const put = await meanMs(n, (i) => hLeader.put(`/bench/breakdown/${i % 100}`, VALUE));
+  const after = await Promise.all(file.nodes.map((x) => syncTotals(file.host, x.ports.http)));
+  row('HTTP: put on the leader (+ replication, fsyncs, apply)', put, `+${fmt(put.mean - localRead.mean, 2)} ms over the local read`);
+  const forwarded = await meanMs(n, (i) => hFollower.put(`/bench/breakdown/${i % 100}`, VALUE));
+  row('HTTP: put on a follower (+ forward to the leader)', forwarded, `+${fmt(forwarded.mean - put.mean, 2)} ms`);
+  const status = await meanMs(n, () => eLeader.maintenance.status());
+  row('etcd API: Status on the leader (gRPC round trip, no core)', status);
+  const eRead = await meanMs(n, () => eLeader.get('/bench/breakdown').string());
+  row('etcd API: linearizable get on the leader', eRead, `${fmt(eRead.mean - readIndex.mean, 2)} ms more than HTTP`);
+  const ePut = await meanMs(n, (i) => eLeader.put(`/bench/breakdown/${i % 100}`).value(VALUE).exec());
+  row('etcd API: put on the leader', ePut, `${fmt(ePut.mean - put.mean, 2)} ms more than HTTP`);
+  const eForwarded = await meanMs(n, (i) => eFollower.put(`/bench/breakdown/${i % 100}`).value(VALUE).exec());
+  row('etcd API: put on a follower', eForwarded, `+${fmt(eForwarded.mean - ePut.mean, 2)} ms`);
+  file.nodes.forEach((x, i) => {
+    const count = after[i].count - before[i].count;
+    const ms = count > 0 ? ((after[i].seconds - before[i].seconds) / count) * 1000 : NaN;
+    out(`  ${`${x.id}${x.id === leader ? ' (leader)' : ''}: durable SQLite commits during the leader puts`.padEnd(58)} ${count} (${fmt(count / n, 2)} per put), mean ${fmt(ms, 2)} ms each`);
+  });
+  for (const c of [eLeader, eFollower]) c.close();
 }
