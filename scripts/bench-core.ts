@@ -117,18 +117,44 @@ function nativeTarget(cluster: BenchCluster): Target {
   };
 }
 
-/** Retries a write until one is acknowledged; returns when (performance.now()). */
+/**
+ * Sends a write every 50 ms (each with its own deadline, at most 40 at once) until one is acknowledged; returns when
+ * (performance.now()). Attempts overlap, so a request that hangs on a member with no leader (etcd does not fail
+ * fast) does not hide a new leader that is already taking writes.
+ */
 async function untilWrite(write: () => Promise<unknown>): Promise<number> {
   const deadline = performance.now() + 30_000;
-  for (;;) {
-    try {
-      await write();
-      return performance.now();
-    } catch (err) {
-      if (performance.now() > deadline) throw err;
-      await sleep(5);
-    }
-  }
+  return new Promise<number>((resolve, reject) => {
+    let inFlight = 0;
+    let isDone = false;
+    let lastError: unknown = null;
+    const attempt = (): void => {
+      if (isDone) return;
+      if (performance.now() > deadline) {
+        isDone = true;
+        clearInterval(timer);
+        reject(lastError ?? new Error('no write was acknowledged in 30 s'));
+        return;
+      }
+      if (inFlight >= 40) return;
+      inFlight++;
+      write().then(
+        () => {
+          inFlight--;
+          if (isDone) return;
+          isDone = true;
+          clearInterval(timer);
+          resolve(performance.now());
+        },
+        (err: unknown) => {
+          inFlight--;
+          lastError = err;
+        },
+      );
+    };
+    const timer = setInterval(attempt, 50);
+    attempt();
+  });
 }
 
 /** Put-start → event received at a watcher on the prefix, for each sequential put. */

@@ -81,7 +81,8 @@ export class EtcdServer {
     const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
     const grpc = await this.grpc?.catch(() => null);
     await grpc?.stop();
-    await closed;
+    // Connections the gRPC server took are its to close; do not wait long for the listener's count to reach zero.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 
   private accept(socket: net.Socket): void {
@@ -89,10 +90,16 @@ export class EtcdServer {
     this.grpc ??= this.loadGrpc();
     this.grpc.then(
       (grpc) => {
-        if (this.isStopped) socket.destroy();
-        else {
+        if (this.isStopped) {
+          socket.destroy();
+          return;
+        }
+        try {
           grpc.inject(socket);
           socket.resume();
+        } catch (err) {
+          this.options.backend.log('warn', `etcd API could not take a connection: ${(err as Error).message}`);
+          socket.destroy();
         }
       },
       (err: Error) => {
