@@ -15,7 +15,10 @@ describe('etcdctl against ccm (real processes)', function () {
   let endpoints: string[];
 
   before(async function () {
-    if (!hasEtcdctl) this.skip(); // skipped: etcdctl is not installed (apt-get install etcd-client)
+    if (!hasEtcdctl) {
+      process.stdout.write(`    skipped: ${ETCDCTL} is not installed (apt-get install etcd-client)\n`);
+      this.skip();
+    }
     fx = new ClusterFixture();
     await fx.json('up', '--nodes', '4', '--core', '3', '--no-heal');
     env = await fx.json('env');
