@@ -65,16 +65,33 @@ function etcd3Target(name: string, hosts: string[], pids: () => number[], kill: 
       return () => watcher.cancel();
     },
     async failover() {
-      const status = await client.maintenance.status();
-      const members = await client.cluster.memberList({});
-      const leader = members.members.find((m) => m.ID === status.leader)?.name;
-      if (!leader) throw new Error(`${name}: no leader found`);
-      const t0 = performance.now();
-      await kill(leader);
-      const ms = await untilWrite(() => client.put('/bench/failover').value('x').options({ deadline: Date.now() + 1000 }).exec());
-      const took = ms - t0;
-      await restart(leader);
-      return took;
+      // A fresh client each time: the long-lived one's circuit breakers remember the member killed last time.
+      const c = new Etcd3(options);
+      try {
+        const leader = await untilAnswer(async () => {
+          const status = await c.maintenance.status();
+          const members = await c.cluster.memberList({});
+          const found = members.members.find((m) => m.ID === status.leader)?.name;
+          if (!found) throw new Error(`${name}: no leader yet`);
+          return found;
+        });
+        const t0 = performance.now();
+        await kill(leader);
+        // Each attempt on a client of its own: etcd3's circuit breakers would otherwise close every member for 5 s
+        // once three calls failed in a row (as they do while there is no leader), whichever system it drives.
+        const at = await untilWrite(async () => {
+          const attempt = new Etcd3(options);
+          try {
+            await attempt.put('/bench/failover').value('x').options({ deadline: Date.now() + 1000 }).exec();
+          } finally {
+            attempt.close();
+          }
+        });
+        await restart(leader);
+        return at - t0;
+      } finally {
+        c.close();
+      }
     },
     close: () => client.close(),
   };
@@ -155,6 +172,19 @@ async function untilWrite(write: () => Promise<unknown>): Promise<number> {
     const timer = setInterval(attempt, 50);
     attempt();
   });
+}
+
+/** Retries a call (a read: safe to repeat) until it answers, for up to 30 s. */
+async function untilAnswer<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (performance.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
 }
 
 /** Put-start → event received at a watcher on the prefix, for each sequential put. */

@@ -50,6 +50,16 @@ export async function startCluster(nodes: number, core = Math.min(3, nodes)): Pr
     fs.rmSync(home, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  // However the bench ends (an exception thrown where no finally runs), no node outlives it.
+  process.once('exit', () => {
+    if (!fs.existsSync(home)) return;
+    try {
+      for (const n of readClusterFile(paths).nodes) if (n.pid !== null) process.kill(n.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+  });
   return {
     paths,
     file,
