@@ -78,7 +78,7 @@ export interface EtcdBackend {
   watch(spec: { span: KeySpan; fromRevision: number; prevKv: boolean }, handlers: WatchHandlers): WatchHandle;
   /** This node's replica as it stands (zeros and no leader on a node that runs no replica). */
   raft(): RaftView;
-  /** Cheap, for every response header: this replica's Raft term and store revision (zeros without a replica). */
+  /** Cheap, for every response header: this replica's Raft term and store revision (a member: the term gossip shows, revision 0). */
   position(): { term: number; revision: number };
   /** Every node of the cluster, by node id. */
   nodes(): Record<string, NodeAddress>;

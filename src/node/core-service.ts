@@ -53,7 +53,7 @@ export class CoreService implements NodeSubsystem {
   /** This node's Raft replica, if it is (or was) one; a member gets one when the core adds it as a learner. */
   driver: RaftDriver | null;
   /** The core as gossip shows it (set once gossip is wired): lets a member find the leader and the voters. */
-  coreView: (() => { leader: string | null; voters: string[] }) | null = null;
+  coreView: (() => { leader: string | null; voters: string[]; term: number }) | null = null;
   /** Called when a driver is created after start (a member made a learner). */
   onDriverCreated: ((driver: RaftDriver) => void) | null = null;
   /** Where a member last found the leader. */

@@ -69,8 +69,8 @@ export function coreBackend(node: NodeRuntime, core: CoreService): EtcdBackend {
     raft(): RaftView {
       const replica = core.replica();
       if (!replica) {
-        const view = core.coreView?.() ?? { leader: null, voters: node.config.core };
-        return { term: 0, leaderId: view.leader, lastIndex: 0, appliedIndex: 0, voters: view.voters.length > 0 ? view.voters : node.config.core, learners: [] };
+        const view = core.coreView?.() ?? { leader: null, voters: node.config.core, term: 0 };
+        return { term: view.term, leaderId: view.leader, lastIndex: 0, appliedIndex: 0, voters: view.voters.length > 0 ? view.voters : node.config.core, learners: [] };
       }
       const s = replica.raft.basicStatus();
       const conf = replica.state.appliedIndex().confState;
@@ -78,7 +78,8 @@ export function coreBackend(node: NodeRuntime, core: CoreService): EtcdBackend {
     },
     position() {
       const replica = core.replica();
-      return replica ? { term: replica.raft.basicStatus().term, revision: replica.state.revision() } : { term: 0, revision: 0 };
+      // A member runs no Raft: its term is the newest the replicas publish in gossip.
+      return replica ? { term: replica.raft.basicStatus().term, revision: replica.state.revision() } : { term: core.coreView?.().term ?? 0, revision: 0 };
     },
     nodes(): Record<string, NodeAddress> {
       return Object.fromEntries(

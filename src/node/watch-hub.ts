@@ -1,6 +1,7 @@
 import { CcmError } from '../client/api-errors.js';
 import { inSpan } from '../core/key-span.js';
 import type { WatchEvent } from '../core/kv-types.js';
+import { withPrevKv } from '../core/prev-kv.js';
 import type { RaftDriver } from './raft-driver.js';
 
 export interface WatchSpec {
@@ -41,7 +42,7 @@ export class WatchHub {
       const prevOf = new Map<WatchEvent, WatchEvent>();
       const withPrev = (e: WatchEvent): WatchEvent => {
         let found = prevOf.get(e);
-        if (!found) prevOf.set(e, (found = this.withPrev(e)));
+        if (!found) prevOf.set(e, (found = withPrevKv(this.driver.state, e)));
         return found;
       };
       for (const w of this.watchers) {
@@ -54,19 +55,6 @@ export class WatchHub {
         w.deliver({ events: matching, revision });
       }
     });
-  }
-
-  /**
-   * The event with the key as it was just before it (read from the history at the revision before), as etcd's
-   * prev_kv: none for a creation, nor when that revision is compacted.
-   */
-  private withPrev(e: WatchEvent): WatchEvent {
-    const state = this.driver.state;
-    const before = e.kv.modRevision - 1;
-    const isCreation = e.type === 'put' && e.kv.createRevision === e.kv.modRevision;
-    if (isCreation || before < 1 || before < state.compactRevision()) return e;
-    const prev = state.rangeSpan({ key: e.kv.key }, { revision: before }).kvs[0];
-    return prev ? { ...e, prev } : e;
   }
 
   get size(): number {
@@ -103,7 +91,7 @@ export class WatchHub {
       const chunk = end === 0 ? state.events(lastRev, lastRev, -1) : page.slice(0, end);
       for (const group of groupByRevision(chunk)) {
         let matching = group.filter((e) => matches(spec, e.kv.key));
-        if (spec.prevKv) matching = matching.map((e) => this.withPrev(e));
+        if (spec.prevKv) matching = matching.map((e) => withPrevKv(state, e));
         if (matching.length > 0) {
           this.counters.eventsSent += matching.length;
           deliver({ events: matching, revision: group[0].kv.modRevision });

@@ -7,7 +7,7 @@
  */
 import type { ServiceError } from '@grpc/grpc-js';
 import { CcmError } from '../client/api-errors.js';
-import { EtcdClient } from '../etcd/etcd-client.js';
+import type { EtcdClient } from '../etcd/etcd-client.js';
 import type { RegisterTransport } from './register-workload.js';
 import type { WorkloadContext } from './workload.js';
 
@@ -44,6 +44,8 @@ export class EtcdRegisterTransport implements RegisterTransport {
     if (endpoints.length === 0) {
       throw new CcmError('failed_precondition', "the etcd workload needs the nodes' etcd API ports, which this cluster's nodes do not have (a cluster made before ccm spoke etcd)");
     }
+    // Loaded here, not with the module: every `ccm chaos run` would otherwise load gRPC at start-up.
+    const { EtcdClient } = await import('../etcd/etcd-client.js');
     this.clients = endpoints.map((e) => new EtcdClient(`${e.host}:${e.port}`));
   }
 

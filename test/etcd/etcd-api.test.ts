@@ -16,14 +16,16 @@ type Answer = { err: ServiceError | null; res: any };
 describe('etcd API: boundary and mapping (in process)', function () {
   this.timeout(30_000);
   let server: EtcdServer;
+  let backend: ReturnType<typeof storeBackend>;
   const clients = new Map<EtcdServiceName, Client>();
   const TOKEN = 'the-client-token';
 
   before(async () => {
-    server = new EtcdServer({ backend: storeBackend(), host: '127.0.0.1', port: 0, auth: { check: (t) => t === TOKEN } });
+    backend = storeBackend();
+    server = new EtcdServer({ backend, host: '127.0.0.1', port: 0, auth: { check: (t) => t === TOKEN }, watch: { progressMs: 200 } });
     await server.start();
     const services = etcdServices();
-    for (const name of ['KV', 'Lease', 'Auth'] as const) clients.set(name, new services[name](`127.0.0.1:${server.port()}`, credentials.createInsecure()));
+    for (const name of ['KV', 'Lease', 'Auth', 'Watch'] as const) clients.set(name, new services[name](`127.0.0.1:${server.port()}`, credentials.createInsecure()));
   });
   after(async () => {
     for (const c of clients.values()) c.close();
@@ -149,7 +151,55 @@ describe('etcd API: boundary and mapping (in process)', function () {
     expect((await call('Lease', 'LeaseTimeToLive', { ID: '12345' })).res.TTL).to.equal('-1');
     expect((await call('Lease', 'LeaseGrant', { TTL: '9000000000', ID: 0 })).err?.details).to.equal('etcdserver: too large lease TTL');
   });
+
+  it('watch: created before its events, prev_kv, filters, progress on an idle watch, cancel, a duplicate id, a compacted start', async () => {
+    const [PUT, DELETE] = [0, 1];
+    const stream = (clients.get('Watch') as any).Watch(withToken());
+    stream.on('error', () => undefined); // the stream ends cancelled when the test ends it
+    const responses: any[] = [];
+    stream.on('data', (r: unknown) => responses.push(r));
+    const waitFor = async (what: string, check: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`no ${what}: ${JSON.stringify(responses)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const first = (await put('/wa/k', 'one')).res.header.revision;
+    stream.write({ create_request: { key: b('/wa/'), range_end: b('/wa0'), start_revision: first, prev_kv: true, watch_id: 7 } });
+    stream.write({ create_request: { key: b('/wa/'), range_end: b('/wa0'), filters: [0], progress_notify: true } }); // NOPUT
+    await put('/wa/k', 'two');
+    await call('KV', 'DeleteRange', { key: b('/wa/k') });
+    await waitFor('events', () => responses.filter((r) => r.events.length > 0).length >= 3);
+    const of = (id: string) => responses.filter((r) => r.watch_id === id);
+    expect(of('7')[0]).to.include({ created: true });
+    const events7 = of('7').flatMap((r) => r.events);
+    expect(events7.map((e: any) => [e.type, e.kv.value.toString(), e.prev_kv?.value.toString() ?? null])).to.deep.equal([
+      [PUT, 'one', null],
+      [PUT, 'two', 'one'],
+      [DELETE, '', 'two'],
+    ]);
+    // the auto id is 0 (etcd numbers from 0); NOPUT left it only the delete
+    expect(of('0').flatMap((r) => r.events).map((e: any) => e.type)).to.deep.equal([DELETE]);
+    await waitFor('a progress notification', () => of('0').some((r) => !r.created && r.events.length === 0 && Number(r.header.revision) > 0));
+    stream.write({ create_request: { key: b('/x'), watch_id: 7 } });
+    await waitFor('the duplicate refused', () => responses.some((r) => r.watch_id === '-1' && r.cancel_reason.includes('duplicate watch ID')));
+    stream.write({ cancel_request: { watch_id: 7 } });
+    await waitFor('the cancel', () => of('7').some((r) => r.canceled));
+    const kv = backend;
+    await put('/wa/c', '1');
+    await put('/wa/c', '2');
+    kv.store.compact(kv.store.revision());
+    stream.write({ create_request: { key: b('/wa/c'), start_revision: 1, watch_id: 9 } });
+    await waitFor('the compacted watch', () => of('9').some((r) => r.canceled));
+    expect(of('9').map((r) => [r.created, r.canceled, Number(r.compact_revision)])).to.deep.equal([
+      [true, false, 0],
+      [false, true, kv.store.revision()],
+    ]);
+    stream.end();
+  });
 });
+
 
 function varint(n: number): Buffer {
   const bytes: number[] = [];

@@ -2,6 +2,7 @@ import { CcmError } from '../../src/client/api-errors.js';
 import type { Command } from '../../src/core/commands.js';
 import { inSpan } from '../../src/core/key-span.js';
 import type { WatchEvent } from '../../src/core/kv-types.js';
+import { withPrevKv } from '../../src/core/prev-kv.js';
 import { applyCommand } from '../../src/core/state-machine.js';
 import type { EtcdBackend, WatchHandlers } from '../../src/etcd/etcd-backend.js';
 import { SqliteStateStore } from '../../src/storage/applied-state.js';
@@ -15,7 +16,8 @@ import { openDatabase } from '../../src/storage/database.js';
 export function storeBackend(): EtcdBackend & { store: SqliteStateStore } {
   const store = new SqliteStateStore(openDatabase(':memory:'));
   let index = 0;
-  const watchers = new Set<{ span: Parameters<EtcdBackend['watch']>[0]['span']; next: number; handlers: WatchHandlers }>();
+  const watchers = new Set<{ span: Parameters<EtcdBackend['watch']>[0]['span']; next: number; prevKv: boolean; handlers: WatchHandlers }>();
+  const shape = (events: WatchEvent[], prevKv: boolean): WatchEvent[] => (prevKv ? events.map((e) => withPrevKv(store, e)) : events);
   const publish = (events: WatchEvent[]): void => {
     if (events.length === 0) return;
     const revision = events[0].kv.modRevision;
@@ -23,7 +25,7 @@ export function storeBackend(): EtcdBackend & { store: SqliteStateStore } {
       if (revision < w.next) continue;
       w.next = revision + 1;
       const matching = events.filter((e) => inSpan(w.span, e.kv.key));
-      if (matching.length > 0) w.handlers.onEvents(matching, revision);
+      if (matching.length > 0) w.handlers.onEvents(shape(matching, w.prevKv), revision);
     }
   };
   return {
@@ -51,7 +53,7 @@ export function storeBackend(): EtcdBackend & { store: SqliteStateStore } {
       return store.leases();
     },
     watch(spec, handlers) {
-      const w = { span: spec.span, next: spec.fromRevision || store.revision() + 1, handlers };
+      const w = { span: spec.span, next: spec.fromRevision || store.revision() + 1, prevKv: spec.prevKv, handlers };
       handlers.onCreated(store.revision());
       if (spec.fromRevision > 0 && spec.fromRevision < store.compactRevision()) {
         handlers.onError(new CcmError('compacted', 'compacted', { compactRevision: store.compactRevision() }));
@@ -59,7 +61,7 @@ export function storeBackend(): EtcdBackend & { store: SqliteStateStore } {
       }
       for (let rev = w.next; rev <= store.revision(); rev++) {
         const events = store.events(rev, rev, -1).filter((e) => inSpan(spec.span, e.kv.key));
-        if (events.length > 0) handlers.onEvents(events, rev);
+        if (events.length > 0) handlers.onEvents(shape(events, spec.prevKv), rev);
       }
       w.next = store.revision() + 1;
       watchers.add(w);
