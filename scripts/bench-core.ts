@@ -273,7 +273,7 @@ export async function run(args: string[]): Promise<void> {
     const record = (f: Figure, target: Target, value: number): void => void f.values.set(target.name, [...(f.values.get(target.name) ?? []), value]);
 
     const loadPhase = async (name: string, concurrency: number, op: (t: Target, i: number) => Promise<unknown>, withLatency: boolean): Promise<void> => {
-      const ops = figure(`${name}, ops/s`, 'ops/s', true);
+      const ops = figure(name, 'ops/s', true);
       const p50 = withLatency ? figure(`${name}, p50`, 'ms', false, 2) : null;
       const p99 = withLatency ? figure(`${name}, p99`, 'ms', false, 2) : null;
       for (let round = 0; round < rounds; round++) {
@@ -322,11 +322,11 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
+/** The table: each figure's rounds per target; with etcd, each ccm cell also carries the ratio of the rounds' means. */
 function printTable(figures: Figure[], targets: Target[]): void {
-  const [base, ...others] = targets;
+  const base = targets[0];
   const hasEtcd = base.name.startsWith('etcd');
-  const columns = hasEtcd ? targets : targets;
-  out(`\nside by side, from this run${hasEtcd ? ` (ratio: ccm over ${base.name}, above 1× when ccm is better)` : ''}`);
+  out(`\nside by side, from this run${hasEtcd ? ` (ratio: ccm over ${base.name}, above 1× when ccm is better)` : ' (no etcd installed: ccm alone, no ratios)'}`);
   const cell = (f: Figure, t: Target): string => (f.values.get(t.name) ?? []).map((v) => fmt(v, f.digits)).join(' / ');
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const ratio = (f: Figure, t: Target): string => {
@@ -335,17 +335,13 @@ function printTable(figures: Figure[], targets: Target[]): void {
     const r = f.higherIsBetter ? ours / theirs : theirs / ours;
     return Number.isFinite(r) ? `${r.toFixed(2)}×` : '-';
   };
-  const header = ['figure', ...columns.map((t) => t.name)];
-  const rows = figures.map((f) => [
-    `${f.label} (${f.unit})`,
-    ...columns.map((t, i) => (hasEtcd && i > 0 ? `${cell(f, t)}  ${ratio(f, t)}` : cell(f, t))),
-  ]);
+  const header = ['figure', ...targets.map((t) => t.name)];
+  const rows = figures.map((f) => [`${f.label} (${f.unit})`, ...targets.map((t, i) => (hasEtcd && i > 0 ? `${cell(f, t)}  ${ratio(f, t)}` : cell(f, t)))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   out(line(header));
   out(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) out(line(r));
-  if (!hasEtcd) out(`(no etcd: ${others.length > 0 ? 'ccm alone' : ''})`);
 }
 
 /** Mean latency of `n` sequential calls (after 50 to warm up), in ms. */
