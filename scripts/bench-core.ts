@@ -344,6 +344,9 @@ function printTable(figures: Figure[], targets: Target[]): void {
   for (const r of rows) out(line(r));
 }
 
+/** A difference of means with its sign: "+0.31 ms", "-0.05 ms". */
+const signedMs = (ms: number): string => `${ms >= 0 ? '+' : '-'}${fmt(Math.abs(ms), 2)} ms`;
+
 /** Mean latency of `n` sequential calls (after 50 to warm up), in ms. */
 async function meanMs(n: number, op: (i: number) => Promise<unknown>): Promise<{ mean: number; p50: number }> {
   for (let i = 0; i < 50; i++) await op(i);
@@ -388,21 +391,21 @@ async function writeBreakdown(cluster: BenchCluster, n: number): Promise<void> {
   const localRead = await meanMs(n, () => hLeader.get('/bench/breakdown', { serializable: true }));
   row('HTTP: serializable get on the leader (round trip + SQLite read)', localRead);
   const readIndex = await meanMs(n, () => hLeader.get('/bench/breakdown'));
-  row('HTTP: linearizable get on the leader (+ ReadIndex round)', readIndex, `+${fmt(readIndex.mean - localRead.mean, 2)} ms`);
+  row('HTTP: linearizable get on the leader (+ ReadIndex round)', readIndex, `${signedMs(readIndex.mean - localRead.mean)}`);
   const before = await Promise.all(file.nodes.map((x) => syncTotals(file.host, x.ports.http)));
   const put = await meanMs(n, (i) => hLeader.put(`/bench/breakdown/${i % 100}`, VALUE));
   const after = await Promise.all(file.nodes.map((x) => syncTotals(file.host, x.ports.http)));
-  row('HTTP: put on the leader (+ replication, fsyncs, apply)', put, `+${fmt(put.mean - localRead.mean, 2)} ms over the local read`);
+  row('HTTP: put on the leader (+ replication, fsyncs, apply)', put, `${signedMs(put.mean - localRead.mean)} over the local read`);
   const forwarded = await meanMs(n, (i) => hFollower.put(`/bench/breakdown/${i % 100}`, VALUE));
-  row('HTTP: put on a follower (+ forward to the leader)', forwarded, `+${fmt(forwarded.mean - put.mean, 2)} ms`);
+  row('HTTP: put on a follower (+ forward to the leader)', forwarded, `${signedMs(forwarded.mean - put.mean)} over the put on the leader`);
   const status = await meanMs(n, () => eLeader.maintenance.status());
   row('etcd API: Status on the leader (gRPC round trip, no core)', status);
   const eRead = await meanMs(n, () => eLeader.get('/bench/breakdown').string());
-  row('etcd API: linearizable get on the leader', eRead, `${fmt(eRead.mean - readIndex.mean, 2)} ms more than HTTP`);
+  row('etcd API: linearizable get on the leader', eRead, `${signedMs(eRead.mean - readIndex.mean)} against HTTP`);
   const ePut = await meanMs(n, (i) => eLeader.put(`/bench/breakdown/${i % 100}`).value(VALUE).exec());
-  row('etcd API: put on the leader', ePut, `${fmt(ePut.mean - put.mean, 2)} ms more than HTTP`);
+  row('etcd API: put on the leader', ePut, `${signedMs(ePut.mean - put.mean)} against HTTP`);
   const eForwarded = await meanMs(n, (i) => eFollower.put(`/bench/breakdown/${i % 100}`).value(VALUE).exec());
-  row('etcd API: put on a follower', eForwarded, `+${fmt(eForwarded.mean - ePut.mean, 2)} ms`);
+  row('etcd API: put on a follower', eForwarded, `${signedMs(eForwarded.mean - ePut.mean)} over the put on the leader`);
   file.nodes.forEach((x, i) => {
     const count = after[i].count - before[i].count;
     const ms = count > 0 ? ((after[i].seconds - before[i].seconds) / count) * 1000 : NaN;
