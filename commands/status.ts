@@ -23,7 +23,7 @@ export default class Status extends CcmCommand<typeof Status> {
     const total = status.nodes.length;
     this.log(
       renderTable(
-        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'REACHES'],
+        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'ETCD', 'REACHES'],
         status.nodes.map((n) => [
           n.id,
           n.state === 'running' && !n.responding ? paint('running (not answering)', 'warn') : paintWord(n.state),
@@ -35,6 +35,7 @@ export default class Status extends CcmCommand<typeof Status> {
           n.ports.http,
           n.ports.peer,
           n.ports.gossip,
+          n.ports.etcd ?? '-',
           n.state !== 'running' || this.flags['no-probe']
             ? '-'
             : n.cannotReach.length === 0

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/client/api-errors.js';
+import type { NodePortsView } from '../src/client/api-types.js';
 import { upCluster } from '../src/cluster/launcher.js';
 import { stderrProgress } from '../src/cli/progress.js';
 import { DEFAULT_SETTINGS, parseSettings } from '../src/cluster/cluster-file.js';
@@ -20,7 +21,7 @@ export interface UpJson {
   secrets: string;
   tls: boolean;
   allowCommandChecks: boolean;
-  nodes: { id: string; pid: number | null; kind: 'core' | 'member'; ports: { http: number; peer: number; gossip: number } }[];
+  nodes: { id: string; pid: number | null; kind: 'core' | 'member'; ports: NodePortsView }[];
 }
 
 export default class Up extends CcmCommand<typeof Up> {
@@ -36,7 +37,7 @@ export default class Up extends CcmCommand<typeof Up> {
   static override flags = {
     nodes: Flags.integer({ summary: 'Number of nodes (1-100). Default 3 for a new cluster; an existing stopped cluster restarts as it was.' }),
     core: Flags.integer({ summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes).' }),
-    'base-port': Flags.integer({ summary: 'Use ports base, base+1, base+2 for n1, and so on, instead of random free ports.' }),
+    'base-port': Flags.integer({ summary: 'Use ports base..base+3 (HTTP, peer, gossip, etcd) for n1, and so on, instead of random free ports.' }),
     heal: Flags.boolean({ summary: 'Restart node processes that die (the supervisor).', default: true, allowNo: true }),
     tls: Flags.boolean({ summary: "Serve the HTTP API over TLS: a cluster CA and a certificate per node (in secrets/tls); the CLI trusts that CA." }),
     'allow-command-checks': Flags.boolean({ summary: 'Let health checks run shell commands (/bin/sh -c on the node); refused otherwise, as Consul refuses script checks.' }),
@@ -86,8 +87,8 @@ export default class Up extends CcmCommand<typeof Up> {
     };
     this.log(
       renderTable(
-        ['NODE', 'PID', 'KIND', 'HTTP', 'PEER(TCP)', 'GOSSIP(UDP)'],
-        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip]),
+        ['NODE', 'PID', 'KIND', 'HTTP', 'PEER(TCP)', 'GOSSIP(UDP)', 'ETCD(gRPC)'],
+        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip, n.ports.etcd ?? '-']),
       ),
     );
     this.log(`\ncluster "${file.name}" up: ${file.nodes.length} nodes ready in ${formatDuration(result.elapsedMs)} (state in ${paths.dir})`);

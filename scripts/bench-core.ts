@@ -1,127 +1,434 @@
 /**
- * `npm run bench -- core [--seconds 10] [--warmup 1] [--runs 5] [--encryption on|off|compare]`: the consistent core
- * against etcd 3.4's figures measured the same way on this kind of machine (../shared/anchors/etcd.md): 3 voters on
- * loopback, durable (synced) writes, 256-byte values, one Node.js load driver process using the ccm client.
- * Peers seal every frame (AES-256-GCM) as in production; `--encryption off` runs the same without (for comparison
- * only), and `--encryption compare` runs both clusters in one run, phases interleaved (on, off, on, off), and
- * prints the cost of encryption as same-run ratios.
+ * `npm run bench -- core [--vs etcd] [--seconds 10] [--warmup 1] [--rounds 2] [--failovers 3] [--encryption on|off|compare]`:
+ * the consistent core, 3 voters on loopback, durable (synced) writes, 256-byte values, one Node.js driver process.
+ * Peers seal every frame (AES-256-GCM) as in production; `--encryption off` runs without (for comparison only), and
+ * `--encryption compare` measures the cost of sealing (bench-encryption.ts).
+ *
+ * With `--vs etcd`, a 3-member etcd (Debian's etcd-server) runs on the same machine in the same run, and ONE driver,
+ * the `etcd3` npm client, measures both through the same API (etcd's v3 gRPC API, which ccm serves too), phase by
+ * phase, interleaved: etcd, ccm, etcd, ccm (--rounds). ccm's own HTTP client is a second ccm row. Every figure is
+ * printed for each round, and the ratio of the rounds' means: ccm over etcd, above 1× when ccm is better (more
+ * ops/s, less latency). Without etcd installed it says so and measures ccm alone.
+ *
+ * `--breakdown`: where a sequential write's time goes on ccm (each step's added latency, measured from outside, and
+ * the nodes' own sync timings), instead of the phases above.
  */
-import { CcmError } from '../src/client/api-errors.js';
+import { Etcd3, type IOptions } from 'etcd3';
+import { CcmClient } from '../src/client/ccm-client.js';
+import { requestJson } from '../src/client/http-json.js';
 import { nodeAction } from '../src/cluster/launcher.js';
-import { compareRow, fmt, median, numberOption, out, runLoad, sleep, startCluster, type LoadResult } from './bench-support.js';
+import type { WatchEvent } from '../src/core/kv-types.js';
+import { startEtcdCluster, etcdVersion, type EtcdCluster } from './bench-etcd.js';
+import { compareEncryption } from './bench-encryption.js';
+import { fmt, median, numberOption, out, percentile, runLoad, sleep, startCluster, type BenchCluster } from './bench-support.js';
 
 const VALUE = 'v'.repeat(256);
-const ETCD = { seq: 738, seqP50: 1.19, seqP99: 4.72, put16: 2262, put64: 3182, get64: 4374, failoverMs: 1252 };
 
-export async function run(args: string[]): Promise<void> {
-  const encryption = stringOption(args, '--encryption', 'on');
-  if (!['on', 'off', 'compare'].includes(encryption)) throw new Error('--encryption takes on, off or compare');
-  if (encryption === 'compare') return compareEncryption(args);
-  const measureMs = numberOption(args, '--seconds', 10) * 1000;
-  const warmupMs = numberOption(args, '--warmup', 1) * 1000;
-  const runs = numberOption(args, '--runs', 5);
-  const cluster = await startCluster(3, 3, { peerEncryption: encryption === 'on' });
-  if (encryption === 'off') out('(peer encryption OFF: a comparison setting, never the default)');
-  try {
-    const client = cluster.client();
-    await client.put('/bench/warm', VALUE);
-    const phase = async (name: string, concurrency: number, op: (i: number) => Promise<unknown>): Promise<LoadResult> => {
-      const r = await runLoad({ concurrency, warmupMs, measureMs, pids: cluster.pids(), op });
-      out(
-        `  ${name.padEnd(30)} ${fmt(r.opsPerSecond).padStart(6)} ops/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  errors ${r.errors}  driver CPU ${fmt(r.driverCpu * 100)}%  cluster CPU ${fmt(r.clusterCpu * 100)}%`,
-      );
-      return r;
-    };
-    out(`3 voters on loopback, 256-byte values, ${measureMs / 1000} s measured after ${warmupMs / 1000} s warm-up, one driver process`);
-    const seq = await phase('sequential put (1 client)', 1, (i) => client.put(`/bench/seq/${i % 1000}`, VALUE));
-    const p16 = await phase('put, 16 in flight', 16, (i) => client.put(`/bench/p16/${i % 1000}`, VALUE));
-    const p64 = await phase('put, 64 in flight', 64, (i) => client.put(`/bench/p64/${i % 1000}`, VALUE));
-    const g64 = await phase('linearizable get, 64 in flight', 64, (i) => client.get(`/bench/p64/${i % 1000}`));
+/** One system as the driver sees it. */
+interface Target {
+  name: string;
+  pids(): number[];
+  put(key: string, value: string): Promise<unknown>;
+  /** Linearizable. */
+  get(key: string): Promise<unknown>;
+  /** Grant a lease, put a key on it, revoke it: a lock's life. */
+  leaseCycle(key: string): Promise<unknown>;
+  watch(prefix: string, onPut: (key: string, value: string) => void): Promise<() => Promise<void>>;
+  /** SIGKILL of the leader → the next acknowledged put, in ms; the killed member starts again after. */
+  failover(): Promise<number>;
+  close(): void;
+}
 
-    out(`\nleader failover: SIGKILL of the leader -> next successful put (${runs} runs)`);
-    const failovers: number[] = [];
-    for (let r = 0; r < runs; r++) {
+/** A figure: one number per round, and which way is better. */
+interface Figure {
+  label: string;
+  unit: string;
+  higherIsBetter: boolean;
+  digits: number;
+  values: Map<string, number[]>;
+}
+
+function etcd3Target(name: string, hosts: string[], pids: () => number[], kill: (member: string) => Promise<void>, restart: (member: string) => Promise<void>): Target {
+  const options: IOptions = { hosts, defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + 5000 }) };
+  const client = new Etcd3(options);
+  return {
+    name,
+    pids,
+    put: (key, value) => client.put(key).value(value).exec(),
+    get: (key) => client.get(key).string(),
+    async leaseCycle(key) {
+      const lease = client.lease(10, { autoKeepAlive: false });
+      await lease.grant();
+      await lease.put(key).value(VALUE).exec();
+      await lease.revoke();
+    },
+    async watch(prefix, onPut) {
+      const watcher = await client.watch().prefix(prefix).create();
+      watcher.on('put', (kv) => onPut(kv.key.toString(), kv.value.toString()));
+      return () => watcher.cancel();
+    },
+    async failover() {
+      // A fresh client each time: the long-lived one's circuit breakers remember the member killed last time.
+      const c = new Etcd3(options);
+      try {
+        const leader = await untilAnswer(async () => {
+          const status = await c.maintenance.status();
+          const members = await c.cluster.memberList({});
+          const found = members.members.find((m) => m.ID === status.leader)?.name;
+          if (!found) throw new Error(`${name}: no leader yet`);
+          return found;
+        });
+        const t0 = performance.now();
+        await kill(leader);
+        // Each attempt on a client of its own: etcd3's circuit breakers would otherwise close every member for 5 s
+        // once three calls failed in a row (as they do while there is no leader), whichever system it drives.
+        const at = await untilWrite(async () => {
+          const attempt = new Etcd3(options);
+          try {
+            await attempt.put('/bench/failover').value('x').options({ deadline: Date.now() + 1000 }).exec();
+          } finally {
+            attempt.close();
+          }
+        });
+        await restart(leader);
+        return at - t0;
+      } finally {
+        c.close();
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+function nativeTarget(cluster: BenchCluster): Target {
+  const client = cluster.client();
+  return {
+    name: 'ccm (HTTP client)',
+    pids: cluster.pids,
+    put: (key, value) => client.put(key, value),
+    get: (key) => client.get(key),
+    async leaseCycle(key) {
+      const lease = await client.grantLease(10_000);
+      await client.put(key, VALUE, { lease: lease.id });
+      await client.revokeLease(lease.id, { secret: lease.secret });
+    },
+    async watch(prefix, onPut) {
+      const w = client.watch(prefix, {
+        prefix: true,
+        onEvents: (events: WatchEvent[]) => {
+          for (const e of events) if (e.type === 'put') onPut(e.kv.key, e.kv.value);
+        },
+      });
+      return async () => w.close();
+    },
+    async failover() {
       const c = cluster.client(10_000);
-      await c.put('/bench/fo', 'x');
+      await untilAnswer(() => c.put('/bench/failover', 'x'));
       const leader = c.knownLeader();
       if (!leader) throw new Error('no leader known');
       const t0 = performance.now();
       await nodeAction(cluster.paths, leader, 'kill');
-      for (;;) {
-        try {
-          await c.put('/bench/fo', 'y', { timeoutMs: 2000 });
-          break;
-        } catch (err) {
-          if (!(err instanceof CcmError)) throw err;
-        }
-      }
-      const ms = performance.now() - t0;
-      failovers.push(ms);
-      out(`  run ${r + 1}: ${fmt(ms)} ms (old leader ${leader}, new ${c.knownLeader()})`);
+      const ms = await untilWrite(() => c.put('/bench/failover', 'y', { timeoutMs: 1000 }));
       await nodeAction(cluster.paths, leader, 'start');
       await sleep(1500);
-    }
+      return ms - t0;
+    },
+    close: () => undefined,
+  };
+}
 
-    out('\nccm vs etcd 3.4 (3 members, same machine kind)');
-    out(compareRow('sequential put, ops/s', seq.opsPerSecond, ETCD.seq, 'ops/s', true));
-    out(compareRow('sequential put p50', seq.p50Ms, ETCD.seqP50, 'ms', false, 2));
-    out(compareRow('sequential put p99', seq.p99Ms, ETCD.seqP99, 'ms', false, 2));
-    out(compareRow('put, 16 in flight', p16.opsPerSecond, ETCD.put16, 'ops/s', true));
-    out(compareRow('put, 64 in flight', p64.opsPerSecond, ETCD.put64, 'ops/s', true));
-    out(compareRow('linearizable get, 64 in flight', g64.opsPerSecond, ETCD.get64, 'ops/s', true));
-    out(compareRow('leader failover (median)', median(failovers), ETCD.failoverMs, 'ms', false));
-  } finally {
-    await cluster.stop();
+/**
+ * Sends a write every 50 ms (each with its own deadline, at most 40 at once) until one is acknowledged; returns when
+ * (performance.now()). Attempts overlap, so a request that hangs on a member with no leader (etcd does not fail
+ * fast) does not hide a new leader that is already taking writes.
+ */
+async function untilWrite(write: () => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + 30_000;
+  return new Promise<number>((resolve, reject) => {
+    let inFlight = 0;
+    let isDone = false;
+    let lastError: unknown = null;
+    const attempt = (): void => {
+      if (isDone) return;
+      if (performance.now() > deadline) {
+        isDone = true;
+        clearInterval(timer);
+        reject(lastError ?? new Error('no write was acknowledged in 30 s'));
+        return;
+      }
+      if (inFlight >= 40) return;
+      inFlight++;
+      write().then(
+        () => {
+          inFlight--;
+          if (isDone) return;
+          isDone = true;
+          clearInterval(timer);
+          resolve(performance.now());
+        },
+        (err: unknown) => {
+          inFlight--;
+          lastError = err;
+        },
+      );
+    };
+    const timer = setInterval(attempt, 50);
+    attempt();
+  });
+}
+
+/** Retries a call that is safe to repeat (a read, a put of a constant) until it answers, for up to 30 s. */
+async function untilAnswer<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (performance.now() > deadline) throw err;
+      await sleep(100);
+    }
   }
 }
 
 /**
- * The cost of sealing peer traffic: two 3-voter clusters, one with peer encryption (the default) and one without,
- * measured in the same run with their phases interleaved (on, off, on, off), so machine load falls on both.
+ * Put-start → event received at a watcher on the prefix, for each sequential put. A put that fails (a leader change
+ * on a loaded machine) is counted and left out, as the load phases count theirs, rather than ending the bench.
  */
-async function compareEncryption(args: string[]): Promise<void> {
-  const measureMs = numberOption(args, '--seconds', 5) * 1000;
-  const warmupMs = numberOption(args, '--warmup', 1) * 1000;
-  const rounds = numberOption(args, '--rounds', 2);
-  const sealed = await startCluster(3, 3, { name: 'sealed' });
-  const plain = await startCluster(3, 3, { peerEncryption: false, name: 'plain' });
-  try {
-    const clients = { on: sealed.client(), off: plain.client() };
-    await clients.on.put('/bench/warm', VALUE);
-    await clients.off.put('/bench/warm', VALUE);
-    const phases: { name: string; concurrency: number; op: (c: typeof clients.on, i: number) => Promise<unknown> }[] = [
-      { name: 'sequential put (1 client)', concurrency: 1, op: (c, i) => c.put(`/bench/seq/${i % 1000}`, VALUE) },
-      { name: 'put, 16 in flight', concurrency: 16, op: (c, i) => c.put(`/bench/p16/${i % 1000}`, VALUE) },
-      { name: 'put, 64 in flight', concurrency: 64, op: (c, i) => c.put(`/bench/p64/${i % 1000}`, VALUE) },
-      { name: 'linearizable get, 64 in flight', concurrency: 64, op: (c, i) => c.get(`/bench/p64/${i % 1000}`) },
-    ];
-    out(`peer encryption on vs off: 3 voters each, 256-byte values, ${measureMs / 1000} s per phase after ${warmupMs / 1000} s warm-up, ${rounds} interleaved rounds`);
-    const results: Record<string, { on: LoadResult[]; off: LoadResult[] }> = {};
-    for (let round = 0; round < rounds; round++) {
-      for (const phase of phases) {
-        for (const mode of ['on', 'off'] as const) {
-          const cluster = mode === 'on' ? sealed : plain;
-          const client = clients[mode];
-          const r = await runLoad({ concurrency: phase.concurrency, warmupMs, measureMs, pids: cluster.pids(), op: (i) => phase.op(client, i) });
-          (results[phase.name] ??= { on: [], off: [] })[mode].push(r);
-          out(`  round ${round + 1}  ${phase.name.padEnd(30)} encryption ${mode.padEnd(3)} ${fmt(r.opsPerSecond).padStart(6)} ops/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  cluster CPU ${fmt(r.clusterCpu * 100)}%  errors ${r.errors}`);
-        }
+async function watchLatency(target: Target, warmupMs: number, measureMs: number, round: number): Promise<{ p50: number; p99: number; errors: number }> {
+  const prefix = `/bench/watch/${round}/`;
+  const started = new Map<string, number>();
+  const latencies: number[] = [];
+  let isMeasuring = false;
+  const stop = await target.watch(prefix, (key) => {
+    const t = started.get(key);
+    if (t === undefined) return;
+    started.delete(key);
+    if (isMeasuring) latencies.push(performance.now() - t);
+  });
+  let i = 0;
+  let errors = 0;
+  const run = async (ms: number, measuring: boolean): Promise<void> => {
+    isMeasuring = measuring;
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const key = `${prefix}${i++}`;
+      started.set(key, performance.now());
+      try {
+        await target.put(key, VALUE);
+      } catch {
+        started.delete(key);
+        if (measuring) errors++;
       }
     }
-    out('\ncost of peer encryption (median of the rounds; throughput off/on - 1, CPU per op on/off - 1)');
-    for (const phase of phases) {
-      const { on, off } = results[phase.name];
-      const onOps = median(on.map((r) => r.opsPerSecond));
-      const offOps = median(off.map((r) => r.opsPerSecond));
-      const cpuPerOp = (rs: LoadResult[]): number => median(rs.map((r) => r.clusterCpu / Math.max(1, r.opsPerSecond)));
-      const throughputCost = (offOps / onOps - 1) * 100;
-      const cpuCost = (cpuPerOp(on) / cpuPerOp(off) - 1) * 100;
-      out(`  ${phase.name.padEnd(32)} on ${fmt(onOps).padStart(6)} ops/s  off ${fmt(offOps).padStart(6)} ops/s  throughput ${fmt(throughputCost, 1).padStart(5)}%  cluster CPU per op ${fmt(cpuCost, 1).padStart(5)}%`);
+  };
+  await run(warmupMs, false);
+  await run(measureMs, true);
+  await sleep(200);
+  await stop();
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const measureMs = numberOption(args, '--seconds', 10) * 1000;
+  const warmupMs = numberOption(args, '--warmup', 1) * 1000;
+  const rounds = numberOption(args, '--rounds', 2);
+  const failovers = numberOption(args, '--failovers', 3);
+  const vsIndex = args.indexOf('--vs');
+  const vs = vsIndex >= 0 ? args[vsIndex + 1] : undefined;
+  if (vs !== undefined && vs !== 'etcd') throw new Error(`--vs takes etcd (got ${vs})`);
+  const version = vs === 'etcd' ? etcdVersion() : null;
+  if (vs === 'etcd' && version === null) out('etcd is not installed (/usr/bin/etcd; apt-get install etcd-server): measuring ccm alone');
+
+  const encryption = stringOption(args, '--encryption', 'on');
+  if (!['on', 'off', 'compare'].includes(encryption)) throw new Error('--encryption takes on, off or compare');
+  if (encryption === 'compare') return compareEncryption(args);
+
+  const ccm = await startCluster(3, 3, { peerEncryption: encryption === 'on' });
+  if (encryption === 'off') out('(peer encryption OFF: a comparison setting, never the default)');
+  if (args.includes('--breakdown')) {
+    try {
+      await writeBreakdown(ccm, Math.max(300, Math.round(measureMs / 10)));
+    } finally {
+      await ccm.stop();
     }
-  } finally {
-    await sealed.stop();
-    await plain.stop();
+    return;
   }
+  let etcd: EtcdCluster | null = null;
+  const targets: Target[] = [];
+  try {
+    if (version !== null) {
+      etcd = await startEtcdCluster(3);
+      const e = etcd;
+      const etcdTarget = etcd3Target(`etcd ${version}`, e.endpoints, () => e.pids(), async (m) => e.kill(m), async (m) => {
+        e.restart(m);
+        await sleep(3000);
+      });
+      await untilWrite(() => etcdTarget.put('/bench/warm', VALUE));
+      targets.push(etcdTarget);
+    }
+    const file = ccm.file();
+    const ccmHosts = file.nodes.map((n) => `http://${file.host}:${n.ports.etcd}`);
+    const ccmEtcd = etcd3Target('ccm (etcd API)', ccmHosts, ccm.pids, (m) => nodeAction(ccm.paths, m, 'kill').then(() => undefined), async (m) => {
+      await nodeAction(ccm.paths, m, 'start');
+      await sleep(1500);
+    });
+    await untilWrite(() => ccmEtcd.put('/bench/warm', VALUE));
+    targets.push(ccmEtcd, nativeTarget(ccm));
+
+    out(
+      `3 members/voters on loopback, 256-byte values, ${measureMs / 1000} s measured after ${warmupMs / 1000} s warm-up per phase, ` +
+        `${rounds} rounds interleaved (${targets.map((t) => t.name).join(', ')}), one driver process; ` +
+        'the etcd3 client spreads calls over every member, the HTTP client sends to the leader',
+    );
+    const figures: Figure[] = [];
+    const figure = (label: string, unit: string, higherIsBetter: boolean, digits = 0): Figure => {
+      const f: Figure = { label, unit, higherIsBetter, digits, values: new Map() };
+      figures.push(f);
+      return f;
+    };
+    const record = (f: Figure, target: Target, value: number): void => void f.values.set(target.name, [...(f.values.get(target.name) ?? []), value]);
+
+    const loadPhase = async (name: string, concurrency: number, op: (t: Target, i: number) => Promise<unknown>, withLatency: boolean): Promise<void> => {
+      const ops = figure(name, 'ops/s', true);
+      const p50 = withLatency ? figure(`${name}, p50`, 'ms', false, 2) : null;
+      const p99 = withLatency ? figure(`${name}, p99`, 'ms', false, 2) : null;
+      for (let round = 0; round < rounds; round++) {
+        for (const t of targets) {
+          const r = await runLoad({ concurrency, warmupMs, measureMs, pids: t.pids(), op: (i) => op(t, i) });
+          out(
+            `  ${name.padEnd(34)} ${t.name.padEnd(18)} ${fmt(r.opsPerSecond).padStart(6)} ops/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  errors ${r.errors}  ` +
+              `driver CPU ${fmt(r.driverCpu * 100)}%  servers CPU ${fmt(r.clusterCpu * 100)}%`,
+          );
+          record(ops, t, r.opsPerSecond);
+          if (p50) record(p50, t, r.p50Ms);
+          if (p99) record(p99, t, r.p99Ms);
+        }
+      }
+    };
+    await loadPhase('sequential put', 1, (t, i) => t.put(`/bench/seq/${i % 1000}`, VALUE), true);
+    await loadPhase('put, 16 in flight', 16, (t, i) => t.put(`/bench/p16/${i % 1000}`, VALUE), false);
+    await loadPhase('put, 64 in flight', 64, (t, i) => t.put(`/bench/p64/${i % 1000}`, VALUE), false);
+    await loadPhase('linearizable get, 64 in flight', 64, (t, i) => t.get(`/bench/p64/${i % 1000}`), false);
+    await loadPhase('lease grant+put+revoke, 1', 1, (t, i) => t.leaseCycle(`/bench/lease1/${i % 1000}`), false);
+    await loadPhase('lease grant+put+revoke, 16', 16, (t, i) => t.leaseCycle(`/bench/lease16/${i % 1000}`), false);
+
+    const watchP50 = figure('watch put-start → event, p50', 'ms', false, 2);
+    const watchP99 = figure('watch put-start → event, p99', 'ms', false, 2);
+    for (let round = 0; round < rounds; round++) {
+      for (const t of targets) {
+        const w = await watchLatency(t, warmupMs, measureMs, round);
+        out(`  ${'watch put-start → event'.padEnd(34)} ${t.name.padEnd(18)} p50 ${fmt(w.p50, 2)} ms  p99 ${fmt(w.p99, 2)} ms  errors ${w.errors}`);
+        record(watchP50, t, w.p50);
+        record(watchP99, t, w.p99);
+      }
+    }
+
+    const failover = figure(`leader failover (median of ${failovers})`, 'ms', false);
+    for (const t of targets) {
+      const runs: number[] = [];
+      for (let r = 0; r < failovers; r++) runs.push(await t.failover());
+      out(`  ${'leader failover: kill -9 → write'.padEnd(34)} ${t.name.padEnd(18)} ${runs.map((ms) => `${fmt(ms)} ms`).join(', ')}`);
+      record(failover, t, median(runs));
+    }
+
+    printTable(figures, targets);
+  } finally {
+    for (const t of targets) t.close();
+    await Promise.all([ccm.stop(), etcd?.stop()]);
+  }
+}
+
+/** The table: each figure's rounds per target; with etcd, each ccm cell also carries the ratio of the rounds' means. */
+function printTable(figures: Figure[], targets: Target[]): void {
+  const base = targets[0];
+  const hasEtcd = base.name.startsWith('etcd');
+  out(`\nside by side, from this run${hasEtcd ? ` (ratio: ccm over ${base.name}, above 1× when ccm is better)` : ' (no etcd installed: ccm alone, no ratios)'}`);
+  const cell = (f: Figure, t: Target): string => (f.values.get(t.name) ?? []).map((v) => fmt(v, f.digits)).join(' / ');
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const ratio = (f: Figure, t: Target): string => {
+    const ours = mean(f.values.get(t.name) ?? []);
+    const theirs = mean(f.values.get(base.name) ?? []);
+    const r = f.higherIsBetter ? ours / theirs : theirs / ours;
+    return Number.isFinite(r) ? `${r.toFixed(2)}×` : '-';
+  };
+  const header = ['figure', ...targets.map((t) => t.name)];
+  const rows = figures.map((f) => [`${f.label} (${f.unit})`, ...targets.map((t, i) => (hasEtcd && i > 0 ? `${cell(f, t)}  ${ratio(f, t)}` : cell(f, t)))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  out(line(header));
+  out(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) out(line(r));
+}
+
+/** A difference of means with its sign: "+0.31 ms", "-0.05 ms". */
+const signedMs = (ms: number): string => `${ms >= 0 ? '+' : '-'}${fmt(Math.abs(ms), 2)} ms`;
+
+/** Mean latency of `n` sequential calls (after 50 to warm up), in ms. */
+async function meanMs(n: number, op: (i: number) => Promise<unknown>): Promise<{ mean: number; p50: number }> {
+  for (let i = 0; i < 50; i++) await op(i);
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await op(i);
+    xs.push(performance.now() - t);
+  }
+  xs.sort((a, b) => a - b);
+  return { mean: xs.reduce((a, b) => a + b, 0) / n, p50: percentile(xs, 50) };
+}
+
+/** A node's durable-commit timings (ccm_disk_sync_duration_seconds): count and total seconds so far. */
+async function syncTotals(host: string, port: number): Promise<{ count: number; seconds: number }> {
+  const m = await requestJson<{ families: { name: string; samples: { name: string; value: number }[] }[] }>({ host, port }, 'GET', '/v1/metrics', undefined, { timeoutMs: 5000 }).catch(() => null);
+  const samples = m?.families.find((f) => f.name === 'ccm_disk_sync_duration_seconds')?.samples ?? [];
+  return {
+    count: samples.find((x) => x.name.endsWith('_count'))?.value ?? 0,
+    seconds: samples.find((x) => x.name.endsWith('_sum'))?.value ?? 0,
+  };
+}
+
+/**
+ * Where a sequential write's time goes: each request kind adds one step to the one before (a local read, then
+ * ReadIndex, then a replicated write, then a forward from a follower), over HTTP and over the etcd API; the nodes'
+ * sync timings say how much of a write is the SQLite commit (fsync) on the leader and on a follower.
+ */
+async function writeBreakdown(cluster: BenchCluster, n: number): Promise<void> {
+  const file = cluster.file();
+  const http = cluster.client();
+  await http.put('/bench/breakdown', VALUE);
+  const leader = http.knownLeader()!;
+  const node = (id: string) => file.nodes.find((x) => x.id === id)!;
+  const follower = file.nodes.find((x) => x.id !== leader)!.id;
+  const etcdAt = (id: string) => new Etcd3({ hosts: [`http://${file.host}:${node(id).ports.etcd}`] });
+  const [eLeader, eFollower] = [etcdAt(leader), etcdAt(follower)];
+  const httpAt = (id: string) => new CcmClient([{ id, host: file.host, port: node(id).ports.http }]);
+  const [hLeader, hFollower] = [httpAt(leader), httpAt(follower)];
+  const row = (label: string, r: { mean: number; p50: number }, note = ''): void => out(`  ${label.padEnd(58)} mean ${fmt(r.mean, 2).padStart(6)} ms   p50 ${fmt(r.p50, 2).padStart(6)} ms  ${note}`);
+  out(`where a sequential write's time goes (ccm, 3 voters, leader ${leader}; ${n} sequential calls each, 256-byte values)`);
+  const localRead = await meanMs(n, () => hLeader.get('/bench/breakdown', { serializable: true }));
+  row('HTTP: serializable get on the leader (round trip + SQLite read)', localRead);
+  const readIndex = await meanMs(n, () => hLeader.get('/bench/breakdown'));
+  row('HTTP: linearizable get on the leader (+ ReadIndex round)', readIndex, `${signedMs(readIndex.mean - localRead.mean)}`);
+  const before = await Promise.all(file.nodes.map((x) => syncTotals(file.host, x.ports.http)));
+  const put = await meanMs(n, (i) => hLeader.put(`/bench/breakdown/${i % 100}`, VALUE));
+  const after = await Promise.all(file.nodes.map((x) => syncTotals(file.host, x.ports.http)));
+  row('HTTP: put on the leader (+ replication, fsyncs, apply)', put, `${signedMs(put.mean - localRead.mean)} over the local read`);
+  const forwarded = await meanMs(n, (i) => hFollower.put(`/bench/breakdown/${i % 100}`, VALUE));
+  row('HTTP: put on a follower (+ forward to the leader)', forwarded, `${signedMs(forwarded.mean - put.mean)} over the put on the leader`);
+  const status = await meanMs(n, () => eLeader.maintenance.status());
+  row('etcd API: Status on the leader (gRPC round trip, no core)', status);
+  const eRead = await meanMs(n, () => eLeader.get('/bench/breakdown').string());
+  row('etcd API: linearizable get on the leader', eRead, `${signedMs(eRead.mean - readIndex.mean)} against HTTP`);
+  const ePut = await meanMs(n, (i) => eLeader.put(`/bench/breakdown/${i % 100}`).value(VALUE).exec());
+  row('etcd API: put on the leader', ePut, `${signedMs(ePut.mean - put.mean)} against HTTP`);
+  const eForwarded = await meanMs(n, (i) => eFollower.put(`/bench/breakdown/${i % 100}`).value(VALUE).exec());
+  row('etcd API: put on a follower', eForwarded, `${signedMs(eForwarded.mean - ePut.mean)} over the put on the leader`);
+  file.nodes.forEach((x, i) => {
+    const count = after[i].count - before[i].count;
+    const ms = count > 0 ? ((after[i].seconds - before[i].seconds) / count) * 1000 : NaN;
+    out(`  ${`${x.id}${x.id === leader ? ' (leader)' : ''}: durable SQLite commits during the leader puts`.padEnd(58)} ${count} (${fmt(count / n, 2)} per put), mean ${fmt(ms, 2)} ms each`);
+  });
+  for (const c of [eLeader, eFollower]) c.close();
 }
 
 function stringOption(args: string[], name: string, fallback: string): string {

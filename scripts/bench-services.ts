@@ -1,12 +1,11 @@
 /**
  * `npm run bench -- services [--seconds 10] [--warmup 1] [--watch-puts 1000]`: the lease manager's
  * acquire+release cycles per second at 1 and 16 concurrent clients, and watch delivery latency from the start of
- * a put to the event's arrival at a watcher (on the leader and on a follower), against etcd 3.4's figures.
+ * a put to the event's arrival at a watcher (on the leader and on a follower). The same figures beside a real
+ * etcd's, measured in the same run through the same API: `npm run bench -- core --vs etcd`.
  */
 import { watch } from '../src/client/ccm-client.js';
-import { compareRow, fmt, numberOption, out, percentile, runLoad, sleep, startCluster, type LoadResult } from './bench-support.js';
-
-const ETCD = { lock1: 226, lock16: 523, watchP50: 1.35, watchP99: 3.57 };
+import { fmt, numberOption, out, percentile, runLoad, sleep, startCluster, type LoadResult } from './bench-support.js';
 
 export async function run(args: string[]): Promise<void> {
   const measureMs = numberOption(args, '--seconds', 10) * 1000;
@@ -33,8 +32,8 @@ export async function run(args: string[]): Promise<void> {
       return r;
     };
     out(`lease manager, 3 voters, ${measureMs / 1000} s measured`);
-    const c1 = await cycles(1);
-    const c16 = await cycles(16);
+    await cycles(1);
+    await cycles(16);
 
     const leader = client.knownLeader()!;
     const file = cluster.file();
@@ -69,16 +68,9 @@ export async function run(args: string[]): Promise<void> {
       return { p50: percentile(arrivals, 50), p99: percentile(arrivals, 99) };
     };
     out(`\nwatch delivery, ${watchPuts} sequential puts`);
-    const onLeader = await latency(leader);
-    const onFollower = await latency(follower);
+    await latency(leader);
+    await latency(follower);
 
-    out('\nccm vs etcd 3.4 (3 members, same machine kind)');
-    out(compareRow('lock cycles/s, 1 client', c1.opsPerSecond, ETCD.lock1, 'cyc/s', true));
-    out(compareRow('lock cycles/s, 16 clients', c16.opsPerSecond, ETCD.lock16, 'cyc/s', true));
-    out(compareRow('watch put->event p50 (watcher on leader)', onLeader.p50, ETCD.watchP50, 'ms', false, 2));
-    out(compareRow('watch put->event p99 (watcher on leader)', onLeader.p99, ETCD.watchP99, 'ms', false, 2));
-    out(compareRow('watch put->event p50 (watcher on follower)', onFollower.p50, ETCD.watchP50, 'ms', false, 2));
-    out(compareRow('watch put->event p99 (watcher on follower)', onFollower.p99, ETCD.watchP99, 'ms', false, 2));
   } finally {
     await cluster.stop();
   }

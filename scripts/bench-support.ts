@@ -50,6 +50,16 @@ export async function startCluster(nodes: number, core = Math.min(3, nodes), opt
     fs.rmSync(home, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  // However the bench ends (an exception thrown where no finally runs), no node outlives it.
+  process.once('exit', () => {
+    if (!fs.existsSync(home)) return;
+    try {
+      for (const n of readClusterFile(paths).nodes) if (n.pid !== null) process.kill(n.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+  });
   return {
     paths,
     file,
@@ -134,10 +144,4 @@ export function numberOption(args: string[], name: string, fallback: number): nu
 
 export function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
-}
-
-/** A row comparing ccm with etcd: value, etcd's, and the ratio (>1 is better for ccm when higherIsBetter). */
-export function compareRow(label: string, ours: number, etcd: number, unit: string, higherIsBetter: boolean, digits = 0): string {
-  const ratio = higherIsBetter ? ours / etcd : etcd / ours;
-  return `${label.padEnd(44)} ${fmt(ours, digits).padStart(9)} ${unit.padEnd(7)} etcd ${fmt(etcd, digits).padStart(7)}   ${fmt(ratio, 2)}x ${ratio >= 1 ? '(better)' : '(worse)'}`;
 }

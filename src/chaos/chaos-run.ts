@@ -134,6 +134,10 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
     endpoints: file.nodes
       .map((n) => ({ id: n.id, host: file.host, port: n.ports.http }))
       .sort((a, b) => byNodeId(a.id, b.id)),
+    etcdEndpoints: file.nodes
+      .filter((n) => n.ports.etcd !== undefined)
+      .map((n) => ({ id: n.id, host: file.host, port: n.ports.etcd! }))
+      .sort((a, b) => byNodeId(a.id, b.id)),
     client,
     recorder,
     random: new SeededRandom(options.seed ^ 0x5eed),

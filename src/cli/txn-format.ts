@@ -125,10 +125,11 @@ export function parseTxnFile(text: string): TxnRequest {
 }
 
 /** One line per operation result, as etcdctl prints a txn's responses. */
-export function describeTxnResult(op: TxnOp, result: { op: string; kvs?: { key: string; value: string }[]; deleted?: number; prev?: { value: string } }): string {
+export function describeTxnResult(op: TxnOp, result: { op: string; kvs?: { key: string; value: string }[]; deleted?: number; prev?: { value: string } | unknown[] }): string {
+  if (op.op === 'txn') return `txn: ${result.op === 'txn' && (result as { succeeded?: boolean }).succeeded ? 'success' : 'failure'}`;
   switch (result.op) {
     case 'put':
-      return `put ${op.key}${result.prev ? ` (was ${JSON.stringify(result.prev.value)})` : ''}`;
+      return `put ${op.key}${result.prev && !Array.isArray(result.prev) ? ` (was ${JSON.stringify(result.prev.value)})` : ''}`;
     case 'delete':
       return `del ${op.key}: ${result.deleted ?? 0} deleted`;
     case 'get':

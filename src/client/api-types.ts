@@ -9,6 +9,8 @@ export interface NodePortsView {
   http: number;
   peer: number;
   gossip: number;
+  /** etcd's v3 API (gRPC); absent for a cluster made before ccm spoke etcd. */
+  etcd?: number;
 }
 
 /** GET /v1/status on one node. */

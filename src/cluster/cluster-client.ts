@@ -1,5 +1,6 @@
 import { CcmClient, type ClientOptions, type NodeEndpoint } from '../client/ccm-client.js';
 import type { ClusterPaths } from './cluster-dir.js';
+import { etcdctlEnv } from './etcd-env.js';
 import { CcmError } from '../client/api-errors.js';
 import { readClusterFile, readRunningCluster, type ClusterFile } from './cluster-file.js';
 import { readClusterTokens, secretPaths } from './cluster-secrets.js';
@@ -27,6 +28,9 @@ export interface ClusterEnvironment {
   CCM_ENDPOINTS: string;
   /** With --tls: the CA certificate file to trust. */
   CCM_CACERT?: string;
+  /** For etcdctl (etcd-env.ts): 3, and every node's etcd v3 API port. */
+  ETCDCTL_API?: string;
+  ETCDCTL_ENDPOINTS?: string;
 }
 
 /** The cluster's token (the admin one with `admin`) and endpoints; says clearly if this process cannot read them. */
@@ -40,5 +44,6 @@ export function clusterEnvironment(paths: ClusterPaths, opts: { admin?: boolean 
     CCM_TOKEN: opts.admin ? tokens.admin : tokens.client,
     CCM_ENDPOINTS: endpoints.join(','),
     ...(file.security.tls ? { CCM_CACERT: secretPaths(paths).caCert } : {}),
+    ...etcdctlEnv(file),
   };
 }

@@ -16,6 +16,8 @@ export interface NodePorts {
   peer: number;
   /** Gossip (UDP). */
   gossip: number;
+  /** etcd's v3 API (gRPC). Absent in a cluster made before ccm spoke etcd: its nodes serve no etcd API. */
+  etcd?: number;
 }
 
 export interface NodeRecord {
@@ -177,8 +179,9 @@ function findProblem(value: unknown): string | null {
     if (seen.has(r.id)) return `node id ${r.id} appears twice`;
     seen.add(r.id);
     const p = r.ports as Record<string, unknown> | undefined;
-    for (const k of ['http', 'peer', 'gossip']) {
+    for (const k of ['http', 'peer', 'gossip', 'etcd']) {
       const port = p?.[k];
+      if (k === 'etcd' && port === undefined) continue;
       if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return `nodes[${i}].ports.${k} is invalid`;
     }
     if (r.pid !== null && (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid <= 0)) return `nodes[${i}].pid is invalid`;

@@ -25,8 +25,11 @@ export async function isPortFree(host: string, port: number, udp = false): Promi
 const RANDOM_RANGE_START = 10_000;
 const RANDOM_RANGE_END = 32_700;
 
+/** Ports per node: HTTP, peer (TCP), gossip (UDP), etcd (gRPC), consecutive. */
+const PORTS_PER_NODE = 4;
+
 /**
- * Chooses three free ports per node. With `basePort`, node i gets basePort+3i .. +2 exactly, and a taken port is
+ * Chooses four free ports per node. With `basePort`, node i gets basePort+4i .. +3 exactly, and a taken port is
  * an error naming it; without, ports are drawn at random and checked (kernel ephemeral ports start at 32768,
  * and random ports stay below it; each is checked).
  */
@@ -35,11 +38,12 @@ export async function allocatePorts(host: string, count: number, options: { base
   const result: NodePorts[] = [];
   if (options.basePort !== undefined) {
     const base = options.basePort;
-    if (!Number.isInteger(base) || base < 1024 || base + count * 3 - 1 > 65535) {
-      throw new CcmError('invalid_argument', `--base-port ${base} must leave room for ${count * 3} ports within 1024..65535`);
+    if (!Number.isInteger(base) || base < 1024 || base + count * PORTS_PER_NODE - 1 > 65535) {
+      throw new CcmError('invalid_argument', `--base-port ${base} must leave room for ${count * PORTS_PER_NODE} ports within 1024..65535`);
     }
     for (let i = 0; i < count; i++) {
-      const ports = { http: base + 3 * i, peer: base + 3 * i + 1, gossip: base + 3 * i + 2 };
+      const at = base + PORTS_PER_NODE * i;
+      const ports = { http: at, peer: at + 1, gossip: at + 2, etcd: at + 3 };
       for (const [kind, port] of Object.entries(ports)) {
         if (avoid.has(port) || !(await isPortFree(host, port, kind === 'gossip'))) {
           throw new CcmError('invalid_argument', `port ${port} on ${host} is already in use (needed for node n${i + 1} ${kind})`);
@@ -51,14 +55,15 @@ export async function allocatePorts(host: string, count: number, options: { base
   }
   let attempts = 0;
   while (result.length < count) {
-    if (++attempts > count * 50) throw new CcmError('unavailable', `could not find ${count * 3} free ports on ${host}`);
-    // Three consecutive ports per node keep `ss -lnp` readable.
-    const start = RANDOM_RANGE_START + Math.floor(Math.random() * (RANDOM_RANGE_END - RANDOM_RANGE_START) / 3) * 3;
-    const candidate = { http: start, peer: start + 1, gossip: start + 2 };
-    if ([candidate.http, candidate.peer, candidate.gossip].some((p) => avoid.has(p))) continue;
-    const free = await Promise.all([isPortFree(host, candidate.http), isPortFree(host, candidate.peer), isPortFree(host, candidate.gossip, true)]);
+    if (++attempts > count * 50) throw new CcmError('unavailable', `could not find ${count * PORTS_PER_NODE} free ports on ${host}`);
+    // Consecutive ports per node keep `ss -lnp` readable.
+    const start = RANDOM_RANGE_START + Math.floor(Math.random() * (RANDOM_RANGE_END - RANDOM_RANGE_START) / PORTS_PER_NODE) * PORTS_PER_NODE;
+    const candidate = { http: start, peer: start + 1, gossip: start + 2, etcd: start + 3 };
+    const all = [candidate.http, candidate.peer, candidate.gossip, candidate.etcd];
+    if (all.some((p) => avoid.has(p))) continue;
+    const free = await Promise.all([isPortFree(host, candidate.http), isPortFree(host, candidate.peer), isPortFree(host, candidate.gossip, true), isPortFree(host, candidate.etcd)]);
     if (!free.every(Boolean)) continue;
-    for (const p of [candidate.http, candidate.peer, candidate.gossip]) avoid.add(p);
+    for (const p of all) avoid.add(p);
     result.push(candidate);
   }
   return result;

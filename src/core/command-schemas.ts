@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { HTTP_STATUS, type ErrorCode } from '../client/api-errors.js';
 import { compileSchema, Count, literalUnion, type Assert, type SameType } from '../schema/compiled-schema.js';
 import { CcmError } from '../client/api-errors.js';
-import { MAX_TXN_COMPARES, validateCompare, validateFence, validateHolder, validateKey, validateResource, validateTtlMs, validateTxnOps, validateValue } from './commands.js';
+import { MAX_TXN_COMPARES, validateCompare, validateFence, validateSpanEnd, validateSpanKey, validateHolder, validateKey, validateResource, validateTtlMs, validateTxnOps, validateValue } from './commands.js';
 import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX } from './kv-types.js';
 import { KeyValueSchema } from './kv-schemas.js';
 import type { ApplyResult } from './state-machine.js';
@@ -25,16 +25,31 @@ const AtMs = Type.Number();
 
 const object = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false });
 
+const CompareOps = literalUnion(['=', '!=', '<', '>'] as const);
+/** A span's first key ('' from the first key, with an end) and its end (etcd's range_end; null: no upper bound). */
+const SpanKey = Type.String({ maxLength: 1024 });
+const SpanEnd = Type.Optional(Type.Union([Type.String({ maxLength: 1028 }), Type.Null()]));
+const Flag = Type.Optional(Type.Boolean());
+
 export const CompareSchema = Type.Union([
-  object({ key: Key, target: literalUnion(['mod', 'create', 'version', 'lease'] as const), op: literalUnion(['=', '!=', '<', '>'] as const), value: Count }),
-  object({ key: Key, target: Type.Literal('value'), op: literalUnion(['=', '!='] as const), value: Value }),
+  object({ key: SpanKey, end: SpanEnd, target: literalUnion(['mod', 'create', 'version', 'lease'] as const), op: CompareOps, value: Count }),
+  object({ key: SpanKey, end: SpanEnd, target: Type.Literal('value'), op: CompareOps, value: Value }),
 ]);
 
-export const TxnOpSchema = Type.Union([
-  object({ op: Type.Literal('put'), key: Key, value: Value, lease: Type.Optional(Count) }),
-  object({ op: Type.Literal('delete'), key: Key, prefix: Type.Optional(Type.Boolean()) }),
-  object({ op: Type.Literal('get'), key: Key, prefix: Type.Optional(Type.Boolean()) }),
-]);
+const PutOp = { op: Type.Literal('put'), key: Key, value: Value, lease: Type.Optional(Count), ignoreValue: Flag, ignoreLease: Flag };
+const DeleteOp = { op: Type.Literal('delete'), key: SpanKey, prefix: Flag, end: SpanEnd, prevKvs: Flag, keepReserved: Flag };
+
+/** One operation of a txn; a nested txn holds more (their count is bounded by validateTxnOps, as etcd's --max-txn-ops). */
+export const TxnOpSchema = Type.Recursive(
+  (This) =>
+    Type.Union([
+      object(PutOp),
+      object(DeleteOp),
+      object({ op: Type.Literal('get'), key: SpanKey, prefix: Flag, end: SpanEnd, revision: Type.Optional(Count), limit: Type.Optional(Count), countOnly: Flag }),
+      object({ op: Type.Literal('txn'), compare: Type.Array(CompareSchema), success: Type.Array(This), failure: Type.Array(This) }),
+    ]),
+  { $id: 'TxnOp' },
+);
 
 /**
  * A fencing token for a resource of the lease manager (Kleppmann's fencing token, Chubby's sequencer): a write
@@ -50,11 +65,12 @@ const OptFence = Type.Optional(FenceSchema);
 const SecretHash = Type.Optional(Type.String({ maxLength: 128 }));
 
 export const CommandSchema = Type.Union([
-  object({ op: Type.Literal('put'), key: Key, value: Value, lease: Type.Optional(Count), fence: OptFence }),
-  object({ op: Type.Literal('delete'), key: Key, prefix: Type.Optional(Type.Boolean()), fence: OptFence }),
+  object({ ...PutOp, fence: OptFence }),
+  object({ ...DeleteOp, fence: OptFence }),
   /** Array sizes are checked against MAX_TXN_COMPARES and MAX_TXN_OPS in commands.ts (with a clear message). */
   object({ op: Type.Literal('txn'), compare: Type.Array(CompareSchema), success: Type.Array(TxnOpSchema), failure: Type.Array(TxnOpSchema), fence: OptFence }),
-  object({ op: Type.Literal('lease-grant'), ttlMs: Count, owner: Type.Optional(Type.String({ maxLength: 1024 })), atMs: AtMs, secretHash: SecretHash }),
+  /** `id`: the lease id the client chose (etcd's LeaseGrant ID); else the entry's index. */
+  object({ op: Type.Literal('lease-grant'), ttlMs: Count, owner: Type.Optional(Type.String({ maxLength: 1024 })), atMs: AtMs, secretHash: SecretHash, id: Type.Optional(LeaseId) }),
   /** With `resource`, only if this lease holds it (a holder renewing), else any lease. */
   object({ op: Type.Literal('lease-renew'), id: LeaseId, atMs: AtMs, resource: Type.Optional(Resource), secretHash: SecretHash }),
   /** `bySystem`: the cluster itself ends the lease (a waiter leaving a queue, a failed registration, an admin's --force). */
@@ -68,6 +84,7 @@ export const CommandSchema = Type.Union([
 ]);
 
 export type Compare = Static<typeof CompareSchema>;
+export type CompareOp = Compare['op'];
 export type TxnOp = Static<typeof TxnOpSchema>;
 export type Command = Static<typeof CommandSchema>;
 export type Fence = Static<typeof FenceSchema>;
@@ -116,12 +133,15 @@ function checkCommandRules(c: Command): void {
       notLockKey(c.key);
       return;
     case 'delete':
-      validateKey(c.key);
+      validateSpanEnd(c.end);
+      validateSpanKey(c.key, c.end);
       return;
     case 'txn':
       if (c.compare.length > MAX_TXN_COMPARES) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_COMPARES} compares`);
       c.compare.forEach(validateCompare);
-      for (const op of [...validateTxnOps(c.success, false), ...validateTxnOps(c.failure, false)]) if (op.op === 'put') notLockKey(op.key);
+      validateTxnOps(c.success, false);
+      validateTxnOps(c.failure, false);
+      forEachPut([...c.success, ...c.failure], (key) => notLockKey(key));
       return;
     case 'lease-grant':
       validateTtlMs(c.ttlMs);
@@ -144,6 +164,14 @@ function checkCommandRules(c: Command): void {
   }
 }
 
+/** Every put of a txn's operations, nested txns included. */
+function forEachPut(ops: TxnOp[], fn: (key: string) => void): void {
+  for (const op of ops) {
+    if (op.op === 'put') fn(op.key);
+    else if (op.op === 'txn') forEachPut([...op.success, ...op.failure], fn);
+  }
+}
+
 function notLockKey(key: string): void {
   if (key.startsWith(LOCK_PREFIX) || key.startsWith(LOCK_QUEUE_PREFIX) || key.startsWith(FENCE_PREFIX)) {
     throw new CcmError('invalid_argument', `keys under ${LOCK_PREFIX}, ${LOCK_QUEUE_PREFIX} and ${FENCE_PREFIX} are written by the lease manager only`);
@@ -156,15 +184,20 @@ const ErrorCodeSchema = literalUnion(Object.keys(HTTP_STATUS) as ErrorCode[]);
 const LockHolderSchema = object({ holder: Type.String(), lease: Count, token: Count });
 const Prev = Type.Optional(KeyValueSchema);
 
-export const TxnOpResultSchema = Type.Union([
-  object({ op: Type.Literal('put'), prev: Prev }),
-  object({ op: Type.Literal('delete'), deleted: Count }),
-  object({ op: Type.Literal('get'), kvs: Type.Array(KeyValueSchema) }),
-]);
+export const TxnOpResultSchema = Type.Recursive(
+  (This) =>
+    Type.Union([
+      object({ op: Type.Literal('put'), prev: Prev }),
+      object({ op: Type.Literal('delete'), deleted: Count, prev: Type.Optional(Type.Array(KeyValueSchema)) }),
+      object({ op: Type.Literal('get'), kvs: Type.Array(KeyValueSchema), count: Type.Optional(Count) }),
+      object({ op: Type.Literal('txn'), succeeded: Type.Boolean(), results: Type.Array(This) }),
+    ]),
+  { $id: 'TxnOpResult' },
+);
 
 export const ApplyResultSchema = Type.Union([
   object({ op: Type.Literal('put'), revision: Count, prev: Prev }),
-  object({ op: Type.Literal('delete'), revision: Count, deleted: Count }),
+  object({ op: Type.Literal('delete'), revision: Count, deleted: Count, prev: Type.Optional(Type.Array(KeyValueSchema)) }),
   object({ op: Type.Literal('txn'), succeeded: Type.Boolean(), revision: Count, results: Type.Array(TxnOpResultSchema) }),
   object({ op: Type.Literal('lease-grant'), id: Count, ttlMs: Count, revision: Count }),
   object({ op: Type.Literal('lease-renew'), id: Count, ttlMs: Count, renewals: Count }),
@@ -174,7 +207,7 @@ export const ApplyResultSchema = Type.Union([
   object({ op: Type.Literal('acquire'), granted: Type.Literal(false), queued: Type.Literal(true), resource: Type.String(), lease: Count, position: Count, heldBy: LockHolderSchema }),
   object({ op: Type.Literal('acquire'), granted: Type.Literal(false), queued: Type.Literal(false), resource: Type.String(), heldBy: LockHolderSchema }),
   object({ op: Type.Literal('release'), resource: Type.String(), lease: Count, revision: Count, nextHolder: Type.Optional(Type.String()) }),
-  object({ op: Type.Literal('compact'), revision: Count }),
+  object({ op: Type.Literal('compact'), revision: Count, previous: Count }),
   object({ op: Type.Literal('conf-change'), voters: Type.Array(Type.String()), learners: Type.Array(Type.String()) }),
   object({ op: Type.Literal('error'), code: ErrorCodeSchema, message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 ]);

@@ -1,6 +1,6 @@
 import { CcmError } from '../client/api-errors.js';
 import { MAX_KEY_BYTES, MAX_LEASE_TTL_MS, MAX_VALUE_BYTES, MIN_LEASE_TTL_MS, RESERVED_PREFIX } from './kv-types.js';
-import type { Command, Compare, Fence, TxnOp } from './command-schemas.js';
+import type { Command, Compare, CompareOp, Fence, TxnOp } from './command-schemas.js';
 
 /**
  * Commands: what a Raft entry carries (as JSON). Every replica applies the same commands in the same order,
@@ -9,7 +9,7 @@ import type { Command, Compare, Fence, TxnOp } from './command-schemas.js';
  * commandProblem: the schema plus the rules below, checked before a command is proposed and when it is applied).
  * The validators here name the field and its legal range; the CLI uses them too, without loading the schemas.
  */
-export type { Command, Compare, Fence, TxnOp };
+export type { Command, Compare, CompareOp, Fence, TxnOp };
 
 export function encodeCommand(c: Command): string {
   return JSON.stringify(c);
@@ -62,15 +62,30 @@ export function validateRevision(rev: unknown, what = 'revision'): number {
   return rev;
 }
 
+/** A span's end (etcd's range_end): null for no upper bound, else text bounded like a key ('' allowed: an empty span). */
+export function validateSpanEnd(end: unknown, what = 'range end'): string | null | undefined {
+  if (end === undefined || end === null) return end;
+  if (typeof end !== 'string' || !end.isWellFormed()) throw new CcmError('invalid_argument', `${what} must be text or null`);
+  const bytes = Buffer.byteLength(end);
+  if (bytes > MAX_KEY_BYTES + 4) throw new CcmError('invalid_argument', `${what} is ${bytes} bytes; the limit is ${MAX_KEY_BYTES + 4}`);
+  return end;
+}
+
+/** A span's first key: with an end, '' (from the first key) is allowed. */
+export function validateSpanKey(key: unknown, end: unknown, what = 'key'): string {
+  if (end !== undefined && key === '') return key;
+  return validateKey(key, what);
+}
+
 export function validateCompare(c: unknown): Compare {
   const x = c as Record<string, unknown>;
   if (typeof x !== 'object' || x === null) throw new CcmError('invalid_argument', 'a compare must be an object');
-  validateKey(x.key, 'compare key');
+  validateSpanEnd(x.end, 'compare end');
+  validateSpanKey(x.key, x.end, 'compare key');
+  if (!['=', '!=', '<', '>'].includes(x.op as string)) throw new CcmError('invalid_argument', 'compare op must be =, !=, < or >');
   if (x.target === 'value') {
-    if (x.op !== '=' && x.op !== '!=') throw new CcmError('invalid_argument', 'a value compare takes = or !=');
     validateValue(x.value);
   } else if (x.target === 'mod' || x.target === 'create' || x.target === 'version' || x.target === 'lease') {
-    if (!['=', '!=', '<', '>'].includes(x.op as string)) throw new CcmError('invalid_argument', 'compare op must be =, !=, < or >');
     validateRevision(x.value, `compare ${x.target}`);
   } else {
     throw new CcmError('invalid_argument', 'compare target must be mod, create, version, lease or value');
@@ -78,13 +93,13 @@ export function validateCompare(c: unknown): Compare {
   return x as unknown as Compare;
 }
 
-/** Txn limits (etcd's --max-txn-ops is 128). */
+/** Txn limits (etcd's --max-txn-ops is 128): per branch, and for a nested txn what its parent leaves (as etcd). */
 export const MAX_TXN_OPS = 128;
 export const MAX_TXN_COMPARES = 128;
 
-export function validateTxnOps(ops: unknown, user: boolean): TxnOp[] {
+export function validateTxnOps(ops: unknown, user: boolean, budget = MAX_TXN_OPS): TxnOp[] {
   if (!Array.isArray(ops)) throw new CcmError('invalid_argument', 'txn ops must be a list');
-  if (ops.length > MAX_TXN_OPS) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_OPS} ops per branch`);
+  if (ops.length > budget) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_OPS} ops per branch (nested txns share it)`);
   return ops.map((o) => {
     const x = o as Record<string, unknown>;
     if (x?.op === 'put') {
@@ -93,12 +108,23 @@ export function validateTxnOps(ops: unknown, user: boolean): TxnOp[] {
       validateValue(x.value);
       if (x.lease !== undefined && x.lease !== 0) validateLeaseId(x.lease);
     } else if (x?.op === 'delete') {
-      if (user) validateUserWriteKey(x.key);
-      else validateKey(x.key);
+      validateSpanEnd(x.end);
+      const key = validateSpanKey(x.key, x.end);
+      if (user && key.startsWith(RESERVED_PREFIX)) validateUserWriteKey(key);
     } else if (x?.op === 'get') {
-      validateKey(x.key);
+      validateSpanEnd(x.end);
+      validateSpanKey(x.key, x.end);
+      if (x.revision !== undefined) validateRevision(x.revision);
+      if (x.limit !== undefined) validateRevision(x.limit, 'limit');
+    } else if (x?.op === 'txn') {
+      if (!Array.isArray(x.compare)) throw new CcmError('invalid_argument', 'a nested txn needs a "compare" list');
+      const used = Math.max(x.compare.length, Array.isArray(x.success) ? x.success.length : 0, Array.isArray(x.failure) ? x.failure.length : 0);
+      if (used > budget) throw new CcmError('invalid_argument', `a txn takes at most ${MAX_TXN_OPS} ops per branch (nested txns share it)`);
+      x.compare.forEach(validateCompare);
+      validateTxnOps(x.success ?? [], user, budget - ops.length);
+      validateTxnOps(x.failure ?? [], user, budget - ops.length);
     } else {
-      throw new CcmError('invalid_argument', 'txn op must be put, delete or get');
+      throw new CcmError('invalid_argument', 'txn op must be put, delete, get or txn');
     }
     return x as unknown as TxnOp;
   });

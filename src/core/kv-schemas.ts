@@ -24,6 +24,8 @@ export const WatchEventSchema = Type.Object(
     type: Type.Union([Type.Literal('put'), Type.Literal('delete')]),
     kv: KeyValueSchema,
     prevValue: Type.Optional(Type.String()),
+    /** The key before the change (etcd's prev_kv): only for watchers that ask. */
+    prev: Type.Optional(KeyValueSchema),
   },
   { additionalProperties: false },
 );

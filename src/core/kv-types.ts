@@ -20,6 +20,8 @@ export interface WatchEvent {
   /** The key after the change (for a delete: value empty, modRevision = the deleting revision). */
   kv: KeyValue;
   prevValue?: string;
+  /** The key as it was before the change (etcd's prev_kv): only for watchers that ask, and not for a creation. */
+  prev?: KeyValue;
 }
 
 export interface Lease {

@@ -1,14 +1,15 @@
 import type { ErrorCode } from '../client/api-errors.js';
-import { decodeCommand } from './command-schemas.js';
 import type { Command, Compare, Fence, TxnOp } from './commands.js';
+import { decodeCommand } from './command-schemas.js';
+import { compareKeys, prefixSpan, type KeySpan } from './key-span.js';
 import { readLockValue } from './kv-schemas.js';
-import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
+import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX, RESERVED_PREFIX, type KeyValue, type Lease, type WatchEvent } from './kv-types.js';
 import type { StateStore } from './state-store.js';
 
 /** What a command's application reports back to whoever proposed it. Errors are results too: applying never throws. */
 export type ApplyResult =
   | { op: 'put'; revision: number; prev?: KeyValue }
-  | { op: 'delete'; revision: number; deleted: number }
+  | { op: 'delete'; revision: number; deleted: number; prev?: KeyValue[] }
   | { op: 'txn'; succeeded: boolean; revision: number; results: TxnOpResult[] }
   | { op: 'lease-grant'; id: number; ttlMs: number; revision: number }
   | { op: 'lease-renew'; id: number; ttlMs: number; renewals: number }
@@ -16,11 +17,20 @@ export type ApplyResult =
   | { op: 'lease-expire'; id: number; expired: boolean }
   | AcquireResult
   | { op: 'release'; resource: string; lease: number; revision: number; nextHolder?: string }
-  | { op: 'compact'; revision: number }
+  /** `previous`: the compaction point before this command (a request at or below it changed nothing). */
+  | { op: 'compact'; revision: number; previous: number }
   | { op: 'conf-change'; voters: string[]; learners: string[] }
   | { op: 'error'; code: ErrorCode; message: string; details?: unknown };
 
-export type TxnOpResult = { op: 'put'; prev?: KeyValue } | { op: 'delete'; deleted: number } | { op: 'get'; kvs: KeyValue[] };
+/**
+ * What each txn operation did. `prev` of a put: the key before it; of a delete (with prevKvs): the keys it deleted.
+ * `count` of a get (with a limit, revision or countOnly): how many keys the span holds in all.
+ */
+export type TxnOpResult =
+  | { op: 'put'; prev?: KeyValue }
+  | { op: 'delete'; deleted: number; prev?: KeyValue[] }
+  | { op: 'get'; kvs: KeyValue[]; count?: number }
+  | { op: 'txn'; succeeded: boolean; results: TxnOpResult[] };
 
 export type AcquireResult =
   | { op: 'acquire'; granted: true; resource: string; holder: string; lease: number; token: number; ttlMs: number; revision: number }
@@ -93,26 +103,27 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
     if (refused) return refused;
   }
   switch (c.op) {
-    case 'put': {
-      if (c.lease && !tx.store.getLease(c.lease)) return error('not_found', `lease ${c.lease} not found (expired or revoked)`);
-      const prev = tx.put(c.key, c.value, c.lease ?? 0);
-      return { op: 'put', revision: tx.revision, ...(prev ? { prev } : {}) };
-    }
+    case 'put':
     case 'delete': {
-      const deleted = tx.deleteRange(c.key, c.prefix ?? false);
-      return { op: 'delete', revision: tx.resultRevision(), deleted };
+      const problem = checkOp(tx.store, c, null, true);
+      if (problem) return problem;
+      const r = runOp(tx, c, null);
+      if (r.op === 'put') return { op: 'put', revision: tx.revision, ...(r.prev ? { prev: r.prev } : {}) };
+      if (r.op === 'delete') return { op: 'delete', revision: tx.resultRevision(), deleted: r.deleted, ...(r.prev ? { prev: r.prev } : {}) };
+      return error('internal', `unexpected result ${r.op}`);
     }
     case 'txn': {
-      const succeeded = c.compare.every((cmp) => compare(tx.store.get(cmp.key), cmp));
-      const ops = succeeded ? c.success : c.failure;
-      for (const op of ops) {
-        if (op.op === 'put' && op.lease && !tx.store.getLease(op.lease)) return error('not_found', `lease ${op.lease} not found (expired or revoked)`);
-      }
-      const results = ops.map((op) => applyTxnOp(tx, op));
-      return { op: 'txn', succeeded, revision: tx.resultRevision(), results };
+      // As etcd: every compare on the path (nested txns included) sees the state before the txn, and every operation
+      // on it is checked before any runs, so a txn applies whole or not at all.
+      const path = choosePath(tx.store, c);
+      const problem = checkPath(tx.store, c, path);
+      if (problem) return problem;
+      const results = runPath(tx, c, path);
+      return { op: 'txn', succeeded: path.succeeded, revision: tx.resultRevision(), results };
     }
     case 'lease-grant': {
-      const lease = tx.grantLease(index, c.ttlMs, c.owner ?? '', c.atMs, c.secretHash ?? '');
+      if (c.id !== undefined && tx.store.getLease(c.id)) return error('already_exists', `lease ${c.id} already exists`, { lease: c.id });
+      const lease = tx.grantLease(c.id ?? tx.freeLeaseId(index), c.ttlMs, c.owner ?? '', c.atMs, c.secretHash ?? '');
       return { op: 'lease-grant', id: lease.id, ttlMs: lease.ttlMs, revision: tx.store.revision() };
     }
     case 'lease-renew': {
@@ -163,9 +174,12 @@ function apply(tx: Change, c: Command, index: number): ApplyResult {
       return { op: 'release', resource: c.resource, lease: c.lease, revision: tx.resultRevision(), ...(next && next.lease !== c.lease ? { nextHolder: parseLock(next).holder } : {}) };
     }
     case 'compact': {
-      if (c.revision > tx.store.revision()) return error('invalid_argument', `cannot compact to ${c.revision}: the current revision is ${tx.store.revision()}`);
-      if (c.revision > tx.store.compactRevision()) tx.store.compact(c.revision);
-      return { op: 'compact', revision: tx.store.compactRevision() };
+      if (c.revision > tx.store.revision()) {
+        return error('invalid_argument', `cannot compact to ${c.revision}: the current revision is ${tx.store.revision()}`, { reason: 'future-revision' });
+      }
+      const previous = tx.store.compactRevision();
+      if (c.revision > previous) tx.store.compact(c.revision);
+      return { op: 'compact', revision: tx.store.compactRevision(), previous };
     }
   }
 }
@@ -174,7 +188,7 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
   const lockKey = LOCK_PREFIX + c.resource;
   const current = tx.store.get(lockKey);
   if (!current) {
-    const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
+    const lease = tx.grantLease(tx.freeLeaseId(index), c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
     tx.grantLock(c.resource, { holder: c.holder, lease: lease.id });
     return { op: 'acquire', granted: true, resource: c.resource, holder: c.holder, lease: lease.id, token: tx.revision, ttlMs: c.ttlMs, revision: tx.revision };
   }
@@ -184,7 +198,7 @@ function acquire(tx: Change, c: Extract<Command, { op: 'acquire' }>, index: numb
     return error('resource_exhausted', `${c.resource} already has ${MAX_WAITERS_PER_RESOURCE} waiters; try again later`, { limit: 'waiters_per_resource', heldBy });
   }
   // Queue keys sort by the revision they were made at: first come, first served.
-  const lease = tx.grantLease(index, c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
+  const lease = tx.grantLease(tx.freeLeaseId(index), c.ttlMs, `${c.holder}@${c.resource}`, c.atMs, c.secretHash ?? '');
   const queueKey = `${LOCK_QUEUE_PREFIX}${c.resource}/${String(tx.revision).padStart(16, '0')}`;
   tx.put(queueKey, JSON.stringify({ holder: c.holder, lease: lease.id }), lease.id);
   const position = tx.store.range(`${LOCK_QUEUE_PREFIX}${c.resource}/`, true).length;
@@ -235,35 +249,122 @@ export function holderOf(lockKv: KeyValue): LockHolder {
   return { holder, lease, token: lockKv.createRevision };
 }
 
-function applyTxnOp(tx: Change, op: TxnOp): TxnOpResult {
+/** Which branch a txn and each txn nested in it take: decided before any operation runs. */
+interface TxnPath {
+  succeeded: boolean;
+  /** For each operation of the branch taken: the path of a nested txn, else null. */
+  nested: (TxnPath | null)[];
+}
+
+function choosePath(store: StateStore, t: { compare: Compare[]; success: TxnOp[]; failure: TxnOp[] }): TxnPath {
+  const succeeded = t.compare.every((cmp) => compareHolds(store, cmp));
+  const ops = succeeded ? t.success : t.failure;
+  return { succeeded, nested: ops.map((op) => (op.op === 'txn' ? choosePath(store, op) : null)) };
+}
+
+function checkPath(store: StateStore, t: { success: TxnOp[]; failure: TxnOp[] }, path: TxnPath): ApplyResult | null {
+  const ops = path.succeeded ? t.success : t.failure;
+  for (let i = 0; i < ops.length; i++) {
+    const problem = checkOp(store, ops[i], path.nested[i], false);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/**
+ * What would make an operation fail, checked against the state before it runs: a lease that does not exist, a
+ * key that ignoreValue/ignoreLease needs, a read revision compacted or in the future. etcd checks a plain put's
+ * lease before its key, and a txn put's key before its lease; the first problem found is the error.
+ */
+function checkOp(store: StateStore, op: TxnOp, nested: TxnPath | null, isPlainRequest: boolean): ApplyResult | null {
   switch (op.op) {
     case 'put': {
-      const prev = tx.put(op.key, op.value, op.lease ?? 0);
-      return { op: 'put', ...(prev ? { prev } : {}) };
+      const leaseProblem = op.lease && !store.getLease(op.lease) ? error('not_found', `lease ${op.lease} not found (expired or revoked)`, { lease: op.lease }) : null;
+      const keyProblem =
+        (op.ignoreValue || op.ignoreLease) && !store.get(op.key) ? error('not_found', `key ${op.key} not found (ignoreValue and ignoreLease need it)`, { key: op.key }) : null;
+      return isPlainRequest ? (leaseProblem ?? keyProblem) : (keyProblem ?? leaseProblem);
     }
-    case 'delete':
-      return { op: 'delete', deleted: tx.deleteRange(op.key, op.prefix ?? false) };
     case 'get':
-      return { op: 'get', kvs: tx.store.range(op.key, op.prefix ?? false) };
+      if (!op.revision) return null;
+      if (op.revision > store.revision()) {
+        return error('invalid_argument', `revision ${op.revision} is in the future (the current revision is ${store.revision()})`, { reason: 'future-revision' });
+      }
+      if (op.revision < store.compactRevision()) {
+        return error('compacted', `revision ${op.revision} was compacted; the oldest revision kept is ${store.compactRevision()}`, { compactRevision: store.compactRevision() });
+      }
+      return null;
+    case 'txn':
+      return nested ? checkPath(store, op, nested) : null;
+    case 'delete':
+      return null;
   }
 }
 
-function compare(kv: KeyValue | undefined, c: Compare): boolean {
-  if (c.target === 'value') {
-    const v = kv?.value;
-    return c.op === '=' ? v === c.value : v !== c.value;
+function runPath(tx: Change, t: { success: TxnOp[]; failure: TxnOp[] }, path: TxnPath): TxnOpResult[] {
+  const ops = path.succeeded ? t.success : t.failure;
+  return ops.map((op, i) => runOp(tx, op, path.nested[i]));
+}
+
+function spanOf(op: { key: string; prefix?: boolean; end?: string | null }): KeySpan {
+  if (op.end !== undefined) return { key: op.key, end: op.end };
+  return op.prefix ? prefixSpan(op.key) : { key: op.key };
+}
+
+function runOp(tx: Change, op: TxnOp, nested: TxnPath | null): TxnOpResult {
+  switch (op.op) {
+    case 'put': {
+      // etcd reads the key inside the txn here; the checks made sure it existed before the txn began.
+      const current = op.ignoreValue || op.ignoreLease ? tx.store.get(op.key) : undefined;
+      const value = op.ignoreValue ? (current?.value ?? '') : op.value;
+      const lease = op.ignoreLease ? (current?.lease ?? 0) : (op.lease ?? 0);
+      const prev = tx.put(op.key, value, lease);
+      return { op: 'put', ...(prev ? { prev } : {}) };
+    }
+    case 'delete': {
+      const deleted = tx.deleteSpan(spanOf(op), op.keepReserved === true);
+      return { op: 'delete', deleted: deleted.length, ...(op.prevKvs ? { prev: deleted } : {}) };
+    }
+    case 'get': {
+      const hasOptions = op.limit !== undefined || op.countOnly !== undefined || op.revision !== undefined;
+      const { kvs, count } = tx.store.rangeSpan(spanOf(op), { revision: op.revision, limit: op.limit, countOnly: op.countOnly });
+      return { op: 'get', kvs, ...(hasOptions ? { count } : {}) };
+    }
+    case 'txn': {
+      const path = nested ?? { succeeded: false, nested: [] };
+      return { op: 'txn', succeeded: path.succeeded, results: runPath(tx, op, path) };
+    }
   }
-  // A missing key has create/mod revision, version and lease 0 (as etcd).
-  const actual = kv === undefined ? 0 : c.target === 'mod' ? kv.modRevision : c.target === 'create' ? kv.createRevision : c.target === 'version' ? kv.version : kv.lease;
+}
+
+/** A key that does not exist, as a compare sees it. */
+const MISSING: KeyValue = { key: '', value: '', createRevision: 0, modRevision: 0, version: 0, lease: 0 };
+
+function compareHolds(store: StateStore, c: Compare): boolean {
+  if (c.end === undefined) {
+    const kv = store.get(c.key);
+    // A missing key has no value: != anything, and neither =, < nor > anything.
+    if (!kv && c.target === 'value') return c.op === '!=';
+    return compareKv(kv ?? MISSING, c);
+  }
+  const { kvs } = store.rangeSpan({ key: c.key, end: c.end });
+  if (kvs.length === 0) return c.target === 'value' ? false : compareKv(MISSING, c);
+  return kvs.every((kv) => compareKv(kv, c));
+}
+
+function compareKv(kv: KeyValue, c: Compare): boolean {
+  const order =
+    c.target === 'value'
+      ? compareKeys(kv.value, c.value)
+      : (c.target === 'mod' ? kv.modRevision : c.target === 'create' ? kv.createRevision : c.target === 'version' ? kv.version : kv.lease) - c.value;
   switch (c.op) {
     case '=':
-      return actual === c.value;
+      return order === 0;
     case '!=':
-      return actual !== c.value;
+      return order !== 0;
     case '<':
-      return actual < c.value;
+      return order < 0;
     case '>':
-      return actual > c.value;
+      return order > 0;
   }
 }
 
@@ -299,16 +400,25 @@ class Change {
     this.put(FENCE_PREFIX + resource, String(this.revision), 0);
   }
 
-  deleteRange(key: string, prefix: boolean): number {
-    const victims = this.store.range(key, prefix);
+  /** Deletes every key of the span (with `keepReserved`, not ccm's own keys under /ccm/); returns what it deleted. */
+  deleteSpan(span: KeySpan, keepReserved: boolean): KeyValue[] {
+    let victims = this.store.rangeSpan(span).kvs;
+    if (keepReserved) victims = victims.filter((kv) => !kv.key.startsWith(RESERVED_PREFIX));
     for (const kv of victims) this.deleteKey(kv);
-    return victims.length;
+    return victims;
   }
 
   deleteKey(kv: KeyValue): void {
     this.store.delete(kv.key);
     this.event({ type: 'delete', kv: { key: kv.key, value: '', createRevision: kv.createRevision, modRevision: this.revision, version: 0, lease: kv.lease }, prevValue: kv.value });
     if (kv.key.startsWith(LOCK_PREFIX)) this.freedLocks.add(kv.key.slice(LOCK_PREFIX.length));
+  }
+
+  /** A new lease's id: the entry's index, unless a client chose that id earlier (then the next free one). */
+  freeLeaseId(index: number): number {
+    let id = index;
+    while (this.store.getLease(id)) id++;
+    return id;
   }
 
   grantLease(id: number, ttlMs: number, owner: string, atMs: number, secretHash: string): Lease {

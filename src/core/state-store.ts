@@ -1,3 +1,4 @@
+import type { KeySpan } from './key-span.js';
 import type { KeyValue, Lease, WatchEvent } from './kv-types.js';
 
 /**
@@ -9,6 +10,12 @@ export interface StateStore {
   get(key: string): KeyValue | undefined;
   /** The key itself, or with `prefix` every key starting with it, in key order. */
   range(key: string, prefix: boolean, limit?: number): KeyValue[];
+  /**
+   * The keys of a span as of `revision` (absent or 0: now; inside an apply, including what it changed so far), in
+   * key order, at most `limit` of them (absent or 0: all), and how many the span holds in all (`countOnly`: only the
+   * count). The caller checks that `revision` is neither compacted nor in the future.
+   */
+  rangeSpan(span: KeySpan, options?: { revision?: number; limit?: number; countOnly?: boolean }): { kvs: KeyValue[]; count: number };
   put(kv: KeyValue): void;
   delete(key: string): void;
   keysWithLease(lease: number): string[];

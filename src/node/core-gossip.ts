@@ -112,21 +112,23 @@ function registerLagCheck(node: NodeRuntime, driver: RaftDriver): void {
   }
 }
 
-/** The core as this node's gossip view shows it: the leader with the highest term, and the replicas. */
-export function coreViewFromGossip(gossip: GossipDriver): { leader: string | null; voters: string[] } {
+/** The core as this node's gossip view shows it: the leader with the highest term, the replicas, the highest term. */
+export function coreViewFromGossip(gossip: GossipDriver): { leader: string | null; voters: string[]; term: number } {
   let leader: string | null = null;
   let bestTerm = -1;
+  let term = 0;
   const voters: string[] = [];
   for (const m of gossip.members()) {
     const c = (m.meta as { core?: CoreMeta }).core;
     if (!c || m.state !== 'alive') continue;
     if (c.role === 'voter') voters.push(m.id);
+    term = Math.max(term, c.term);
     if (c.raftRole === 'leader' && c.term > bestTerm) {
       leader = m.id;
       bestTerm = c.term;
     }
   }
-  return { leader, voters: voters.sort(compareNodeIds) };
+  return { leader, voters: voters.sort(compareNodeIds), term };
 }
 
 /** The healthiest member not yet in the core: alive; passing (or unknown) before warning; never critical; then lowest id. */

@@ -9,6 +9,7 @@ import type { ConfChange } from '../raft/index.js';
 import { voterRemovalProblem } from '../raft/quorum.js';
 import { lastChangeRevision, rangeAtRevision } from '../storage/kv-history.js';
 import type { KeyValue, Lease } from '../core/kv-types.js';
+import type { KeySpan } from '../core/key-span.js';
 import type { LeaseView, LockView, NodeStatus, RangeResult } from '../client/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
@@ -55,7 +56,7 @@ export class CoreService implements NodeSubsystem {
   /** This node's Raft replica, if it is (or was) one; a member gets one when the core adds it as a learner. */
   driver: RaftDriver | null;
   /** The core as gossip shows it (set once gossip is wired): lets a member find the leader and the voters. */
-  coreView: (() => { leader: string | null; voters: string[] }) | null = null;
+  coreView: (() => { leader: string | null; voters: string[]; term: number }) | null = null;
   /** Called when a driver is created after start (a member made a learner). */
   onDriverCreated: ((driver: RaftDriver) => void) | null = null;
   /** Where a member last found the leader. */
@@ -230,6 +231,18 @@ export class CoreService implements NodeSubsystem {
         }
         const kvs = read.limit !== undefined && read.limit > 0 ? all.slice(0, read.limit) : all;
         return { kvs, count: all.length, revision: state.revision(), compactRevision: state.compactRevision(), servedBy, serializable, ...(atRevision > 0 ? { atRevision } : {}) };
+      }
+      case 'span': {
+        const revision = state.revision();
+        const compactRevision = state.compactRevision();
+        if (read.revision && read.revision > revision) {
+          throw new CcmError('invalid_argument', `revision ${read.revision} is in the future (the current revision is ${revision})`, { reason: 'future-revision', revision });
+        }
+        if (read.revision && read.revision < compactRevision) {
+          throw new CcmError('compacted', `revision ${read.revision} was compacted; the oldest revision kept is ${compactRevision}`, { compactRevision, revision });
+        }
+        const { kvs, count } = state.rangeSpan(read.span, { revision: read.revision, limit: read.limit, countOnly: read.countOnly });
+        return { kvs, count, revision, compactRevision, servedBy, serializable };
       }
       case 'leases':
         return { leases: state.leases().map((l) => this.leaseView(l)), servedBy };

@@ -12,6 +12,7 @@ import { createGossipDriver } from './gossip-driver.js';
 import { createHealthMonitor } from './health-monitor.js';
 import { createCoreSubsystem } from './core-service.js';
 import { createMetricsSubsystem } from './metrics-subsystem.js';
+import { createEtcdSubsystem } from './etcd-subsystem.js';
 
 function argValue(name: string): string {
   const i = process.argv.indexOf(name);
@@ -57,8 +58,9 @@ try {
   const file = readClusterFile(paths);
   runtime = new NodeRuntime(nodeConfigFromCluster(paths, file, id));
   // Gossip first: the health monitor publishes through it, and the core may look it up (gossipOf) to publish its role.
-  // Metrics after the subsystems it reads (its hooks for watches work from any order: nodeMetricsOf).
-  await runtime.start([createGossipDriver, createHealthMonitor, createCoreSubsystem, createMetricsSubsystem]);
+  // Metrics after the subsystems it reads (its hooks for watches work from any order: nodeMetricsOf). The etcd API
+  // after the core it serves.
+  await runtime.start([createGossipDriver, createHealthMonitor, createCoreSubsystem, createEtcdSubsystem, createMetricsSubsystem]);
 } catch (err) {
   logLine('fatal', `failed to start: ${(err as Error).message}`);
   await runtime?.stop('start failed').catch(() => undefined);

@@ -16,6 +16,8 @@ export interface NodeConfig {
   ports: NodePorts;
   /** Every other node of the cluster. */
   peers: PeerAddress[];
+  /** Every node's ports, this one's included (what the etcd API's MemberList shows). */
+  nodePorts: Record<string, NodePorts>;
   /** Raft voters the cluster was created with. */
   core: string[];
   settings: ClusterSettings;
@@ -38,6 +40,7 @@ export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id
     peers: file.nodes
       .filter((n) => n.id !== id)
       .map((n) => ({ id: n.id, host: file.host, peerPort: n.ports.peer, gossipPort: n.ports.gossip })),
+    nodePorts: Object.fromEntries(file.nodes.map((n) => [n.id, n.ports])),
     core: file.core,
     settings: file.settings,
     security: file.security,

@@ -36,6 +36,14 @@ export const CoreReadSchema = Type.Union([
     /** The key as it was just before its last change (ccm kv get --prev). */
     prev: Type.Optional(Type.Boolean()),
   }),
+  /** A span (etcd's key and range_end) as of `revision` (absent: now), at most `limit` keys, with the count of all. */
+  object({
+    kind: Type.Literal('span'),
+    span: object({ key: Type.String({ maxLength: 1024 }), end: Type.Optional(Type.Union([Type.String({ maxLength: 1028 }), Type.Null()])) }),
+    revision: Type.Optional(Count),
+    limit: Type.Optional(Count),
+    countOnly: Type.Optional(Type.Boolean()),
+  }),
   object({ kind: Type.Literal('leases') }),
   object({ kind: Type.Literal('lease'), id: Count }),
   /** Lease-manager resources (one, or all), with their holders' leases and queues. */

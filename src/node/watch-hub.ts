@@ -1,13 +1,19 @@
 import { CcmError } from '../client/api-errors.js';
+import { inSpan } from '../core/key-span.js';
 import type { WatchEvent } from '../core/kv-types.js';
 import { RefusedInput } from '../net/input-rejections.js';
+import { withPrevKv } from '../core/prev-kv.js';
 import type { RaftDriver } from './raft-driver.js';
 
 export interface WatchSpec {
   key: string;
   prefix: boolean;
+  /** A span instead (etcd's range_end: null for every key from `key` on); set, it overrides `prefix`. */
+  end?: string | null;
   /** First revision to deliver (inclusive); events before it are not sent. */
   fromRevision: number;
+  /** Attach each event's `prev` (the key before the change), as etcd's prev_kv. */
+  prevKv?: boolean;
 }
 
 export interface WatchBatch {
@@ -38,9 +44,17 @@ export class WatchHub {
       const events = applied.effects.events;
       if (events.length === 0 || this.watchers.size === 0) return;
       const revision = events[0].kv.modRevision;
+      // Several watchers asking for prev_kv of the same event: look it up once.
+      const prevOf = new Map<WatchEvent, WatchEvent>();
+      const withPrev = (e: WatchEvent): WatchEvent => {
+        let found = prevOf.get(e);
+        if (!found) prevOf.set(e, (found = withPrevKv(this.driver.state, e)));
+        return found;
+      };
       for (const w of this.watchers) {
         if (revision < w.nextRevision) continue;
-        const matching = events.filter((e) => matches(w.spec, e.kv.key));
+        let matching = events.filter((e) => matches(w.spec, e.kv.key));
+        if (w.spec.prevKv) matching = matching.map(withPrev);
         w.nextRevision = revision + 1;
         if (matching.length === 0) continue;
         this.counters.eventsSent += matching.length;
@@ -85,7 +99,8 @@ export class WatchHub {
       // One revision bigger than a page (a lease revoking many keys): read that revision whole.
       const chunk = end === 0 ? state.events(lastRev, lastRev, -1) : page.slice(0, end);
       for (const group of groupByRevision(chunk)) {
-        const matching = group.filter((e) => matches(spec, e.kv.key));
+        let matching = group.filter((e) => matches(spec, e.kv.key));
+        if (spec.prevKv) matching = matching.map((e) => withPrevKv(state, e));
         if (matching.length > 0) {
           this.counters.eventsSent += matching.length;
           deliver({ events: matching, revision: group[0].kv.modRevision });
@@ -100,7 +115,8 @@ export class WatchHub {
   }
 }
 
-export function matches(spec: { key: string; prefix: boolean }, key: string): boolean {
+export function matches(spec: { key: string; prefix: boolean; end?: string | null }, key: string): boolean {
+  if (spec.end !== undefined) return inSpan({ key: spec.key, end: spec.end }, key);
   return spec.prefix ? key.startsWith(spec.key) : key === spec.key;
 }
 

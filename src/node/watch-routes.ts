@@ -200,7 +200,13 @@ function pollOnce(hub: WatchHub, spec: WatchSpec, waitMs: number): Promise<{ eve
 export function subscribeChanges(
   node: NodeRuntime,
   spec: WatchSpec,
-  handlers: { onCreated?: (revision: number, servedBy: string) => void; onBatch: (b: WatchBatch) => void; onError: (e: CcmError) => void },
+  handlers: {
+    onCreated?: (revision: number, servedBy: string) => void;
+    onBatch: (b: WatchBatch) => void;
+    onError: (e: CcmError) => void;
+    /** A member's relay: every event up to `revision` has been delivered (after each poll). */
+    onProgress?: (revision: number) => void;
+  },
 ): () => void {
   const hub = node.core?.replica() ? node.watchHub : undefined;
   if (hub) {
@@ -240,6 +246,7 @@ export function subscribeChanges(
         for (const group of groupEvents(r.events)) handlers.onBatch({ events: group, revision: group[0].kv.modRevision });
         if (r.events.length > 0) next = r.events[r.events.length - 1].kv.modRevision + 1;
         else next = Math.max(next, r.revision + 1);
+        handlers.onProgress?.(next - 1);
       } catch (err) {
         if (isStopped) return;
         if (err instanceof CcmError && err.code === 'compacted') {

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { compareKeys, prefixSpan, type KeySpan } from '../core/key-span.js';
 import type { KeyValue, Lease, WatchEvent } from '../core/kv-types.js';
 import type { StateStore } from '../core/state-store.js';
 import type { ConfState } from '../raft/index.js';
@@ -60,11 +61,6 @@ const toLease = (r: LeaseRow): Lease => ({
   secretHash: r.secret_hash ?? '',
 });
 
-/** The upper bound of a prefix range: the prefix with its last character incremented. */
-function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
-
 /**
  * The replicated state machine on SQLite: keys, the event log by revision, leases, and the applied index.
  * Writes happen inside the driver's per-Ready transaction. Revision counters are cached in memory.
@@ -79,8 +75,14 @@ export class SqliteStateStore implements StateStore {
   constructor(private readonly db: SqliteDatabase) {
     this.q = {
       get: db.prepare('SELECT * FROM kv WHERE key = ?'),
-      rangeAll: db.prepare('SELECT * FROM kv ORDER BY key LIMIT ?'),
-      rangePrefix: db.prepare('SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
+      rangeFrom: db.prepare('SELECT * FROM kv WHERE key >= ? ORDER BY key LIMIT ?'),
+      rangeBetween: db.prepare('SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
+      countFrom: db.prepare('SELECT COUNT(*) AS n FROM kv WHERE key >= ?'),
+      countBetween: db.prepare('SELECT COUNT(*) AS n FROM kv WHERE key >= ? AND key < ?'),
+      changedKeysFrom: db.prepare('SELECT DISTINCT key FROM kv_events WHERE key >= ? AND revision > ?'),
+      changedKeysBetween: db.prepare('SELECT DISTINCT key FROM kv_events WHERE key >= ? AND key < ? AND revision > ?'),
+      keyAt: db.prepare('SELECT * FROM kv_events WHERE key = ? AND revision <= ? ORDER BY revision DESC, sub DESC LIMIT 1'),
+      keyChangedAfter: db.prepare('SELECT 1 FROM kv_events WHERE key = ? AND revision > ? LIMIT 1'),
       put: db.prepare(
         'INSERT INTO kv (key, value, create_revision, mod_revision, version, lease) VALUES (@key, @value, @createRevision, @modRevision, @version, @lease) ' +
           'ON CONFLICT(key) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision, mod_revision = excluded.mod_revision, version = excluded.version, lease = excluded.lease',
@@ -91,7 +93,13 @@ export class SqliteStateStore implements StateStore {
         'INSERT INTO kv_events (revision, sub, type, key, value, create_revision, mod_revision, version, lease, prev_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       events: db.prepare('SELECT * FROM kv_events WHERE revision >= ? AND revision <= ? ORDER BY revision, sub LIMIT ?'),
-      compact: db.prepare('DELETE FROM kv_events WHERE revision < ?'),
+      // Below the compaction point, a key keeps its last event if that is a put and the key has none at the point:
+      // its state there (etcd keeps the same), so a read at any revision not compacted can be answered.
+      compact: db.prepare(
+        `DELETE FROM kv_events WHERE revision < @revision AND (type = 'delete' OR EXISTS (
+           SELECT 1 FROM kv_events later WHERE later.key = kv_events.key AND later.revision <= @revision
+             AND (later.revision > kv_events.revision OR (later.revision = kv_events.revision AND later.sub > kv_events.sub))))`,
+      ),
       setRevision: db.prepare('UPDATE applied SET revision = ? WHERE singleton = 1'),
       setCompact: db.prepare('UPDATE applied SET compact_revision = ? WHERE singleton = 1'),
       getLease: db.prepare('SELECT * FROM leases WHERE id = ?'),
@@ -140,8 +148,51 @@ export class SqliteStateStore implements StateStore {
       const kv = this.get(key);
       return kv ? [kv] : [];
     }
-    if (key === '') return (this.q.rangeAll.all(limit) as KvRow[]).map(toKv);
-    return (this.q.rangePrefix.all(key, prefixEnd(key), limit) as KvRow[]).map(toKv);
+    return this.rows(prefixSpan(key), limit > 0 ? limit : -1);
+  }
+
+  rangeSpan(span: KeySpan, options: { revision?: number; limit?: number; countOnly?: boolean } = {}): { kvs: KeyValue[]; count: number } {
+    const limit = options.limit && options.limit > 0 ? options.limit : -1;
+    if (options.revision && options.revision <= this.currentRevision) return this.rangeAt(span, options.revision, limit, options.countOnly === true);
+    if (span.end === undefined) {
+      const kv = this.get(span.key);
+      return { kvs: kv && !options.countOnly ? [kv] : [], count: kv ? 1 : 0 };
+    }
+    const kvs = options.countOnly ? [] : this.rows(span, limit);
+    const count = !options.countOnly && (limit < 0 || kvs.length < limit) ? kvs.length : this.countRows(span);
+    return { kvs, count };
+  }
+
+  private rows(span: KeySpan, limit: number): KeyValue[] {
+    if (span.end === undefined) return this.range(span.key, false);
+    const rows = span.end === null ? this.q.rangeFrom.all(span.key, limit) : this.q.rangeBetween.all(span.key, span.end, limit);
+    return (rows as KvRow[]).map(toKv);
+  }
+
+  private countRows(span: KeySpan): number {
+    if (span.end === undefined) return this.get(span.key) ? 1 : 0;
+    const row = (span.end === null ? this.q.countFrom.get(span.key) : this.q.countBetween.get(span.key, span.end)) as { n: number };
+    return row.n;
+  }
+
+  /**
+   * The span as it was at `revision`, from the current keys and the event log: a key changed since is as its last
+   * event at or before `revision` left it (a put: that value; a delete, or no event: absent); the others are as they
+   * are now. Inside an apply the events of the revision being made count as "since".
+   */
+  private rangeAt(span: KeySpan, revision: number, limit: number, countOnly: boolean): { kvs: KeyValue[]; count: number } {
+    const changed =
+      span.end === undefined
+        ? this.q.keyChangedAfter.get(span.key, revision) ? [span.key] : []
+        : ((span.end === null ? this.q.changedKeysFrom.all(span.key, revision) : this.q.changedKeysBetween.all(span.key, span.end, revision)) as { key: string }[]).map((r) => r.key);
+    const isChanged = new Set(changed);
+    const kvs = this.rows(span, -1).filter((kv) => !isChanged.has(kv.key));
+    for (const key of changed) {
+      const row = this.q.keyAt.get(key, revision) as EventRow | undefined;
+      if (row && row.type === 'put') kvs.push(toKv({ ...row, value: row.value ?? '' }));
+    }
+    kvs.sort((a, b) => compareKeys(a.key, b.key));
+    return { kvs: countOnly ? [] : limit > 0 ? kvs.slice(0, limit) : kvs, count: kvs.length };
   }
 
   put(kv: KeyValue): void {
@@ -185,7 +236,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   compact(revision: number): void {
-    this.q.compact.run(revision);
+    this.q.compact.run({ revision });
     this.q.setCompact.run(revision);
     this.currentCompactRevision = revision;
     this.history.dropBefore(revision);

@@ -152,4 +152,13 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE leases ADD COLUMN secret_hash TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 7,
+    name: 'kv-events-by-key',
+    sql: `
+      -- A key's history: reads at a past revision and a watch's prev_kv (etcd API) look up a key's last event at or
+      -- before a revision; compaction keeps each key's last put below the compaction point.
+      CREATE INDEX kv_events_by_key ON kv_events (key, revision);
+    `,
+  },
 ];

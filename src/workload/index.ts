@@ -4,11 +4,12 @@
 import { CcmError } from '../client/api-errors.js';
 import { ConfigWorkload } from './config-workload.js';
 import { LeaseWorkload } from './lease-workload.js';
+import { EtcdRegisterTransport } from './etcd-register.js';
 import { RegisterWorkload } from './register-workload.js';
 import { RegistryWorkload } from './registry-workload.js';
 import type { Workload } from './workload.js';
 
-export const WORKLOAD_NAMES = ['register', 'lease', 'config', 'registry'] as const;
+export const WORKLOAD_NAMES = ['register', 'lease', 'config', 'registry', 'etcd'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** What each workload does, in a line (for --help). */
@@ -17,6 +18,7 @@ export const WORKLOAD_SUMMARIES: Record<WorkloadName, string> = {
   lease: 'clients contend for a few locks, write through the core with their fencing tokens (and once more after releasing), and release; checked for two holders, token order and any stale token accepted',
   config: 'clients write config keys while watchers stream them; every watcher must see every version in order, none lost',
   registry: 'instances register, renew and die; lookups must not return an instance gone longer than a margin',
+  etcd: 'the register workload through the etcd v3 API with an etcd client (get, put, txn); checked for linearizability and lost writes',
 };
 
 export function parseWorkloadName(text: string): WorkloadName {
@@ -36,5 +38,7 @@ export function createWorkload(name: WorkloadName): Workload {
       return new LeaseWorkload();
     case 'registry':
       return new RegistryWorkload();
+    case 'etcd':
+      return new RegisterWorkload({}, new EtcdRegisterTransport());
   }
 }

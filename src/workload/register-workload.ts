@@ -9,8 +9,10 @@
  * - `write`: input a value never written before (a number); ok output `{ revision }`;
  * - `cas`: input `[from, to]`: `to` is new, `from` a value recently seen on the key (null: the key must not
  *   exist); ok output `{ revision }`; fail when the compare failed.
- * On the wire a value is its decimal text; `cas` is a PUT with `ifValue` (or `ifAbsent` for null).
- * After the heal, one more process reads every key once (linearizably) for the lost-writes check.
+ * On the wire a value is its decimal text. The workload reaches the keys through a transport: ccm's HTTP API (`cas`
+ * is a PUT with `ifValue`, or `ifAbsent` for null), or etcd's v3 API with an etcd client (the `etcd` workload:
+ * `cas` is a txn comparing the value, or the create revision with 0). After the heal, one more process reads every
+ * key once (linearizably) for the lost-writes check, through the same transport.
  *
  * Checkers: linearizability (register model, per key) and lost writes (each acknowledged write is the final
  * value or was overwritten by a write that may have come after it).
@@ -20,6 +22,52 @@ import { CcmError } from '../client/api-errors.js';
 import type { KvPutResult, RangeResult } from '../client/api-types.js';
 import { recordOperation, sleep } from './operation.js';
 import type { CheckOptions, Workload, WorkloadContext } from './workload.js';
+
+/**
+ * How the register workload reaches a key. Every call is one attempt; a failure is a CcmError whose code says
+ * whether it may have taken effect (see operation.ts), and a compare that failed is `failed_precondition`.
+ */
+export interface RegisterTransport {
+  /** The workload's name with this transport. */
+  readonly name: string;
+  setup?(ctx: WorkloadContext): Promise<void>;
+  /** The key's value as text, or null when it does not exist; `process` picks the node (its pinned one), or any. */
+  read(ctx: WorkloadContext, key: string, process: number | null, timeoutMs: number): Promise<string | null>;
+  write(ctx: WorkloadContext, key: string, value: string, process: number): Promise<{ revision: number }>;
+  /** Puts `to` if the value is `from` (null: if the key does not exist). */
+  cas(ctx: WorkloadContext, key: string, from: string | null, to: string, process: number): Promise<{ revision: number }>;
+  close?(): void;
+}
+
+/** ccm's HTTP API, a client pinned to one node per process. */
+export const HTTP_TRANSPORT: RegisterTransport = {
+  name: 'register',
+  async read(ctx, key, process, timeoutMs) {
+    try {
+      const r =
+        process === null
+          ? await ctx.client.get(key, { timeoutMs })
+          : await ctx.client.call<RangeResult>('GET', '/v1/kv', undefined, { node: pinned(ctx, process), query: { key }, timeoutMs });
+      return r.kvs[0]?.value ?? null;
+    } catch (err) {
+      if (err instanceof CcmError && err.code === 'not_found') return null;
+      throw err;
+    }
+  },
+  async write(ctx, key, value, process) {
+    const r = await ctx.client.call<KvPutResult>('PUT', '/v1/kv', { key, value }, { node: pinned(ctx, process), timeoutMs: ctx.opTimeoutMs });
+    return { revision: r.revision };
+  },
+  async cas(ctx, key, from, to, process) {
+    const condition = from === null ? { ifAbsent: true } : { ifValue: from };
+    const r = await ctx.client.call<KvPutResult>('PUT', '/v1/kv', { key, value: to, ...condition }, { node: pinned(ctx, process), timeoutMs: ctx.opTimeoutMs });
+    return { revision: r.revision };
+  },
+};
+
+function pinned(ctx: WorkloadContext, process: number): string {
+  return ctx.endpoints[process % ctx.endpoints.length].id;
+}
 
 export interface RegisterWorkloadOptions {
   /** Keys in use at once (default 3). */
@@ -40,7 +88,7 @@ function decode(text: string): number | string {
 }
 
 export class RegisterWorkload implements Workload {
-  readonly name = 'register';
+  readonly name: string;
   private readonly keysAtOnce: number;
   private readonly opsPerKey: number;
   private readonly readShare: number;
@@ -52,13 +100,18 @@ export class RegisterWorkload implements Workload {
   private nextKey = 0;
   private finalReads = { ok: 0, failed: 0 };
 
-  constructor(options: RegisterWorkloadOptions = {}) {
+  constructor(
+    options: RegisterWorkloadOptions = {},
+    private readonly transport: RegisterTransport = HTTP_TRANSPORT,
+  ) {
+    this.name = transport.name;
     this.keysAtOnce = options.keys ?? 3;
     this.opsPerKey = options.opsPerKey ?? 250;
     this.readShare = options.readShare ?? 0.5;
   }
 
   async setup(ctx: WorkloadContext): Promise<void> {
+    await this.transport.setup?.(ctx);
     this.slots = Array.from({ length: this.keysAtOnce }, () => ({ key: this.freshKey(ctx), used: 0 }));
   }
 
@@ -74,9 +127,8 @@ export class RegisterWorkload implements Workload {
         const outcome = await recordOperation(
           ctx.recorder,
           { process, f: 'read', key, input: null, isReadOnly: true },
-          () => ctx.client.get(key, { timeoutMs: ctx.opTimeoutMs * 2 }),
-          (r: RangeResult) => (r.kvs[0] ? decode(r.kvs[0].value) : null),
-          (err) => (err instanceof CcmError && err.code === 'not_found' ? { type: 'ok', value: null } : undefined),
+          () => this.transport.read(ctx, key, null, ctx.opTimeoutMs * 2),
+          (value) => (value === null ? null : decode(value)),
         );
         if (outcome.type === 'ok') {
           this.finalReads.ok++;
@@ -89,6 +141,7 @@ export class RegisterWorkload implements Workload {
         await sleep(200);
       }
     }
+    this.transport.close?.();
   }
 
   check(history: readonly HistoryEvent[], options: CheckOptions): CheckResult[] {
@@ -131,9 +184,7 @@ export class RegisterWorkload implements Workload {
   }
 
   private async client(ctx: WorkloadContext, process: number): Promise<void> {
-    const node = ctx.endpoints[process % ctx.endpoints.length].id;
-    const call = <T>(method: string, path: string, body?: unknown, query?: Record<string, string>): Promise<T> =>
-      ctx.client.call<T>(method, path, body, { node, query, timeoutMs: ctx.opTimeoutMs });
+    const t = this.transport;
     while (ctx.isRunning()) {
       const key = this.takeKey(ctx);
       const dice = ctx.random.next();
@@ -142,29 +193,22 @@ export class RegisterWorkload implements Workload {
         outcome = await recordOperation(
           ctx.recorder,
           { process, f: 'read', key, input: null, isReadOnly: true },
-          () => call<RangeResult>('GET', '/v1/kv', undefined, { key }),
-          (r) => (r.kvs[0] ? decode(r.kvs[0].value) : null),
-          (err) => (err instanceof CcmError && err.code === 'not_found' ? { type: 'ok', value: null } : undefined),
+          () => t.read(ctx, key, process, ctx.opTimeoutMs),
+          (value) => (value === null ? null : decode(value)),
         );
         if (outcome.type === 'ok') this.saw(key, outcome.value as number | null);
       } else if (dice < this.readShare + (1 - this.readShare) / 2) {
         const value = this.nextValue++;
-        outcome = await recordOperation(
-          ctx.recorder,
-          { process, f: 'write', key, input: value },
-          () => call<KvPutResult>('PUT', '/v1/kv', { key, value: String(value) }),
-          (r) => ({ revision: r.revision }),
-        );
+        outcome = await recordOperation(ctx.recorder, { process, f: 'write', key, input: value }, () => t.write(ctx, key, String(value), process), (r) => ({ revision: r.revision }));
         if (outcome.type === 'ok') this.saw(key, value);
       } else {
         const seen = this.recent.get(key) ?? [null];
         const from = seen[ctx.random.int(0, seen.length - 1)];
         const to = this.nextValue++;
-        const condition = from === null ? { ifAbsent: true } : { ifValue: String(from) };
         outcome = await recordOperation(
           ctx.recorder,
           { process, f: 'cas', key, input: [from, to] },
-          () => call<KvPutResult>('PUT', '/v1/kv', { key, value: String(to), ...condition }),
+          () => t.cas(ctx, key, from === null ? null : String(from), String(to), process),
           (r) => ({ revision: r.revision }),
         );
         if (outcome.type === 'ok') this.saw(key, to);

@@ -12,6 +12,8 @@ import type { HistoryRecorder } from './history-recorder.js';
 export interface WorkloadContext {
   /** Every node, in id order; clients are pinned to them round-robin (as Jepsen binds a client to a node). */
   endpoints: NodeEndpoint[];
+  /** Every node's etcd API (host and etcd port), in the same order; absent for a cluster made before ccm spoke etcd. */
+  etcdEndpoints?: NodeEndpoint[];
   /** A client with every endpoint, leader preference and safe retries: for setup and the final phase. */
   client: CcmClient;
   recorder: HistoryRecorder;

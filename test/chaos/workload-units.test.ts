@@ -6,6 +6,7 @@ import { HistoryRecorder } from '../../src/workload/history-recorder.js';
 import { classifyError, recordOperation } from '../../src/workload/operation.js';
 import { RegisterWorkload } from '../../src/workload/register-workload.js';
 import { longestOutageMs } from '../../src/workload/registry-workload.js';
+import { etcdErrorAsCcm } from '../../src/workload/etcd-register.js';
 import type { WorkloadContext } from '../../src/workload/workload.js';
 import { pairOperations } from '../../src/check/index.js';
 
@@ -160,5 +161,25 @@ describe('registry outage measure', () => {
     const at = (timeMs: number, type: 'ok' | 'invoke') => ({ process: 0, type, f: 'lookup', value: null, timeMs });
     expect(longestOutageMs([at(0, 'invoke'), at(10, 'ok'), at(20, 'invoke'), at(2500, 'ok'), at(2600, 'ok')])).to.equal(2490);
     expect(longestOutageMs([])).to.equal(0);
+  });
+});
+
+describe('etcd workload: what an etcd error says about a write', () => {
+  const grpc = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details });
+  const outcome = (err: unknown) => classifyError(etcdErrorAsCcm(err), false).type;
+
+  it('no leader, leader changed, a refused connection, a compare or lease error: it did not happen', () => {
+    expect(outcome(grpc(14, 'etcdserver: no leader'))).to.equal('fail');
+    expect(outcome(grpc(14, 'etcdserver: leader changed'))).to.equal('fail');
+    expect(outcome(grpc(14, 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1'))).to.equal('fail');
+    expect(outcome(grpc(5, 'etcdserver: requested lease not found'))).to.equal('fail');
+    expect(outcome(grpc(3, 'etcdserver: duplicate key given in txn request'))).to.equal('fail');
+  });
+
+  it('a timeout, a lost connection, a deadline, anything else: it may have happened', () => {
+    expect(outcome(grpc(14, 'etcdserver: request timed out'))).to.equal('info');
+    expect(outcome(grpc(14, 'Connection dropped'))).to.equal('info');
+    expect(outcome(grpc(4, 'Deadline exceeded'))).to.equal('info');
+    expect(outcome(new Error('something else'))).to.equal('info');
   });
 });

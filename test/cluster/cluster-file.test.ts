@@ -95,8 +95,8 @@ describe('launcher bookkeeping', () => {
 
   it('ports: distinct and free; a taken base port is named', async () => {
     const ports = await allocatePorts('127.0.0.1', 10);
-    const all = ports.flatMap((p) => [p.http, p.peer, p.gossip]);
-    expect(new Set(all).size).to.equal(30);
+    const all = ports.flatMap((p) => [p.http, p.peer, p.gossip, p.etcd]);
+    expect(new Set(all).size).to.equal(40);
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const taken = (server.address() as net.AddressInfo).port;

@@ -174,7 +174,7 @@ describe('state machine (kv, txn, leases, lease manager)', () => {
 
   it('compaction forgets old events but never the current state', () => {
     for (let i = 0; i < 10; i++) run({ op: 'put', key: 'k', value: String(i) });
-    expect(run({ op: 'compact', revision: 8 })).to.deep.equal({ op: 'compact', revision: 8 });
+    expect(run({ op: 'compact', revision: 8 })).to.deep.equal({ op: 'compact', revision: 8, previous: 0 });
     expect(store.events(0, 100, 100).map((e) => e.kv.modRevision)).to.deep.equal([8, 9, 10]);
     expect(store.get('k')!.value).to.equal('9');
     expect(run({ op: 'compact', revision: 99 })).to.include({ op: 'error', code: 'invalid_argument' });

@@ -46,6 +46,7 @@ export class GossipHarness {
       host: '127.0.0.1',
       ports: this.ports.get(id)!,
       peers: this.ids.filter((p) => p !== id).map((p) => ({ id: p, host: '127.0.0.1', peerPort: this.ports.get(p)!.peer, gossipPort: this.ports.get(p)!.gossip })),
+      nodePorts: Object.fromEntries(this.ids.map((p) => [p, this.ports.get(p)!])),
       core: this.ids.slice(0, 3),
       settings: { ...DEFAULT_SETTINGS },
       // Plain datagrams: these tests forge them to test gossip's own boundary (sealing is tested in test/net and test/cluster).
