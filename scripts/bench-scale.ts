@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--mib 1024] [--value-kib 1024] [--in-flight 16] [--catch-up-timeout 300] [--setting k=v]...
  * [--logs <dir>]`: large state (--logs keeps the nodes' logs there).
- * Writes N MiB (values of 1 MiB, 16 in flight) to 3 voters with one voter stopped, then starts it and times its
+ * Writes N MiB (values of 1 MiB, 16 in flight) to 3 voters with one follower stopped, then starts it and times its
  * catch-up (a streamed snapshot: the log is compacted behind it). Reports write throughput, catch-up time and
  * MB/s, each node's peak RSS (VmRSS polled every 100 ms, and VmHWM) and the term changes during the run.
  * Targets (issue 11): catch-up >= 100 MB/s on loopback, RSS <= 256 MB per node, no term change.
@@ -67,14 +67,14 @@ class TermWatcher {
   lastTerm = 0;
   readonly leaders: string[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private isPolling = false;
+  private polling: Promise<void> | null = null;
 
   constructor(private readonly cluster: BenchCluster) {}
 
   async start(): Promise<void> {
     await this.poll();
     this.firstTerm = this.lastTerm;
-    this.timer = setInterval(() => void this.poll(), 200);
+    this.timer = setInterval(() => void (this.polling ?? this.poll()), 200);
   }
 
   async stop(): Promise<void> {
@@ -82,25 +82,26 @@ class TermWatcher {
     await this.poll();
   }
 
-  private async poll(): Promise<void> {
-    if (this.isPolling) return;
-    this.isPolling = true;
-    try {
-      const f = this.cluster.file();
-      await Promise.all(
-        f.nodes
-          .filter((n) => n.pid !== null)
-          .map(async (n) => {
-            const s = await nodeStatus({ host: f.host, port: n.ports.http }).catch(() => null);
-            if (!s?.raft) return;
-            this.lastTerm = Math.max(this.lastTerm, s.raft.term);
-            const leader = s.raft.leaderId;
-            if (leader && this.leaders[this.leaders.length - 1] !== leader) this.leaders.push(leader);
-          }),
-      );
-    } finally {
-      this.isPolling = false;
-    }
+  /** A fresh poll of every node (after the one in progress, if any: its answers may predate the caller's question). */
+  async poll(): Promise<void> {
+    while (this.polling) await this.polling;
+    this.polling = this.pollOnce().finally(() => (this.polling = null));
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
+    const f = this.cluster.file();
+    await Promise.all(
+      f.nodes
+        .filter((n) => n.pid !== null)
+        .map(async (n) => {
+          const s = await nodeStatus({ host: f.host, port: n.ports.http }).catch(() => null);
+          if (!s?.raft) return;
+          this.lastTerm = Math.max(this.lastTerm, s.raft.term);
+          const leader = s.raft.leaderId;
+          if (leader && this.leaders[this.leaders.length - 1] !== leader) this.leaders.push(leader);
+        }),
+    );
   }
 }
 
@@ -143,7 +144,10 @@ export async function run(args: string[]): Promise<void> {
   try {
     const client = cluster.client(30_000);
     await client.put('/scale/warm', 'x');
-    const lagging = 'n3';
+    // Stop a follower, never the leader: the election that stopping a leader causes is not the writes' doing.
+    const f0 = cluster.file();
+    const leaderAtStart = (await nodeStatus({ host: f0.host, port: f0.nodes[0].ports.http })).raft?.leaderId ?? client.knownLeader();
+    const lagging = [...f0.nodes].reverse().find((n) => n.id !== leaderAtStart)!.id;
     await nodeAction(cluster.paths, lagging, 'stop');
     rss.start();
     await terms.start();
@@ -172,6 +176,8 @@ export async function run(args: string[]): Promise<void> {
     const writeSeconds = (performance.now() - t0) / 1000;
     const written = puts * valueBytes;
     out(`\nwrite: ${fmt(written / MB)} MB in ${fmt(writeSeconds, 1)} s = ${fmt(written / MB / writeSeconds, 1)} MB/s (${fmt(puts / writeSeconds)} puts/s, ${errors} retried)`);
+    await terms.poll();
+    const termAfterWrite = terms.lastTerm;
     const writeRss = new Map(rss.peakRss);
     out(`  peak RSS while writing: ${[...writeRss].map(([id, b]) => `${id} ${fmt(b / MB)} MB`).join(', ')}`);
     out(`  CPU while writing: ${cpuSince(cluster, cpu0)}`);
@@ -222,7 +228,7 @@ export async function run(args: string[]): Promise<void> {
     const peak = new Map<string, number>();
     for (const [id, b] of [...writeRss, ...rss.peakRss]) peak.set(id, Math.max(peak.get(id) ?? 0, b));
     for (const [id, b] of [...peak].sort()) out(`  peak RSS ${id}                   ${fmt(b / MB).padStart(8)} MB (VmHWM of its last process ${fmt((rss.peakHwm.get(id) ?? 0) / MB)} MB)`);
-    out(`  term changes                  ${String(terms.lastTerm - terms.firstTerm).padStart(8)} (term ${terms.firstTerm} -> ${terms.lastTerm}; leaders seen ${terms.leaders.join(' -> ')})`);
+    out(`  term changes                  ${String(terms.lastTerm - terms.firstTerm).padStart(8)} (${termAfterWrite - terms.firstTerm} while writing, ${terms.lastTerm - termAfterWrite} while catching up; term ${terms.firstTerm} -> ${terms.lastTerm}; leaders seen ${terms.leaders.join(' -> ')})`);
     out(`  nodes alive                   ${String(alive).padStart(8)} of 3`);
   } finally {
     rss.stop();
