@@ -86,6 +86,8 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   if (opts.heal !== undefined) file.heal = opts.heal;
   // Restarting a stopped cluster may switch TLS or command checks (the keyring and tokens stay).
   if (existed && opts.security) file.security = { ...file.security, ...opts.security };
+  // The cluster's data (state.db holds every value, node logs the events) is its owner's alone, as its secrets are.
+  fs.chmodSync(paths.dir, 0o700);
   // The key, the tokens (and with --tls the CA and node certificates) before any node starts: nodes read them.
   ensureClusterSecrets(paths);
   if (file.security.tls) await (await import('./cluster-tls.js')).ensureTlsCertificates(paths, file);

@@ -34,8 +34,9 @@ async function expectNoFaults(fx: ClusterFixture): Promise<void> {
   for (const n of file.nodes) {
     expect(n.paused, `${n.id} paused`).to.equal(false);
     expect(isAlive(n.pid), `${n.id} running`).to.equal(true);
-    const s = await requestJson<{ clockSkewMs: number; linkFilter: { peers: object } }>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 5000 });
+    const s = await requestJson<{ clockSkewMs: number; clockRate: number; linkFilter: { peers: object } }>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 5000 });
     expect(s.clockSkewMs, `${n.id} clock`).to.equal(0);
+    expect(s.clockRate, `${n.id} clock rate`).to.equal(1);
     expect(s.linkFilter.peers, `${n.id} link filter`).to.deep.equal({});
   }
 }
@@ -59,6 +60,7 @@ describe('chaos on a real 5-node cluster', function () {
       ['chaos', 'loss', '10%', '--between', 'n2', 'n3'],
       ['chaos', 'duplicate', '5%'],
       ['chaos', 'skew', 'n4', '+3s'],
+      ['chaos', 'clock-rate', 'n3', '2x'],
       ['chaos', 'pause', 'n5'],
       ['chaos', 'kill', 'n2'],
     ]) {
@@ -67,7 +69,7 @@ describe('chaos on a real 5-node cluster', function () {
     }
     const status = await fx.json('chaos', 'status');
     const text = status.lines.join('\n');
-    for (const words of [/^partition: \{.*\} \| \{.*\} cannot reach each other$/m, /one-way: n1 cannot reach n2/, /delay 50 ms ±10 ms jitter between n1 and n3/, /loss 10% between n2 and n3/, /duplicate 5% on every link/, /clock of n4 ahead by 3 s/, /n5 paused \(SIGSTOP\)/, /n2 killed \(SIGKILL\), held down/]) {
+    for (const words of [/^partition: \{.*\} \| \{.*\} cannot reach each other$/m, /one-way: n1 cannot reach n2/, /delay 50 ms ±10 ms jitter between n1 and n3/, /loss 10% between n2 and n3/, /duplicate 5% on every link/, /clock of n4 ahead by 3 s/, /timers of n3 run 2x fast/, /n5 paused \(SIGSTOP\)/, /n2 killed \(SIGKILL\), held down/]) {
       expect(text).to.match(words);
     }
     // the faults are in effect: n2 stays down (the supervisor leaves a held node alone), n5 is stopped, n4's clock is off
@@ -77,11 +79,12 @@ describe('chaos on a real 5-node cluster', function () {
     expect(isAlive(node('n2').pid)).to.equal(false);
     expect(fs.readFileSync(`/proc/${node('n5').pid}/stat`, 'utf8')).to.match(/\) T /);
     expect(status.clockSkewMs.n4).to.equal(3000);
+    expect(status.clockRates.n3).to.equal(2);
     const n1 = await requestJson<{ peers: Record<string, { out?: { drop?: boolean } }> }>({ host: file.host, port: node('n1').ports.http }, 'GET', '/admin/link-filter');
     expect(n1.peers.n2?.out?.drop).to.equal(true);
 
     const healed = await fx.json('chaos', 'heal');
-    expect(healed.removed).to.have.length(7);
+    expect(healed.removed).to.have.length(8);
     expect(healed.resumed).to.deep.equal(['n5']);
     expect(healed.restarted).to.deep.equal(['n2']);
     await expectNoFaults(fx);
@@ -113,6 +116,8 @@ describe('chaos on a real 5-node cluster', function () {
       [['chaos', 'delay', 'n1', 'n2', '200ms', '--jitter', 'lots'], /jitter "lots" is not a duration/],
       [['chaos', 'skew', 'n4', 'ahead'], /not a duration/],
       [['chaos', 'skew', 'n9', '+1s'], /unknown node "n9"/],
+      [['chaos', 'clock-rate', 'n1', 'fast'], /2x, 0.5x or 1x/],
+      [['chaos', 'clock-rate', 'n9', '2x'], /unknown node "n9"/],
       [['chaos', 'kill', 'n9'], /unknown node "n9"/],
       [['chaos', 'one-way', 'n1', 'n1'], /two different nodes/],
       [['chaos', 'run', '--nemesis', 'partition,explode'], /unknown nemesis "explode"/],

@@ -65,6 +65,7 @@ describe('security (real processes): sealed peers, API tokens, browser-borne req
   it('secrets are created by ccm up, readable by the owner only', () => {
     const dir = path.join(fx.home, fx.name, 'secrets');
     expect(fs.statSync(dir).mode & 0o777).to.equal(0o700);
+    expect(fs.statSync(path.join(fx.home, fx.name)).mode & 0o777, 'the cluster dir: its data is the owner\'s too').to.equal(0o700);
     for (const f of ['keyring.json', 'client.token', 'admin.token']) expect(fs.statSync(path.join(dir, f)).mode & 0o777, f).to.equal(0o600);
     expect(Buffer.from(JSON.parse(fs.readFileSync(path.join(dir, 'keyring.json'), 'utf8')).primary, 'base64')).to.have.length(32);
   });
