@@ -67,31 +67,47 @@ export function spread(samples: readonly number[], unit: (v: number) => string =
 /** The report as the terminal shows it, at most 80 columns wide for the fixed parts. */
 export function renderExerciseResult(result: ExerciseResult): string {
   const lines: string[] = [];
-  const mine = result.runs[0];
-  lines.push(`${result.exercise}: ${result.verdict === 'pass' ? 'PASS' : 'FAIL'} (${mine.label}: ${mine.command})`);
-  if (mine.problem) {
-    lines.push(`  ${mine.problem.message}`);
-    if (mine.problem.line !== undefined) lines.push(`  offending line: ${mine.problem.line}`);
-    if (mine.problem.stderr && mine.problem.stderr.length > 0) {
-      lines.push('  its last stderr lines:');
-      for (const l of mine.problem.stderr.slice(-8)) lines.push(`    ${l}`);
+  if (result.exercise === 'chaos') {
+    lines.push(`chaos: ${result.verdict === 'pass' ? 'PASS' : 'FAIL'} (every fault at once)`);
+    for (const run of result.runs) {
+      lines.push('');
+      lines.push(`${run.label}: ${run.verdict === 'pass' ? 'PASS' : 'FAIL'} (${run.command})`);
+      lines.push(...renderEvidence(run));
+      lines.push(renderFigures([run]));
     }
-  }
-  for (const [i, reason] of mine.reasons.slice(0, 5).entries()) lines.push(`  ${i === 0 ? 'counter-example' : 'also'}: ${reason}`);
-  if (mine.reasons.length > 5) lines.push(`  ... and ${mine.reasons.length - 5} more`);
-  if (mine.faults.length > 0) {
+  } else {
+    const mine = result.runs[0];
+    lines.push(`${result.exercise}: ${result.verdict === 'pass' ? 'PASS' : 'FAIL'} (${mine.label}: ${mine.command})`);
+    lines.push(...renderEvidence(mine));
     lines.push('');
-    lines.push('faults:');
-    for (const f of mine.faults) lines.push(`  ${stamp(f.startMs)} - ${f.endMs === null ? 'end' : `${(f.endMs / 1000).toFixed(1)}s`}  ${f.description}`);
-  }
-  lines.push('');
-  lines.push(renderFigures(result.runs));
-  for (const other of result.runs.slice(1)) {
-    if (other.verdict === 'fail') lines.push(`(${other.label} would fail this check: ${other.reasons[0] ?? other.problem?.message ?? ''})`);
+    lines.push(renderFigures(result.runs));
+    for (const other of result.runs.slice(1)) {
+      if (other.verdict === 'fail') lines.push(`(${other.label} would fail this check: ${other.reasons[0] ?? other.problem?.message ?? ''})`);
+    }
   }
   lines.push('');
   lines.push(`replay: ${result.replay}`);
   return lines.join('\n');
+}
+
+/** Why a run failed (the offending line, the counter-example) and the faults it ran under. */
+function renderEvidence(run: RunResult): string[] {
+  const lines: string[] = [];
+  if (run.problem) {
+    if (run.problem.line !== undefined) lines.push(`  offending line: ${run.problem.line}`);
+    if (run.problem.stderr && run.problem.stderr.length > 0) {
+      lines.push(`  the last lines ${run.problem.process} wrote to stderr:`);
+      for (const l of run.problem.stderr.slice(-8)) lines.push(`    ${l}`);
+    }
+  }
+  for (const [i, reason] of run.reasons.slice(0, 5).entries()) lines.push(`  ${i === 0 ? (run.problem ? 'problem' : 'counter-example') : 'also'}: ${reason}`);
+  if (run.reasons.length > 5) lines.push(`  ... and ${run.reasons.length - 5} more`);
+  if (run.faults.length > 0) {
+    lines.push('');
+    lines.push('faults:');
+    for (const f of run.faults) lines.push(`  ${stamp(f.startMs)} - ${f.endMs === null ? 'end' : `${(f.endMs / 1000).toFixed(1)}s`}  ${f.description}`);
+  }
+  return lines;
 }
 
 /** Figures of each run side by side: one row per figure, one column per run. */

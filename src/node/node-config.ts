@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { compileFaults } from '../chaos/faults.js';
 import { nodeDir, type ClusterPaths } from '../cluster/cluster-dir.js';
-import { findNode, type ClusterFile, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
+import { decodeFaultSwitch, findNode, type ClusterFile, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
 import type { LinkFilterConfig } from '../net/link-filter.js';
 import type { PeerAddress } from '../net/tcp-transport.js';
 
@@ -35,7 +35,7 @@ export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id
       .filter((n) => n.id !== id)
       .map((n) => ({ id: n.id, host: file.host, peerPort: n.ports.peer, gossipPort: n.ports.gossip })),
     core: file.core,
-    settings: file.settings,
+    settings: { ...file.settings, unsafeFaultSwitch: decodeFaultSwitch(file.settings.unsafeFaultSwitch) },
     linkFilter: compiled[id] ?? { peers: {} },
   };
 }

@@ -526,7 +526,9 @@ export class RaftDriver {
    * - `ack-before-commit`: a write (a put, or a transaction, claimed to have succeeded) is acknowledged as soon
    *   as it is proposed, before it commits (its revision a guess): an acknowledged write can be lost, be
    *   invisible to a later read, or not have happened at all (a compare that failed);
-   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource.
+   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource;
+   * - `token-per-leader`: a granted acquire's fencing token comes from a counter in this process, not the log: after a
+   *   leader change, tokens start again from 1.
    * Returns the early answer, or null to go the normal way.
    */
   private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
@@ -542,8 +544,14 @@ export class RaftDriver {
       const revision = this.state.revision() + 1;
       return Promise.resolve({ op: 'acquire', granted: true, resource: command.resource, holder: command.holder, lease: revision, token: revision, ttlMs: command.ttlMs, revision });
     }
+    if (fault === 'token-per-leader' && command.op === 'acquire') {
+      return this.proposeData(encodeCommand(command), timeoutMs).then((r) => (r.op === 'acquire' && r.granted ? { ...r, token: ++this.plantedTokens } : r));
+    }
     return null;
   }
+
+  /** The counter of `token-per-leader` (test-only fault switch). */
+  private plantedTokens = 0;
 }
 
 /** Leader-to-follower traffic that acknowledges nothing, so it need not wait for the leader's own sync. */
