@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { CcmError } from './api-errors.js';
 import type { WatchEvent } from '../core/kv-types.js';
-import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, RangeResult } from './api-types.js';
+import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, NodeLockStatsView, RangeResult } from './api-types.js';
 import { requestJson, type Endpoint } from './http-json.js';
 import type { Compare, TxnOp } from '../core/commands.js';
 import type { ApplyResult } from '../core/state-machine.js';
@@ -117,6 +117,11 @@ export class CcmClient {
 
   async lock(resource: string, opts: CallOverrides = {}): Promise<LockView> {
     return this.call('GET', `/v1/locks/${encodeURIComponent(resource)}`, undefined, opts);
+  }
+
+  /** Lease utilization per resource, as the leader (once known) observed it; a member answers isReplica: false. */
+  async lockStats(resource?: string, opts: CallOverrides = {}): Promise<NodeLockStatsView> {
+    return this.call('GET', '/v1/lock-stats', undefined, { ...opts, query: resource === undefined ? undefined : { resource } });
   }
 
   async grantLease(ttlMs: number, owner?: string, opts: CallOverrides = {}): Promise<{ id: number; ttlMs: number }> {

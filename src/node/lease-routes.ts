@@ -2,6 +2,7 @@ import { CcmError } from '../client/api-errors.js';
 import type { HttpServer } from '../net/http-server.js';
 import { LeaseManager, MAX_WAIT_MS } from '../services/lease-manager.js';
 import type { CoreService } from './core-service.js';
+import { registerLockStats } from './lock-stats.js';
 import { callOptions } from './kv-routes.js';
 import type { NodeRuntime } from './node-runtime.js';
 
@@ -37,5 +38,6 @@ export function registerLeaseRoutes(http: HttpServer, node: NodeRuntime, core: C
   http.route('GET', '/v1/leases/:id', ({ params, req }) => leases.lease(Number(params.id), callOptions(req)));
   http.route('POST', '/v1/leases/:id/renew', ({ params, req }) => leases.renew(undefined, Number(params.id), callOptions(req)));
   http.route('DELETE', '/v1/leases/:id', ({ params, req }) => leases.revoke(Number(params.id), callOptions(req)));
+  registerLockStats(http, node, core);
   return leases;
 }

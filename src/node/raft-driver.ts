@@ -514,7 +514,14 @@ export class RaftDriver {
         this.leaderSinceIndex = e.to === 'leader' ? this.raft.basicStatus().lastIndex : Number.POSITIVE_INFINITY;
         if (e.from === 'leader') this.failPendingProposals(`${this.node.config.id} stopped leading (${e.reason})`);
       }
-      if (e.type === 'vote-granted' || e.type === 'term-changed') continue; // too chatty for the event log
+      if (e.type === 'term-changed') continue; // role and leader changes say it
+      // Votes are recorded for `ccm explain core`; a refusal repeated (a stuck pre-candidate asks every timeout) once.
+      if (e.type === 'vote-refused') {
+        const key = `${e.term}/${e.preVote}/${e.reason}/${e.other ?? ''}`;
+        if (this.lastRefusal.get(e.candidate) === key) continue;
+        if (this.lastRefusal.size > 64) this.lastRefusal.clear();
+        this.lastRefusal.set(e.candidate, key);
+      }
       this.node.log.event(`raft-${e.type}`, describeRaftEvent(e), { raft: e });
     }
   }
@@ -549,6 +556,9 @@ export class RaftDriver {
     }
     return null;
   }
+
+  /** Candidate → the last refusal logged for it (to log a repeated one once). */
+  private readonly lastRefusal = new Map<string, string>();
 
   /** The counter of `token-per-leader` (test-only fault switch). */
   private plantedTokens = 0;

@@ -361,6 +361,12 @@ export class Raft {
     } else {
       const resp: VoteResponseMessage = { type: respType, from: this.id, to: m.from, term: this.term, reject: true };
       this.msgs.push(resp);
+      const base = { type: 'vote-refused' as const, candidate: m.from, term: m.term, preVote: isPreVote };
+      if (!canVote) {
+        this.events.push(this.vote !== null ? { ...base, reason: 'already-voted', other: this.vote } : { ...base, reason: 'knows-leader', other: this.leaderId });
+      } else {
+        this.events.push({ ...base, reason: 'log-behind', candidateLast: `${m.index}/${m.logTerm}`, ownLast: `${this.log.lastIndex()}/${this.log.lastTerm()}` });
+      }
     }
   }
 
@@ -373,7 +379,10 @@ export class Raft {
         // Leader lease (thesis §4.2.3 / §6.2): having heard from a live leader within the election timeout,
         // ignore the request, neither raising our term nor voting, unless a leader transfer forces it.
         const inLease = this.checkQuorum && this.leaderId !== null && this.electionElapsed < this.electionTimeout;
-        if (!m.isLeaderTransfer && inLease) return;
+        if (!m.isLeaderTransfer && inLease) {
+          this.events.push({ type: 'vote-refused', candidate: m.from, term: m.term, preVote: m.type === 'pre-vote', reason: 'leader-lease', other: this.leaderId });
+          return;
+        }
       }
       if (m.type === 'pre-vote') {
         // Never raise our term for a pre-vote.
@@ -398,6 +407,9 @@ export class Raft {
         // Reject explicitly, or a pre-candidate with a lower term could wait forever.
         const resp: VoteResponseMessage = { type: 'pre-vote-resp', from: this.id, to: m.from, term: this.term, reject: true };
         this.msgs.push(resp);
+        this.events.push({ type: 'vote-refused', candidate: m.from, term: m.term, preVote: true, reason: 'stale-term' });
+      } else if (m.type === 'vote') {
+        this.events.push({ type: 'vote-refused', candidate: m.from, term: m.term, preVote: false, reason: 'stale-term' });
       }
       return;
     }
