@@ -23,3 +23,16 @@ await build({
   logLevel: 'warning',
 });
 process.stdout.write(`${path.relative(root, outfile)}: the node program in one file\n`);
+
+// ccm's own node for the exercise checks (SWIM + the emergent-leader rule as a Maelstrom node): five start per check.
+const exerciseNode = path.join(root, 'dist', 'exercise-node.js');
+await build({
+  entryPoints: [path.join(root, 'dist', 'src', 'exercise', 'baseline', 'ccm-node-main.js')],
+  outfile: exerciseNode,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+});
+process.stdout.write(`${path.relative(root, exerciseNode)}: ccm's exercise node in one file\n`);

@@ -23,7 +23,7 @@ export class ApiError extends Error {
 const RETRY_ELSEWHERE = new Set(['unavailable', 'no_leader', 'not_running']);
 
 /** One request to the cluster, trying the next node when one cannot be reached. */
-export async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 2000): Promise<T> {
   let last: ApiError = new ApiError('unavailable', 'no endpoint');
   for (const endpoint of ENDPOINTS) {
     try {

@@ -38,7 +38,7 @@ class ApiError(Exception):
         self.code = code
 
 
-def call(method, path, body=None, timeout=5.0):
+def call(method, path, body=None, timeout=2.0):
     last = None
     for endpoint in ENDPOINTS:
         request = urllib.request.Request(endpoint + path, method=method, headers={"content-type": "application/json"})

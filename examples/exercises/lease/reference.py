@@ -41,7 +41,7 @@ class ApiError(Exception):
         self.code = code
 
 
-def call(method, path, body=None, timeout=5.0):
+def call(method, path, body=None, timeout=2.0):
     """One request to the cluster, trying the next node when one cannot be reached."""
     last = None
     for endpoint in ENDPOINTS:

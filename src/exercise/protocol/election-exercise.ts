@@ -48,10 +48,13 @@ export class ElectionWorkload implements ProtocolWorkload {
     const at = (f: number): number => Math.round(d * f);
     const all = '*';
     const isAll = options.intensity === 'all';
+    // the partition lasts long enough to show a split (at least 3 s), the leader's pause long enough to replace it
+    const partitionStart = at(isAll ? 0.15 : 0.2);
+    const pauseStart = at(0.65);
     const plan: ScheduledNetFault[] = [
       { startMs: 0, endMs: d, plan: { kind: 'link', fault: { kind: 'loss', a: all, b: all, rate: isAll ? 0.2 : 0.05 } } },
-      { startMs: at(isAll ? 0.15 : 0.2), endMs: at(isAll ? 0.35 : 0.45), plan: { kind: 'link', fault: partitionFault('halves', ids, random) } },
-      { startMs: at(0.65), endMs: at(0.8), plan: { kind: 'pause-leader' } },
+      { startMs: partitionStart, endMs: partitionStart + Math.max(3000, at(0.25)), plan: { kind: 'link', fault: partitionFault('halves', ids, random) } },
+      { startMs: pauseStart, endMs: Math.min(d, pauseStart + Math.max(2000, at(0.15))), plan: { kind: 'pause-leader' } },
     ];
     if (isAll) {
       plan.push({ startMs: 0, endMs: d, plan: { kind: 'link', fault: { kind: 'delay', a: all, b: all, delayMs: 20, jitterMs: 40 } } });

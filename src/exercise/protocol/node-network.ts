@@ -41,6 +41,8 @@ export interface NodeNetworkOptions {
   onSend?: (from: string, to: string, body: Body, atMs: number) => void;
   /** Every copy delivered to a node. */
   onDeliver?: (from: string, to: string, body: Body, atMs: number) => void;
+  /** How long a node has to answer init (default 10 s). */
+  initTimeoutMs?: number;
 }
 
 /** Per-node message counts (between nodes only; the harness's own requests are not counted). */
@@ -112,8 +114,9 @@ export class NodeNetwork {
     }
     await Promise.all([...this.processes.values()].map((p) => p.start()));
     if (this.isFailed) return;
+    const initTimeoutMs = this.options.initTimeoutMs ?? INIT_TIMEOUT_MS;
     const answers = await Promise.all(
-      this.ids.map(async (id) => ({ id, reply: await this.request(id, { type: 'init', node_id: id, node_ids: [...this.ids] }, INIT_TIMEOUT_MS) })),
+      this.ids.map(async (id) => ({ id, reply: await this.request(id, { type: 'init', node_id: id, node_ids: [...this.ids] }, initTimeoutMs) })),
     );
     for (const { id, reply } of answers) {
       if (this.isFailed) return;
@@ -121,7 +124,7 @@ export class NodeNetwork {
         this.fatal({
           kind: 'no-init',
           node: id,
-          message: reply === null ? `${id} did not answer init within ${INIT_TIMEOUT_MS / 1000} s` : `${id} answered init with ${JSON.stringify(reply).slice(0, 200)} (want type init_ok)`,
+          message: reply === null ? `${id} did not answer init within ${initTimeoutMs / 1000} s` : `${id} answered init with ${JSON.stringify(reply).slice(0, 200)} (want type init_ok)`,
           stderr: this.processes.get(id)?.stderrTail(),
         });
         return;

@@ -3,6 +3,7 @@
  * exercise's workload and faults, then (unless told not to) ccm's own implementation as the same N nodes under the
  * same seed, and returns both runs for the side-by-side report.
  */
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ExerciseResult, RunResult } from '../exercise-result.js';
 import { ElectionWorkload } from './election-exercise.js';
@@ -12,8 +13,12 @@ import { runProtocol, type ProtocolWorkload } from './protocol-run.js';
 
 export type ProtocolExercise = 'gossip' | 'failure-detection' | 'election';
 
-/** ccm's own implementation as a node program (SWIM, the emergent-leader rule): dist/src/exercise/baseline/. */
-export const BASELINE_NODE = fileURLToPath(new URL('../baseline/ccm-node-main.js', import.meta.url));
+/**
+ * ccm's own implementation as a node program (SWIM, the emergent-leader rule): the bundle `npm run build` makes of
+ * src/exercise/baseline/ccm-node-main.ts (one file starts faster), else the compiled module itself.
+ */
+const BUNDLED_BASELINE = fileURLToPath(new URL('../../../exercise-node.js', import.meta.url));
+export const BASELINE_NODE = fs.existsSync(BUNDLED_BASELINE) ? BUNDLED_BASELINE : fileURLToPath(new URL('../baseline/ccm-node-main.js', import.meta.url));
 export const BASELINE_LABEL = 'ccm (SWIM + Lifeguard)';
 
 export interface ProtocolCheckOptions {

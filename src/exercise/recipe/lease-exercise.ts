@@ -87,11 +87,12 @@ export class LeaseRecipeWorkload implements RecipeWorkload {
   }
 
   async finish(ctx: RecipeContext): Promise<void> {
-    // Wait until the harness's watch has seen everything the data key holds now.
+    // Wait until the harness's watch has seen the data key's last change.
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       try {
-        if ((this.watcher?.revision ?? 0) >= (await storeRevision(ctx.client, this.dataKey))) return;
+        const kv = (await ctx.client.get(this.dataKey).catch((err: { code?: string }) => (err.code === 'not_found' ? null : Promise.reject(err))))?.kvs[0];
+        if (!kv || this.accepted.some((w) => w.revision >= kv.modRevision)) return;
       } catch {
         // the cluster is settling: try again
       }
