@@ -23,6 +23,13 @@ export interface WalkthroughSession {
 }
 
 export function openWalkthroughSession(root: string): WalkthroughSession {
+  return openSession(root);
+}
+
+/** The pages a session runs, in order (for a test to declare one case per page before the session opens). */
+openWalkthroughSession.pagesOf = (root: string): LearnPage[] => listPages(root);
+
+function openSession(root: string): WalkthroughSession {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-learn-'));
   const binDir = path.join(dir, '.bin');
   fs.mkdirSync(binDir);

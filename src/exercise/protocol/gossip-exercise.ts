@@ -25,6 +25,8 @@ const READ_EVERY_MS = 200;
 const REQUEST_TIMEOUT_MS = 1000;
 /** The wait for facts to settle after the heal: as long as the run, from 5 s to 15 s. */
 const settleMs = (durationMs: number): number => Math.min(15_000, Math.max(5000, durationMs));
+/** The settle ends once no node's read has changed for this long. */
+const STABLE_FOR_MS = 3000;
 /** Numbers scanned per message for facts (a bound on the harness's work, not on the program). */
 const SCAN_LIMIT = 50_000;
 
@@ -62,6 +64,8 @@ export class GossipWorkload implements ProtocolWorkload {
   private mainEndMs = 0;
   private healedAtMs = 0;
   private sentDuringMain = 0;
+  /** When a node's read last changed (ms into the run). */
+  private lastChangeMs = 0;
 
   schedule(ids: readonly string[], options: ProtocolRunOptions): ScheduledNetFault[] {
     const d = options.durationMs;
@@ -115,8 +119,11 @@ export class GossipWorkload implements ProtocolWorkload {
 
   async settle(ctx: ProtocolContext): Promise<void> {
     this.healedAtMs = ctx.elapsedMs();
+    this.lastChangeMs = Math.max(this.lastChangeMs, this.healedAtMs);
     const deadline = performance.now() + settleMs(ctx.options.durationMs);
-    await this.readLoop(ctx, () => performance.now() < deadline && !this.isSettled());
+    // Until every acknowledged fact is everywhere, or nothing has changed in any read for a while (a program that
+    // stopped spreading will not start again), or the deadline.
+    await this.readLoop(ctx, () => performance.now() < deadline && !this.isSettled() && ctx.elapsedMs() - this.lastChangeMs < STABLE_FOR_MS);
   }
 
   judge(ctx: ProtocolContext): { reasons: string[]; figures: Figure[] } {
@@ -195,6 +202,8 @@ export class GossipWorkload implements ProtocolWorkload {
           return;
         }
         const values = new Set(parsed.value.messages);
+        const before = this.latest.get(node)?.values;
+        if (!before || before.size !== values.size) this.lastChangeMs = at;
         for (const v of values) {
           if (!this.facts.has(v) && this.phantoms.length < 20) {
             this.phantoms.push(`${node}'s read at ${formatSeconds(at)} returned ${v}, which was never broadcast`);

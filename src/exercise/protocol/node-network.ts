@@ -138,7 +138,7 @@ export class NodeNetwork {
    */
   request(node: string, body: Omit<Body, 'msg_id'>, timeoutMs: number): Promise<Body | null> {
     const proc = this.processes.get(node);
-    if (!proc || this.isStopping) return Promise.resolve(null);
+    if (!proc || this.isStopping || this.isFailed) return Promise.resolve(null);
     const msgId = this.nextMsgId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -211,7 +211,14 @@ export class NodeNetwork {
   private fatal(problem: NodeProblem): void {
     if (this.isStopping) return;
     this.problems.push(problem);
-    if (this.problems.length === 1) this.options.onFatal?.(problem);
+    if (this.problems.length > 1) return;
+    this.options.onFatal?.(problem);
+    // the run is over: nobody should wait for an answer any more
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve(null);
+    }
+    this.pending.clear();
   }
 
   private onProcessProblem(node: string, p: LearnerProblem): void {
