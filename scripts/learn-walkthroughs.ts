@@ -1,14 +1,16 @@
 /**
- * `node dist/scripts/learn-walkthroughs.js [page...]`: follows docs/learn/ as a new user would, from the index on, in
- * a fresh directory: runs every `console` block and checks what each page says to look for. Prints one line per
+ * `node dist/scripts/learn-walkthroughs.js [--quick] [page...]`: follows docs/learn/ as a new user would, from the index
+ * on, in a fresh directory: runs every `console` block (with --quick, not the `long` ones, as npm test) and checks what
+ * each page says to look for. Prints one line per
  * step with its time; exits 1 at the first step that does not work as written.
  */
 import { fileURLToPath } from 'node:url';
 import { describeFailure, openWalkthroughSession } from '../src/learn/walkthrough-session.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const only = process.argv.slice(2);
-const session = openWalkthroughSession(root);
+const only = process.argv.slice(2).filter((a) => a !== '--quick');
+// every block, the long ones (exercise checks) included, unless --quick (as npm test runs them)
+const session = openWalkthroughSession(root, { includeLong: !process.argv.includes('--quick') });
 const started = performance.now();
 let failed = false;
 try {

@@ -22,14 +22,14 @@ export interface WalkthroughSession {
   close(): Promise<void>;
 }
 
-export function openWalkthroughSession(root: string): WalkthroughSession {
-  return openSession(root);
+export function openWalkthroughSession(root: string, options: { includeLong?: boolean } = {}): WalkthroughSession {
+  return openSession(root, options.includeLong ?? false);
 }
 
 /** The pages a session runs, in order (for a test to declare one case per page before the session opens). */
 openWalkthroughSession.pagesOf = (root: string): LearnPage[] => listPages(root);
 
-function openSession(root: string): WalkthroughSession {
+function openSession(root: string, includeLong: boolean): WalkthroughSession {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-learn-'));
   const binDir = path.join(dir, '.bin');
   fs.mkdirSync(binDir);
@@ -52,7 +52,7 @@ function openSession(root: string): WalkthroughSession {
     async runPage(page, onStep) {
       const results: StepResult[] = [];
       for (const step of parseWalkthrough(fs.readFileSync(page.file, 'utf8'))) {
-        const r = await runStep(step, { cwd: dir, env, hasProgram });
+        const r = await runStep(step, { cwd: dir, env, hasProgram, includeLong });
         results.push(r);
         onStep?.(r);
         if (r.outcome === 'failed') break;

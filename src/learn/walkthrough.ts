@@ -15,7 +15,9 @@
  *   lines after it only has to succeed.
  * - After `console`, optional attributes for every command of the block: `exit=N` (the exit status expected;
  *   default 0; `exit=any` for a command whose outcome is random), `timeout=90s` (default 120s), `needs=a,b` (programs
- *   that must be on PATH, else the block is skipped, saying so).
+ *   that must be on PATH, else the block is skipped, saying so), `long` (a slow block, an exercise check: run by
+ *   `node dist/scripts/learn-walkthroughs.js` and the acceptance script; `npm test` leaves it out and says so, and
+ *   runs the same checks in-process, shorter, in test/exercise/).
  * - Blocks of any other language (sh, json, python, text) are shown, not run.
  */
 import { spawn } from 'node:child_process';
@@ -31,6 +33,8 @@ export interface WalkthroughStep {
   exit: number | null;
   timeoutMs: number;
   needs: string[];
+  /** A slow block (see above). */
+  isLong: boolean;
 }
 
 export interface StepResult {
@@ -49,7 +53,7 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 export function parseWalkthrough(markdown: string): WalkthroughStep[] {
   const steps: WalkthroughStep[] = [];
   const lines = markdown.split('\n');
-  let block: { exit: number | null; timeoutMs: number; needs: string[] } | null = null;
+  let block: { exit: number | null; timeoutMs: number; needs: string[]; isLong: boolean } | null = null;
   let fence = '';
   let current: WalkthroughStep | null = null;
   for (let i = 0; i < lines.length; i++) {
@@ -71,7 +75,7 @@ export function parseWalkthrough(markdown: string): WalkthroughStep[] {
       let command = line.slice(2);
       // a trailing backslash continues the command on the next line, for bash as for the reader
       while (command.endsWith('\\') && i + 1 < lines.length) command = `${command}\n${lines[++i]}`;
-      current = { line: i + 1, command, expect: [], exit: block.exit, timeoutMs: block.timeoutMs, needs: block.needs };
+      current = { line: i + 1, command, expect: [], exit: block.exit, timeoutMs: block.timeoutMs, needs: block.needs, isLong: block.isLong };
       steps.push(current);
     } else if (current && line.trim() !== '') {
       current.expect.push(line.trim());
@@ -82,14 +86,15 @@ export function parseWalkthrough(markdown: string): WalkthroughStep[] {
   return steps;
 }
 
-function parseAttributes(text: string, line: number): { exit: number | null; timeoutMs: number; needs: string[] } {
-  const attrs = { exit: 0 as number | null, timeoutMs: DEFAULT_TIMEOUT_MS, needs: [] as string[] };
+function parseAttributes(text: string, line: number): { exit: number | null; timeoutMs: number; needs: string[]; isLong: boolean } {
+  const attrs = { exit: 0 as number | null, timeoutMs: DEFAULT_TIMEOUT_MS, needs: [] as string[], isLong: false };
   for (const part of text.trim().split(/\s+/).filter(Boolean)) {
     const [key, value] = part.split('=');
-    if (key === 'exit') attrs.exit = value === 'any' ? null : Number(value);
+    if (key === 'long' && value === undefined) attrs.isLong = true;
+    else if (key === 'exit') attrs.exit = value === 'any' ? null : Number(value);
     else if (key === 'timeout') attrs.timeoutMs = parseDuration(value, 'timeout');
     else if (key === 'needs') attrs.needs = value.split(',');
-    else throw new Error(`line ${line}: unknown console attribute ${JSON.stringify(part)} (exit=, timeout=, needs=)`);
+    else throw new Error(`line ${line}: unknown console attribute ${JSON.stringify(part)} (exit=, timeout=, needs=, long)`);
     if (key === 'exit' && value !== 'any' && !Number.isInteger(attrs.exit)) throw new Error(`line ${line}: exit=${value} is not a number`);
   }
   return attrs;
@@ -120,10 +125,13 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   /** Whether a program is on PATH (for needs=). */
   hasProgram: (name: string) => boolean;
+  /** Run the blocks marked `long` too (default: skip them, saying so). */
+  includeLong?: boolean;
 }
 
 /** Runs one step with bash and checks its exit status and output. */
 export async function runStep(step: WalkthroughStep, options: RunOptions): Promise<StepResult> {
+  if (step.isLong && !options.includeLong) return { step, outcome: 'skipped', reason: 'long: run by node dist/scripts/learn-walkthroughs.js', output: '', exitCode: null, ms: 0 };
   const missingTool = step.needs.find((n) => !options.hasProgram(n));
   if (missingTool) return { step, outcome: 'skipped', reason: `skipped: needs ${missingTool}`, output: '', exitCode: null, ms: 0 };
   const started = performance.now();

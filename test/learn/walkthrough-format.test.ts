@@ -18,7 +18,7 @@ describe('walkthrough blocks (the convention docs/learn/ is tested with)', () =>
     '```sh',
     '$ not run',
     '```',
-    '```console',
+    '```console long',
     '$ echo hi',
     'hi',
     '```',
@@ -26,10 +26,10 @@ describe('walkthrough blocks (the convention docs/learn/ is tested with)', () =>
 
   it('reads commands (with continued lines), what to look for, and the block\'s attributes; other blocks are not run', () => {
     const steps = parseWalkthrough(page);
-    expect(steps.map((s) => [s.line, s.command, s.expect, s.exit, s.timeoutMs, s.needs])).to.deep.equal([
-      [4, 'ccm lease acquire db --holder w2 \\\n  --ttl 30s', ['held by ... (token'], 1, 30_000, ['sqlite3']],
-      [7, 'ccm status', [], 1, 30_000, ['sqlite3']],
-      [13, 'echo hi', ['hi'], 0, 120_000, []],
+    expect(steps.map((s) => [s.line, s.command, s.expect, s.exit, s.timeoutMs, s.needs, s.isLong])).to.deep.equal([
+      [4, 'ccm lease acquire db --holder w2 \\\n  --ttl 30s', ['held by ... (token'], 1, 30_000, ['sqlite3'], false],
+      [7, 'ccm status', [], 1, 30_000, ['sqlite3'], false],
+      [13, 'echo hi', ['hi'], 0, 120_000, [], true],
     ]);
   });
 
