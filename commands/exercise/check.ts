@@ -71,6 +71,7 @@ export default class ExerciseCheck extends CcmCommand<typeof ExerciseCheck> {
       String(seed),
       ...(this.flags.duration ? ['--duration', this.flags.duration] : []),
       ...(this.flags.nodes !== 5 ? ['--nodes', String(this.flags.nodes)] : []),
+      ...(this.flags.compare ? [] : ['--no-compare']),
       ...(command.length ? ['--', ...command] : []),
     ].join(' ');
 
