@@ -25,6 +25,7 @@ const RETRY_ELSEWHERE = new Set(['unavailable', 'no_leader', 'not_running']);
 /** One request to the cluster, trying the next node when one cannot be reached. */
 export async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 2000): Promise<T> {
   let last: ApiError = new ApiError('unavailable', 'no endpoint');
+  let timedOut = false;
   for (const endpoint of ENDPOINTS) {
     try {
       const res = await fetch(endpoint + path, {
@@ -41,8 +42,11 @@ export async function call<T>(method: string, path: string, body?: unknown, time
     } catch (err) {
       if (err instanceof ApiError) throw err;
       last = new ApiError('unavailable', (err as Error).message);
+      if ((err as Error).name === 'TimeoutError') timedOut = true;
     }
   }
+  // a request that timed out may have been carried out: that stays unknown, whatever the next node said
+  if (timedOut) throw new ApiError('timeout', `no answer in time; it may or may not have happened: ${last.message}`);
   throw last;
 }
 

@@ -25,6 +25,7 @@ Run it:  ccm exercise check lease -- python3 examples/exercises/lease/reference.
 import json
 import os
 import sys
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -44,6 +45,7 @@ class ApiError(Exception):
 def call(method, path, body=None, timeout=2.0):
     """One request to the cluster, trying the next node when one cannot be reached."""
     last = None
+    timed_out = False
     for endpoint in ENDPOINTS:
         request = urllib.request.Request(endpoint + path, method=method)
         request.add_header("content-type", "application/json")
@@ -61,6 +63,10 @@ def call(method, path, body=None, timeout=2.0):
             raise ApiError(error.get("code", "http_%d" % e.code), error.get("message", ""))
         except (urllib.error.URLError, OSError) as e:
             last = ApiError("unavailable", str(e))
+            if isinstance(e, socket.timeout) or isinstance(getattr(e, "reason", None), socket.timeout):
+                timed_out = True
+    if timed_out:  # a request that timed out may have been carried out: that stays unknown
+        raise ApiError("timeout", "no answer in time; it may or may not have happened: " + str(last))
     raise last
 
 

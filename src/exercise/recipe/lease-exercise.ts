@@ -32,6 +32,11 @@ export const LEASE_TTL_MS = 2000;
 const WAIT_MS = 1000;
 const PAUSE_MS = LEASE_TTL_MS + 1500;
 const FIRST_PAUSE_MS = 1000;
+/**
+ * The error words of a write that may or may not have happened (the cluster answers `timeout` when a write was
+ * proposed but not known to commit in time): such a write is indeterminate, as one with no reply, not refused.
+ */
+export const INDETERMINATE_WRITE_ERRORS: ReadonlySet<string> = new Set(['timeout', 'unknown']);
 const PAUSE_EVERY_MS = 6000;
 
 interface WriteClaim {
@@ -185,6 +190,8 @@ export class LeaseRecipeWorkload implements RecipeWorkload {
         if (reply?.ok === true) {
           claim.outcome = 'ok';
           this.counts.writesOk++;
+        } else if (reply?.ok === false && INDETERMINATE_WRITE_ERRORS.has(reply.error ?? '')) {
+          claim.error = reply.error; // indeterminate: it may have landed; the fencing order still judges it
         } else if (reply?.ok === false) {
           claim.outcome = 'refused';
           claim.error = reply.error;
@@ -229,6 +236,7 @@ export class LeaseRecipeWorkload implements RecipeWorkload {
       return null;
     }
     if (reply.ok) ctx.recorder.complete(c.index, 'ok', f === 'acquire' ? { token: reply.token } : {});
+    else if (f === 'write' && INDETERMINATE_WRITE_ERRORS.has(reply.error ?? '')) ctx.recorder.complete(c.index, 'info', { error: reply.error!, message: reply.message ?? '' });
     else ctx.recorder.complete(c.index, 'fail', { error: reply.error ?? 'refused', message: reply.message ?? '' });
     return reply;
   }

@@ -173,7 +173,7 @@ export async function runRecipe(exercise: string, workload: RecipeWorkload, opti
       }),
     );
   }
-  const nemesis = new Nemesis(paths, recorder, (line) => say(line));
+  const nemesis = new Nemesis(paths, recorder, (line) => say(line), () => ctx.elapsedMs());
   writeChaosRunState(paths, { pid: process.pid, workload: `exercise ${exercise}`, nemesis: [], seed: options.seed, startedAtMs: Date.now() });
   appendClusterEvent(paths, 'cli', 'exercise-check-started', `exercise check ${exercise}: ${command}, seed ${options.seed}`);
   try {
