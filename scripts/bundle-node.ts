@@ -35,3 +35,8 @@ await build({ ...shared, entryPoints: [path.join(root, 'dist', 'src', 'node', 'm
 const etcdGrpcFile = path.join(root, 'dist', 'etcd-grpc.js');
 await build({ ...shared, entryPoints: [path.join(root, 'dist', 'src', 'etcd', 'etcd-grpc.js')], outfile: etcdGrpcFile });
 process.stdout.write(`${path.relative(root, outfile)}: the node program in one file (and ${path.relative(root, etcdGrpcFile)}, loaded on demand)\n`);
+
+// ccm's own node for the exercise checks (SWIM + the emergent-leader rule as a Maelstrom node): five start per check.
+const exerciseNode = path.join(root, 'dist', 'exercise-node.js');
+await build({ ...shared, entryPoints: [path.join(root, 'dist', 'src', 'exercise', 'baseline', 'ccm-node-main.js')], outfile: exerciseNode });
+process.stdout.write(`${path.relative(root, exerciseNode)}: ccm's exercise node in one file\n`);

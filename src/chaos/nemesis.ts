@@ -43,6 +43,8 @@ export class Nemesis {
     private readonly paths: ClusterPaths,
     private readonly recorder: HistoryRecorder,
     private readonly log: (line: string) => void,
+    /** The clock of the log lines' stamps (default: the recorder's; an exercise stamps from its main phase). */
+    private readonly stampClockMs: () => number = () => recorder.nowMs(),
   ) {}
 
   /** Faults active now, in words. */
@@ -87,7 +89,7 @@ export class Nemesis {
   }
 
   private stamp(): string {
-    return `${(this.recorder.nowMs() / 1000).toFixed(1).padStart(6)}s`;
+    return `${(this.stampClockMs() / 1000).toFixed(1).padStart(6)}s`;
   }
 
   private async start(scheduled: ScheduledFault): Promise<ActiveFault | null> {

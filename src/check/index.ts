@@ -13,3 +13,5 @@ export * from './watch-order.js';
 export * from './registry-staleness.js';
 export { renderTextVerdict, renderHtmlReport, renderJsonHistory, escapeHtml, type HtmlReportInput, type ReportStats } from './report.js';
 export { renderTimelineSvg, type TimelineInput } from './html-timeline.js';
+export * from './fencing-order.js';
+export * from './election-safety.js';

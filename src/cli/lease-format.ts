@@ -43,3 +43,15 @@ function ordinal(n: number): string {
   const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
   return `${n}${suffix}`;
 }
+
+/** Lease utilization in a few lines (`ccm lease inspect`): share held, grants, hold and wait times, queue, refusals. */
+export function formatLockStats(s: import('../client/api-types.js').LockStatsView, node: string): string[] {
+  const ms = (v: number | null): string => (v === null ? '-' : formatDuration(v));
+  return [
+    `  utilization since ${new Date(s.sinceMs).toISOString().slice(11, 19)} (${formatDuration(s.observedMs)}, as ${node} saw it):`,
+    `    held ${(s.heldFraction * 100).toFixed(1)}% of the time, ${s.grants} grant${s.grants === 1 ? '' : 's'}, ${s.refusals} refusal${s.refusals === 1 ? '' : 's'}` +
+      `${s.waitsAbandoned ? `, ${s.waitsAbandoned} gave up waiting` : ''}`,
+    `    hold: mean ${ms(s.hold.meanMs)}, p99 ${ms(s.hold.p99Ms)} (${s.hold.count} ended)`,
+    `    wait: mean ${ms(s.wait.meanMs)}, p99 ${ms(s.wait.p99Ms)}; queue now ${s.queueDepth}, at most ${s.maxQueueDepth}`,
+  ];
+}

@@ -356,6 +356,52 @@ export interface LockView {
   waiting: { holder: string; lease: number; queuedAtRevision: number }[];
 }
 
+/** Hold or wait times of a resource over its latest samples. */
+export interface DurationStatsView {
+  count: number;
+  meanMs: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/** Lease utilization of one resource (GET /v1/lock-stats), as one replica observed it since `sinceMs`. */
+export interface LockStatsView {
+  resource: string;
+  /** Wall-clock ms when this replica first saw the resource used. */
+  sinceMs: number;
+  observedMs: number;
+  /** Share of the observed time the resource was held (0..1). */
+  heldFraction: number;
+  grants: number;
+  /** Acquires refused because it was held (without waiting). */
+  refusals: number;
+  /** Waiters that left the queue without getting it. */
+  waitsAbandoned: number;
+  queueDepth: number;
+  maxQueueDepth: number;
+  /** Grant to end (release, expiry, revoke). */
+  hold: DurationStatsView;
+  /** Queued to granted (0 for a grant without waiting). */
+  wait: DurationStatsView;
+  holder: { holder: string; lease: number; token: number; sinceMs: number } | null;
+  waiting: { holder: string; lease: number; waitingMs: number }[];
+  /** The last grants, oldest first: the fencing token history. */
+  recentGrants: { holder: string; lease: number; token: number; grantedAtMs: number; waitedMs: number | null; endedAtMs: number | null; end: 'released' | 'expired' | 'revoked' | null }[];
+  /** The last refusals: who asked, when, and who held it. */
+  recentRefusals: { holder: string; atMs: number; heldBy: string; heldByToken: number }[];
+}
+
+/** GET /v1/lock-stats on one node. */
+export interface NodeLockStatsView {
+  node: string;
+  /** Whether this node holds a replica (members have no figures). */
+  isReplica: boolean;
+  isLeader: boolean;
+  /** When this replica started observing (wall ms). */
+  sinceMs: number;
+  resources: LockStatsView[];
+}
+
 /** POST /v1/locks/:resource/acquire. */
 export type AcquireResponse =
   /** `secret`: returned once, to the holder; renewing or releasing needs it (lease list never shows it). */
@@ -481,6 +527,8 @@ export interface ConfigEntryView {
   updatedAtMs: number;
   /** The node that accepted the change. */
   node: string;
+  /** For a read of one node's own copy (GET /v1/config/:name?local=true): when that node applied this version (its wall clock). */
+  appliedHereAtMs?: number;
 }
 
 /** GET /v1/config?prefix= (`ccm config list`). */

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { apiGet, type ApiCredentials } from './api-access.js';
 import { CcmError } from './api-errors.js';
 import type { WatchEvent } from '../core/kv-types.js';
-import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, RangeResult } from './api-types.js';
+import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, NodeLockStatsView, RangeResult } from './api-types.js';
 import { requestJson, type Endpoint } from './http-json.js';
 import type { Compare, Fence, TxnOp } from '../core/commands.js';
 import type { ApplyResult } from '../core/state-machine.js';
@@ -151,6 +151,11 @@ export class CcmClient {
 
   async lock(resource: string, opts: CallOverrides = {}): Promise<LockView> {
     return this.call('GET', `/v1/locks/${encodeURIComponent(resource)}`, undefined, opts);
+  }
+
+  /** Lease utilization per resource, as the leader (once known) observed it; a member answers isReplica: false. */
+  async lockStats(resource?: string, opts: CallOverrides = {}): Promise<NodeLockStatsView> {
+    return this.call('GET', '/v1/lock-stats', undefined, { ...opts, query: resource === undefined ? undefined : { resource } });
   }
 
   /** A generic lease; the answer's `secret` (given once) is what renewing or revoking it needs. */

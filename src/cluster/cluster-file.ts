@@ -60,6 +60,15 @@ export interface ClusterSettings {
   unsafeFaultSwitch?: string;
 }
 
+/**
+ * The fault switch a node runs with: the setting as given, or, for a bug planted by `ccm exercise bug`
+ * (`planted:<base64>`, so cluster.json does not name it in plain words), the switch it encodes.
+ */
+export function decodeFaultSwitch(value: string | undefined): string | undefined {
+  if (value === undefined || !value.startsWith('planted:')) return value;
+  return Buffer.from(value.slice('planted:'.length), 'base64').toString('utf8');
+}
+
 export const DEFAULT_SETTINGS: ClusterSettings = {
   raftTickMs: 50,
   raftElectionTicks: 6,

@@ -18,7 +18,8 @@ const PUBLISH_INTERVAL_MS = 1000;
  * TUI can tell which nodes have caught up with the latest change. Reads from it are local and may be stale.
  */
 export class ConfigMirror implements NodeSubsystem {
-  private readonly entries = new Map<string, { record: ConfigRecord; revision: number }>();
+  /** name → the version held, and when this node applied it (its wall clock; `ccm explain config`). */
+  private readonly entries = new Map<string, { record: ConfigRecord; revision: number; appliedAtMs: number }>();
   private configRevision = 0;
   private published = -1;
   private publishedAtMs = -Infinity;
@@ -28,8 +29,9 @@ export class ConfigMirror implements NodeSubsystem {
   constructor(private readonly node: NodeRuntime) {
     this.mirror = new KeyMirror(node, CONFIG_PREFIX, {
       onLoad: (kvs) => {
+        const before = new Map(this.entries);
         this.entries.clear();
-        for (const kv of kvs) this.hold(kv);
+        for (const kv of kvs) this.hold(kv, before);
         this.publish();
       },
       onEvents: (events) => {
@@ -62,15 +64,19 @@ export class ConfigMirror implements NodeSubsystem {
   /** The entry as this node holds it (undefined: not set, or deleted). */
   get(name: string): ConfigEntryView | undefined {
     const e = this.entries.get(name);
-    return e && e.record.kind !== 'delete' ? entryView(e.record, e.revision) : undefined;
+    return e && e.record.kind !== 'delete' ? { ...entryView(e.record, e.revision), appliedHereAtMs: e.appliedAtMs } : undefined;
   }
 
   get isSynced(): boolean {
     return this.mirror.isSynced;
   }
 
-  private hold(kv: KeyValue): void {
-    this.entries.set(kv.key.slice(CONFIG_PREFIX.length), { record: decodeRecord(kv.value), revision: kv.modRevision });
+  private hold(kv: KeyValue, previous = this.entries): void {
+    const name = kv.key.slice(CONFIG_PREFIX.length);
+    const held = previous.get(name);
+    // a reload that finds the same version keeps the time it was first applied
+    const appliedAtMs = held?.revision === kv.modRevision ? held.appliedAtMs : this.node.clock.nowMs();
+    this.entries.set(name, { record: decodeRecord(kv.value), revision: kv.modRevision, appliedAtMs });
     // Never backwards: a member reloading through a voter that is behind keeps what it had applied.
     this.configRevision = Math.max(this.configRevision, kv.modRevision);
   }

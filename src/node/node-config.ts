@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { compileFaults } from '../chaos/faults.js';
 import { nodeDir, type ClusterPaths } from '../cluster/cluster-dir.js';
-import { findNode, type ClusterFile, type ClusterSecurity, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
+import { decodeFaultSwitch, findNode, type ClusterFile, type ClusterSecurity, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
 import { secretPaths, type SecretPaths } from '../cluster/cluster-secrets.js';
 import type { LinkFilterConfig } from '../net/link-filter.js';
 import type { PeerAddress } from '../net/tcp-transport.js';
@@ -42,7 +42,7 @@ export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id
       .map((n) => ({ id: n.id, host: file.host, peerPort: n.ports.peer, gossipPort: n.ports.gossip })),
     nodePorts: Object.fromEntries(file.nodes.map((n) => [n.id, n.ports])),
     core: file.core,
-    settings: file.settings,
+    settings: { ...file.settings, unsafeFaultSwitch: decodeFaultSwitch(file.settings.unsafeFaultSwitch) },
     security: file.security,
     secrets: secretPaths(paths),
     linkFilter: compiled[id] ?? { peers: {} },

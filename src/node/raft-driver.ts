@@ -737,7 +737,14 @@ export class RaftDriver {
         this.leaderSinceIndex = e.to === 'leader' ? this.raft.basicStatus().lastIndex : Number.POSITIVE_INFINITY;
         if (e.from === 'leader') this.failPendingProposals(`${this.node.config.id} stopped leading (${e.reason})`);
       }
-      if (e.type === 'vote-granted' || e.type === 'term-changed') continue; // too chatty for the event log
+      if (e.type === 'term-changed') continue; // role and leader changes say it
+      // Votes are recorded for `ccm explain core`; a refusal repeated (a stuck pre-candidate asks every timeout) once.
+      if (e.type === 'vote-refused') {
+        const key = `${e.term}/${e.preVote}/${e.reason}/${e.other ?? ''}`;
+        if (this.lastRefusal.get(e.candidate) === key) continue;
+        if (this.lastRefusal.size > 64) this.lastRefusal.clear();
+        this.lastRefusal.set(e.candidate, key);
+      }
       this.node.log.event(`raft-${e.type}`, describeRaftEvent(e), { raft: e });
     }
   }
@@ -751,6 +758,8 @@ export class RaftDriver {
    *   invisible to a later read, or not have happened at all (a compare that failed);
    * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource;
    * - `ignore-fence`: fenced writes are proposed without their fence: a stale token is accepted.
+   * - `token-per-leader`: a granted acquire's fencing token comes from a counter in this process, not the log: after a
+   *   leader change, tokens start again from 1.
    * Returns the early answer, or null to go the normal way.
    */
   private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
@@ -770,8 +779,17 @@ export class RaftDriver {
       const revision = this.state.revision() + 1;
       return Promise.resolve({ op: 'acquire', granted: true, resource: command.resource, holder: command.holder, lease: revision, token: revision, ttlMs: command.ttlMs, revision });
     }
+    if (fault === 'token-per-leader' && command.op === 'acquire') {
+      return this.proposeData(encodeCommand(command), timeoutMs).then((r) => (r.op === 'acquire' && r.granted ? { ...r, token: ++this.plantedTokens } : r));
+    }
     return null;
   }
+
+  /** Candidate → the last refusal logged for it (to log a repeated one once). */
+  private readonly lastRefusal = new Map<string, string>();
+
+  /** The counter of `token-per-leader` (test-only fault switch). */
+  private plantedTokens = 0;
 }
 
 function toCcmError(err: unknown): CcmError {

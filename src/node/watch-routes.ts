@@ -69,6 +69,9 @@ export function registerWatchRoutes(node: NodeRuntime, core: CoreService): void 
       prefix: query.get('prefix') === 'true' || query.get('prefix') === '1',
       fromRevision: query.has('fromRev') ? validateRevision(Number(query.get('fromRev')), 'fromRev') : 0,
     };
+    // TEST-ONLY FAULT SWITCH (`ccm exercise bug`, never in normal use): a watch resumed from a revision starts one
+    // revision late, so a watcher that reconnects after a failure misses a change.
+    if (node.config.settings.unsafeFaultSwitch === 'watch-skip-on-resume' && spec.fromRevision > 1) spec.fromRevision += 1;
     const progressMs = query.has('progressMs') ? Number(query.get('progressMs')) : DEFAULT_PROGRESS_MS;
     if (!Number.isFinite(progressMs) || progressMs < 100 || progressMs > 600_000) throw new CcmError('invalid_argument', 'progressMs must be from 100 to 600000');
     const isSse = query.get('format') === 'sse' || (req.headers.accept ?? '').includes('text/event-stream');

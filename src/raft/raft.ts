@@ -383,6 +383,12 @@ export class Raft {
     } else {
       const resp: VoteResponseMessage = { type: respType, from: this.id, to: m.from, term: this.term, reject: true };
       this.send(resp);
+      const base = { type: 'vote-refused' as const, candidate: m.from, term: m.term, preVote: isPreVote };
+      if (!canVote) {
+        this.events.push(this.vote !== null ? { ...base, reason: 'already-voted', other: this.vote } : { ...base, reason: 'knows-leader', other: this.leaderId });
+      } else {
+        this.events.push({ ...base, reason: 'log-behind', candidateLast: `${m.index}/${m.logTerm}`, ownLast: `${this.log.lastIndex()}/${this.log.lastTerm()}` });
+      }
     }
   }
 
@@ -395,7 +401,10 @@ export class Raft {
         // Leader lease (thesis §4.2.3 / §6.2): having heard from a live leader within the election timeout,
         // ignore the request, neither raising our term nor voting, unless a leader transfer forces it.
         const inLease = this.checkQuorum && this.leaderId !== null && this.electionElapsed < this.electionTimeout;
-        if (!m.isLeaderTransfer && inLease) return;
+        if (!m.isLeaderTransfer && inLease) {
+          this.events.push({ type: 'vote-refused', candidate: m.from, term: m.term, preVote: m.type === 'pre-vote', reason: 'leader-lease', other: this.leaderId });
+          return;
+        }
       }
       if (m.type === 'pre-vote') {
         // Never raise our term for a pre-vote.
@@ -423,6 +432,7 @@ export class Raft {
         // ever, while we may be unable to win without it. etcd answers only pre-votes here.
         const resp: VoteResponseMessage = { type: m.type === 'vote' ? 'vote-resp' : 'pre-vote-resp', from: this.id, to: m.from, term: this.term, reject: true };
         this.send(resp);
+        this.events.push({ type: 'vote-refused', candidate: m.from, term: m.term, preVote: m.type === 'pre-vote', reason: 'stale-term' });
       }
       return;
     }

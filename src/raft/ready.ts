@@ -54,6 +54,9 @@ export type RoleChangeReason =
   | 'leader-transfer'
   | 'restart';
 
+/** Why a vote or pre-vote was refused. */
+export type VoteRefusal = 'already-voted' | 'knows-leader' | 'leader-lease' | 'log-behind' | 'stale-term';
+
 /** Structured events; `term` is the node's term when the event happened. */
 export type RaftEvent =
   | { type: 'role-changed'; from: Role; to: Role; term: number; reason: RoleChangeReason }
@@ -61,6 +64,23 @@ export type RaftEvent =
   | { type: 'leader-changed'; from: NodeId | null; to: NodeId | null; term: number }
   | { type: 'election-started'; term: number; preVote: boolean; leaderTransfer: boolean }
   | { type: 'vote-granted'; candidate: NodeId; term: number; preVote: boolean }
+  /**
+   * A vote or pre-vote this node refused, and why (for `ccm explain core`): it had voted for another in that term,
+   * it follows a live leader (leader lease, §6 of the thesis), the candidate's log is behind its own (§5.4.1), or
+   * the request's term is older than its own.
+   */
+  | {
+      type: 'vote-refused';
+      candidate: NodeId;
+      term: number;
+      preVote: boolean;
+      reason: VoteRefusal;
+      /** already-voted: whom it voted for; knows-leader / leader-lease: the leader it follows. */
+      other?: NodeId | null;
+      /** log-behind: the candidate's last entry and ours, as index/term. */
+      candidateLast?: string;
+      ownLast?: string;
+    }
   | { type: 'snapshot-sent'; to: NodeId; index: number; term: number }
   | { type: 'snapshot-restored'; index: number; term: number; from: NodeId }
   | { type: 'conf-change-applied'; change: ConfChange; confState: ConfState }
@@ -113,6 +133,8 @@ export function describeRaftEvent(e: RaftEvent): string {
       return `${e.preVote ? 'pre-vote' : 'election'} for term ${e.term}${e.leaderTransfer ? ' (leader transfer)' : ''}`;
     case 'vote-granted':
       return `${e.preVote ? 'pre-vote' : 'vote'} granted to ${e.candidate} for term ${e.term}`;
+    case 'vote-refused':
+      return `${e.preVote ? 'pre-vote' : 'vote'} refused to ${e.candidate} for term ${e.term}: ${describeRefusal(e.reason, e.other, e.candidateLast, e.ownLast)}`;
     case 'snapshot-sent':
       return `snapshot ${e.index}/${e.term} sent to ${e.to}`;
     case 'snapshot-restored':
@@ -125,5 +147,21 @@ export function describeRaftEvent(e: RaftEvent): string {
       return `leader transfer to ${e.to} aborted (${e.reason})`;
     case 'reads-aborted':
       return `${e.requestCtxs.length} pending read(s) aborted`;
+  }
+}
+
+/** A refused vote's reason in words. */
+export function describeRefusal(reason: VoteRefusal, other?: NodeId | null, candidateLast?: string, ownLast?: string): string {
+  switch (reason) {
+    case 'already-voted':
+      return `already voted for ${other ?? 'another candidate'} in that term`;
+    case 'knows-leader':
+      return `it follows leader ${other ?? '?'} in that term`;
+    case 'leader-lease':
+      return `it heard from leader ${other ?? '?'} within the election timeout (leader lease)`;
+    case 'log-behind':
+      return `the candidate's log (last entry ${candidateLast ?? '?'}) is behind its own (${ownLast ?? '?'})`;
+    case 'stale-term':
+      return 'the request is for an older term than its own';
   }
 }

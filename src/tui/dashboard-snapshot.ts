@@ -54,6 +54,9 @@ export interface LeaseRow {
   ttlMs: number;
   /** What was left of it when fetched; the view subtracts the time since `fetchedAtMs`. */
   remainingMs: number;
+  /** Utilization as the leader observed it (GET /v1/lock-stats): share of the time held, and grants. */
+  heldFraction?: number;
+  grants?: number;
 }
 
 /** The configuration version one node has applied. */

@@ -1,4 +1,4 @@
-import type { ClusterEvent, ClusterStatus, LockView, WatchListView } from '../client/api-types.js';
+import type { ClusterEvent, ClusterStatus, LockStatsView, LockView, WatchListView } from '../client/api-types.js';
 import { addFault, healAll } from '../chaos/chaos-control.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clientForCluster } from '../cluster/cluster-client.js';
@@ -55,7 +55,12 @@ export function defaultDashboardHooks(paths: ClusterPaths): DashboardHooks {
   const { client, file } = clientForCluster(paths, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
   return {
     fetchNodeDetails: async (status) => fetchMemberDetails(file.host, status),
-    fetchLeases: async () => leaseRows((await client.locks()).locks),
+    fetchLeases: async () => {
+      const locks = (await client.locks()).locks;
+      // the utilization figures are a bonus: the panel still shows the locks without them
+      const stats = locks.length > 0 ? await client.lockStats(undefined, { timeoutMs: NODE_ANSWER_TIMEOUT_MS }).catch(() => null) : null;
+      return leaseRows(locks, stats?.resources ?? []);
+    },
     fetchServices: async () => {
       const { services } = await client.listServices();
       const lookups = await Promise.all(services.slice(0, MAX_SERVICES_LOOKED_UP).map((s) => client.lookupService(s.service, { all: true })));
@@ -91,8 +96,11 @@ export async function fetchWatchRows(host: string, status: ClusterStatus): Promi
 }
 
 /** The lease manager's locks as the lease panel's rows; a TTL left unknown to the leader shows as the full TTL. */
-export function leaseRows(locks: LockView[]): LeaseRow[] {
-  return locks.map((l) => ({ resource: l.resource, holder: l.holder, token: l.token, ttlMs: l.ttlMs, remainingMs: Math.max(0, l.ttlLeftMs ?? l.ttlMs) }));
+export function leaseRows(locks: LockView[], stats: LockStatsView[] = []): LeaseRow[] {
+  return locks.map((l) => {
+    const s = stats.find((x) => x.resource === l.resource);
+    return { resource: l.resource, holder: l.holder, token: l.token, ttlMs: l.ttlMs, remainingMs: Math.max(0, l.ttlLeftMs ?? l.ttlMs), ...(s ? { heldFraction: s.heldFraction, grants: s.grants } : {}) };
+  });
 }
 
 /** Asks every responding node for its membership view, side by side; a node that does not answer is left out. */

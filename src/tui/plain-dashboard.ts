@@ -16,7 +16,7 @@ export function renderPlainDashboard(snapshot: DashboardSnapshot, nowMs: number)
   const leader = currentLeader(snapshot.status.nodes);
   const lines = [table, '', `leader: ${leader ? `${leader.id} (term ${leader.raft!.term})` : 'none'}`, `reach: ${matrixView(snapshot, nowMs).summary}`];
   const leases = leasesView(snapshot, nowMs);
-  lines.push(`leases: ${leases.note ?? leases.rows.map((l) => `${l.resource}=${l.holder} token ${l.token} ttl ${l.ttl}`).join(', ')}`);
+  lines.push(`leases: ${leases.note ?? leases.rows.map((l) => `${l.resource}=${l.holder} token ${l.token} ttl ${l.ttl}${l.use ? ` use ${l.use}` : ''}`).join(', ')}`);
   const config = configView(snapshot);
   lines.push(`config: ${config.note ?? config.rows.map((c) => `${c.nodeId} ${c.version} ${c.state}`).join(', ')}`);
   lines.push(`services: ${servicesView(snapshot).summary}`);

@@ -11,9 +11,12 @@ export interface LeasesPanelProps {
 
 /** Leases held now: resource, holder, fencing token, and the TTL counting down. */
 export function LeasesPanel({ leases, width, height }: LeasesPanelProps) {
-  // TOKEN and TTL ('expired') keep their width; RESOURCE and HOLDER share the rest.
-  const holder = Math.max(9, Math.floor((width - 14) * 0.4));
-  const widths = [Math.max(4, width - 14 - holder), holder, 7, 7];
+  // TOKEN and TTL ('expired') keep their width, and USE (`63% 12×`) when the leader's figures came; RESOURCE and
+  // HOLDER share the rest.
+  const useWidth = leases.rows.some((l) => l.use !== undefined) ? 9 : 0;
+  const fixed = 14 + useWidth;
+  const holder = Math.max(9, Math.floor((width - fixed) * 0.4));
+  const widths = [Math.max(4, width - fixed - holder), holder, 7, 7];
   const room = Math.max(0, height - 2);
   const shown = leases.rows.length > room ? leases.rows.slice(0, Math.max(0, room - 1)) : leases.rows;
   const body = [
@@ -22,6 +25,7 @@ export function LeasesPanel({ leases, width, height }: LeasesPanelProps) {
         {cell(l.resource, widths[0])}
         {cell(l.holder, widths[1])}
         {cell(l.token, widths[2])}
+        {useWidth > 0 ? cell(l.use ?? '-', useWidth) : null}
         <Text {...TONE_STYLE[l.ttlTone]}>{fit(l.ttl, widths[3])}</Text>
       </Text>
     )),
@@ -41,6 +45,7 @@ export function LeasesPanel({ leases, width, height }: LeasesPanelProps) {
           {cell('RESOURCE', widths[0])}
           {cell('HOLDER', widths[1])}
           {cell('TOKEN', widths[2])}
+          {useWidth > 0 ? cell('USE', useWidth) : null}
           {fit('TTL', widths[3])}
         </Text>
       )}

@@ -517,6 +517,8 @@ export interface LeaseRowView {
   /** Time left, counting down with `nowMs`; `expired` at zero. */
   ttl: string;
   ttlTone: Tone;
+  /** Share of the time held and grants (`63% 12×`), when the leader's figures came with it. */
+  use?: string;
 }
 
 export function leasesView(snapshot: DashboardSnapshot, nowMs: number): PanelView<LeaseRowView> {
@@ -534,6 +536,7 @@ export function leasesView(snapshot: DashboardSnapshot, nowMs: number): PanelVie
         token: oneLine(String(l.token)),
         ttl: left <= 0 ? 'expired' : `${Math.ceil(left / 1000)}s`,
         ttlTone: (left <= 0 ? 'bad' : left < Math.min(3000, l.ttlMs / 3) ? 'warn' : 'good') as Tone,
+        ...(l.heldFraction !== undefined ? { use: `${Math.round(l.heldFraction * 100)}% ${l.grants ?? 0}×` } : {}),
       };
     });
   return { rows, note: null, noteTone: 'plain' };

@@ -125,7 +125,11 @@ describe('raft: check-quorum and leader lease (thesis §6.2, §4.2.3)', () => {
     c.elect('a');
     c.stepOne({ type: 'vote', from: 'c', to: 'b', term: 5, index: 99, logTerm: 99, isLeaderTransfer: false });
     expect(c.raw('b').basicStatus()).to.include({ term: 1, leaderId: 'a' });
-    expect(c.processReady('b')).to.equal(undefined); // no term change, no answer
+    // no term change, no answer: only the refusal is recorded (for ccm explain core)
+    const rd = c.processReady('b');
+    expect(rd?.hardState).to.equal(undefined);
+    expect(sentBy(rd)).to.deep.equal([]);
+    expect(rd?.events).to.deep.equal([{ type: 'vote-refused', candidate: 'c', term: 5, preVote: false, reason: 'leader-lease', other: 'a' }]);
   });
 
   it('check-quorum: once the lease lapses (no leader for an election timeout), the vote is granted', () => {

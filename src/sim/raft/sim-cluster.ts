@@ -269,7 +269,7 @@ export class SimCluster implements SimNodeHost {
       if (e.type === 'snapshot-sent') this.stats.snapshotsSent++;
       else if (e.type === 'snapshot-restored') this.stats.snapshotsRestored++;
       else if (e.type === 'role-changed' && e.to === 'leader') this.checker.observeLeader(node.id, e.term);
-      if (this.options.trace !== undefined && e.type !== 'vote-granted') this.traceNode(node, describeRaftEvent(e));
+      if (this.options.trace !== undefined && e.type !== 'vote-granted' && e.type !== 'vote-refused') this.traceNode(node, describeRaftEvent(e));
     }
   }
 

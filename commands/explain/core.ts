@@ -1,0 +1,13 @@
+import { CcmCommand } from '../../src/cli/ccm-command.js';
+import { explainCore } from '../../src/explain/explain-core.js';
+import { renderExplanation, type Explanation } from '../../src/explain/explanation.js';
+
+export default class ExplainCore extends CcmCommand<typeof ExplainCore> {
+  static override summary = 'Why this Raft leader: the election that made it (who voted for whom, refusals and why), what ended the last term.';
+
+  async run(): Promise<Explanation> {
+    const e = await explainCore(this.clusterPaths());
+    this.log(renderExplanation(e));
+    return e;
+  }
+}

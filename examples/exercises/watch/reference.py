@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Exercise 2, change notification: a reference solution (Python 3, stdlib only).
+
+A watcher that sees every change under a prefix, in order, exactly once, even
+when the node it is connected to dies: ccm's watch API streams changes as JSON
+lines (GET /v1/watch?key=P&prefix=true&fromRev=R), and every event carries the
+revision it was made at. The watcher remembers the last revision it delivered;
+when the stream breaks (or goes quiet for too long: a frozen node), it
+reconnects to another node and asks for the changes from that revision + 1.
+Nothing is lost (the node replays history from there) and nothing is repeated.
+
+  watch -> {"ok": true} once the first stream is open, then one
+           {"event": {"key", "revision", "value", "type"}} line per change.
+
+Run it:  ccm exercise check watch -- python3 examples/exercises/watch/reference.py
+"""
+import http.client
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+
+ENDPOINTS = [urllib.parse.urlsplit(e) for e in os.environ["CCM_ENDPOINTS"].split(",")]
+TOKEN = os.environ.get("CCM_TOKEN")
+QUIET_LIMIT_S = 3.0   # ccm sends a progress line every second we ask for; silence this long means the node is stuck
+
+out = threading.Lock()
+
+
+def emit(obj):
+    with out:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
+def stream(endpoint, prefix, from_revision, on_created):
+    """Follows one stream until it breaks; returns the last revision delivered."""
+    last = from_revision - 1
+    query = urllib.parse.urlencode({"key": prefix, "prefix": "true", "fromRev": from_revision, "progressMs": 1000})
+    conn = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=QUIET_LIMIT_S)
+    try:
+        conn.request("GET", "/v1/watch?" + query, headers={"authorization": "Bearer " + TOKEN} if TOKEN else {})
+        response = conn.getresponse()
+        if response.status != 200:
+            return last
+        for line in response:
+            message = json.loads(line)
+            if message["type"] == "created":
+                on_created()
+            elif message["type"] == "events":
+                for e in message["events"]:
+                    kv = e["kv"]
+                    emit({"event": {"key": kv["key"], "revision": kv["modRevision"], "value": kv["value"], "type": e["type"]}})
+                last = message["revision"]
+            elif message["type"] == "error":
+                return last
+    except (OSError, http.client.HTTPException, ValueError):
+        pass  # the node died, froze or hung up: reconnect elsewhere
+    finally:
+        conn.close()
+    return last
+
+
+def follow(prefix, from_revision, started):
+    next_revision = from_revision
+    i = 0
+    while True:
+        endpoint = ENDPOINTS[i % len(ENDPOINTS)]
+        last = stream(endpoint, prefix, next_revision, started.set)
+        if last >= next_revision:
+            next_revision = last + 1   # resume right after the last change delivered
+        i += 1
+        time.sleep(0.5)   # back off a little before reconnecting
+
+
+for line in sys.stdin:
+    if not line.strip():
+        continue
+    req = json.loads(line)
+    if req["op"] == "watch":
+        started = threading.Event()
+        threading.Thread(target=follow, args=(req["prefix"], req["from_revision"], started), daemon=True).start()
+        ok = started.wait(10)
+        emit({"id": req["id"], "ok": ok} if ok else {"id": req["id"], "ok": False, "error": "unavailable"})
+    else:
+        emit({"id": req["id"], "ok": True})
