@@ -23,10 +23,9 @@ export default class ExerciseBug extends CcmCommand<typeof ExerciseBug> {
   static override description =
     `Without flags: starts the cluster named by --name (it must not exist yet) with one of ${PLANTED_BUGS.length} planted bugs, chosen at random. ` +
     `Run ccm chaos run against it with each workload until a checker says INVALID, then answer with that checker's name (${GUARANTEES.join(', ')}): ` +
-    'ccm exercise bug --answer <guarantee>. --reveal names the bug. Exit status of --answer: 0 right, 1 not yet.';
+    'ccm exercise bug --answer <guarantee> (for example, after ccm chaos run --name hunt --workload lease --duration 30s). --reveal names the bug. Exit status of --answer: 0 right, 1 not yet.';
   static override examples = [
     '<%= config.bin %> exercise bug --name hunt',
-    '<%= config.bin %> chaos run --name hunt --workload lease --duration 30s',
     '<%= config.bin %> exercise bug --name hunt --answer lease-exclusivity',
     '<%= config.bin %> exercise bug --name hunt --reveal',
   ];

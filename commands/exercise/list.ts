@@ -10,6 +10,9 @@ export interface ExerciseListItem extends Pick<ExerciseInfo, 'id' | 'number' | '
 
 export default class ExerciseList extends CcmCommand<typeof ExerciseList> {
   static override summary = 'The exercises of the learning path: what each checks, its page, its protocol, and the bundled programs.';
+  static override description =
+    'One row per exercise of docs/learn: its number and name, the guarantee its check verifies, the page that teaches it, the protocol a learner\'s program speaks, and the bundled starter, reference and broken programs (TypeScript, Python).';
+  static override examples = ['<%= config.bin %> exercise list', '<%= config.bin %> exercise list --json'];
 
   async run(): Promise<ExerciseListItem[]> {
     const items: ExerciseListItem[] = EXERCISE_IDS.map((id) => {
