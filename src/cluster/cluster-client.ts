@@ -28,9 +28,10 @@ export interface ClusterEnvironment {
   CCM_ENDPOINTS: string;
   /** With --tls: the CA certificate file to trust. */
   CCM_CACERT?: string;
-  /** For etcdctl (etcd-env.ts): 3, and every node's etcd v3 API port. */
+  /** For etcdctl (etcd-env.ts): 3, every node's etcd v3 API port, and `ccm:<client token>` (its --user). */
   ETCDCTL_API?: string;
   ETCDCTL_ENDPOINTS?: string;
+  ETCDCTL_USER?: string;
 }
 
 /** The cluster's token (the admin one with `admin`) and endpoints; says clearly if this process cannot read them. */
@@ -44,6 +45,7 @@ export function clusterEnvironment(paths: ClusterPaths, opts: { admin?: boolean 
     CCM_TOKEN: opts.admin ? tokens.admin : tokens.client,
     CCM_ENDPOINTS: endpoints.join(','),
     ...(file.security.tls ? { CCM_CACERT: secretPaths(paths).caCert } : {}),
-    ...etcdctlEnv(file),
+    // The etcd API takes the client token only, whichever token CCM_TOKEN carries.
+    ...etcdctlEnv(file, tokens.client),
   };
 }
