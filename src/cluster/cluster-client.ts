@@ -28,7 +28,7 @@ export interface ClusterEnvironment {
   CCM_ENDPOINTS: string;
   /** With --tls: the CA certificate file to trust. */
   CCM_CACERT?: string;
-  /** For etcdctl (etcd-env.ts): 3, every node's etcd v3 API port, and `ccm:<client token>` (its --user). */
+  /** For etcdctl (etcd-env.ts): 3, every node's etcd v3 API port, and `ccm:<CCM_TOKEN>` (its --user). */
   ETCDCTL_API?: string;
   ETCDCTL_ENDPOINTS?: string;
   ETCDCTL_USER?: string;
@@ -41,11 +41,11 @@ export function clusterEnvironment(paths: ClusterPaths, opts: { admin?: boolean 
   if (!tokens) throw new CcmError('failed_precondition', `cannot read the tokens in ${secretPaths(paths).dir} (they are readable by the cluster's owner only)`);
   const scheme = file.security.tls ? 'https' : 'http';
   const endpoints = clusterEndpoints(file).map((e) => `${scheme}://${e.host}:${e.port}`);
+  const token = opts.admin ? tokens.admin : tokens.client;
   return {
-    CCM_TOKEN: opts.admin ? tokens.admin : tokens.client,
+    CCM_TOKEN: token,
     CCM_ENDPOINTS: endpoints.join(','),
     ...(file.security.tls ? { CCM_CACERT: secretPaths(paths).caCert } : {}),
-    // The etcd API takes the client token only, whichever token CCM_TOKEN carries.
-    ...etcdctlEnv(file, tokens.client),
+    ...etcdctlEnv(file, token),
   };
 }

@@ -114,11 +114,15 @@ export function createEtcdSubsystem(node: NodeRuntime): NodeSubsystem {
   const port = node.config.ports.etcd;
   const core = node.core;
   if (port === undefined || !core) return {};
-  // The cluster's client token, as the HTTP API: etcd's Authenticate takes it as the password (any user name), and
-  // every call must then carry it (etcd's `token` metadata, or `authorization: Bearer`); refusals are counted.
+  // The cluster's tokens, as the HTTP API: etcd's Authenticate takes one as the password (any user name), and every
+  // call must then carry it (etcd's `token` metadata, or `authorization: Bearer`); refusals are counted. The client
+  // token does all but what etcd keeps for root (MoveLeader), which, as a leader transfer over HTTP, needs the admin one.
   const tokens = readTokens(node.config.secrets);
   if (!tokens) throw new Error(`cannot read the cluster's tokens in ${node.config.secrets.dir} (ccm up creates them)`);
-  const server = new EtcdServer({ backend: coreBackend(node, core), host: node.config.host, port, auth: { check: tokenMatcher(tokens.client) } });
+  const isClient = tokenMatcher(tokens.client);
+  const isAdmin = tokenMatcher(tokens.admin);
+  const auth = { check: (token: string) => isClient(token) || isAdmin(token), isAdmin };
+  const server = new EtcdServer({ backend: coreBackend(node, core), host: node.config.host, port, auth });
   const lastLogged = new Map<string, number>();
   server.onRefused = (reason) => {
     const now = Date.now();
