@@ -6,7 +6,7 @@ export default class Env extends CcmCommand<typeof Env> {
   static override summary = 'Print the variables a script needs for this cluster: eval "$(ccm env)".';
   static override description =
     'CCM_TOKEN (the client token; --admin for the admin token) and CCM_ENDPOINTS (every node\'s API URL), plus ' +
-    'CCM_CACERT when the cluster serves HTTPS, and for etcdctl ETCDCTL_API=3 and ETCDCTL_ENDPOINTS (every node\'s etcd v3 API port), as shell exports (docker-machine env style). The ccm CLI itself needs none of ' +
+    'CCM_CACERT when the cluster serves HTTPS, and for etcdctl ETCDCTL_API=3, ETCDCTL_ENDPOINTS (every node\'s etcd v3 API port) and ETCDCTL_USER (ccm:<the same token>), as shell exports (docker-machine env style). The ccm CLI itself needs none of ' +
     'them on this host: it reads the cluster directory. On another host, CCM_TOKEN (or --token) authenticates it.';
   static override examples = ['eval "$(<%= config.bin %> env)" && etcdctl put /greeting hello', '<%= config.bin %> env --admin'];
   static override flags = {

@@ -16,6 +16,8 @@
 import { Etcd3, type IOptions } from 'etcd3';
 import { CcmClient } from '../src/client/ccm-client.js';
 import { requestJson } from '../src/client/http-json.js';
+import { readClusterTokens } from '../src/cluster/cluster-secrets.js';
+import { ETCD_USER } from '../src/cluster/etcd-env.js';
 import { nodeAction } from '../src/cluster/launcher.js';
 import type { WatchEvent } from '../src/core/kv-types.js';
 import { startEtcdCluster, etcdVersion, type EtcdCluster } from './bench-etcd.js';
@@ -48,8 +50,22 @@ interface Figure {
   values: Map<string, number[]>;
 }
 
-function etcd3Target(name: string, hosts: string[], pids: () => number[], kill: (member: string) => Promise<void>, restart: (member: string) => Promise<void>): Target {
-  const options: IOptions = { hosts, defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + 5000 }) };
+/** How the etcd3 client authenticates to ccm's etcd API: the cluster's client token as the password. */
+function ccmEtcdAuth(cluster: BenchCluster): NonNullable<IOptions['auth']> {
+  const tokens = readClusterTokens(cluster.paths);
+  if (!tokens) throw new Error(`cannot read the bench cluster's tokens (${cluster.paths.dir})`);
+  return { username: ETCD_USER, password: tokens.client };
+}
+
+function etcd3Target(
+  name: string,
+  hosts: string[],
+  pids: () => number[],
+  kill: (member: string) => Promise<void>,
+  restart: (member: string) => Promise<void>,
+  auth?: IOptions['auth'],
+): Target {
+  const options: IOptions = { hosts, ...(auth ? { auth } : {}), defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + 5000 }) };
   const client = new Etcd3(options);
   return {
     name,
@@ -269,10 +285,17 @@ export async function run(args: string[]): Promise<void> {
     }
     const file = ccm.file();
     const ccmHosts = file.nodes.map((n) => `http://${file.host}:${n.ports.etcd}`);
-    const ccmEtcd = etcd3Target('ccm (etcd API)', ccmHosts, ccm.pids, (m) => nodeAction(ccm.paths, m, 'kill').then(() => undefined), async (m) => {
-      await nodeAction(ccm.paths, m, 'start');
-      await sleep(1500);
-    });
+    const ccmEtcd = etcd3Target(
+      'ccm (etcd API)',
+      ccmHosts,
+      ccm.pids,
+      (m) => nodeAction(ccm.paths, m, 'kill').then(() => undefined),
+      async (m) => {
+        await nodeAction(ccm.paths, m, 'start');
+        await sleep(1500);
+      },
+      ccmEtcdAuth(ccm),
+    );
     await untilWrite(() => ccmEtcd.put('/bench/warm', VALUE));
     targets.push(ccmEtcd, nativeTarget(ccm));
 
@@ -399,7 +422,7 @@ async function writeBreakdown(cluster: BenchCluster, n: number): Promise<void> {
   const leader = http.knownLeader()!;
   const node = (id: string) => file.nodes.find((x) => x.id === id)!;
   const follower = file.nodes.find((x) => x.id !== leader)!.id;
-  const etcdAt = (id: string) => new Etcd3({ hosts: [`http://${file.host}:${node(id).ports.etcd}`] });
+  const etcdAt = (id: string) => new Etcd3({ hosts: [`http://${file.host}:${node(id).ports.etcd}`], auth: ccmEtcdAuth(cluster) });
   const [eLeader, eFollower] = [etcdAt(leader), etcdAt(follower)];
   const httpAt = (id: string) => new CcmClient([{ id, host: file.host, port: node(id).ports.http }]);
   const [hLeader, hFollower] = [httpAt(leader), httpAt(follower)];

@@ -12,6 +12,7 @@ import { CcmClient } from '../client/ccm-client.js';
 import { clusterEndpoints } from '../cluster/cluster-client.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { appendClusterEvent } from '../cluster/cluster-events.js';
+import { readClusterTokens } from '../cluster/cluster-secrets.js';
 import { byNodeId, readRunningCluster } from '../cluster/launcher.js';
 import { SeededRandom } from '../random/random.js';
 import { formatDuration } from '../time/duration.js';
@@ -127,6 +128,7 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
   const client = new CcmClient(clusterEndpoints(readRunningCluster(paths)), { timeoutMs: opTimeoutMs });
   await waitForService(client, `/chaos/${runId}/ready`, 20_000);
 
+  const clientToken = readClusterTokens(paths)?.client;
   const recorder = new HistoryRecorder();
   let isStopping = false;
   const isAborted = (): boolean => options.signal?.aborted === true;
@@ -138,6 +140,7 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
       .filter((n) => n.ports.etcd !== undefined)
       .map((n) => ({ id: n.id, host: file.host, port: n.ports.etcd! }))
       .sort((a, b) => byNodeId(a.id, b.id)),
+    ...(clientToken ? { etcdToken: clientToken } : {}),
     client,
     recorder,
     random: new SeededRandom(options.seed ^ 0x5eed),

@@ -28,9 +28,10 @@ export interface ClusterEnvironment {
   CCM_ENDPOINTS: string;
   /** With --tls: the CA certificate file to trust. */
   CCM_CACERT?: string;
-  /** For etcdctl (etcd-env.ts): 3, and every node's etcd v3 API port. */
+  /** For etcdctl (etcd-env.ts): 3, every node's etcd v3 API port, and `ccm:<CCM_TOKEN>` (its --user). */
   ETCDCTL_API?: string;
   ETCDCTL_ENDPOINTS?: string;
+  ETCDCTL_USER?: string;
 }
 
 /** The cluster's token (the admin one with `admin`) and endpoints; says clearly if this process cannot read them. */
@@ -40,10 +41,11 @@ export function clusterEnvironment(paths: ClusterPaths, opts: { admin?: boolean 
   if (!tokens) throw new CcmError('failed_precondition', `cannot read the tokens in ${secretPaths(paths).dir} (they are readable by the cluster's owner only)`);
   const scheme = file.security.tls ? 'https' : 'http';
   const endpoints = clusterEndpoints(file).map((e) => `${scheme}://${e.host}:${e.port}`);
+  const token = opts.admin ? tokens.admin : tokens.client;
   return {
-    CCM_TOKEN: opts.admin ? tokens.admin : tokens.client,
+    CCM_TOKEN: token,
     CCM_ENDPOINTS: endpoints.join(','),
     ...(file.security.tls ? { CCM_CACERT: secretPaths(paths).caCert } : {}),
-    ...etcdctlEnv(file),
+    ...etcdctlEnv(file, token),
   };
 }

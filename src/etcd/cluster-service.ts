@@ -71,10 +71,13 @@ export async function moveLeader(ctx: EtcdContext, r: Static<typeof MoveLeaderRe
 
 /**
  * Who may use the API. `check` is given a token (the password of etcd's Authenticate, or the token a client sends
- * in its metadata) and says whether it is the cluster's client token; null leaves the API open (auth disabled).
+ * in its metadata) and says whether it is one of the cluster's tokens; null leaves the API open (auth disabled).
+ * `isAdmin` says whether a token (one `check` accepts) may also do what etcd keeps for its root user (MoveLeader);
+ * without it, no token may.
  */
 export interface EtcdAuth {
   check: ((token: string) => boolean) | null;
+  isAdmin?: (token: string) => boolean;
 }
 
 export function authenticate(ctx: EtcdContext, auth: EtcdAuth, r: Static<typeof AuthenticateRequest>): { header: ResponseHeader; token: string } {

@@ -61,6 +61,7 @@ export const ETCD_ERRORS = {
   authFailed: e(GrpcStatus.INVALID_ARGUMENT, 'etcdserver: authentication failed, invalid user ID or password'),
   authNotEnabled: e(GrpcStatus.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled'),
   invalidAuthToken: e(GrpcStatus.UNAUTHENTICATED, 'etcdserver: invalid auth token'),
+  permissionDenied: e(GrpcStatus.PERMISSION_DENIED, 'etcdserver: permission denied'),
   noLeader: e(GrpcStatus.UNAVAILABLE, 'etcdserver: no leader'),
   notLeader: e(GrpcStatus.FAILED_PRECONDITION, 'etcdserver: not leader'),
   leaderChanged: e(GrpcStatus.UNAVAILABLE, 'etcdserver: leader changed'),

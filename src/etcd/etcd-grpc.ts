@@ -97,7 +97,8 @@ export class EtcdGrpc {
     server.addService(etcdServiceDefinition('Maintenance'), {
       Status: this.unary('StatusRequest', EmptyRequest, () => status(ctx)),
       Alarm: this.unary('AlarmRequest', AlarmRequest, (r) => alarm(ctx, r)),
-      MoveLeader: this.unary('MoveLeaderRequest', MoveLeaderRequest, (r, d) => moveLeader(ctx, r, d)),
+      // etcd keeps it for root; ccm's HTTP API for the admin token.
+      MoveLeader: this.unary('MoveLeaderRequest', MoveLeaderRequest, (r, d) => moveLeader(ctx, r, d), { isAdmin: true }),
     });
     server.addService(etcdServiceDefinition('Auth'), {
       Authenticate: this.unary('AuthenticateRequest', AuthenticateRequest, (r) => authenticate(ctx, options.auth, r), { isOpen: true }),
@@ -128,8 +129,11 @@ export class EtcdGrpc {
     });
   }
 
-  /** Who calls: with auth on, the `token` metadata (etcd's, from Authenticate) or `authorization: Bearer` (ccm's). */
-  private authorize(metadata: Metadata): void {
+  /**
+   * Who calls: with auth on, the `token` metadata (etcd's, from Authenticate) or `authorization: Bearer` (ccm's).
+   * `isAdmin`: the call is one etcd keeps for root, and the token must be an admin's.
+   */
+  private authorize(metadata: Metadata, isAdmin = false): void {
     const check = this.options.auth.check;
     if (!check) return;
     const bearer = String(metadata.get('authorization')[0] ?? '').match(/^Bearer\s+(.+)$/i)?.[1];
@@ -142,6 +146,10 @@ export class EtcdGrpc {
       this.ctx.refuse('invalid token');
       throw ETCD_ERRORS.invalidAuthToken;
     }
+    if (isAdmin && !this.options.auth.isAdmin?.(token)) {
+      this.ctx.refuse('not admin');
+      throw ETCD_ERRORS.permissionDenied;
+    }
   }
 
   private deadlineOf(call: { getDeadline(): Date | number }): number {
@@ -151,12 +159,12 @@ export class EtcdGrpc {
     return Number.isFinite(at) ? Math.min(at, now + MAX_DEADLINE_MS) : now + DEFAULT_DEADLINE_MS;
   }
 
-  private unary<S extends TSchema>(what: string, schema: S, handler: Handler<S>, options: { isOpen?: boolean } = {}) {
+  private unary<S extends TSchema>(what: string, schema: S, handler: Handler<S>, options: { isOpen?: boolean; isAdmin?: boolean } = {}) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
       this.counters.requests++;
       void (async () => {
         try {
-          if (!options.isOpen) this.authorize(call.metadata);
+          if (!options.isOpen) this.authorize(call.metadata, options.isAdmin);
           const req = checkShape(schema, call.request, what, this.ctx.refuse);
           callback(null, await handler(req, this.deadlineOf(call)));
         } catch (err) {

@@ -72,6 +72,12 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
+/** Whether a presented token is `expected`, compared in constant time (the etcd API's door checks with it too). */
+export function tokenMatcher(expected: string): (presented: string) => boolean {
+  const want = digest(expected);
+  return (presented) => timingSafeEqual(digest(presented), want);
+}
+
 function isJson(contentType: string | undefined): boolean {
   return typeof contentType === 'string' && contentType.split(';')[0].trim().toLowerCase() === 'application/json';
 }

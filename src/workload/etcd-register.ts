@@ -44,9 +44,11 @@ export class EtcdRegisterTransport implements RegisterTransport {
     if (endpoints.length === 0) {
       throw new CcmError('failed_precondition', "the etcd workload needs the nodes' etcd API ports, which this cluster's nodes do not have (a cluster made before ccm spoke etcd)");
     }
+    const token = ctx.etcdToken;
+    if (!token) throw new CcmError('failed_precondition', "the etcd workload needs the cluster's client token (secrets/client.token, readable by the cluster's owner only)");
     // Loaded here, not with the module: every `ccm chaos run` would otherwise load gRPC at start-up.
     const { EtcdClient } = await import('../etcd/etcd-client.js');
-    this.clients = endpoints.map((e) => new EtcdClient(`${e.host}:${e.port}`));
+    this.clients = endpoints.map((e) => new EtcdClient(`${e.host}:${e.port}`, { token }));
   }
 
   async read(ctx: WorkloadContext, key: string, process: number | null, timeoutMs: number): Promise<string | null> {

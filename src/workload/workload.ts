@@ -14,6 +14,8 @@ export interface WorkloadContext {
   endpoints: NodeEndpoint[];
   /** Every node's etcd API (host and etcd port), in the same order; absent for a cluster made before ccm spoke etcd. */
   etcdEndpoints?: NodeEndpoint[];
+  /** The cluster's client token, which the etcd API requires (the HTTP client carries its own credentials). */
+  etcdToken?: string;
   /** A client with every endpoint, leader preference and safe retries: for setup and the final phase. */
   client: CcmClient;
   recorder: HistoryRecorder;

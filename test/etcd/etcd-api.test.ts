@@ -19,13 +19,14 @@ describe('etcd API: boundary and mapping (in process)', function () {
   let backend: ReturnType<typeof storeBackend>;
   const clients = new Map<EtcdServiceName, Client>();
   const TOKEN = 'the-client-token';
+  const ADMIN_TOKEN = 'the-admin-token';
 
   before(async () => {
     backend = storeBackend();
-    server = new EtcdServer({ backend, host: '127.0.0.1', port: 0, auth: { check: (t) => t === TOKEN }, watch: { progressMs: 200 } });
+    server = new EtcdServer({ backend, host: '127.0.0.1', port: 0, auth: { check: (t) => t === TOKEN || t === ADMIN_TOKEN, isAdmin: (t) => t === ADMIN_TOKEN }, watch: { progressMs: 200 } });
     await server.start();
     const services = etcdServices();
-    for (const name of ['KV', 'Lease', 'Auth', 'Watch'] as const) clients.set(name, new services[name](`127.0.0.1:${server.port()}`, credentials.createInsecure()));
+    for (const name of ['KV', 'Lease', 'Auth', 'Watch', 'Maintenance'] as const) clients.set(name, new services[name](`127.0.0.1:${server.port()}`, credentials.createInsecure()));
   });
   after(async () => {
     for (const c of clients.values()) c.close();
@@ -62,6 +63,16 @@ describe('etcd API: boundary and mapping (in process)', function () {
     expect((await call('KV', 'Range', { key: b('k') }, bearer)).res.kvs[0].value.toString()).to.equal('v');
     expect((await call('Auth', 'AuthStatus', {}, new Metadata())).res.enabled).to.equal(true);
     expect(server.counters.refused).to.include.keys('no token', 'invalid token', 'authentication failed');
+  });
+
+  it("auth: MoveLeader, which etcd keeps for root, needs the admin token; the client token gets etcd's permission denied", async () => {
+    const asClient = await call('Maintenance', 'MoveLeader', { targetID: '1' });
+    expect(asClient.err?.code).to.equal(status.PERMISSION_DENIED);
+    expect(asClient.err?.details).to.equal('etcdserver: permission denied');
+    expect(server.counters.refused).to.include.keys('not admin');
+    // The admin token gets past the door: the request itself is then judged (no member has that id).
+    const asAdmin = await call('Maintenance', 'MoveLeader', { targetID: '1' }, withToken(ADMIN_TOKEN));
+    expect(asAdmin.err?.details).to.equal('etcdserver: bad leader transferee');
   });
 
   it('garbage and hostile encodings get an error status, and the server goes on answering', async () => {

@@ -27,9 +27,13 @@ describe('etcdctl against ccm (real processes)', function () {
   after(async () => fx?.cleanup());
 
   /** etcdctl with the cluster's environment (or one endpoint): exit code and output. */
-  const ctl = async (args: string[], options: { input?: string; endpoint?: string } = {}): Promise<{ code: number; out: string; err: string }> => {
+  const ctl = async (args: string[], options: { input?: string; endpoint?: string; user?: string | null } = {}): Promise<{ code: number; out: string; err: string }> => {
+    // This process's environment and the cluster's, without ETCDCTL_USER when the call goes without a token.
+    const { ETCDCTL_USER, ...rest } = { ...process.env, ...env };
+    const user = options.user === undefined ? ETCDCTL_USER : options.user;
     const r = await execa(ETCDCTL, args, {
-      env: options.endpoint ? { ...env, ETCDCTL_ENDPOINTS: options.endpoint } : env,
+      env: { ...rest, ...(options.endpoint ? { ETCDCTL_ENDPOINTS: options.endpoint } : {}), ...(user !== null && user !== undefined ? { ETCDCTL_USER: user } : {}) },
+      extendEnv: false,
       input: options.input,
       reject: false,
       timeout: 30_000,
@@ -42,11 +46,29 @@ describe('etcdctl against ccm (real processes)', function () {
     return r.out;
   };
 
-  it('ccm env sets what etcdctl needs: API 3 and every node\'s etcd endpoint; ccm status shows the port', async () => {
+  it('ccm env sets what etcdctl needs: API 3, every node\'s etcd endpoint and the client token as its user; ccm status shows the port', async () => {
     expect(env.ETCDCTL_API).to.equal('3');
+    expect(env.ETCDCTL_USER).to.equal(`ccm:${env.CCM_TOKEN}`);
     expect(endpoints).to.have.length(4);
     const status = await fx.json('status', '--no-probe');
     for (const n of status.nodes) expect(endpoints).to.include(`127.0.0.1:${n.ports.etcd}`);
+  });
+
+  it("without the client token etcdctl is refused with etcd's errors and nothing is written; `eval \"$(ccm env)\"` gets it in", async () => {
+    const none = await ctl(['put', '/ctl/auth', 'x'], { user: null });
+    expect(none.code).to.not.equal(0);
+    expect(none.err).to.include('etcdserver: user name is empty');
+    const wrong = await ctl(['put', '/ctl/auth', 'x'], { user: 'ccm:not-the-token' });
+    expect(wrong.code).to.not.equal(0);
+    expect(wrong.err).to.include('etcdserver: authentication failed, invalid user ID or password');
+    expect((await ctl(['get', '/ctl/auth'], { user: null })).code).to.not.equal(0);
+    expect(await ok('get', '/ctl/auth')).to.equal('');
+    // What a shell gets from eval "$(ccm env)": the exports, quoted as printed, run through sh.
+    const exports = (await fx.ccm('env')).stdout;
+    const viaShell = await execa('sh', ['-c', `${exports}\n${ETCDCTL} put /ctl/auth via-shell && ${ETCDCTL} get /ctl/auth --print-value-only`], { env: { PATH: process.env.PATH ?? '' }, extendEnv: false, reject: false, timeout: 30_000 });
+    expect(viaShell.exitCode, String(viaShell.stderr)).to.equal(0);
+    expect(String(viaShell.stdout)).to.equal('OK\nvia-shell');
+    await ok('del', '/ctl/auth');
   });
 
   it('put, get and del: prev-kv, prefixes, limit, sort, counts, and the header etcd gives', async () => {
