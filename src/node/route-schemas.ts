@@ -20,7 +20,7 @@ const Text = (what: string, maxLength = 1024) => Type.String({ maxLength, errorM
 const Flag = (what: string) => Type.Boolean({ errorMessage: `${what} must be true or false` });
 /** A value: 1 MiB of UTF-8 at most (checked in bytes by validateValue); here, at most that many characters. */
 const Value = Type.String({ maxLength: 1024 * 1024, errorMessage: 'value must be a string (at most 1 MiB)' });
-const Key = Type.String({ maxLength: 1024, errorMessage: 'key must be a non-empty string' });
+const Key = Type.String({ maxLength: 1024, errorMessage: 'key must be a non-empty string of at most 1024 bytes (the limit is 1024)' });
 const Opt = Type.Optional;
 
 // ---- kv --------------------------------------------------------------------------------------------------------
