@@ -6,8 +6,13 @@ import path from 'node:path';
 import { requestJson } from '../client/http-json.js';
 import { clusterPaths, nodeLogPath, type ClusterPaths } from '../cluster/cluster-dir.js';
 import { readClusterFile, type NodeRecord } from '../cluster/cluster-file.js';
+import { readClusterTokens, secretPaths } from '../cluster/cluster-secrets.js';
 import { downCluster, nodeAction, upCluster } from '../cluster/launcher.js';
 import { processState } from '../cluster/process-table.js';
+import { FrameDecoder } from '../net/framing.js';
+import { Keyring } from '../net/keyring.js';
+import { greetingChallenge, NonceSequence, sealedCodec, sealRecord, type PeerCodec } from '../net/sealed-frame.js';
+import { readKeyringFile } from '../node/peer-auth.js';
 import { SeededRandom } from '../random/random.js';
 import { gossipCase, httpCase, peerCase, type FuzzCase, type FuzzTarget } from './port-cases.js';
 import { MUTANT_LOADER } from './mutants.js';
@@ -18,10 +23,16 @@ import { MUTANT_LOADER } from './mutants.js';
  * reported with the port, the seed and the case number that replay it (`npm run fuzz -- --port P --seed S --case I`).
  *
  * The cluster: two nodes, n1 the only voter (so a forged write commits and applies at once), n2 stopped so the
- * fuzzer can speak as n2 (its peer id; its gossip port).
+ * fuzzer can speak as n2 (its peer id; its gossip port). The fuzzer is an insider: it reads the cluster's secrets
+ * (as its owner can), seals its peer frames and datagrams with the cluster key and sends its HTTP requests with
+ * the admin token, so the mutated traffic gets past the door to the validation behind it. A few cases
+ * (OUTSIDER_SHARE) go as they are, without key or token: the door itself is fuzzed, and each must be refused.
  */
 export const FUZZ_PORTS = ['http', 'peer', 'gossip'] as const;
 export type FuzzPort = (typeof FUZZ_PORTS)[number];
+
+/** The share of cases sent as an outsider (no token, not sealed): the refusals at the door (401, bad_seal). */
+export const OUTSIDER_SHARE = 0.05;
 
 export interface FuzzOptions {
   seed: number;
@@ -64,6 +75,12 @@ export interface FuzzReport {
   handlerErrors: string[];
   /** The slowest case per port (ms), and which. */
   slowest: Partial<Record<FuzzPort, { ms: number; caseIndex: number; what: string }>>;
+  /**
+   * The cases sent as an outsider, per port, and how many the node refused at its door, as expected: HTTP answered
+   * 4xx (401 without a token) or closed unanswered; peer TCP closed by the node (bad_seal); gossip UDP counted
+   * by the node under gossip/bad_seal (a datagram is not answered). `notRefused` names the first cases that were not.
+   */
+  outsiders: Partial<Record<FuzzPort, { cases: number; refused: number; notRefused: number[] }>>;
 }
 
 const TARGET = 'n1';
@@ -77,24 +94,37 @@ export function caseRandom(seed: number, port: FuzzPort, index: number): SeededR
 
 export function fuzzCase(seed: number, port: FuzzPort, index: number, target: FuzzTarget): FuzzCase {
   const random = caseRandom(seed, port, index);
-  return port === 'http' ? httpCase(random) : port === 'peer' ? peerCase(random, target) : gossipCase(random, target);
+  const c = port === 'http' ? httpCase(random) : port === 'peer' ? peerCase(random, target) : gossipCase(random, target);
+  // Drawn after the case's bytes, so they are the same whichever way it goes.
+  if (random.next() >= OUTSIDER_SHARE) return c;
+  return { ...c, what: `${c.what}, as an outsider (${port === 'http' ? 'no token' : 'not sealed'})`, asOutsider: true };
 }
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const cluster = await FuzzCluster.start(opts.unsafeSkipValidation === true, opts.mutant);
-  const report: FuzzReport = { seed: opts.seed, cases: {}, crashes: [], answersAfter: false, rejected: {}, handlerErrors: [], slowest: {} };
+  const report: FuzzReport = { seed: opts.seed, cases: {}, crashes: [], answersAfter: false, rejected: {}, handlerErrors: [], slowest: {}, outsiders: {} };
   const say = opts.onProgress ?? (() => undefined);
   try {
     for (const port of opts.ports) {
       const started = Date.now();
       let n = 0;
       const first = opts.firstCase ?? 0;
+      const outsiders = { cases: 0, refused: 0, notRefused: [] as number[] };
+      report.outsiders[port] = outsiders;
+      const gossipSealRefusals = async (): Promise<number> => (port === 'gossip' ? ((await cluster.rejections())['gossip/bad_seal'] ?? 0) : 0);
+      const sealRefusalsBefore = await gossipSealRefusals();
       for (let i = first; Date.now() - started < opts.budgetMsPerPort && n < (opts.maxCases ?? Infinity); i++, n++) {
         const c = fuzzCase(opts.seed, port, i, cluster.target);
         const t0 = Date.now();
-        await cluster.send(port, c);
+        const outcome = await cluster.send(port, c);
         const ms = Date.now() - t0;
-        if (ms > (report.slowest[port]?.ms ?? -1)) report.slowest[port] = { ms, caseIndex: i, what: c.what };
+        if (c.asOutsider) {
+          outsiders.cases++;
+          if (port === 'gossip') {
+            // counted below, from the node's gossip/bad_seal
+          } else if (port === 'http' ? (outcome.status !== null ? outcome.status >= 400 && outcome.status < 500 : outcome.closedByNode) : outcome.closedByNode) outsiders.refused++;
+          else if (outsiders.notRefused.length < 10) outsiders.notRefused.push(i);
+        } else if (ms > (report.slowest[port]?.ms ?? -1)) report.slowest[port] = { ms, caseIndex: i, what: c.what };
         if (cluster.isAlive()) continue;
         // Let a dying process finish writing its last words.
         await new Promise((r) => setTimeout(r, 200));
@@ -115,8 +145,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         }
         await cluster.restartTarget();
       }
+      if (port === 'gossip' && outsiders.cases > 0) {
+        await new Promise((r) => setTimeout(r, 100)); // the last datagrams are read a moment later
+        outsiders.refused = Math.min(outsiders.cases, Math.max(0, (await gossipSealRefusals()) - sealRefusalsBefore));
+      }
       report.cases[port] = n;
-      say(`${port}: ${n} cases in ${Math.round((Date.now() - started) / 1000)} s, ${report.crashes.filter((c) => c.port === port).length} crashes`);
+      say(
+        `${port}: ${n} cases in ${Math.round((Date.now() - started) / 1000)} s, ${report.crashes.filter((c) => c.port === port).length} crashes; ` +
+          `${outsiders.cases} sent as an outsider, ${outsiders.refused} refused at the door`,
+      );
     }
     report.answersAfter = await cluster.answers();
     report.rejected = await cluster.rejections();
@@ -128,9 +165,31 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   }
 }
 
-/** The fuzzed cluster: its files, the target node, and how to reach each of its ports as n2. */
+/** What the fuzzer holds of the cluster's secrets: what the CLI, as the cluster's owner, reads from secrets/. */
+interface InsiderSecrets {
+  adminToken: string;
+  /** The cluster's name (bound into every seal). */
+  cluster: string;
+  /** Null when the cluster does not seal peer traffic (security.peerEncryption off). */
+  keyring: Keyring | null;
+}
+
+/** What the node did with a case, as the fuzzer saw it. */
+export interface SendOutcome {
+  /** HTTP: the status of the answer (null: none came). */
+  status: number | null;
+  /** The node closed the connection (a peer connection it refused; an HTTP request it would not serve). */
+  closedByNode: boolean;
+}
+
+/** How long a connection stays open for an outsider's case: the node's refusal (answer or close) must come in it. */
+const OUTSIDER_WAIT_MS = 1000;
+
+/** The fuzzed cluster: its files, the target node, and how to reach each of its ports as n2, with its secrets. */
 export class FuzzCluster {
   private udp: dgram.Socket | null = null;
+  private readonly nonces = new NonceSequence();
+  private readonly codec: PeerCodec | null;
 
   private constructor(
     private readonly home: string,
@@ -138,7 +197,10 @@ export class FuzzCluster {
     private node: NodeRecord,
     private readonly selfGossipPort: number,
     readonly target: FuzzTarget,
-  ) {}
+    private readonly secrets: InsiderSecrets,
+  ) {
+    this.codec = secrets.keyring ? sealedCodec(secrets.keyring, secrets.cluster, this.nonces) : null;
+  }
 
   /** A fresh cluster; `mutant` (TEST-ONLY) names a mutant of mutants.ts for its nodes to run. */
   static async start(unsafeSkipValidation: boolean, mutant?: string): Promise<FuzzCluster> {
@@ -156,7 +218,8 @@ export class FuzzCluster {
     const file = readClusterFile(paths);
     const node = file.nodes.find((n) => n.id === TARGET)!;
     const self = file.nodes.find((n) => n.id === SELF)!;
-    const cluster = new FuzzCluster(home, paths, node, self.ports.gossip, { target: TARGET, self: SELF, selfGossipAddress: `${file.host}:${self.ports.gossip}` });
+    const secrets = readInsiderSecrets(paths, file.name, file.security.peerEncryption);
+    const cluster = new FuzzCluster(home, paths, node, self.ports.gossip, { target: TARGET, self: SELF, selfGossipAddress: `${file.host}:${self.ports.gossip}` }, secrets);
     await cluster.waitForLeader();
     return cluster;
   }
@@ -165,27 +228,119 @@ export class FuzzCluster {
     return processState(this.node.pid, TARGET) !== 'stopped';
   }
 
-  async send(port: FuzzPort, c: FuzzCase): Promise<void> {
-    if (port === 'gossip') return this.sendDatagrams(c.chunks);
-    await new Promise<void>((resolve) => {
-      const socket = net.connect(port === 'http' ? this.node.ports.http : this.node.ports.peer, '127.0.0.1');
-      // HTTP: until the answer (or the connection) ends, at most 150 ms (a watch streams on); peer: 40 ms for the
-      // node to act on the frames (a forged write commits and applies within a few ms on a lone voter).
-      const timer = setTimeout(() => socket.destroy(), port === 'http' ? 150 : 40);
+  /**
+   * Sends one case to the target's port: as an insider (HTTP with the admin token, a Host naming the node and a
+   * JSON Content-Type; peer frames and datagrams sealed with the cluster key), or, if the case says so, as an
+   * outsider (its bytes as they are).
+   */
+  async send(port: FuzzPort, c: FuzzCase): Promise<SendOutcome> {
+    const isOutsider = c.asOutsider === true;
+    if (port === 'gossip') {
+      const codec = this.codec;
+      await this.sendDatagrams(isOutsider || !codec ? c.chunks : c.chunks.map((d) => codec.sealDatagram(SELF, TARGET, d)));
+      return { status: null, closedByNode: false };
+    }
+    if (port === 'http') return this.sendHttp(isOutsider ? c.chunks : c.chunks.map((chunk, i) => (i === 0 ? this.withCredentials(chunk) : chunk)), isOutsider);
+    const outcome = await this.sendPeer(c.chunks, isOutsider);
+    // A frame that commits a write is applied a moment later.
+    await new Promise((r) => setTimeout(r, 5));
+    return outcome;
+  }
+
+  /**
+   * The request with the insider's header lines right after its request line (its first CRLF), or as it is when it
+   * has none (random bytes: no end of headers in them). Node keeps the first of duplicate Host and Content-Type
+   * headers, so these win over the case's own; an outsider's case keeps its own (mutated) Host for the door to judge.
+   */
+  private withCredentials(request: Buffer): Buffer {
+    const lineEnd = request.indexOf('\r\n');
+    if (lineEnd < 0 || request.indexOf('\r\n\r\n') < 0) return request;
+    const lines = `Authorization: Bearer ${this.secrets.adminToken}\r\nHost: 127.0.0.1:${this.node.ports.http}\r\nContent-Type: application/json\r\n`;
+    return Buffer.concat([request.subarray(0, lineEnd + 2), Buffer.from(lines, 'latin1'), request.subarray(lineEnd + 2)]);
+  }
+
+  /** One HTTP connection, until the answer ends: at most 150 ms (a watch streams on), an outsider's 1 s. */
+  private sendHttp(chunks: Buffer[], isOutsider: boolean): Promise<SendOutcome> {
+    return new Promise((resolve) => {
+      const outcome: SendOutcome = { status: null, closedByNode: false };
+      let head = '';
+      const socket = net.connect(this.node.ports.http, '127.0.0.1');
+      const timer = setTimeout(() => socket.destroy(), isOutsider ? OUTSIDER_WAIT_MS : 150);
       socket.on('connect', () => {
-        for (const chunk of c.chunks) socket.write(chunk);
+        for (const chunk of chunks) socket.write(chunk);
       });
       socket.on('data', (d: Buffer) => {
-        if (port === 'http' && d.includes('\r\n\r\n')) setTimeout(() => socket.destroy(), 5);
+        if (outcome.status === null && head.length < 64) {
+          head += d.subarray(0, 64).toString('latin1');
+          const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+          if (m) outcome.status = Number(m[1]);
+        }
+        if (d.includes('\r\n\r\n')) setTimeout(() => socket.destroy(), 5);
+      });
+      socket.on('end', () => {
+        outcome.closedByNode = true;
+        socket.destroy();
       });
       socket.on('error', () => socket.destroy());
       socket.on('close', () => {
         clearTimeout(timer);
-        resolve();
+        resolve(outcome);
       });
     });
-    // A frame that commits a write is applied a moment later.
-    if (port === 'peer') await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /**
+   * One peer connection. As an insider: the acceptor's greeting read, then the case sealed in two records, as a
+   * dialer seals them: its first chunk (the hello frame, maybe mutated) alone in record 0 (the acceptor takes only
+   * a small frame before hello), the rest of its bytes as they are in record 1, so that their own framing, valid or
+   * not, reaches the acceptor's inner decoder and the envelope checks; then 40 ms for the node to act on them (a
+   * forged write commits and applies within a few ms on a lone voter). As an outsider: the bytes as they are, and
+   * up to 1 s for the node to refuse them by closing. (A cluster that does not seal gets every case as it is.)
+   */
+  private sendPeer(chunks: Buffer[], isOutsider: boolean): Promise<SendOutcome> {
+    const ring = this.secrets.keyring;
+    const isSealed = ring !== null && !isOutsider;
+    return new Promise((resolve) => {
+      const outcome: SendOutcome = { status: null, closedByNode: false };
+      const socket = net.connect(this.node.ports.peer, '127.0.0.1');
+      let timer = setTimeout(() => socket.destroy(), isOutsider ? OUTSIDER_WAIT_MS : isSealed ? 1000 : 40);
+      const greeting = new FrameDecoder(1024);
+      let isGreeted = false;
+      socket.on('connect', () => {
+        if (!isSealed) for (const chunk of chunks) socket.write(chunk);
+      });
+      socket.on('data', (d: Buffer) => {
+        if (!isSealed || isGreeted) return;
+        let frame: Buffer | null;
+        try {
+          greeting.append(d);
+          frame = greeting.next();
+        } catch {
+          frame = Buffer.alloc(0);
+        }
+        if (frame === null) return;
+        isGreeted = true;
+        const challenge = greetingChallenge(frame);
+        if (challenge === null) {
+          socket.destroy(); // not a sealing node's greeting: nothing to seal for
+          return;
+        }
+        const key = ring.primary();
+        socket.write(sealRecord(key, this.nonces.next(), this.secrets.cluster, challenge, 0, [chunks[0]]));
+        if (chunks.length > 1) socket.write(sealRecord(key, this.nonces.next(), this.secrets.cluster, challenge, 1, chunks.slice(1)));
+        clearTimeout(timer);
+        timer = setTimeout(() => socket.destroy(), 40);
+      });
+      socket.on('end', () => {
+        outcome.closedByNode = true;
+        socket.destroy();
+      });
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+    });
   }
 
   private async sendDatagrams(chunks: Buffer[]): Promise<void> {
@@ -332,6 +487,16 @@ export async function firstFailure(cluster: FuzzCluster, port: FuzzPort, seed: n
     if (errors.length > 0) return { failure: { port, seed, caseIndex: i, what: c.what, how: 'handler_error', detail: errors.join('\n'), replay: replay(i) }, cases: i + 1 };
   }
   return { failure: null, cases: i };
+}
+
+/** The cluster's admin token and keyring, read from its secrets/ as the CLI reads them; a clear error if absent. */
+function readInsiderSecrets(paths: ClusterPaths, cluster: string, isSealed: boolean): InsiderSecrets {
+  const tokens = readClusterTokens(paths);
+  if (!tokens) throw new Error(`the fuzzer cannot read the cluster's tokens in ${secretPaths(paths).dir}`);
+  if (!isSealed) return { adminToken: tokens.admin, cluster, keyring: null };
+  const ring = readKeyringFile(secretPaths(paths).keyring);
+  if (!ring) throw new Error(`the fuzzer cannot read the cluster's keyring ${secretPaths(paths).keyring}`);
+  return { adminToken: tokens.admin, cluster, keyring: new Keyring(ring) };
 }
 
 /** The environment a node is spawned with to run `mutant` (TEST-ONLY), or without one. */

@@ -53,7 +53,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'peer-raft-schema-off',
     port: 'peer',
     what: 'Raft messages handed to the Raft driver unchecked',
-    edits: [{ find: 'var BODY_PROBLEMS = { raft: raftBodyProblem,', replace: 'var BODY_PROBLEMS = { raft: () => void 0,' }],
+    edits: [{ find: 'var BODY_PROBLEMS = {\n  raft: raftBodyProblem,', replace: 'var BODY_PROBLEMS = {\n  raft: () => void 0,' }],
   },
 ];
 

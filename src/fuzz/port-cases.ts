@@ -9,7 +9,8 @@ import { damageText, mutatedJson, pick, randomBytes } from './json-mutations.js'
  *
  * The target is node `target` of a cluster whose other node `self` is stopped: the fuzzer speaks as `self` (its
  * peer id, from its gossip port), so its frames and datagrams pass the transports' identity checks and reach the
- * schema checks and the handlers behind them.
+ * schema checks and the handlers behind them. The cases here are the plaintext: fuzz-run.ts sends them as an
+ * insider (sealed with the cluster's key, HTTP with its token), a few as an outsider (as they are).
  */
 export interface FuzzTarget {
   target: string;
@@ -22,6 +23,11 @@ export interface FuzzCase {
   what: string;
   /** The bytes, in the writes to make (HTTP and peer: one connection; gossip: one datagram each). */
   chunks: Buffer[];
+  /**
+   * Sent as they are, without the cluster's token or key (fuzz-run.ts): the node must refuse them at its door
+   * (401, bad_seal). Otherwise the fuzzer sends them as an insider, sealed and with the token.
+   */
+  asOutsider?: boolean;
 }
 
 /** Far in the future: a forwarded call's deadline (the node caps it to a minute), fixed so a case replays byte for byte. */

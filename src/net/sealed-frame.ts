@@ -113,6 +113,20 @@ export function open(keys: readonly Buffer[], aad: Buffer, sealed: Buffer, prefe
   return null;
 }
 
+/** The challenge an acceptor's greeting carries, or null when the payload is not a challenge greeting. */
+export function greetingChallenge(payload: Buffer): Buffer | null {
+  return payload[0] === GREETING_CHALLENGE && payload.length === 1 + CHALLENGE_BYTES ? Buffer.from(payload.subarray(1)) : null;
+}
+
+/**
+ * Record `seq` of a connection greeted with `challenge`, framed for the wire: `plaintext` is the record's content
+ * (length-framed envelopes, as the dialer batches them). The fuzzer (src/fuzz) seals its own bytes with it, framed
+ * validly or not, so they reach the acceptor's inner decoder as a peer's would.
+ */
+export function sealRecord(key: Buffer, nonce: Buffer, cluster: string, challenge: Buffer, seq: number, plaintext: readonly Buffer[]): Buffer {
+  return encodeFrame(seal(key, nonce, tcpAad(cluster, challenge, seq), plaintext));
+}
+
 function tcpAad(cluster: string, challenge: Buffer, seq: number): Buffer {
   const head = Buffer.from(`ccm/tcp/1\0${cluster}\0`);
   const seqBytes = Buffer.alloc(8);
@@ -175,17 +189,16 @@ class SealedDialer implements DialerSession {
 
   onGreeting(payload: Buffer): 'ok' | { refused: string } | { malformed: string } {
     if (payload[0] === GREETING_REFUSAL) return { refused: payload.subarray(1, 513).toString('utf8') };
-    if (payload[0] !== GREETING_CHALLENGE || payload.length !== 1 + CHALLENGE_BYTES) return { malformed: 'the peer did not greet with a challenge' };
+    const challenge = greetingChallenge(payload);
+    if (challenge === null) return { malformed: 'the peer did not greet with a challenge' };
     if (this.challenge !== null) return { malformed: 'a second greeting' };
-    this.challenge = Buffer.from(payload.subarray(1));
+    this.challenge = challenge;
     return 'ok';
   }
 
   seal(payloads: readonly Buffer[]): Buffer {
     if (this.challenge === null) throw new Error('sealing before the greeting');
-    const inner = payloads.map(encodeFrame);
-    const record = seal(this.ring.primary(), this.nonces.next(), tcpAad(this.cluster, this.challenge, this.seq++), inner);
-    return encodeFrame(record);
+    return sealRecord(this.ring.primary(), this.nonces.next(), this.cluster, this.challenge, this.seq++, payloads.map(encodeFrame));
   }
 }
 

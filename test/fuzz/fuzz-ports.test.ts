@@ -23,6 +23,18 @@ describe('fuzz: every port of a real node (HTTP, peer TCP, gossip UDP)', functio
     for (const port of ['http', 'peer', 'gossip'] as const) expect(report.cases[port], port).to.be.above(20);
     // Each port refused something, by a named reason (the metric is what an operator sees).
     for (const port of ['http', 'peer', 'gossip']) expect(Object.keys(report.rejected).some((k) => k.startsWith(`${port}/`)), port).to.equal(true);
+    // The fuzzer is an insider (key and token): its mutated bodies got past the door to the schema checks behind it.
+    for (const port of ['http', 'peer', 'gossip']) expect(report.rejected[`${port}/bad_body`] ?? 0, `${port}/bad_body: ${JSON.stringify(report.rejected)}`).to.be.above(0);
+    // And the door was fuzzed too: each case sent as an outsider (no token, not sealed) was refused there.
+    for (const port of ['http', 'peer'] as const) {
+      const o = report.outsiders[port]!;
+      expect(o.cases, `${port} outsider cases`).to.be.above(0);
+      expect(o.refused, `${port} outsider cases not refused: ${o.notRefused.join(', ')}`).to.equal(o.cases);
+    }
+    // A datagram gets no answer: its refusals are the node's gossip/bad_seal count (UDP may drop one, so: some).
+    expect(report.outsiders.gossip!.cases).to.be.above(0);
+    expect(report.outsiders.gossip!.refused, JSON.stringify(report.rejected)).to.be.above(0);
+    expect(report.rejected['peer/bad_seal'] ?? 0).to.be.above(0);
     expect(report.handlerErrors, 'unexpected errors in handlers (answered 500, but bugs)').to.deep.equal([]);
   });
 

@@ -8,6 +8,8 @@ import { encodeFrame } from '../../src/net/framing.js';
  * --unsafe-skip-validation` replays it, `--dump` shows it whole; or review), reduced to the message that did it. Each
  * must leave the node running, and the cluster serving, also after a restart. The validating suite has found no
  * crash of its own so far (runs and seeds in the issue notes); one it finds goes here, named by its seed and case.
+ * They are sent as the fuzzer sends them, as an insider (FuzzCluster.send): peer frames sealed with the cluster's
+ * key (the hello in record 0, the rest in record 1), HTTP with its token, so they reach the checks they are about.
  */
 const frame = (o: unknown): Buffer => encodeFrame(Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)));
 const hello = (from: string): Buffer => frame({ kind: 'hello', from, to: 'n1', body: null });
@@ -24,8 +26,8 @@ describe('fuzz regressions: every crash found so far, against a validating node'
     await cluster?.stop();
   });
 
-  const sent = async (port: 'http' | 'peer', chunks: Buffer[], what: string): Promise<void> => {
-    await cluster.send(port, { what, chunks });
+  const sent = async (port: 'http' | 'peer', chunks: Buffer[], what: string, asOutsider = false): Promise<void> => {
+    await cluster.send(port, { what, chunks, asOutsider });
     await new Promise((r) => setTimeout(r, 100)); // a committed command applies a moment later
     expect(cluster.isAlive(), `${what}: node n1 died\n${cluster.lastWords()}`).to.equal(true);
   };
@@ -73,6 +75,18 @@ describe('fuzz regressions: every crash found so far, against a validating node'
   it('not a crash on main, refused now: an append whose entries skip an index (it would have written a gap into the log)', async () => {
     const app = { type: 'app', from: 'n2', to: 'n1', term: 999, index: 0, logTerm: 0, commit: 0, entries: [{ index: 1, term: 999, kind: 'normal', data: '' }, { index: 5, term: 999, kind: 'normal', data: '' }] };
     await sent('peer', [hello('n2'), frame({ kind: 'raft', from: 'n2', to: 'n1', body: app })], 'gap');
+  });
+
+  it('the door: the same forged frames unsealed are refused as bad_seal, an HTTP request without the token is answered 401', async () => {
+    const before = await rejected('peer/bad_seal');
+    const bodyBefore = await rejected('peer/bad_body');
+    await sent('peer', [hello('n2'), coreWrite({ op: 'bogus' })], 'unsealed core.write bogus', true);
+    expect(await rejected('peer/bad_seal')).to.equal(before + 1);
+    expect(await rejected('peer/bad_body'), 'nothing behind the door saw it').to.equal(bodyBefore);
+    const answer = await cluster.send('http', { what: 'no token', chunks: [Buffer.from('GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')], asOutsider: true });
+    expect(answer.status).to.equal(401);
+    const insider = await cluster.send('http', { what: 'with the token', chunks: [Buffer.from('GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')] });
+    expect(insider.status).to.equal(200);
   });
 
   it('after all of it the cluster serves, and again after the node restarts (no bad command reached the log)', async () => {
