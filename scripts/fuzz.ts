@@ -6,7 +6,12 @@
  * over the ports, watching the node after every case. A crash is printed with the seed and case number that replay
  * it; `--case I` replays case I (and the K-1 after it) alone. Exits 1 if the node crashed or answered an input with an
  * internal error (a handler threw: a bug, as in npm test).
+ * The fuzzer is an insider (it reads the cluster's secrets): HTTP cases go with the admin token, peer frames and
+ * datagrams sealed with the cluster key; 5% go as an outsider (as they are), and the node must refuse each at its
+ * door (exit 1 if an HTTP or peer one is not).
  * `--dump` prints the case's bytes (frames as text) instead of sending them: how a crash becomes a regression test.
+ * They are the plaintext, before the token is added or the seal made (a regression test sends them with
+ * FuzzCluster.send, which does both).
  * `--unsafe-skip-validation` starts the node with CCM_UNSAFE_SKIP_VALIDATION=1 (TEST-ONLY: to see what validation
  * stops). `--mutant NAME` runs the node with one guard taken out (src/fuzz/mutants.ts; TEST-ONLY), to replay what
  * the mutation check found; `--mutants` is the mutation check: each mutant in turn, its port fuzzed until the node
@@ -80,7 +85,10 @@ async function main(): Promise<void> {
   process.stdout.write(`refused by the node (ccm_rejected_inputs_total): ${rejected.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
   for (const [port, s] of Object.entries(report.slowest)) process.stdout.write(`slowest ${port} case: ${s.ms} ms (case ${s.caseIndex}: ${s.what})\n`);
   if (report.handlerErrors.length > 0) process.stdout.write(`unexpected errors answered as internal (handler_error):\n${report.handlerErrors.map((e) => `  ${e}`).join('\n')}\n`);
-  process.exitCode = report.crashes.length > 0 || !report.answersAfter || report.handlerErrors.length > 0 ? 1 : 0;
+  // A datagram gets no answer (its refusals are counted, and UDP may drop one): only HTTP and peer ones are judged.
+  const letIn = (['http', 'peer'] as const).filter((p) => (report.outsiders[p]?.notRefused.length ?? 0) > 0);
+  for (const p of letIn) process.stdout.write(`${p} cases sent as an outsider that the node did not refuse: ${report.outsiders[p]!.notRefused.join(', ')}\n`);
+  process.exitCode = report.crashes.length > 0 || !report.answersAfter || report.handlerErrors.length > 0 || letIn.length > 0 ? 1 : 0;
 }
 
 /** A case as text: HTTP and gossip bytes as they are, peer bytes frame by frame (a broken tail as hex). */

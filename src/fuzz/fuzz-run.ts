@@ -479,6 +479,9 @@ export async function firstFailure(cluster: FuzzCluster, port: FuzzPort, seed: n
     const mark = cluster.logMark();
     const c = fuzzCase(seed, port, i, cluster.target);
     await cluster.send(port, c);
+    // A round trip to the node after the case: it has read the case's bytes by the time it answers, so an error
+    // they cause is in its log now, not found one case late (the replay must name the case that did it).
+    await cluster.answers();
     if (!cluster.isAlive()) {
       await new Promise((r) => setTimeout(r, 200));
       return { failure: { port, seed, caseIndex: i, what: c.what, how: 'crash', detail: cluster.lastWords(), replay: replay(i) }, cases: i + 1 };
