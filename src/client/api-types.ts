@@ -54,7 +54,8 @@ export interface PeerAuthView {
   problem: string | null;
 }
 
-export interface SnapshotTransferView {
+/** A node's snapshot streaming counters (node/snapshot-transfer.ts keeps them). */
+export interface SnapshotTransferStats {
   sendsStarted: number;
   sendsCompleted: number;
   sendsFailed: number;
@@ -65,8 +66,13 @@ export interface SnapshotTransferView {
   chunksReceived: number;
   bytesReceived: number;
   resumes: number;
+  /** Chunks refused: malformed, or not fitting their cursors. */
   badChunks: number;
+  /** Chunks ignored: for another snapshot, or from before a resume. */
   staleChunks: number;
+}
+
+export interface SnapshotTransferView extends SnapshotTransferStats {
   /** Snapshots being streamed from here now, and the bytes of values sent so far. */
   sending: { to: string; index: number; bytes: number }[];
   /** The snapshot being received now, and the bytes of values staged so far. */

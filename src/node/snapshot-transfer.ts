@@ -22,6 +22,7 @@
  * before it is written.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { SnapshotTransferStats } from '../client/api-types.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { SnapshotMessage } from '../raft/index.js';
 import { decodeCursor, encodeCursor, parseChunk, SNAPSHOT_START } from '../storage/snapshot-chunk.js';
@@ -103,22 +104,7 @@ interface SendSession {
   chunks: number;
 }
 
-export interface SnapshotTransferStats {
-  sendsStarted: number;
-  sendsCompleted: number;
-  sendsFailed: number;
-  chunksSent: number;
-  bytesSent: number;
-  receivesStarted: number;
-  installs: number;
-  chunksReceived: number;
-  bytesReceived: number;
-  resumes: number;
-  /** Chunks refused: malformed, or not fitting their cursors. */
-  badChunks: number;
-  /** Chunks ignored: for another snapshot, or from before a resume. */
-  staleChunks: number;
-}
+export type { SnapshotTransferStats };
 
 export class SnapshotTransfer {
   private readonly sessions = new Map<string, SendSession>();
