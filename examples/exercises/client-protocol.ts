@@ -1,6 +1,6 @@
 /**
  * What every TypeScript client in the recipe exercises shares (lease, watch, election-recipe): the cluster's
- * addresses from CCM_ENDPOINTS (and its API token from CCM_TOKEN, when it has one), one HTTP call that tries the
+ * addresses from CCM_ENDPOINTS (and the token its API asks of every request from CCM_TOKEN), one HTTP call that tries the
  * next node when one cannot be reached, and the request loop of the client protocol (docs/exercises/client-protocol.md):
  * one JSON request per line on stdin, one JSON reply per line on stdout, with the request's id.
  * Node.js built-ins only (fetch, readline).

@@ -3,7 +3,8 @@
 
 Leadership is a lease in ccm's consistent core (POST /v1/elections/<name>/
 campaign): one leader per term, the term being a fencing token. The leader
-keeps its lease alive with a renewal every third of its TTL.
+keeps its lease alive with a renewal every third of its TTL; renewing and
+resigning need the secret the campaign's answer carried (once).
 
 The part that is easy to get wrong is on this side: a leader that was paused
 (a GC pause, a stopped VM) for longer than its lease is no longer the leader
@@ -29,7 +30,7 @@ import urllib.request
 ENDPOINTS = os.environ["CCM_ENDPOINTS"].split(",")
 TOKEN = os.environ.get("CCM_TOKEN")
 ME = os.environ.get("CCM_CLIENT", "client")
-state = {}   # election -> {"lease", "term", "ttl", "confirmed_at", "lost", "stop"}
+state = {}   # election -> {"lease", "secret", "term", "ttl", "confirmed_at", "lost", "stop"}
 
 
 class ApiError(Exception):
@@ -68,7 +69,7 @@ def keep_alive(election, s):
     while True:
         sent = time.monotonic()
         try:
-            call("POST", path(election, "renew"), {"lease": s["lease"]}, timeout=s["ttl"] / 2)
+            call("POST", path(election, "renew"), {"lease": s["lease"], "secret": s["secret"]}, timeout=s["ttl"] / 2)
             s["confirmed_at"] = sent
         except ApiError as e:
             if e.code in ("not_found", "failed_precondition"):
@@ -87,7 +88,7 @@ def campaign(req):
                    timeout=req.get("wait_ms", 1000) / 1000 + 5)
     except ApiError as e:
         return {"ok": False, "error": "timeout" if e.code == "held" else e.code, "message": str(e)}
-    s = {"lease": won["lease"], "term": won["token"], "ttl": ttl, "confirmed_at": sent, "lost": False, "stop": threading.Event()}
+    s = {"lease": won["lease"], "secret": won["secret"], "term": won["token"], "ttl": ttl, "confirmed_at": sent, "lost": False, "stop": threading.Event()}
     state[req["election"]] = s
     threading.Thread(target=keep_alive, args=(req["election"], s), daemon=True).start()
     return {"ok": True, "term": won["token"]}
@@ -106,7 +107,7 @@ def resign(req):
     if s is not None:
         s["stop"].set()
         try:
-            call("POST", path(req["election"], "resign"), {"lease": s["lease"]})
+            call("POST", path(req["election"], "resign"), {"lease": s["lease"], "secret": s["secret"]})
         except ApiError:
             pass  # already gone
     return {"ok": True}

@@ -4,7 +4,10 @@
 Campaign for leadership on ccm's core (POST /v1/elections/<name>/campaign, see
 the README), keep it while asked, and answer is_leader truthfully, even after
 this process was frozen for longer than its lease. docs/exercises/client-protocol.md
-has the requests and replies.
+has the requests and replies. Every request to the cluster needs the token in
+CCM_TOKEN (Authorization: Bearer <token>), and every POST Content-Type:
+application/json; renewing and resigning need the secret the campaign's
+answer carried (body field "secret").
 
 Check it:  ccm exercise check election-recipe -- python3 my_election.py
 """
@@ -13,6 +16,7 @@ import os
 import sys
 
 ENDPOINTS = os.environ["CCM_ENDPOINTS"].split(",")
+TOKEN = os.environ["CCM_TOKEN"]
 
 
 def campaign(req):

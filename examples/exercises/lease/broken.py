@@ -8,9 +8,10 @@ still believing it holds the lock, and overwrites what the next holder wrote.
 
   acquire -> POST /v1/locks/<resource>/acquire {holder, ttlMs, wait}
              the answer carries a fencing token: the core revision of the
-             grant, larger for every later grant of the resource.
+             grant, larger for every later grant of the resource, and the
+             grant's secret (given once: releasing or renewing needs it).
   write   -> store {"token": T, "value": V} at the data key (a blind put).
-  release -> POST /v1/locks/<resource>/release {lease}
+  release -> POST /v1/locks/<resource>/release {lease, secret}
 
 Watch it fail:  ccm exercise check lease --solution broken
 """
@@ -24,7 +25,7 @@ import urllib.request
 ENDPOINTS = os.environ["CCM_ENDPOINTS"].split(",")
 TOKEN = os.environ.get("CCM_TOKEN")
 ME = os.environ.get("CCM_CLIENT", "client")
-held = {}  # resource -> {"lease": id, "token": fencing token}
+held = {}  # resource -> {"lease": id, "token": fencing token, "secret": the grant's secret}
 
 
 class ApiError(Exception):
@@ -66,7 +67,7 @@ def acquire(req):
         grant = call("POST", lock_path(req["resource"], "acquire"), body, timeout=req.get("wait_ms", 1000) / 1000 + 5)
     except ApiError as e:
         return {"ok": False, "error": "held" if e.code == "held" else e.code, "message": str(e)}
-    held[req["resource"]] = {"lease": grant["lease"], "token": grant["token"]}
+    held[req["resource"]] = {"lease": grant["lease"], "token": grant["token"], "secret": grant["secret"]}
     return {"ok": True, "token": grant["token"]}
 
 
@@ -84,7 +85,7 @@ def release(req):
     if mine is None:
         return {"ok": True}
     try:
-        call("POST", lock_path(req["resource"], "release"), {"lease": mine["lease"]})
+        call("POST", lock_path(req["resource"], "release"), {"lease": mine["lease"], "secret": mine["secret"]})
     except ApiError as e:
         if e.code not in ("not_found", "failed_precondition"):  # already expired: nothing to release
             return {"ok": False, "error": e.code, "message": str(e)}

@@ -9,7 +9,7 @@
  */
 import { ApiError, call, ME, serve } from '../client-protocol.js';
 
-const held = new Map<string, { lease: number; token: number }>();
+const held = new Map<string, { lease: number; token: number; secret: string }>();
 const lockPath = (resource: string, action: string): string => `/v1/locks/${encodeURIComponent(resource)}/${action}`;
 
 serve({
@@ -17,7 +17,7 @@ serve({
   async acquire(req) {
     const waitMs = Number(req.wait_ms ?? 1000);
     try {
-      const grant = await call<{ lease: number; token: number }>('POST', lockPath(String(req.resource), 'acquire'), { holder: ME, ttlMs: req.ttl_ms, wait: true, waitTimeoutMs: waitMs }, waitMs + 5000);
+      const grant = await call<{ lease: number; token: number; secret: string }>('POST', lockPath(String(req.resource), 'acquire'), { holder: ME, ttlMs: req.ttl_ms, wait: true, waitTimeoutMs: waitMs }, waitMs + 5000);
       held.set(String(req.resource), grant);
       return { ok: true, token: grant.token };
     } catch (err) {
@@ -34,7 +34,7 @@ serve({
   async release(req) {
     const mine = held.get(String(req.resource));
     held.delete(String(req.resource));
-    if (mine) await call('POST', lockPath(String(req.resource), 'release'), { lease: mine.lease }).catch(() => undefined);
+    if (mine) await call('POST', lockPath(String(req.resource), 'release'), { lease: mine.lease, secret: mine.secret }).catch(() => undefined);
     return { ok: true };
   },
 });

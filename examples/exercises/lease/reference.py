@@ -5,12 +5,13 @@ A client of ccm's lease manager that protects its writes with fencing tokens.
 
   acquire -> POST /v1/locks/<resource>/acquire {holder, ttlMs, wait}
              the answer carries a fencing token: the core revision of the
-             grant, larger for every later grant of the resource.
+             grant, larger for every later grant of the resource, and the
+             grant's secret (given once: releasing or renewing needs it).
   write   -> store {"token": T, "value": V} at the data key, but never over a
              higher token: read the key, refuse if it holds a higher token,
              else compare-and-set on the revision we read (retry if someone
              wrote in between).
-  release -> POST /v1/locks/<resource>/release {lease}
+  release -> POST /v1/locks/<resource>/release {lease, secret}
 
 The token is what makes it safe: a holder that was paused past its lease
 wakes up, tries to write with its old token, and the data key turns it
@@ -18,7 +19,7 @@ away because a newer holder has written with a higher one. (ccm's own
 `kv put --fence` does the same check on the server.)
 
 Protocol: docs/exercises/client-protocol.md. The cluster's addresses come in
-CCM_ENDPOINTS, a token for its API (if it has one) in CCM_TOKEN.
+CCM_ENDPOINTS, the token its API asks of every request in CCM_TOKEN.
 
 Run it:  ccm exercise check lease -- python3 examples/exercises/lease/reference.py
 """
@@ -33,7 +34,7 @@ import urllib.request
 ENDPOINTS = os.environ["CCM_ENDPOINTS"].split(",")
 TOKEN = os.environ.get("CCM_TOKEN")
 ME = os.environ.get("CCM_CLIENT", "client")
-held = {}  # resource -> {"lease": id, "token": fencing token}
+held = {}  # resource -> {"lease": id, "token": fencing token, "secret": the grant's secret}
 
 
 class ApiError(Exception):
@@ -80,7 +81,7 @@ def acquire(req):
         grant = call("POST", lock_path(req["resource"], "acquire"), body, timeout=req.get("wait_ms", 1000) / 1000 + 5)
     except ApiError as e:
         return {"ok": False, "error": "held" if e.code == "held" else e.code, "message": str(e)}
-    held[req["resource"]] = {"lease": grant["lease"], "token": grant["token"]}
+    held[req["resource"]] = {"lease": grant["lease"], "token": grant["token"], "secret": grant["secret"]}
     return {"ok": True, "token": grant["token"]}
 
 
@@ -118,7 +119,7 @@ def release(req):
     if mine is None:
         return {"ok": True}
     try:
-        call("POST", lock_path(req["resource"], "release"), {"lease": mine["lease"]})
+        call("POST", lock_path(req["resource"], "release"), {"lease": mine["lease"], "secret": mine["secret"]})
     except ApiError as e:
         if e.code not in ("not_found", "failed_precondition"):  # already expired: nothing to release
             return {"ok": False, "error": e.code, "message": str(e)}

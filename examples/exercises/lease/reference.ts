@@ -3,10 +3,11 @@
  *
  * A client of ccm's lease manager that protects its writes with fencing tokens:
  *   acquire -> POST /v1/locks/<resource>/acquire {holder, ttlMs, wait}: the answer carries a fencing token (the core
- *              revision of the grant, larger for every later grant of the resource);
+ *              revision of the grant, larger for every later grant of the resource) and the grant's secret (given
+ *              once: renewing or releasing the lease needs it, so the public lease id alone cannot end it);
  *   write   -> store {"token": T, "value": V} at the data key, but never over a higher token: read the key, refuse if
  *              it holds a higher token, else compare-and-set on the revision we read (retry if someone wrote in between);
- *   release -> POST /v1/locks/<resource>/release {lease}.
+ *   release -> POST /v1/locks/<resource>/release {lease, secret}.
  * The token is what makes it safe: a holder paused past its lease wakes up, tries to write with its old token, and the
  * data key turns it away because a newer holder has written with a higher one.
  *
@@ -15,7 +16,7 @@
 import { ApiError, call, ME, serve } from '../client-protocol.js';
 
 type KeyValue = { key: string; value: string; modRevision: number };
-const held = new Map<string, { lease: number; token: number }>();
+const held = new Map<string, { lease: number; token: number; secret: string }>();
 const lockPath = (resource: string, action: string): string => `/v1/locks/${encodeURIComponent(resource)}/${action}`;
 
 serve({
@@ -24,8 +25,8 @@ serve({
   async acquire(req) {
     const waitMs = Number(req.wait_ms ?? 1000);
     try {
-      const grant = await call<{ lease: number; token: number }>('POST', lockPath(String(req.resource), 'acquire'), { holder: ME, ttlMs: req.ttl_ms, wait: true, waitTimeoutMs: waitMs }, waitMs + 5000);
-      held.set(String(req.resource), { lease: grant.lease, token: grant.token });
+      const grant = await call<{ lease: number; token: number; secret: string }>('POST', lockPath(String(req.resource), 'acquire'), { holder: ME, ttlMs: req.ttl_ms, wait: true, waitTimeoutMs: waitMs }, waitMs + 5000);
+      held.set(String(req.resource), { lease: grant.lease, token: grant.token, secret: grant.secret });
       return { ok: true, token: grant.token };
     } catch (err) {
       const code = err instanceof ApiError ? err.code : 'unavailable';
@@ -61,7 +62,7 @@ serve({
     held.delete(String(req.resource));
     if (!mine) return { ok: true };
     try {
-      await call('POST', lockPath(String(req.resource), 'release'), { lease: mine.lease });
+      await call('POST', lockPath(String(req.resource), 'release'), { lease: mine.lease, secret: mine.secret });
     } catch (err) {
       // already expired: nothing to release
       if (!(err instanceof ApiError && (err.code === 'not_found' || err.code === 'failed_precondition'))) throw err;

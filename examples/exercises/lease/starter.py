@@ -8,7 +8,10 @@ freezes a holder for longer than its lease. Make sure a holder that lost its
 lease can never overwrite a newer holder's data.
 
 The cluster's addresses are in CCM_ENDPOINTS (comma-separated); ccm's HTTP API
-is described in the README (/v1/locks, /v1/kv, /v1/leases).
+is described in the README (/v1/locks, /v1/kv, /v1/leases). Every request
+needs the token in CCM_TOKEN (Authorization: Bearer <token>), and every POST
+or PUT Content-Type: application/json. A grant's answer carries its secret,
+once: releasing (or renewing) the lease needs it (body field "secret").
 
 Check it:  ccm exercise check lease -- python3 my_lease.py
 """
@@ -18,6 +21,7 @@ import sys
 import urllib.request
 
 ENDPOINTS = os.environ["CCM_ENDPOINTS"].split(",")
+TOKEN = os.environ["CCM_TOKEN"]
 ME = os.environ.get("CCM_CLIENT", "client")
 
 
@@ -34,7 +38,7 @@ def write(req):
 
 
 def release(req):
-    # TODO: give the resource back.
+    # TODO: give the resource back (with the secret its grant returned).
     return {"ok": True}
 
 

@@ -4,7 +4,9 @@
  * The harness starts several copies of this program, one per client, and sends each requests as JSON lines
  * (docs/exercises/client-protocol.md): acquire a resource for a while, write to its data key, release it. Now and
  * then it freezes a holder for longer than its lease. Make sure a holder that lost its lease can never overwrite a
- * newer holder's data. The cluster's addresses are in CCM_ENDPOINTS; ccm's API is in the README.
+ * newer holder's data. The cluster's addresses are in CCM_ENDPOINTS; ccm's API is in the README. `call` sends the
+ * token in CCM_TOKEN with every request. A grant's answer carries its secret, once: releasing (or renewing) the
+ * lease needs it (body field "secret").
  *
  * Compile it (npx tsc --outDir out my-lease.ts ../client-protocol.ts) and check it:
  *   ccm exercise check lease -- node out/my-lease.js
@@ -24,7 +26,7 @@ serve({
     return { ok: false, error: 'not_held', message: `write ${String(req.key)}: not written yet` };
   },
   async release() {
-    // TODO: give the resource back.
+    // TODO: give the resource back (with the secret its grant returned).
     return { ok: true };
   },
 });

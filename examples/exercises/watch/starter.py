@@ -6,7 +6,8 @@ writes changes under it while it kills nodes one at a time. Print one line per
 change, {"event": {"key", "revision", "value", "type"}}, every change exactly
 once and in revision order, whatever happens to the node you are connected to.
 See docs/exercises/client-protocol.md; ccm's watch API is
-GET /v1/watch?key=<prefix>&prefix=true&fromRev=<revision> (JSON lines).
+GET /v1/watch?key=<prefix>&prefix=true&fromRev=<revision> (JSON lines), with
+the token in CCM_TOKEN (Authorization: Bearer <token>).
 
 Check it:  ccm exercise check watch -- python3 my_watch.py
 """
@@ -16,6 +17,7 @@ import sys
 import threading
 
 ENDPOINTS = os.environ["CCM_ENDPOINTS"].split(",")
+TOKEN = os.environ["CCM_TOKEN"]
 
 
 def follow(prefix, from_revision, started):

@@ -58,6 +58,8 @@ export class LeaseRecipeWorkload implements RecipeWorkload {
   private pauser: ClientPauser | null = null;
   private readonly counts = { grants: 0, held: 0, writesOk: 0, writesRefused: 0, releases: 0 };
   private malformed: string[] = [];
+  /** The error words of refused acquires (a few), to say why nothing was granted. */
+  private readonly refusals = new Set<string>();
 
   schedule(file: ClusterFile, options: RecipeRunOptions): ScheduledFault[] {
     const nodes = file.nodes.map((n) => n.id);
@@ -135,6 +137,9 @@ export class LeaseRecipeWorkload implements RecipeWorkload {
         break;
       }
     }
+    // Nothing granted, nothing to judge: a program whose every acquire is refused (a starter, or one the cluster turns
+    // away) must not pass on an empty history.
+    if (this.counts.grants === 0) reasons.push(`no acquire was ever granted (${this.counts.held} refused${this.refusals.size > 0 ? `: ${[...this.refusals].slice(0, 3).join(', ')}` : ''})`);
     const sent = [...this.claims.values()].length;
     if (sent > 0 && this.accepted.length === 0) reasons.push(`none of the ${sent} writes reached the data key: every one was refused or unanswered`);
     const figures: Figure[] = [
@@ -173,7 +178,10 @@ export class LeaseRecipeWorkload implements RecipeWorkload {
         return null;
       });
       if (acquired?.ok !== true) {
-        if (acquired?.ok === false) this.counts.held++;
+        if (acquired?.ok === false) {
+          this.counts.held++;
+          if (this.refusals.size < 5) this.refusals.add(acquired.error ?? 'no error word');
+        }
         await sleep(random.int(20, 100));
         continue;
       }

@@ -1,9 +1,9 @@
 /**
  * What every recipe exercise (lease, watch, election-recipe) shares: a real cluster (the one named by --name when it
  * runs, else a throwaway 3-node cluster started for the check and purged after it), the learner's program started
- * as several client processes that reach the cluster through CCM_ENDPOINTS (and CCM_TOKEN when the cluster has
- * one), a workload that drives them and records a Jepsen-style history, a seeded nemesis on the cluster (the
- * nemesis of `ccm chaos run`), and ccm's own checkers on the history.
+ * as several client processes that reach the cluster through CCM_ENDPOINTS with its client token in CCM_TOKEN, a
+ * workload that drives them and records a Jepsen-style history, a seeded nemesis on the cluster (the nemesis of
+ * `ccm chaos run`), and ccm's own checkers on the history.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import { CcmError } from '../../client/api-errors.js';
 import { CcmClient } from '../../client/ccm-client.js';
 import { clusterEndpoints } from '../../cluster/cluster-client.js';
 import { clusterPaths, type ClusterPaths } from '../../cluster/cluster-dir.js';
+import { readClusterTokens, secretPaths } from '../../cluster/cluster-secrets.js';
 import { appendClusterEvent } from '../../cluster/cluster-events.js';
 import { clusterExists, readRunningCluster, type ClusterFile } from '../../cluster/cluster-file.js';
 import { byNodeId, downCluster, upCluster } from '../../cluster/launcher.js';
@@ -100,27 +101,40 @@ export async function useCluster(paths: ClusterPaths, say: (line: string) => voi
   return { paths: throwaway, release };
 }
 
-/** The environment a client process gets: where the cluster is, and who it is. */
-export function clientEnvironment(file: ClusterFile, index: number, runId: string, exercise: string): Record<string, string> {
-  const endpoints = [...file.nodes].sort((a, b) => byNodeId(a.id, b.id)).map((n) => `http://${file.host}:${n.ports.http}`);
+/**
+ * The environment a client process gets: where the cluster is, the client token its API asks of every request
+ * (never the admin one: a learner's program is a client), with TLS the CA to trust, and who it is.
+ */
+export function clientEnvironment(paths: ClusterPaths, file: ClusterFile, index: number, runId: string, exercise: string): Record<string, string> {
+  const scheme = file.security.tls ? 'https' : 'http';
+  const endpoints = [...file.nodes].sort((a, b) => byNodeId(a.id, b.id)).map((n) => `${scheme}://${file.host}:${n.ports.http}`);
   // Each client starts with a different node first (client i on node i), so that node failures hit every one.
   const rotated = endpoints.map((_, i) => endpoints[(i + index) % endpoints.length]);
   const env: Record<string, string> = {
     CCM_ENDPOINTS: rotated.join(','),
+    CCM_TOKEN: clientToken(paths),
     CCM_CLIENT: `p${index}`,
     CCM_RUN: runId,
     CCM_EXERCISE: exercise,
   };
-  const token = clusterToken(file);
-  if (token !== undefined) env.CCM_TOKEN = token;
+  if (file.security.tls) {
+    const ca = secretPaths(paths).caCert;
+    env.CCM_CACERT = ca;
+    // Node's fetch and Python's ssl module trust it without code in the learner's program.
+    env.NODE_EXTRA_CA_CERTS = ca;
+    env.SSL_CERT_FILE = ca;
+  }
   return env;
 }
 
-/** The cluster's client token, when it has one (`ccm env` prints it as CCM_TOKEN). */
-function clusterToken(file: ClusterFile): string | undefined {
-  const fromFile = (file as unknown as { token?: unknown }).token;
-  if (typeof fromFile === 'string' && fromFile.length > 0) return fromFile;
-  return process.env.CCM_TOKEN || undefined;
+/**
+ * The cluster's client token (`ccm env` prints it as CCM_TOKEN): from its secrets when this process can read them
+ * (it runs the cluster), else the CCM_TOKEN it was given. Without either, the learner's requests could only be refused.
+ */
+function clientToken(paths: ClusterPaths): string {
+  const token = readClusterTokens(paths)?.client ?? process.env.CCM_TOKEN;
+  if (!token) throw new CcmError('failed_precondition', `cannot read the client token in ${secretPaths(paths).dir} (readable by the cluster's owner only), and CCM_TOKEN is not set: the client processes could not use the cluster's API`);
+  return token;
 }
 
 export async function runRecipe(exercise: string, workload: RecipeWorkload, options: RecipeRunOptions): Promise<RunResult> {
@@ -157,12 +171,13 @@ export async function runRecipe(exercise: string, workload: RecipeWorkload, opti
     isAborted,
     say,
   };
+  const environments = Array.from({ length: workload.clients }, (_, i) => clientEnvironment(paths, file, i, runId, exercise));
   for (let i = 0; i < workload.clients; i++) {
     clients.push(
       new ClientProcess({
         index: i,
         command: options.command,
-        env: clientEnvironment(file, i, runId, exercise),
+        env: environments[i],
         nowMs: () => recorder.nowMs(),
         onEvent: (event, atMs) => workload.onEvent?.(clients[i], event, atMs),
         onFatal: (p) => {
@@ -183,7 +198,7 @@ export async function runRecipe(exercise: string, workload: RecipeWorkload, opti
     await Promise.all(
       clients.map(async (c) => {
         if (isAborted()) return;
-        const reply = await c.request('init', { client: c.name, run: runId, endpoints: clientEnvironment(file, c.index, runId, exercise).CCM_ENDPOINTS.split(',') }, INIT_TIMEOUT_MS);
+        const reply = await c.request('init', { client: c.name, run: runId, endpoints: environments[c.index].CCM_ENDPOINTS.split(',') }, INIT_TIMEOUT_MS);
         if (isAborted()) return;
         if (reply === null || !reply.ok) {
           fatal ??= {
