@@ -12,6 +12,7 @@ import { healCluster } from '../../chaos/chaos-control.js';
 import { clearChaosRunState, readChaosRunState, writeChaosRunState } from '../../chaos/chaos-run-state.js';
 import type { ScheduledFault } from '../../chaos/fault-schedule.js';
 import { Nemesis } from '../../chaos/nemesis.js';
+import { explicitTokenOf } from '../../client/api-access.js';
 import { CcmError } from '../../client/api-errors.js';
 import { CcmClient } from '../../client/ccm-client.js';
 import { clusterEndpoints } from '../../cluster/cluster-client.js';
@@ -129,11 +130,12 @@ export function clientEnvironment(paths: ClusterPaths, file: ClusterFile, index:
 
 /**
  * The cluster's client token (`ccm env` prints it as CCM_TOKEN): from its secrets when this process can read them
- * (it runs the cluster), else the CCM_TOKEN it was given. Without either, the learner's requests could only be refused.
+ * (it owns the cluster; even when it was itself given the admin token), else the token it was given (--token,
+ * CCM_TOKEN). Without either, the learner's requests could only be refused.
  */
 function clientToken(paths: ClusterPaths): string {
-  const token = readClusterTokens(paths)?.client ?? process.env.CCM_TOKEN;
-  if (!token) throw new CcmError('failed_precondition', `cannot read the client token in ${secretPaths(paths).dir} (readable by the cluster's owner only), and CCM_TOKEN is not set: the client processes could not use the cluster's API`);
+  const token = readClusterTokens(paths)?.client ?? explicitTokenOf() ?? process.env.CCM_TOKEN;
+  if (!token) throw new CcmError('failed_precondition', `cannot read the client token in ${secretPaths(paths).dir} (readable by the cluster's owner only), and no token was given (--token, CCM_TOKEN): the client processes could not use the cluster's API`);
   return token;
 }
 
