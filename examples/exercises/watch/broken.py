@@ -40,7 +40,8 @@ def stream(endpoint, prefix, from_revision, on_created):
     if from_revision > 0:
         params["fromRev"] = from_revision
     query = urllib.parse.urlencode(params)
-    conn = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=QUIET_LIMIT_S)
+    connection = http.client.HTTPSConnection if endpoint.scheme == "https" else http.client.HTTPConnection
+    conn = connection(endpoint.hostname, endpoint.port, timeout=QUIET_LIMIT_S)
     try:
         conn.request("GET", "/v1/watch?" + query, headers={"authorization": "Bearer " + TOKEN} if TOKEN else {})
         response = conn.getresponse()

@@ -39,7 +39,8 @@ def stream(endpoint, prefix, from_revision, on_created):
     """Follows one stream until it breaks; returns the last revision delivered."""
     last = from_revision - 1
     query = urllib.parse.urlencode({"key": prefix, "prefix": "true", "fromRev": from_revision, "progressMs": 1000})
-    conn = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=QUIET_LIMIT_S)
+    connection = http.client.HTTPSConnection if endpoint.scheme == "https" else http.client.HTTPConnection
+    conn = connection(endpoint.hostname, endpoint.port, timeout=QUIET_LIMIT_S)
     try:
         conn.request("GET", "/v1/watch?" + query, headers={"authorization": "Bearer " + TOKEN} if TOKEN else {})
         response = conn.getresponse()
