@@ -84,9 +84,13 @@ describe('bundled solutions: each reference passes; TypeScript and a Maelstrom-s
     expect(glomers.verdict, reasons(glomers)).to.equal('pass');
   });
 
-  it('exercise 1 in TypeScript: the reference passes, the broken one lets a stale holder overwrite the data', async () => {
+  it('exercise 1 in TypeScript: the reference passes, the broken one lets a stale holder overwrite the data, the starter (nothing granted) fails', async () => {
     const good = await check('lease', { lease: programCommand('lease', 'reference', 'ts') }, 4000);
     expect(good.verdict, reasons(good)).to.equal('pass');
+    expect(Number(good.runs[0].figures.find((f) => f.name === 'grants')?.value)).to.be.above(0);
+    const starter = await check('lease', { lease: programCommand('lease', 'starter', 'ts') }, 2000);
+    expect(starter.verdict).to.equal('fail');
+    expect(starter.runs[0].reasons.join('\n')).to.match(/^no acquire was ever granted \(\d+ refused: held\)/m);
     const bad = await check('lease', { lease: programCommand('lease', 'broken', 'ts') }, 4000);
     expect(bad.verdict).to.equal('fail');
     expect(bad.runs[0].reasons.join('\n')).to.match(/the resource accepted .* after .*: a holder with an older token overwrote a newer holder's data/);
