@@ -50,6 +50,14 @@ describe('bundled solutions: each reference passes; TypeScript and a Maelstrom-s
     });
   }
 
+  it('lease: a release answered "timeout" (it may have happened) is indeterminate, not refused: the reference so answering still passes', async function () {
+    needPython(this);
+    const wrapper = path.join(PROJECT_ROOT, 'test/fixtures/exercise/release-says-timeout.py');
+    const r = await check('lease', { lease: ['python3', wrapper, ...programCommand('lease', 'reference')] }, 3000);
+    expect(r.verdict, reasons(r)).to.equal('pass');
+    expect(Number(r.runs[0].figures.find((f) => f.name === 'grants')?.value)).to.be.above(1);
+  });
+
   // Protocols share nothing (each check is its own network), so they run side by side.
   it('gossip, election, failure-detection: the reference solutions pass', async function () {
     needPython(this);

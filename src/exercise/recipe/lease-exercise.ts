@@ -33,8 +33,10 @@ const WAIT_MS = 1000;
 const PAUSE_MS = LEASE_TTL_MS + 1500;
 const FIRST_PAUSE_MS = 1000;
 /**
- * The error words of a write that may or may not have happened (the cluster answers `timeout` when a write was
- * proposed but not known to commit in time): such a write is indeterminate, as one with no reply, not refused.
+ * The error words of a request that may or may not have happened (the cluster answers `timeout` when a write was
+ * proposed but not known to commit in time): such a write, acquire or release is indeterminate, as one with no
+ * reply, not refused. (A release recorded as refused while it took effect would make its holder look like it still
+ * held the resource when the next one was granted.)
  */
 export const INDETERMINATE_WRITE_ERRORS: ReadonlySet<string> = new Set(['timeout', 'unknown']);
 const PAUSE_EVERY_MS = 6000;
@@ -244,7 +246,7 @@ export class LeaseRecipeWorkload implements RecipeWorkload {
       return null;
     }
     if (reply.ok) ctx.recorder.complete(c.index, 'ok', f === 'acquire' ? { token: reply.token } : {});
-    else if (f === 'write' && INDETERMINATE_WRITE_ERRORS.has(reply.error ?? '')) ctx.recorder.complete(c.index, 'info', { error: reply.error!, message: reply.message ?? '' });
+    else if (INDETERMINATE_WRITE_ERRORS.has(reply.error ?? '')) ctx.recorder.complete(c.index, 'info', { error: reply.error!, message: reply.message ?? '' });
     else ctx.recorder.complete(c.index, 'fail', { error: reply.error ?? 'refused', message: reply.message ?? '' });
     return reply;
   }
