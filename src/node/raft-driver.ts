@@ -42,8 +42,12 @@ const READY_SLICE_MS = 20;
 const MAX_PROPOSAL_BYTES_PER_READY = 4 * 1024 * 1024;
 /** A transaction this slow is logged (with what it wrote): the disk or the batch is holding up the event loop. */
 const SLOW_TRANSACTION_MS = 200;
-/** How often a lease proposed for expiry may be proposed again, if the first proposal was lost. */
-const EXPIRY_RETRY_MS = 1000;
+/**
+ * How often the leader asks again about a lease it holds overdue: the followers apply a grant or renewal a few ms
+ * after it, so their first answer is often "not yet"; a short retry ends the lease soon after its TTL on a majority
+ * of clocks (a holder paused past its lease is replaced promptly), and costs one small RPC per voter per retry.
+ */
+const EXPIRY_RETRY_MS = 200;
 /** How long the leader waits for the followers to confirm that leases are overdue. */
 const LEASE_CONFIRM_TIMEOUT_MS = 500;
 /** Leases a follower looks at per confirmation request (the leader's `due` batches are at most 1000). */
