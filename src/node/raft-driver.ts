@@ -443,7 +443,10 @@ export class RaftDriver {
     if (this.applied < this.leaderSinceIndex) return;
     const now = this.node.clock.monotonicMs();
     const due = this.leases.due(now, EXPIRY_RETRY_MS);
-    if (due.length > 0) void this.expireConfirmed(due);
+    if (due.length > 0) {
+      // Nothing in it may escape as an unhandled rejection (it would end the process): log and try next tick.
+      this.expireConfirmed(due).catch((err) => this.node.log.warn('lease expiry round failed', { error: (err as Error)?.message ?? String(err) }));
+    }
     // Keep the watch history within EVENT_HISTORY_REVISIONS and watchHistoryBytes (large values fill it fast):
     // past either bound by a tenth, compact back to it. One compaction in flight at a time.
     if (this.isHistoryCompactionPending && now - this.lastCompactProposalMs < 5000) return;
