@@ -22,7 +22,7 @@ import { nodeAction } from '../src/cluster/launcher.js';
 import type { WatchEvent } from '../src/core/kv-types.js';
 import { startEtcdCluster, etcdVersion, type EtcdCluster } from './bench-etcd.js';
 import { compareEncryption } from './bench-encryption.js';
-import { fmt, median, numberOption, out, percentile, runLoad, sleep, startCluster, type BenchCluster } from './bench-support.js';
+import { fmt, median, numberOption, out, percentile, runLoad, sleep, startCluster, stringOption, type BenchCluster } from './bench-support.js';
 
 const VALUE = 'v'.repeat(256);
 
@@ -452,9 +452,4 @@ async function writeBreakdown(cluster: BenchCluster, n: number): Promise<void> {
     out(`  ${`${x.id}${x.id === leader ? ' (leader)' : ''}: durable SQLite commits during the leader puts`.padEnd(58)} ${count} (${fmt(count / n, 2)} per put), mean ${fmt(ms, 2)} ms each`);
   });
   for (const c of [eLeader, eFollower]) c.close();
-}
-
-function stringOption(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 }

@@ -134,6 +134,11 @@ export async function runLoad(opts: { concurrency: number; warmupMs: number; mea
 }
 
 /** Parses `--seconds N --warmup N --runs N` style options. */
+export function stringOption(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+}
+
 export function numberOption(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
   if (i < 0) return fallback;
