@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
-import { CcmError } from '../src/client/api-errors.js';
+import { CcmError } from '../src/errors/ccm-error.js';
 import type { NodePortsView } from '../src/client/api-types.js';
 import { upCluster } from '../src/cluster/launcher.js';
 import { stderrProgress } from '../src/cli/progress.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { addFault, type FaultChange } from '../../src/chaos/chaos-control.js';
 import { parseDelay } from '../../src/chaos/fault-args.js';
 import { describeFault, type Fault } from '../../src/chaos/faults.js';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { paintVerdictLine } from '../../src/cli/colour.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { DEFAULTS, EXIT_CODES, runChaos, type ChaosRunResult } from '../../src/chaos/chaos-run.js';
 import { parseDurationArg } from '../../src/chaos/fault-args.js';
 import { parseNemesisList, NEMESIS_KINDS } from '../../src/chaos/fault-schedule.js';

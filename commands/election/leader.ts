@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import type { ElectionView } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateElectionName } from '../../src/services/election.js';

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { parseDurationArg } from '../../src/chaos/fault-args.js';
 import { checkExercise } from '../../src/exercise/exercise-check.js';
 import { renderExerciseResult, type ExerciseResult } from '../../src/exercise/exercise-result.js';

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { REQUEST_TIMEOUT_FLAG, requestTimeoutMs } from '../../src/cli/duration-flag.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
 export default class KvCompact extends CcmCommand<typeof KvCompact> {

@@ -4,7 +4,7 @@ import { REQUEST_TIMEOUT_FLAG, requestTimeoutMs } from '../../src/cli/duration-f
 import { renderTable } from '../../src/cli/output-table.js';
 import type { RangeResult } from '../../src/client/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 
 export default class KvGet extends CcmCommand<typeof KvGet> {
   static override summary = 'Read a key (or every key under a prefix). Linearizable by default; --serializable reads one replica.';

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { secretFlagOptions } from '../../src/cli/lease-format.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 
 export default class LeaseRevoke extends CcmCommand<typeof LeaseRevoke> {
   static override summary = 'End a lease now: every key attached to it is deleted, and a resource it holds passes on.';

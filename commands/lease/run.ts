@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { defaultHolder, durationFlag } from '../../src/cli/lease-format.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { exitCodeOf, runWithLease, type LeaseRunResult } from '../../src/client/lease-run.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateResource, validateTtlMs } from '../../src/core/commands.js';

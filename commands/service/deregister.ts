@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { secretFlagOptions } from '../../src/cli/lease-format.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateInstanceId } from '../../src/services/service-registration.js';
 

@@ -3,7 +3,7 @@
  * change goes through cluster.json (under the cluster lock) and then to the nodes, so a second terminal's
  * `ccm chaos status` sees it and `ccm chaos heal` can undo it.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { appendClusterEvent } from '../cluster/cluster-events.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { combineVerdicts, renderHtmlReport, renderJsonHistory, renderTextVerdict, type CheckResult, type Verdict } from '../check/index.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { CcmClient } from '../client/ccm-client.js';
 import { clusterEndpoints } from '../cluster/cluster-client.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';

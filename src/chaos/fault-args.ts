@@ -2,7 +2,7 @@
  * Fault arguments as people type them on the command line: percentages, durations, clock offsets and node
  * ids. Each parser throws a CcmError (invalid_argument) naming the input, before anything is changed.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { DurationError, parseDuration } from '../time/duration.js';
 import { MAX_CLOCK_RATE, MAX_DELAY_MS, MAX_SKEW_MS, MIN_CLOCK_RATE } from './faults.js';
 

@@ -4,7 +4,7 @@
  * around the interval, so faults of different kinds overlap. Which node a kill or pause hits may be "the
  * leader", resolved when the fault starts; everything else is fixed here, so a seed replays the schedule.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { SeededRandom, type Random } from '../random/random.js';
 import { describeFault, type Fault } from './faults.js';
 import { partitionFault, type PartitionShape } from './partition-shapes.js';

@@ -1,6 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { setExplicitToken } from '../client/api-access.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { clusterPaths, type ClusterPaths } from '../cluster/cluster-dir.js';
 import { setColourMode } from './colour.js';
 

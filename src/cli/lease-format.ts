@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { CcmClient } from '../client/ccm-client.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { DurationError, formatDuration, parseDuration } from '../time/duration.js';
 
 /** Parses a --ttl or --timeout value into ms, as a CcmError on bad input. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import { apiGet, type ApiCredentials } from './api-access.js';
-import { CcmError } from './api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { WatchEvent } from '../core/kv-types.js';
 import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, NodeLockStatsView, RangeResult } from './api-types.js';
 import { requestJson, type Endpoint } from './http-json.js';

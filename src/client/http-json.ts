@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { apiHeaders, credentialsFor, transportFor, type ApiCredentials } from './api-access.js';
-import { CcmError } from './api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 export interface Endpoint {
   host: string;

@@ -1,4 +1,4 @@
-import { CcmError } from './api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 /**
  * What a holder may assume about its lease, client side (Chubby's rule, and etcd's clients'): the lease is valid

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CcmError } from './api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { CcmClient } from './ccm-client.js';
 import { confirmHandOver, LeaseKeeper } from './lease-keeper.js';
 

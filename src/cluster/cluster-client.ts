@@ -1,7 +1,7 @@
 import { CcmClient, type ClientOptions, type NodeEndpoint } from '../client/ccm-client.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { etcdctlEnv } from './etcd-env.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { readClusterFile, readRunningCluster, type ClusterFile } from './cluster-file.js';
 import { readClusterTokens, secretPaths } from './cluster-secrets.js';
 import { processState } from './process-table.js';

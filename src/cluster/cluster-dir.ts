@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 /** Where one cluster's state lives: `<home>/<name>/` holding cluster.json, events.log and nodes/<id>/. */
 export interface ClusterPaths {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { NODE_ID_PATTERN } from './cluster-dir.js';
 import type { Fault } from '../chaos/faults.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { requestJson } from '../client/http-json.js';
 import { changeKeyringData, fingerprintOfKey, keyringDataView, readKeyringFile, writeKeyringFile, type KeyringAction } from '../node/peer-auth.js';
 import type { ClusterPaths } from './cluster-dir.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { isPidAlive, processStartTicks } from './process-table.js';
 

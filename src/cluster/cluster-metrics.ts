@@ -1,5 +1,5 @@
 import { apiGet } from '../client/api-access.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type {
   ClusterMetricsView,
   MetricFamilyView,

@@ -3,7 +3,7 @@ import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { endpointOf } from './cluster-status.js';
 import { readRunningCluster, type ClusterFile } from './cluster-file.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { processState } from './process-table.js';
 
 export interface VoterStatus extends Partial<RaftStatusView> {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 /**
  * Starts `node <script> <args>` detached (it outlives this process), with stdout and stderr appended to `logPath`,

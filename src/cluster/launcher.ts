@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { NodeStatus } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import { compileFaults } from '../chaos/faults.js';

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { requestJson } from '../client/http-json.js';
 import { appendClusterEvent } from './cluster-events.js';
 import { clientForCluster } from './cluster-client.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { nodeLogPath, type ClusterPaths } from './cluster-dir.js';
 
 export interface LogLine {

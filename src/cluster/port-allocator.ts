@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { NodePorts } from './cluster-file.js';
 
 /** Whether `port` can be bound on `host` for TCP (and for UDP when `udp` is set) right now. */

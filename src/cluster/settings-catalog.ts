@@ -3,7 +3,7 @@
  * the formula it drives, memberlist's way (swim-config.ts, raft-config.ts hold the full story). Times are durations on
  * the command line; cluster.json keeps Raft's in ticks, as the core counts them.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { parseDurationArg } from '../chaos/fault-args.js';
 import { formatDuration } from '../time/duration.js';
 import { DEFAULT_SETTINGS, type ClusterSettings } from './cluster-file.js';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { KeyValueSchema, LeaseSchema, WatchEventSchema } from '../core/kv-schemas.js';
 
 export const SNAPSHOT_FORMAT = 'ccm-snapshot';

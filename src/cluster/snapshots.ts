@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { requestJson } from '../client/http-json.js';
 import { nodeDir, type ClusterPaths } from './cluster-dir.js';
 import { readRunningCluster, type ClusterFile } from './cluster-file.js';

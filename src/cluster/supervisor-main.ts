@@ -4,7 +4,7 @@
  * and exits by itself when the cluster is gone, healing is turned off, or another supervisor has taken its place.
  */
 import path from 'node:path';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { clusterPaths } from './cluster-dir.js';
 import { appendClusterEvent } from './cluster-events.js';
 import { clusterExists, findNode, readClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from './cluster-file.js';

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { HTTP_STATUS, type ErrorCode } from '../client/api-errors.js';
+import { HTTP_STATUS, type ErrorCode } from '../errors/ccm-error.js';
 import { compileSchema, Count, literalUnion, type Assert, type SameType } from '../schema/compiled-schema.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { MAX_TXN_COMPARES, validateCompare, validateFence, validateSpanEnd, validateSpanKey, validateHolder, validateKey, validateResource, validateTtlMs, validateTxnOps, validateValue } from './commands.js';
 import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX } from './kv-types.js';
 import { KeyValueSchema } from './kv-schemas.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { MAX_KEY_BYTES, MAX_LEASE_TTL_MS, MAX_VALUE_BYTES, MIN_LEASE_TTL_MS, RESERVED_PREFIX } from './kv-types.js';
 import type { Command, Compare, CompareOp, Fence, TxnOp } from './command-schemas.js';
 

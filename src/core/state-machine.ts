@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../client/api-errors.js';
+import type { ErrorCode } from '../errors/ccm-error.js';
 import type { Command, Compare, Fence, TxnOp } from './commands.js';
 import { decodeCommand } from './command-schemas.js';
 import { compareKeys, prefixSpan, type KeySpan } from './key-span.js';

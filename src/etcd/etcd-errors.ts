@@ -2,7 +2,7 @@
  * etcd's errors as its server sends them (api/v3rpc/rpctypes/error.go): a gRPC status code and a message that
  * clients match on (clientv3 turns the message back into its typed error), so ccm sends the same ones.
  */
-import type { CcmError, ErrorCode } from '../client/api-errors.js';
+import type { CcmError, ErrorCode } from '../errors/ccm-error.js';
 
 /**
  * gRPC status codes (fixed by the gRPC spec; the same numbers as @grpc/grpc-js's `status`), here so that this module

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 export const EXERCISE_IDS = ['lease', 'watch', 'gossip', 'election', 'election-recipe', 'failure-detection', 'chaos'] as const;
 export type ExerciseId = (typeof EXERCISE_IDS)[number];

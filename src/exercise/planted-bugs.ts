@@ -4,7 +4,7 @@
  * the chaos checkers are proven with (src/node: raft-driver.ts, core-service.ts, watch-routes.ts). The switch is
  * kept in cluster.json encoded (`planted:<base64>`), so the answer is not in plain sight; the node decodes it.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { decodeFaultSwitch } from '../cluster/cluster-file.js';
 import type { Random } from '../random/random.js';
 

@@ -3,7 +3,7 @@
  * own copy, fed by a watch: GET /v1/config/:name?local=true), against the current version in the core, and the
  * entry's history.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ConfigEntryView, ConfigHistoryView, ConfigMirrorView } from '../client/api-types.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clientForCluster } from '../cluster/cluster-client.js';

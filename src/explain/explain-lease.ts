@@ -3,7 +3,7 @@
  * were refused, and the fencing token history (each grant, its token, how it ended), from the lease manager's state
  * and the leader's utilization figures (src/services/lease-utilization.ts).
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { LockStatsView, LockView } from '../client/api-types.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clientForCluster } from '../cluster/cluster-client.js';

@@ -3,7 +3,7 @@
  * phi now, the running suspicion (who accused, who confirmed, when it turns into a death), the membership events that
  * view recorded about it (accusations, confirmations, the death and its cause, refutations), and the other views.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { MembersView } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';

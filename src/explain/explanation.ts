@@ -2,7 +2,7 @@
  * What `ccm explain` answers: the answer in one sentence, the reasons in a few more (each from a recorded event or a
  * node's own state, with its time), and the facts they were drawn from (for --json).
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ClusterEvent } from '../client/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';

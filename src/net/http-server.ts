@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Static, TSchema, TUnknown } from '@sinclair/typebox';
-import { CcmError, HTTP_STATUS } from '../client/api-errors.js';
+import { CcmError, HTTP_STATUS } from '../errors/ccm-error.js';
 import type { CompiledSchema } from '../schema/compiled-schema.js';
 import { RefusedInput, type RejectFn, type RejectionReason } from './input-rejections.js';
 

@@ -4,7 +4,7 @@
  * shows up as one warning every few seconds with the count it sent meanwhile, not as a thousand lines.
  */
 
-import { CcmError, type ErrorCode } from '../client/api-errors.js';
+import { CcmError, type ErrorCode } from '../errors/ccm-error.js';
 
 /** Where an input came in: the HTTP API, the peer TCP port, the gossip UDP port, or a committed log entry. */
 export type InputPort = 'http' | 'peer' | 'gossip' | 'log';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 /**
  * The cluster's peer keys (memberlist's keyring): every installed key opens a message, the primary one seals

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { CcmError, HTTP_STATUS, type ErrorBody, type ErrorCode } from '../client/api-errors.js';
+import { CcmError, HTTP_STATUS, type ErrorBody, type ErrorCode } from '../errors/ccm-error.js';
 import { compileSchema, Count, literalUnion, type CompiledSchema } from '../schema/compiled-schema.js';
 import type { Envelope } from './envelope.js';
 import { RefusedInput, type RejectFn, type RejectionReason } from './input-rejections.js';

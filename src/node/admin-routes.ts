@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HttpServer } from '../net/http-server.js';
 import { validateLinkFilterConfig, type LinkFilterConfig } from '../net/link-filter.js';
 import type { NodeRuntime } from './node-runtime.js';

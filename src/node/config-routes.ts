@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HttpServer } from '../net/http-server.js';
 import { ConfigManager } from '../services/config-manager.js';
 import { validateConfigName } from '../services/config-values.js';

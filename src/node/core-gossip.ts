@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { MemberView } from '../swim/index.js';
 import type { CoreService } from './core-service.js';
 import { gossipOf, healthSummaryOf, compareNodeIds, type GossipDriver } from './gossip-driver.js';

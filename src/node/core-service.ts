@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { commandProblem } from '../core/command-schemas.js';
 import type { Command } from '../core/commands.js';
 import { readLockValue } from '../core/kv-schemas.js';

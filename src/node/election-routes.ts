@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HttpServer } from '../net/http-server.js';
 import { Election } from '../services/election.js';
 import { MAX_WAIT_MS, type LeaseManager } from '../services/lease-manager.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 /** A tag key: 1–64 letters, digits, `_`, `.` or `-`. */
 export const TAG_KEY_RULE = /^[a-zA-Z0-9_.-]{1,64}$/;

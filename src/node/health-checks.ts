@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HealthCheckSpec, HealthStatus, HealthSummary } from '../client/api-types.js';
 import type { StoredHealthCheck } from '../storage/health-check-store.js';
 

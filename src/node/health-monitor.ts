@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, NodeHealthView } from '../client/api-types.js';
 import { deleteHealthCheck, listHealthChecks, putHealthCheck } from '../storage/health-check-store.js';
 import { jsonEquals } from '../swim/messages.js';

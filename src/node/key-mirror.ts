@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { KeyValue, WatchEvent } from '../core/kv-types.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { subscribeChanges } from './watch-routes.js';

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { KvDeleteResult, KvPutResult, KvTxnResult } from '../client/api-types.js';
 import {
   MAX_TXN_COMPARES,

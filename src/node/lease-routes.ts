@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HttpServer } from '../net/http-server.js';
 import { LeaseManager, MAX_WAIT_MS } from '../services/lease-manager.js';
 import type { CoreService } from './core-service.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { PeerAuthView } from '../client/api-types.js';
 import { writeSecretFile } from '../cluster/cluster-secrets.js';
 import { Keyring, keyFingerprint, keyringProblem, parseKey, type KeyringData } from '../net/keyring.js';

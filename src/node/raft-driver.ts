@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { RaftStatusView } from '../client/api-types.js';
 import { encodeCommand, type Command } from '../core/commands.js';
 import { LeaseExpiry } from '../core/lease-expiry.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { SnapshotDocument } from '../cluster/snapshot-file.js';
 import type { HttpServer } from '../net/http-server.js';
 import type { CoreService } from './core-service.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { inSpan } from '../core/key-span.js';
 import type { WatchEvent } from '../core/kv-types.js';
 import { RefusedInput } from '../net/input-rejections.js';

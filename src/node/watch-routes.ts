@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { validateKey, validateRevision } from '../core/commands.js';
 import { STREAMING, type HttpServer } from '../net/http-server.js';
 import { RefusedInput } from '../net/input-rejections.js';

@@ -1,6 +1,6 @@
 /**
  * Errors the Raft core throws. Expected ones carry a stable `code` shared with the HTTP API and the CLI
- * (see src/client/api-errors.ts); RaftInvariantError means a bug or a broken caller contract and should crash.
+ * (see src/errors/ccm-error.ts); RaftInvariantError means a bug or a broken caller contract and should crash.
  */
 import type { NodeId } from './messages.js';
 

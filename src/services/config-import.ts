@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ConfigType } from '../client/api-types.js';
 import { parseConfigText, textOfTypedValue, validateConfigName, validateConfigType, type ParsedConfigValue } from './config-values.js';
 

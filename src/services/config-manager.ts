@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ConfigEntryView, ConfigExportDocument, ConfigHistoryView, ConfigImportResult, ConfigListView, ConfigType } from '../client/api-types.js';
 import { validateValue, type Compare, type TxnOp } from '../core/commands.js';
 import type { KeyValue } from '../core/kv-types.js';

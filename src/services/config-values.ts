@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ConfigChangeKind, ConfigEntryView, ConfigType, JsonValue } from '../client/api-types.js';
 import { DurationError, parseDuration } from '../time/duration.js';
 

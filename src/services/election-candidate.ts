@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ElectionLeadership } from '../client/api-types.js';
 import type { CcmClient } from '../client/ccm-client.js';
 import { confirmHandOver, LeaseKeeper } from '../client/lease-keeper.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ElectionLeadership, ElectionView, LockView } from '../client/api-types.js';
 import type { CallOptions, CoreService } from '../node/core-service.js';
 import type { LeaseManager } from './lease-manager.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { AcquireResponse, LeaseView, LockView } from '../client/api-types.js';
 import { validateHolder, validateLeaseId, validateResource, validateTtlMs } from '../core/commands.js';
 import { readLockValue } from '../core/kv-schemas.js';

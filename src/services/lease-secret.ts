@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 /**
  * The per-grant secret: every grant (a lock, an election's leadership, a generic lease, a service instance)

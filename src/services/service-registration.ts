@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ServiceCheckView } from '../client/api-types.js';
 import { validateTtlMs } from '../core/commands.js';
 import { MAX_LEASE_TTL_MS } from '../core/kv-types.js';

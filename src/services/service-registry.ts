@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HealthStatus, ServiceInstanceView, ServiceListView, ServiceLookupView } from '../client/api-types.js';
 import { validateLeaseId } from '../core/commands.js';
 import type { KeyValue } from '../core/kv-types.js';

@@ -1,4 +1,4 @@
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 
 /**
  * Every knob of the SWIM + Lifeguard core, memberlist's way: one documented config, each field's formula in its

@@ -17,7 +17,7 @@
  * so they replay history before they go live.
  */
 import { checkLostWrites, checkWatchOrder, formatMs, pairOperations, type CheckResult, type CounterExample, type HistoryEvent, type Operation } from '../check/index.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { KvPutResult, RangeResult } from '../client/api-types.js';
 import type { CcmClient } from '../client/ccm-client.js';
 import { recordOperation, sleep } from './operation.js';

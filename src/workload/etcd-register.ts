@@ -6,7 +6,7 @@
  * left; a timeout, a lost connection, anything else may or may not have.
  */
 import type { ServiceError } from '@grpc/grpc-js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { EtcdClient } from '../etcd/etcd-client.js';
 import type { RegisterTransport } from './register-workload.js';
 import type { WorkloadContext } from './workload.js';

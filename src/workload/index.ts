@@ -1,7 +1,7 @@
 /**
  * The workloads `ccm chaos run --workload` offers, by name.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import { ConfigWorkload } from './config-workload.js';
 import { LeaseWorkload } from './lease-workload.js';
 import { EtcdRegisterTransport } from './etcd-register.js';

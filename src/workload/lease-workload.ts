@@ -18,7 +18,7 @@
  * accepted with a stale token (lower than an accepted one, or after a newer grant).
  */
 import { checkLeaseExclusivity, pairOperations, type CheckResult, type HistoryEvent } from '../check/index.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { AcquireResponse, KvPutResult } from '../client/api-types.js';
 import { recordOperation, sleep } from './operation.js';
 import { requireApi, type CheckOptions, type Workload, type WorkloadContext } from './workload.js';

@@ -7,7 +7,7 @@
  * - info: it may or may not have (`timeout`, a connection lost after sending, anything unexpected).
  * A read that did not return is recorded as fail: it has no effect either way.
  */
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { HistoryRecorder } from './history-recorder.js';
 
 /** Errors after which the operation certainly did not take effect. */

@@ -18,7 +18,7 @@
  * value or was overwritten by a write that may have come after it).
  */
 import { checkLinearizability, checkLostWrites, pairOperations, registerModel, type CheckResult, type HistoryEvent } from '../check/index.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { KvPutResult, RangeResult } from '../client/api-types.js';
 import { recordOperation, sleep } from './operation.js';
 import type { CheckOptions, Workload, WorkloadContext } from './workload.js';

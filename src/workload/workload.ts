@@ -3,7 +3,7 @@
  * history), a final phase after the heal (final reads, closing watches), and the checkers for its history.
  */
 import type { CheckResult, HistoryEvent } from '../check/index.js';
-import { CcmError } from '../client/api-errors.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { CcmClient, NodeEndpoint } from '../client/ccm-client.js';
 import type { Random } from '../random/random.js';
 import type { HistoryRecorder } from './history-recorder.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseBetween, parseDelay, parseDurationArg, parsePercent, parseSkew } from '../../src/chaos/fault-args.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 
 describe('fault arguments', () => {
   it('percentages: 0-100, with or without %', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { describePlanned, NEMESIS_KINDS, parseNemesisList, planFaults, type ScheduleOptions } from '../../src/chaos/fault-schedule.js';
 import { validateFault } from '../../src/chaos/faults.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 
 const base: ScheduleOptions = {
   nemesis: [...NEMESIS_KINDS],

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import type { CcmClient } from '../../src/client/ccm-client.js';
 import { SeededRandom } from '../../src/random/random.js';
 import { HistoryRecorder } from '../../src/workload/history-recorder.js';

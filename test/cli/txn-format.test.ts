@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseCompare, parseTxnFile, parseTxnOp, splitWords } from '../../src/cli/txn-format.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 
 function refused(fn: () => unknown, pattern: RegExp): void {
   try {

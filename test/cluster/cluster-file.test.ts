@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { checkNewClusterDir, clusterPaths, ensureWritableDir, isClusterDir, removeClusterDir } from '../../src/cluster/cluster-dir.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CcmClient } from '../../src/client/ccm-client.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 
 /** The consistent core through real processes: Raft over TCP, SQLite, the client API and the CLI. */

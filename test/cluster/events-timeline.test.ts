@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { clusterPaths, type ClusterPaths } from '../../src/cluster/cluster-dir.js';
 import { EventTimeline, followEventTimeline, matchesEventFilter, parseEventLine, parseSince, splitList } from '../../src/cluster/event-timeline.js';
 import type { ClusterEvent } from '../../src/client/api-types.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { ClusterHealthView, ClusterLeaderView, GossipStatsView, MembersView, NodeHealthView } from '../../src/client/api-types.js';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { requestJson } from '../../src/client/http-json.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
 

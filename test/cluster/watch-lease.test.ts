@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import type { WatchEvent } from '../../src/core/kv-types.js';
 import { checkLeaseExclusivity, pairOperations, type HistoryEvent } from '../../src/check/index.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';

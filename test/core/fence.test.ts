@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { parseFence, validateFence } from '../../src/core/commands.js';
 
 describe('fences as clients give them', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { ArrivalWindow } from '../../src/detector/arrival-window.js';
 import { PHI_FACTOR, phiExponential, phiNormal, PhiAccrualDetector } from '../../src/detector/phi-accrual.js';
 

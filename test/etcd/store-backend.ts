@@ -1,4 +1,4 @@
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import type { Command } from '../../src/core/commands.js';
 import { inSpan } from '../../src/core/key-span.js';
 import type { WatchEvent } from '../../src/core/kv-types.js';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Type } from '@sinclair/typebox';
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { HttpServer, parseTarget } from '../../src/net/http-server.js';
 import { putKvBody } from '../../src/node/route-schemas.js';
 import { compileSchema } from '../../src/schema/compiled-schema.js';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import type { Envelope } from '../../src/net/envelope.js';
 import { RefusedInput } from '../../src/net/input-rejections.js';
 import { PeerRpc, rpcMethod } from '../../src/net/peer-rpc.js';

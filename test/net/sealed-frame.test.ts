@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { encodeFrame, FrameDecoder } from '../../src/net/framing.js';
 import { generateKey, Keyring, keyFingerprint, parseKey } from '../../src/net/keyring.js';
 import { NonceSequence, plainCodec, sealedCodec, type AcceptorSession, type DialerSession } from '../../src/net/sealed-frame.js';

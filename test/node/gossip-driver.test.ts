@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import type { MembersView, NodeTagsResult } from '../../src/client/api-types.js';
 import { requestJson } from '../../src/client/http-json.js';
 import type { LinkFilterConfig } from '../../src/net/link-filter.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { baseConfig, lanConfig, localConfig, validateSwimConfig, wanConfig, type SwimConfig } from '../../src/swim/swim-config.js';
 
 describe('swim config', () => {

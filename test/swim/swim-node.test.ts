@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CcmError } from '../../src/client/api-errors.js';
+import { CcmError } from '../../src/errors/ccm-error.js';
 import { SeededRandom } from '../../src/random/random.js';
 import { DEFAULT_WIRE_LIMITS, parseSwimPacket, type SwimMessage, type SwimPacket } from '../../src/swim/messages.js';
 import { parsePushPullState, type PushPullState } from '../../src/swim/push-pull.js';

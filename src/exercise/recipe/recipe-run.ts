@@ -13,7 +13,7 @@ import { clearChaosRunState, readChaosRunState, writeChaosRunState } from '../..
 import type { ScheduledFault } from '../../chaos/fault-schedule.js';
 import { Nemesis } from '../../chaos/nemesis.js';
 import { explicitTokenOf } from '../../client/api-access.js';
-import { CcmError } from '../../client/api-errors.js';
+import { CcmError } from '../../errors/ccm-error.js';
 import { CcmClient } from '../../client/ccm-client.js';
 import { clusterEndpoints } from '../../cluster/cluster-client.js';
 import { clusterPaths, type ClusterPaths } from '../../cluster/cluster-dir.js';
