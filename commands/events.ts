@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
-import type { ClusterEvent } from '../src/client/api-types.js';
+import type { ClusterEvent } from '../src/api/api-types.js';
 import { findNode, readClusterFile } from '../src/cluster/cluster-file.js';
 import { EventTimeline, followEventTimeline, formatEventLine, parseSince, splitList, type EventFilter } from '../src/cluster/event-timeline.js';
 

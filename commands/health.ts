@@ -1,6 +1,6 @@
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
-import type { ClusterHealthView } from '../src/client/api-types.js';
+import type { ClusterHealthView } from '../src/api/api-types.js';
 import { clusterHealth } from '../src/cluster/cluster-gossip.js';
 import { paintWord } from '../src/cli/colour.js';
 

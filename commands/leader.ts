@@ -1,6 +1,6 @@
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
-import type { ClusterLeaderView } from '../src/client/api-types.js';
+import type { ClusterLeaderView } from '../src/api/api-types.js';
 import { clusterLeaders } from '../src/cluster/cluster-gossip.js';
 import { paint } from '../src/cli/colour.js';
 

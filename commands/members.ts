@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
-import type { MembersView } from '../src/client/api-types.js';
+import type { MembersView } from '../src/api/api-types.js';
 import { membersView } from '../src/cluster/cluster-gossip.js';
 import { formatDuration } from '../src/time/duration.js';
 import { paintWord } from '../src/cli/colour.js';

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/errors/ccm-error.js';
-import type { ClusterMetricsView, NodeMetricsRawView, NodeMetricsSummary, NodeMetricsView } from '../src/client/api-types.js';
+import type { ClusterMetricsView, NodeMetricsRawView, NodeMetricsSummary, NodeMetricsView } from '../src/api/api-types.js';
 import { clusterMetrics, describeFamily, formatMetricNumber, nodeMetrics, nodeMetricsRaw, PROCESS_METRICS_SHOWN } from '../src/cluster/cluster-metrics.js';
 
 export default class Metrics extends CcmCommand<typeof Metrics> {

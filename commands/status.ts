@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
-import type { ClusterStatus } from '../src/client/api-types.js';
+import type { ClusterStatus } from '../src/api/api-types.js';
 import { clusterStatus } from '../src/cluster/cluster-status.js';
 import { formatDuration } from '../src/time/duration.js';
 import { runDashboard } from '../src/tui/run-dashboard.js';

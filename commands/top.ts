@@ -1,5 +1,5 @@
 import { CcmCommand } from '../src/cli/ccm-command.js';
-import type { ClusterStatus } from '../src/client/api-types.js';
+import type { ClusterStatus } from '../src/api/api-types.js';
 import { runDashboard } from '../src/tui/run-dashboard.js';
 
 export default class Top extends CcmCommand<typeof Top> {

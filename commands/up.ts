@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { CcmCommand } from '../src/cli/ccm-command.js';
 import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/errors/ccm-error.js';
-import type { NodePortsView } from '../src/client/api-types.js';
+import type { NodePortsView } from '../src/api/api-types.js';
 import { upCluster } from '../src/cluster/launcher.js';
 import { stderrProgress } from '../src/cli/progress.js';
 import { DEFAULT_SETTINGS, parseSettings } from '../src/cluster/cluster-file.js';

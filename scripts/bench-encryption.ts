@@ -2,7 +2,7 @@
  * `npm run bench -- core --encryption compare [--seconds 5] [--warmup 1] [--rounds 2]`: what sealing peer traffic
  * (AES-256-GCM, the default) costs, as same-run ratios of two clusters, and bounded from first principles.
  */
-import type { NodeMetricsJson } from '../src/client/api-types.js';
+import type { NodeMetricsJson } from '../src/api/api-types.js';
 import { requestJson } from '../src/client/http-json.js';
 import { Keyring } from '../src/net/keyring.js';
 import { sealedCodec } from '../src/net/sealed-frame.js';

@@ -9,7 +9,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { GossipStatsView, MembersView } from '../src/client/api-types.js';
+import type { GossipStatsView, MembersView } from '../src/api/api-types.js';
 import { requestJson } from '../src/client/http-json.js';
 import { addFault, healAll } from '../src/chaos/chaos-control.js';
 import { clusterPaths, nodeLogPath, type ClusterPaths } from '../src/cluster/cluster-dir.js';

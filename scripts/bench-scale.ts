@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { NodeStatus } from '../src/client/api-types.js';
+import type { NodeStatus } from '../src/api/api-types.js';
 import { requestJson } from '../src/client/http-json.js';
 import { nodeAction } from '../src/cluster/launcher.js';
 import { parseSettings } from '../src/cluster/cluster-file.js';

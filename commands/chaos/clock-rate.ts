@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { addFault, type FaultChange } from '../../src/chaos/chaos-control.js';
-import { parseClockRate } from '../../src/chaos/fault-args.js';
-import { describeFault, type Fault } from '../../src/chaos/faults.js';
+import { parseClockRate } from '../../src/faults/fault-args.js';
+import { describeFault, type Fault } from '../../src/faults/faults.js';
 
 export default class ChaosClockRate extends CcmCommand<typeof ChaosClockRate> {
   static override summary = "Run a node's timers fast or slow: 2x, 0.5x (1x puts it right). Its monotonic clock, Raft ticks, gossip timers and lease TTLs follow.";

@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { addFault, type FaultChange } from '../../src/chaos/chaos-control.js';
-import { parseDelay } from '../../src/chaos/fault-args.js';
-import { describeFault, type Fault } from '../../src/chaos/faults.js';
+import { parseDelay } from '../../src/faults/fault-args.js';
+import { describeFault, type Fault } from '../../src/faults/faults.js';
 
 export default class ChaosDelay extends CcmCommand<typeof ChaosDelay> {
   static override summary = 'Add latency to the messages between two nodes (both ways), or on every link.';

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { addFault, type FaultChange } from '../../src/chaos/chaos-control.js';
-import { parseBetween, parsePercent } from '../../src/chaos/fault-args.js';
-import { describeFault, type Fault } from '../../src/chaos/faults.js';
+import { parseBetween, parsePercent } from '../../src/faults/fault-args.js';
+import { describeFault, type Fault } from '../../src/faults/faults.js';
 
 export default class ChaosLoss extends CcmCommand<typeof ChaosLoss> {
   static override summary = 'Lose a share of the messages between two nodes (both ways), or on every link.';

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { addFault, type FaultChange } from '../../src/chaos/chaos-control.js';
-import { describeFault, type Fault } from '../../src/chaos/faults.js';
+import { describeFault, type Fault } from '../../src/faults/faults.js';
 
 export default class ChaosOneWay extends CcmCommand<typeof ChaosOneWay> {
   static override summary = 'An asymmetric partition: FROM cannot reach TO, while TO still reaches FROM.';

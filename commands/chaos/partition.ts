@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { addFault, parseGroups, type FaultChange } from '../../src/chaos/chaos-control.js';
-import { describeFault } from '../../src/chaos/faults.js';
+import { describeFault } from '../../src/faults/faults.js';
 import { partitionFault, type PartitionShape } from '../../src/chaos/partition-shapes.js';
 import { readRunningCluster } from '../../src/cluster/launcher.js';
 import { SeededRandom } from '../../src/random/random.js';

@@ -3,7 +3,7 @@ import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { paintVerdictLine } from '../../src/cli/colour.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { DEFAULTS, EXIT_CODES, runChaos, type ChaosRunResult } from '../../src/chaos/chaos-run.js';
-import { parseDurationArg } from '../../src/chaos/fault-args.js';
+import { parseDurationArg } from '../../src/faults/fault-args.js';
 import { parseNemesisList, NEMESIS_KINDS } from '../../src/chaos/fault-schedule.js';
 import { parseWorkloadName, WORKLOAD_NAMES, WORKLOAD_SUMMARIES } from '../../src/workload/index.js';
 

@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { addFault, type FaultChange } from '../../src/chaos/chaos-control.js';
-import { parseSkew } from '../../src/chaos/fault-args.js';
-import { describeFault, type Fault } from '../../src/chaos/faults.js';
+import { parseSkew } from '../../src/faults/fault-args.js';
+import { describeFault, type Fault } from '../../src/faults/faults.js';
 
 export default class ChaosSkew extends CcmCommand<typeof ChaosSkew> {
   static override summary = "Offset a node's clock: +3s runs it ahead, -500ms behind, 0s puts it right (an offset in its injected clock).";

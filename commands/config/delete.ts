@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { defaultAuthor } from '../../src/cli/config-format.js';
-import type { ConfigEntryView } from '../../src/client/api-types.js';
+import type { ConfigEntryView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateConfigName } from '../../src/services/config-values.js';
 

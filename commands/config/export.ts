@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
-import type { ConfigExportDocument } from '../../src/client/api-types.js';
+import type { ConfigExportDocument } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateConfigPrefix } from '../../src/services/config-values.js';
 

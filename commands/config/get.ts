@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
-import type { ConfigEntryView } from '../../src/client/api-types.js';
+import type { ConfigEntryView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateConfigName } from '../../src/services/config-values.js';
 

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { describeKind, formatTime, shortText } from '../../src/cli/config-format.js';
 import { renderTable } from '../../src/cli/output-table.js';
-import type { ConfigHistoryView } from '../../src/client/api-types.js';
+import type { ConfigHistoryView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateConfigName } from '../../src/services/config-values.js';
 

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { defaultAuthor } from '../../src/cli/config-format.js';
-import type { ConfigImportResult } from '../../src/client/api-types.js';
+import type { ConfigImportResult } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { parseImportDocument, readImportFile } from '../../src/services/config-import.js';
 

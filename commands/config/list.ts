@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { formatTime, shortText } from '../../src/cli/config-format.js';
 import { renderTable } from '../../src/cli/output-table.js';
-import type { ConfigListView } from '../../src/client/api-types.js';
+import type { ConfigListView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateConfigPrefix } from '../../src/services/config-values.js';
 

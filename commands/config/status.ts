@@ -1,6 +1,6 @@
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { renderTable } from '../../src/cli/output-table.js';
-import type { ConfigStatusView } from '../../src/client/api-types.js';
+import type { ConfigStatusView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { paintWord } from '../../src/cli/colour.js';
 

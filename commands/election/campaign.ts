@@ -4,7 +4,7 @@ import { defaultHolder, durationFlag } from '../../src/cli/lease-format.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateTtlMs } from '../../src/core/commands.js';
-import { Candidate } from '../../src/services/election-candidate.js';
+import { Candidate } from '../../src/client/election-candidate.js';
 import { validateCandidateId, validateElectionName } from '../../src/services/election.js';
 import { formatDuration } from '../../src/time/duration.js';
 

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import type { ElectionView } from '../../src/client/api-types.js';
+import type { ElectionView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateElectionName } from '../../src/services/election.js';
 import { formatDuration } from '../../src/time/duration.js';

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
-import type { ElectionChange } from '../../src/client/api-types.js';
+import type { ElectionChange } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateElectionName } from '../../src/services/election.js';
 

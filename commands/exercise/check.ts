@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import { parseDurationArg } from '../../src/chaos/fault-args.js';
+import { parseDurationArg } from '../../src/faults/fault-args.js';
 import { checkExercise } from '../../src/exercise/exercise-check.js';
 import { renderExerciseResult, type ExerciseResult } from '../../src/exercise/exercise-result.js';
 import { CHAOS_TARGETS, EXERCISE_IDS, EXERCISES, parseChaosTargets, parseExerciseId, parseLanguage, programCommand, type ChaosTarget } from '../../src/exercise/exercises.js';

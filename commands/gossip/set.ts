@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import type { NodeTagsResult } from '../../src/client/api-types.js';
+import type { NodeTagsResult } from '../../src/api/api-types.js';
 import { setNodeTags } from '../../src/cluster/cluster-gossip.js';
-import { parseTagAssignment } from '../../src/node/gossip-tags.js';
+import { parseTagAssignment } from '../../src/api/gossip-tags.js';
 
 export default class GossipSet extends CcmCommand<typeof GossipSet> {
   static override summary = "Set tags on a node (key=value); every node's view shows them within a few gossip rounds.";

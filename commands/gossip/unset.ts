@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import type { NodeTagsResult } from '../../src/client/api-types.js';
+import type { NodeTagsResult } from '../../src/api/api-types.js';
 import { setNodeTags } from '../../src/cluster/cluster-gossip.js';
 import { formatTags } from './set.js';
 

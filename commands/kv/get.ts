@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { REQUEST_TIMEOUT_FLAG, requestTimeoutMs } from '../../src/cli/duration-flag.js';
 import { renderTable } from '../../src/cli/output-table.js';
-import type { RangeResult } from '../../src/client/api-types.js';
+import type { RangeResult } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 

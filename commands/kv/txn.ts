@@ -5,7 +5,7 @@ import { paint } from '../../src/cli/colour.js';
 import { REQUEST_TIMEOUT_FLAG, requestTimeoutMs } from '../../src/cli/duration-flag.js';
 import { describeTxnResult, parseCompare, parseTxnFile, parseTxnOp, type TxnRequest } from '../../src/cli/txn-format.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import type { KvTxnResult } from '../../src/client/api-types.js';
+import type { KvTxnResult } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 
 export default class KvTxn extends CcmCommand<typeof KvTxn> {

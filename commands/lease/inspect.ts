@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { formatLockStats } from '../../src/cli/lease-format.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import type { LockStatsView, LockView } from '../../src/client/api-types.js';
+import type { LockStatsView, LockView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateResource } from '../../src/core/commands.js';
 import { formatDuration } from '../../src/time/duration.js';

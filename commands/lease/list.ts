@@ -1,6 +1,6 @@
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { renderTable } from '../../src/cli/output-table.js';
-import type { LeaseView, LockView } from '../../src/client/api-types.js';
+import type { LeaseView, LockView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { formatDuration } from '../../src/time/duration.js';
 

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { paintWord } from '../../src/cli/colour.js';
-import type { ServiceInstanceView } from '../../src/client/api-types.js';
+import type { ServiceInstanceView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateInstanceId } from '../../src/services/service-registration.js';
 import { formatDuration } from '../../src/time/duration.js';

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { INSTANCE_HEADERS, instanceRow } from '../../src/cli/service-format.js';
 import { renderTable } from '../../src/cli/output-table.js';
-import type { ServiceLookupView } from '../../src/client/api-types.js';
+import type { ServiceLookupView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateServiceName } from '../../src/services/service-registration.js';
 

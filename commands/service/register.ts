@@ -3,7 +3,7 @@ import { CcmCommand } from '../../src/cli/ccm-command.js';
 import { defaultAuthor } from '../../src/cli/config-format.js';
 import { durationFlag } from '../../src/cli/lease-format.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import type { ServiceInstanceView } from '../../src/client/api-types.js';
+import type { ServiceInstanceView } from '../../src/api/api-types.js';
 import { clientForCluster } from '../../src/cluster/cluster-client.js';
 import { validateTtlMs } from '../../src/core/commands.js';
 import { validateAddress, validateInstanceId, validatePort, validateServiceCheck, validateServiceName, validateTags } from '../../src/services/service-registration.js';

@@ -10,7 +10,7 @@ import { appendClusterEvent } from '../cluster/cluster-events.js';
 import { findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from '../cluster/cluster-file.js';
 import { byNodeId, nodeAction, pushLinkFilters, pushPeers, readRunningCluster, spawnNode, waitUntilReady, type NodeActionResult } from '../cluster/launcher.js';
 import { processState, signal, waitForExit } from '../cluster/process-table.js';
-import { describeFault, LINK_FAULT_KINDS, validateFault, type Fault } from './faults.js';
+import { describeFault, LINK_FAULT_KINDS, validateFault, type Fault } from '../faults/faults.js';
 
 export interface FaultChange {
   /** Every fault active after the change, in words. */

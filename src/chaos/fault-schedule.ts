@@ -6,7 +6,7 @@
  */
 import { CcmError } from '../errors/ccm-error.js';
 import { SeededRandom, type Random } from '../random/random.js';
-import { describeFault, type Fault } from './faults.js';
+import { describeFault, type Fault } from '../faults/faults.js';
 import { partitionFault, type PartitionShape } from './partition-shapes.js';
 
 /** The kinds of fault a run can inject. */

@@ -3,7 +3,7 @@
  * cluster.json and every node's link filter, kills and pauses through signals, skew through each node's
  * clock) and records every fault it injected as an interval in the history.
  */
-import type { RaftStatusView } from '../client/api-types.js';
+import type { RaftStatusView } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import type { ClusterFile } from '../cluster/cluster-file.js';
@@ -11,7 +11,7 @@ import { nodeAction, readRunningCluster } from '../cluster/launcher.js';
 import type { FaultHandle, HistoryRecorder } from '../workload/history-recorder.js';
 import { addFault, killNode, removeFault, restartNode, resumeNode } from './chaos-control.js';
 import { describePlanned, NEMESIS_KINDS, type NodeTarget, type ScheduledFault } from './fault-schedule.js';
-import { describeFault, type Fault } from './faults.js';
+import { describeFault, type Fault } from '../faults/faults.js';
 import { isolate } from './partition-shapes.js';
 
 /** A fault the nemesis injected and has not stopped yet. */

@@ -3,7 +3,7 @@
  * replays them): random halves, one node isolated, a bridge, a majority ring.
  */
 import { shuffle, type Random } from '../random/random.js';
-import type { Fault } from './faults.js';
+import type { Fault } from '../faults/faults.js';
 
 /** The partition shapes a nemesis or `ccm chaos partition` can ask for. */
 export type PartitionShape = 'halves' | 'isolate' | 'bridge' | 'majority-ring';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { ConfigEntryView } from '../client/api-types.js';
+import type { ConfigEntryView } from '../api/api-types.js';
 
 /** Who a change is recorded as when --by is not given: the user and the host. */
 export function defaultAuthor(): string {

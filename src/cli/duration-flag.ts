@@ -1,4 +1,4 @@
-import { parseDurationArg } from '../chaos/fault-args.js';
+import { parseDurationArg } from '../faults/fault-args.js';
 
 /**
  * A time flag that used to take bare milliseconds (`kv get --timeout 5000`) and now takes a duration (`5s`). A bare

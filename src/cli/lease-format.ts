@@ -45,7 +45,7 @@ function ordinal(n: number): string {
 }
 
 /** Lease utilization in a few lines (`ccm lease inspect`): share held, grants, hold and wait times, queue, refusals. */
-export function formatLockStats(s: import('../client/api-types.js').LockStatsView, node: string): string[] {
+export function formatLockStats(s: import('../api/api-types.js').LockStatsView, node: string): string[] {
   const ms = (v: number | null): string => (v === null ? '-' : formatDuration(v));
   return [
     `  utilization since ${new Date(s.sinceMs).toISOString().slice(11, 19)} (${formatDuration(s.observedMs)}, as ${node} saw it):`,

@@ -1,4 +1,4 @@
-import type { ServiceChange, ServiceInstanceView } from '../client/api-types.js';
+import type { ServiceChange, ServiceInstanceView } from '../api/api-types.js';
 import { formatDuration } from '../time/duration.js';
 import { paintWord } from './colour.js';
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Endpoint } from './http-json.js';
+import { accessLevel } from '../api/access-policy.js';
 
 /**
  * How this process authenticates to a cluster's HTTP API, in one place for every request it makes (the typed
@@ -18,23 +19,6 @@ export interface ApiCredentials {
   adminToken?: string;
   /** The cluster CA (PEM): when set, the node serves HTTPS and only certificates it signed are trusted. */
   ca?: string;
-}
-
-/** The header a token may also come in (for tools that keep Authorization for something else). */
-export const TOKEN_HEADER = 'x-ccm-token';
-
-export type AccessLevel = 'open' | 'client' | 'admin';
-
-/**
- * What a request needs: /metrics is open (Prometheus scrapes it, as etcd serves it by default; it shows
- * counts, never keys or values); /admin/* and changes to the core's membership or leadership need the admin
- * token; everything else the client token.
- */
-export function accessLevel(method: string, path: string): AccessLevel {
-  if (path === '/metrics' && (method === 'GET' || method === 'HEAD')) return 'open';
-  if (path.startsWith('/admin/') || path === '/admin') return 'admin';
-  if (method !== 'GET' && (path === '/v1/core/members' || path === '/v1/core/transfer-leader')) return 'admin';
-  return 'client';
 }
 
 const registered = new Map<string, ApiCredentials>();

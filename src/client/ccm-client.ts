@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { apiGet, type ApiCredentials } from './api-access.js';
 import { CcmError } from '../errors/ccm-error.js';
 import type { WatchEvent } from '../core/kv-types.js';
-import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, NodeLockStatsView, RangeResult } from './api-types.js';
+import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, NodeLockStatsView, RangeResult } from '../api/api-types.js';
 import { requestJson, type Endpoint } from './http-json.js';
 import type { Compare, Fence, TxnOp } from '../core/commands.js';
 import type { ApplyResult } from '../core/state-machine.js';
@@ -25,7 +25,7 @@ import type {
   ServiceInstanceView,
   ServiceListView,
   ServiceLookupView,
-} from './api-types.js';
+} from '../api/api-types.js';
 import { CONFIG_PREFIX } from '../services/config-manager.js';
 import { decodeRecord, entryView } from '../services/config-values.js';
 import { instanceView, servicePrefix } from '../services/service-records.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { ClusterEvent } from '../client/api-types.js';
+import type { ClusterEvent } from '../api/api-types.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { EVENTS_LOG_MAX_BYTES, rotateSharedLogIfLarge } from './log-rotation.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CcmError } from '../errors/ccm-error.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { NODE_ID_PATTERN } from './cluster-dir.js';
-import type { Fault } from '../chaos/faults.js';
+import type { Fault } from '../faults/faults.js';
 import { DEFAULT_LOG_MAX_BYTES } from './log-rotation.js';
 import { withClusterLock } from './cluster-lock.js';
 import { processState } from './process-table.js';

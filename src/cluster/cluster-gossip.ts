@@ -10,9 +10,9 @@ import type {
   MemberStateView,
   NodeHealthView,
   NodeTagsResult,
-} from '../client/api-types.js';
+} from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
-import type { TagChange } from '../node/gossip-tags.js';
+import type { TagChange } from '../api/gossip-tags.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { findNode, type ClusterFile } from './cluster-file.js';
 import { endpointOf } from './cluster-status.js';

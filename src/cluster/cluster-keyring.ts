@@ -1,6 +1,6 @@
 import { CcmError } from '../errors/ccm-error.js';
 import { requestJson } from '../client/http-json.js';
-import { changeKeyringData, fingerprintOfKey, keyringDataView, readKeyringFile, writeKeyringFile, type KeyringAction } from '../node/peer-auth.js';
+import { changeKeyringData, fingerprintOfKey, keyringDataView, readKeyringFile, writeKeyringFile, type KeyringAction } from './keyring-file.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { readClusterFile, withClusterLock, type ClusterFile } from './cluster-file.js';
 import { secretPaths } from './cluster-secrets.js';

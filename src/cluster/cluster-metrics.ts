@@ -7,7 +7,7 @@ import type {
   NodeMetricsRawView,
   NodeMetricsSummary,
   NodeMetricsView,
-} from '../client/api-types.js';
+} from '../api/api-types.js';
 import { requestJson, type Endpoint } from '../client/http-json.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { findNode, type ClusterFile } from './cluster-file.js';

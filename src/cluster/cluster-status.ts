@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { ClusterStatus, NodeStatus, NodeStatusRow } from '../client/api-types.js';
+import type { ClusterStatus, NodeStatus, NodeStatusRow } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
-import { describeFault } from '../chaos/faults.js';
+import { describeFault } from '../faults/faults.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { readClusterFile, type ClusterFile } from './cluster-file.js';
 import { processState } from './process-table.js';

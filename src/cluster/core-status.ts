@@ -1,4 +1,4 @@
-import type { NodeStatus, RaftStatusView } from '../client/api-types.js';
+import type { NodeStatus, RaftStatusView } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { endpointOf } from './cluster-status.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CcmError } from '../errors/ccm-error.js';
-import type { ClusterEvent } from '../client/api-types.js';
+import type { ClusterEvent } from '../api/api-types.js';
 import { parseDuration, DurationError } from '../time/duration.js';
 import { NODE_ID_PATTERN, type ClusterPaths } from './cluster-dir.js';
 

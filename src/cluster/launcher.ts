@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { CcmError } from '../errors/ccm-error.js';
-import type { NodeStatus } from '../client/api-types.js';
+import type { NodeStatus } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
-import { compileFaults } from '../chaos/faults.js';
+import { compileFaults } from '../faults/faults.js';
 import { appendClusterEvent } from './cluster-events.js';
 import { clusterExists, findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS } from './cluster-file.js';
 import type { ClusterFile, ClusterSecurity, ClusterSettings, NodeRecord } from './cluster-file.js';

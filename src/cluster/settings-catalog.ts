@@ -4,7 +4,7 @@
  * the command line; cluster.json keeps Raft's in ticks, as the core counts them.
  */
 import { CcmError } from '../errors/ccm-error.js';
-import { parseDurationArg } from '../chaos/fault-args.js';
+import { parseDurationArg } from '../faults/fault-args.js';
 import { formatDuration } from '../time/duration.js';
 import { DEFAULT_SETTINGS, type ClusterSettings } from './cluster-file.js';
 

@@ -4,7 +4,7 @@
  * entry's history.
  */
 import { CcmError } from '../errors/ccm-error.js';
-import type { ConfigEntryView, ConfigHistoryView, ConfigMirrorView } from '../client/api-types.js';
+import type { ConfigEntryView, ConfigHistoryView, ConfigMirrorView } from '../api/api-types.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clientForCluster } from '../cluster/cluster-client.js';
 import { validateConfigName } from '../services/config-values.js';

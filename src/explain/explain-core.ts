@@ -4,7 +4,7 @@
  * what ended the previous leader's term, the last elections, and the pre-votes refused lately (a partitioned or
  * restarted node asking to lead while the others still hear from a leader).
  */
-import type { ClusterEvent } from '../client/api-types.js';
+import type { ClusterEvent } from '../api/api-types.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { coreStatus } from '../cluster/core-status.js';
 import { describeRefusal, type VoteRefusal } from '../raft/ready.js';

@@ -3,7 +3,7 @@
  * (src/leader/emergent-leader.ts: the oldest member it holds alive), so the answer is each view's ranking, and where
  * views differ, the members one view passes over (suspect or dead in it) and the events that made them so.
  */
-import type { LeaderView } from '../client/api-types.js';
+import type { LeaderView } from '../api/api-types.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { readRunningCluster } from '../cluster/cluster-file.js';
 import { ago, askEveryNode, clock, isErrorAnswer, list, recentEvents, type Explanation } from './explanation.js';

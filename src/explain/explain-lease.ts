@@ -4,7 +4,7 @@
  * and the leader's utilization figures (src/services/lease-utilization.ts).
  */
 import { CcmError } from '../errors/ccm-error.js';
-import type { LockStatsView, LockView } from '../client/api-types.js';
+import type { LockStatsView, LockView } from '../api/api-types.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clientForCluster } from '../cluster/cluster-client.js';
 import { validateResource } from '../core/commands.js';

@@ -4,7 +4,7 @@
  * view recorded about it (accusations, confirmations, the death and its cause, refutations), and the other views.
  */
 import { CcmError } from '../errors/ccm-error.js';
-import type { MembersView } from '../client/api-types.js';
+import type { MembersView } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { findNode, readRunningCluster } from '../cluster/cluster-file.js';

@@ -3,7 +3,7 @@
  * node's own state, with its time), and the facts they were drawn from (for --json).
  */
 import { CcmError } from '../errors/ccm-error.js';
-import type { ClusterEvent } from '../client/api-types.js';
+import type { ClusterEvent } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import type { ClusterFile } from '../cluster/cluster-file.js';

@@ -12,7 +12,7 @@ import { processState } from '../cluster/process-table.js';
 import { FrameDecoder } from '../net/framing.js';
 import { Keyring } from '../net/keyring.js';
 import { greetingChallenge, NonceSequence, sealedCodec, sealRecord, type PeerCodec } from '../net/sealed-frame.js';
-import { readKeyringFile } from '../node/peer-auth.js';
+import { readKeyringFile } from '../cluster/keyring-file.js';
 import { SeededRandom } from '../random/random.js';
 import { gossipCase, httpCase, peerCase, type FuzzCase, type FuzzTarget } from './port-cases.js';
 import { MUTANT_LOADER } from './mutants.js';

@@ -1,4 +1,4 @@
-import type { ConfigEntryView, ConfigMirrorView } from '../client/api-types.js';
+import type { ConfigEntryView, ConfigMirrorView } from '../api/api-types.js';
 import type { KeyValue } from '../core/kv-types.js';
 import { CONFIG_PREFIX } from '../services/config-manager.js';
 import { decodeRecord, entryView, type ConfigRecord } from '../services/config-values.js';

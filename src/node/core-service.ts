@@ -10,7 +10,7 @@ import { voterRemovalProblem } from '../raft/quorum.js';
 import { lastChangeRevision, rangeAtRevision } from '../storage/kv-history.js';
 import type { KeyValue, Lease } from '../core/kv-types.js';
 import type { KeySpan } from '../core/key-span.js';
-import type { LeaseView, LockView, NodeStatus, RangeResult } from '../client/api-types.js';
+import type { LeaseView, LockView, NodeStatus, RangeResult } from '../api/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
 import type { ApplyResult } from '../core/state-machine.js';

@@ -10,7 +10,7 @@ import { readTokens } from '../cluster/cluster-secrets.js';
 import type { Lease } from '../core/kv-types.js';
 import type { EtcdBackend, NodeAddress, RaftView, WatchHandle } from '../etcd/etcd-backend.js';
 import { EtcdServer } from '../etcd/etcd-server.js';
-import { tokenMatcher } from '../net/http-guard.js';
+import { tokenMatcher } from './http/http-guard.js';
 import type { CallOptions, CoreService } from './core-service.js';
 import { nodeMetricsOf } from './metrics.js';
 import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';

@@ -1,4 +1,4 @@
-import type { ClusterEvent } from '../client/api-types.js';
+import type { ClusterEvent } from '../api/api-types.js';
 
 /** Events kept in memory for /v1/events (the TUI's panel); older ones are still in node.log. */
 const RECENT_EVENTS_MAX = 500;

@@ -8,7 +8,7 @@ import type {
   MembersView,
   NodeTagsResult,
   SuspicionRow,
-} from '../client/api-types.js';
+} from '../api/api-types.js';
 import { PeerDetectors } from '../detector/peer-detectors.js';
 import { PhiAccrualDetector } from '../detector/phi-accrual.js';
 import { emergentLeader, explainLeader } from '../leader/emergent-leader.js';
@@ -17,7 +17,7 @@ import { localConfig, SwimNode, type MemberEvent, type MemberMeta, type MemberVi
 import { jsonEquals } from '../swim/messages.js';
 import type { PushPullState } from '../swim/push-pull.js';
 import { registerGossipRoutes } from './gossip-routes.js';
-import { applyTagChange, type TagChange } from './gossip-tags.js';
+import { applyTagChange, type TagChange } from '../api/gossip-tags.js';
 import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
 import { SWIM_PUSH_PULL } from './peer-schemas.js';
 

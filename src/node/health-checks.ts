@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { CcmError } from '../errors/ccm-error.js';
-import type { HealthCheckSpec, HealthStatus, HealthSummary } from '../client/api-types.js';
+import type { HealthCheckSpec, HealthStatus, HealthSummary } from '../api/api-types.js';
 import type { StoredHealthCheck } from '../storage/health-check-store.js';
 
 /** What a check run says. */

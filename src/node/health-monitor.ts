@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, NodeHealthView } from '../client/api-types.js';
+import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, NodeHealthView } from '../api/api-types.js';
 import { deleteHealthCheck, listHealthChecks, putHealthCheck } from '../storage/health-check-store.js';
 import { jsonEquals } from '../swim/messages.js';
 import { compareNodeIds, gossipOf, healthSummaryOf, type GossipDriver } from './gossip-driver.js';

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { CcmError } from '../errors/ccm-error.js';
-import type { KvDeleteResult, KvPutResult, KvTxnResult } from '../client/api-types.js';
+import type { KvDeleteResult, KvPutResult, KvTxnResult } from '../api/api-types.js';
 import {
   MAX_TXN_COMPARES,
   MAX_TXN_OPS,

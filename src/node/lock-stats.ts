@@ -4,7 +4,7 @@
  * ccm_lock_* per resource (the 50 most active, to bound the label set).
  */
 import { Counter, Gauge } from 'prom-client';
-import type { NodeLockStatsView } from '../client/api-types.js';
+import type { NodeLockStatsView } from '../api/api-types.js';
 import { decodeCommand } from '../core/command-schemas.js';
 import { validateResource } from '../core/commands.js';
 import type { HttpServer } from '../net/http-server.js';

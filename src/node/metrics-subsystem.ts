@@ -1,4 +1,4 @@
-import type { NodeMetricsJson } from '../client/api-types.js';
+import type { NodeMetricsJson } from '../api/api-types.js';
 import { MAX_TXN_COMPARES, MAX_TXN_OPS } from '../core/commands.js';
 import { MAX_WAITERS_PER_RESOURCE } from '../core/state-machine.js';
 import { MAX_FRAME_BYTES } from '../net/framing.js';

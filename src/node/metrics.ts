@@ -18,7 +18,7 @@
  * The watch hub's own figures (watchers now, events delivered to them) need no hook: they are read from node.watchHub.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
-import type { HealthStatus, MetricFamilyView } from '../client/api-types.js';
+import type { HealthStatus, MetricFamilyView } from '../api/api-types.js';
 import type { Lease } from '../core/kv-types.js';
 import type { Applied } from '../core/state-machine.js';
 import type { LinkCounters } from '../net/link-filter.js';

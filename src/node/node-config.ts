@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { compileFaults } from '../chaos/faults.js';
+import { compileFaults } from '../faults/faults.js';
 import { nodeDir, type ClusterPaths } from '../cluster/cluster-dir.js';
 import { decodeFaultSwitch, findNode, type ClusterFile, type ClusterSecurity, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
 import { secretPaths, type SecretPaths } from '../cluster/cluster-secrets.js';

@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { RaftStatusView } from '../client/api-types.js';
+import type { RaftStatusView } from '../api/api-types.js';
 import { encodeCommand, type Command } from '../core/commands.js';
 import { LeaseExpiry } from '../core/lease-expiry.js';
 import { applyCommandData, type ApplyResult, type Applied } from '../core/state-machine.js';

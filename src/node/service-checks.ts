@@ -1,4 +1,4 @@
-import type { HealthStatus } from '../client/api-types.js';
+import type { HealthStatus } from '../api/api-types.js';
 import type { KeyValue } from '../core/kv-types.js';
 import { decodeInstance, instanceKey, SERVICES_PREFIX, type InstanceRecord } from '../services/service-records.js';
 import type { CallOptions, CoreService } from './core-service.js';

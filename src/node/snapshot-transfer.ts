@@ -22,7 +22,7 @@
  * before it is written.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { SnapshotTransferStats } from '../client/api-types.js';
+import type { SnapshotTransferStats } from '../api/api-types.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { SnapshotMessage } from '../raft/index.js';
 import { decodeCursor, encodeCursor, parseChunk, SNAPSHOT_START } from '../storage/snapshot-chunk.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { CcmError } from '../errors/ccm-error.js';
-import type { ConfigType } from '../client/api-types.js';
+import type { ConfigType } from '../api/api-types.js';
 import { parseConfigText, textOfTypedValue, validateConfigName, validateConfigType, type ParsedConfigValue } from './config-values.js';
 
 /**

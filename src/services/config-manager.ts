@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { ConfigEntryView, ConfigExportDocument, ConfigHistoryView, ConfigImportResult, ConfigListView, ConfigType } from '../client/api-types.js';
+import type { ConfigEntryView, ConfigExportDocument, ConfigHistoryView, ConfigImportResult, ConfigListView, ConfigType } from '../api/api-types.js';
 import { validateValue, type Compare, type TxnOp } from '../core/commands.js';
 import type { KeyValue } from '../core/kv-types.js';
 import type { CallOptions, CoreService } from '../node/core-service.js';

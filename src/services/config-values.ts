@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { ConfigChangeKind, ConfigEntryView, ConfigType, JsonValue } from '../client/api-types.js';
+import type { ConfigChangeKind, ConfigEntryView, ConfigType, JsonValue } from '../api/api-types.js';
 import { DurationError, parseDuration } from '../time/duration.js';
 
 /**

@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { ElectionLeadership, ElectionView, LockView } from '../client/api-types.js';
+import type { ElectionLeadership, ElectionView, LockView } from '../api/api-types.js';
 import type { CallOptions, CoreService } from '../node/core-service.js';
 import type { LeaseManager } from './lease-manager.js';
 import { MAX_WAIT_MS } from './lease-manager.js';

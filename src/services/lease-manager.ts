@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { AcquireResponse, LeaseView, LockView } from '../client/api-types.js';
+import type { AcquireResponse, LeaseView, LockView } from '../api/api-types.js';
 import { validateHolder, validateLeaseId, validateResource, validateTtlMs } from '../core/commands.js';
 import { readLockValue } from '../core/kv-schemas.js';
 import { LOCK_PREFIX } from '../core/kv-types.js';

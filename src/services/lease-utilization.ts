@@ -9,7 +9,7 @@
  * Every replica applies the same commands, so every replica's figures agree, over the time it has been running
  * (`sinceMs`); the leader's are the ones served.
  */
-import type { LockStatsView } from '../client/api-types.js';
+import type { LockStatsView } from '../api/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type WatchEvent } from '../core/kv-types.js';
 import type { ApplyResult } from '../core/state-machine.js';
 

@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { ServiceCheckView } from '../client/api-types.js';
+import type { ServiceCheckView } from '../api/api-types.js';
 import { validateTtlMs } from '../core/commands.js';
 import { MAX_LEASE_TTL_MS } from '../core/kv-types.js';
 import { validateCheckSpec } from '../node/health-checks.js';

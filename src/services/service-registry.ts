@@ -1,5 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { HealthStatus, ServiceInstanceView, ServiceListView, ServiceLookupView } from '../client/api-types.js';
+import type { HealthStatus, ServiceInstanceView, ServiceListView, ServiceLookupView } from '../api/api-types.js';
 import { validateLeaseId } from '../core/commands.js';
 import type { KeyValue } from '../core/kv-types.js';
 import type { ApplyResult } from '../core/state-machine.js';

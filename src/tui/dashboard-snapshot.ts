@@ -1,4 +1,4 @@
-import type { ClusterEvent, ClusterStatus } from '../client/api-types.js';
+import type { ClusterEvent, ClusterStatus } from '../api/api-types.js';
 
 /**
  * What the live view shows, gathered once per poll by the dashboard source (dashboard-source.ts) and turned

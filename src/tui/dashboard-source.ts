@@ -1,4 +1,4 @@
-import type { ClusterEvent, ClusterStatus, LockStatsView, LockView, WatchListView } from '../client/api-types.js';
+import type { ClusterEvent, ClusterStatus, LockStatsView, LockView, WatchListView } from '../api/api-types.js';
 import { addFault, healAll } from '../chaos/chaos-control.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clientForCluster } from '../cluster/cluster-client.js';

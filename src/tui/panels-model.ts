@@ -1,4 +1,4 @@
-import type { ClusterEvent } from '../client/api-types.js';
+import type { ClusterEvent } from '../api/api-types.js';
 import { formatDuration } from '../time/duration.js';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
 import { oneLine, type PanelView, type Tone } from './status-model.js';

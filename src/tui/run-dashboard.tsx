@@ -1,4 +1,4 @@
-import type { ClusterStatus } from '../client/api-types.js';
+import type { ClusterStatus } from '../api/api-types.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { clusterStatus } from '../cluster/cluster-status.js';
 import { readRunningCluster } from '../cluster/launcher.js';

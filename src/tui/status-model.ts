@@ -1,4 +1,4 @@
-import type { ClusterEvent, GossipSummaryView, NodeStatusRow } from '../client/api-types.js';
+import type { ClusterEvent, GossipSummaryView, NodeStatusRow } from '../api/api-types.js';
 import { formatDuration } from '../time/duration.js';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
 import { nextPanel, PANELS, type PanelId } from './panel-ids.js';

@@ -18,7 +18,7 @@
  */
 import { checkLostWrites, checkWatchOrder, formatMs, pairOperations, type CheckResult, type CounterExample, type HistoryEvent, type Operation } from '../check/index.js';
 import { CcmError } from '../errors/ccm-error.js';
-import type { KvPutResult, RangeResult } from '../client/api-types.js';
+import type { KvPutResult, RangeResult } from '../api/api-types.js';
 import type { CcmClient } from '../client/ccm-client.js';
 import { recordOperation, sleep } from './operation.js';
 import { WatchRecorder, type RecordedWatchEvent } from './watch-recorder.js';

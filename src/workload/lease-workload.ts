@@ -19,7 +19,7 @@
  */
 import { checkLeaseExclusivity, pairOperations, type CheckResult, type HistoryEvent } from '../check/index.js';
 import { CcmError } from '../errors/ccm-error.js';
-import type { AcquireResponse, KvPutResult } from '../client/api-types.js';
+import type { AcquireResponse, KvPutResult } from '../api/api-types.js';
 import { recordOperation, sleep } from './operation.js';
 import { requireApi, type CheckOptions, type Workload, type WorkloadContext } from './workload.js';
 

@@ -19,7 +19,7 @@
  */
 import { checkLinearizability, checkLostWrites, pairOperations, registerModel, type CheckResult, type HistoryEvent } from '../check/index.js';
 import { CcmError } from '../errors/ccm-error.js';
-import type { KvPutResult, RangeResult } from '../client/api-types.js';
+import type { KvPutResult, RangeResult } from '../api/api-types.js';
 import { recordOperation, sleep } from './operation.js';
 import type { CheckOptions, Workload, WorkloadContext } from './workload.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { describePlanned, NEMESIS_KINDS, parseNemesisList, planFaults, type ScheduleOptions } from '../../src/chaos/fault-schedule.js';
-import { validateFault } from '../../src/chaos/faults.js';
+import { validateFault } from '../../src/faults/faults.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 
 const base: ScheduleOptions = {

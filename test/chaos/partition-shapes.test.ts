@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bridge, halves, isolate, majorityRing, partitionFault } from '../../src/chaos/partition-shapes.js';
-import { compileFaults, validateFault } from '../../src/chaos/faults.js';
+import { compileFaults, validateFault } from '../../src/faults/faults.js';
 import { SeededRandom } from '../../src/random/random.js';
 
 const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];

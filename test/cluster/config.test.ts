@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ConfigEntryView } from '../../src/client/api-types.js';
+import type { ConfigEntryView } from '../../src/api/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { CliProcess } from '../services/cli-process.js';
 

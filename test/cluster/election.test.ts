@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ElectionChange, ElectionLeadership } from '../../src/client/api-types.js';
+import type { ElectionChange, ElectionLeadership } from '../../src/api/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { CliProcess } from '../services/cli-process.js';
 

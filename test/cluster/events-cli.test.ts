@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execa } from 'execa';
-import type { ClusterEvent } from '../../src/client/api-types.js';
+import type { ClusterEvent } from '../../src/api/api-types.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));

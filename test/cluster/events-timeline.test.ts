@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { clusterPaths, type ClusterPaths } from '../../src/cluster/cluster-dir.js';
 import { EventTimeline, followEventTimeline, matchesEventFilter, parseEventLine, parseSince, splitList } from '../../src/cluster/event-timeline.js';
-import type { ClusterEvent } from '../../src/client/api-types.js';
+import type { ClusterEvent } from '../../src/api/api-types.js';
 
 /** The merged timeline over real files in a temp cluster dir (no processes). */
 describe('event timeline: events.log + every node.log, merged', () => {

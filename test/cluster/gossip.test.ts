@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ClusterHealthView, ClusterLeaderView, GossipStatsView, MembersView, NodeHealthView } from '../../src/client/api-types.js';
+import type { ClusterHealthView, ClusterLeaderView, GossipStatsView, MembersView, NodeHealthView } from '../../src/api/api-types.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { requestJson } from '../../src/client/http-json.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';

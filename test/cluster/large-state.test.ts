@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { NodeStatus } from '../../src/client/api-types.js';
+import type { NodeStatus } from '../../src/api/api-types.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
 
 /** Values of a megabyte, and a voter that falls far behind them (issue 11, "large state"), with real processes. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { MetricFamilyView } from '../../src/client/api-types.js';
+import type { MetricFamilyView } from '../../src/api/api-types.js';
 import { describeFamily, formatMetricNumber, groupFamilies, histogramQuantile, summarizeMetrics } from '../../src/cluster/cluster-metrics.js';
 import { NodeMetrics, type MetricsSnapshot } from '../../src/node/metrics.js';
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ClusterMetricsView, NodeMetricsView } from '../../src/client/api-types.js';
+import type { ClusterMetricsView, NodeMetricsView } from '../../src/api/api-types.js';
 import { requestText } from '../../src/cluster/cluster-metrics.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import type { ServiceChange, ServiceInstanceView } from '../../src/client/api-types.js';
+import type { ServiceChange, ServiceInstanceView } from '../../src/api/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { CliProcess } from '../services/cli-process.js';
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { NodeStatus } from '../../src/client/api-types.js';
+import type { NodeStatus } from '../../src/api/api-types.js';
 import { requestJson } from '../../src/client/http-json.js';
 import { generateKey } from '../../src/net/keyring.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ClusterStatus, MembersView } from '../../src/client/api-types.js';
+import type { ClusterStatus, MembersView } from '../../src/api/api-types.js';
 import { requestJson } from '../../src/client/http-json.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
 

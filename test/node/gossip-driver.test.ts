@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { expect } from 'chai';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import type { MembersView, NodeTagsResult } from '../../src/client/api-types.js';
+import type { MembersView, NodeTagsResult } from '../../src/api/api-types.js';
 import { requestJson } from '../../src/client/http-json.js';
 import type { LinkFilterConfig } from '../../src/net/link-filter.js';
 import { describeEvent, gossipConfig, type DeadMemberNotice } from '../../src/node/gossip-driver.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { applyTagChange, parseTagAssignment, parseTagChange } from '../../src/node/gossip-tags.js';
+import { applyTagChange, parseTagAssignment, parseTagChange } from '../../src/api/gossip-tags.js';
 import { rejectsInvalid } from '../fixtures/invalid-argument.js';
 
 

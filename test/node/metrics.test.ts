@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { MetricFamilyView } from '../../src/client/api-types.js';
+import type { MetricFamilyView } from '../../src/api/api-types.js';
 import type { Lease } from '../../src/core/kv-types.js';
 import type { Applied, ApplyResult } from '../../src/core/state-machine.js';
 import { METRIC_NAMES, NodeMetrics, type MetricsSnapshot } from '../../src/node/metrics.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { ClusterStatus } from '../../src/client/api-types.js';
+import type { ClusterStatus } from '../../src/api/api-types.js';
 import { clusterPaths, type ClusterPaths } from '../../src/cluster/cluster-dir.js';
 import { DashboardSource, parseMembersView } from '../../src/tui/dashboard-source.js';
 import { T0, snapshot } from './snapshot-fixtures.js';

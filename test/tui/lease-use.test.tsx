@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { LockStatsView } from '../../src/client/api-types.js';
+import type { LockStatsView } from '../../src/api/api-types.js';
 import { render } from 'ink-testing-library';
 import { leaseRows } from '../../src/tui/dashboard-source.js';
 import { LeasesPanel } from '../../src/tui/side-panels.js';

@@ -1,4 +1,4 @@
-import type { ClusterEvent, NodeStatusRow, RaftStatusView } from '../../src/client/api-types.js';
+import type { ClusterEvent, NodeStatusRow, RaftStatusView } from '../../src/api/api-types.js';
 import type { DashboardSnapshot } from '../../src/tui/dashboard-snapshot.js';
 
 /** A fixed instant for frames: 2025-01-02 03:04:05 UTC (the view shows local time; tests compare through `clockTime`). */

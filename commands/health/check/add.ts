@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CcmCommand } from '../../../src/cli/ccm-command.js';
 import { CcmError } from '../../../src/errors/ccm-error.js';
-import type { HealthCheckSpec, HealthCheckView } from '../../../src/client/api-types.js';
+import type { HealthCheckSpec, HealthCheckView } from '../../../src/api/api-types.js';
 import { addHealthCheck } from '../../../src/cluster/cluster-gossip.js';
 import { DurationError, parseDuration } from '../../../src/time/duration.js';
 

@@ -4,7 +4,7 @@
  * before the run (a seed replays it); a pause may target "the leader", resolved when it starts. Overlapping link
  * faults combine as the link filter combines rules (drops win, delays add, losses compound).
  */
-import { describeFault, type Fault } from '../../chaos/faults.js';
+import { describeFault, type Fault } from '../../faults/faults.js';
 import type { NodeNetwork } from './node-network.js';
 
 export type NetFaultPlan = { kind: 'link'; fault: Fault } | { kind: 'pause'; node: string } | { kind: 'pause-leader' };

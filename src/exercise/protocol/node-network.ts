@@ -10,7 +10,7 @@
  * is not a message (or lies about its sender, or names an unknown destination) stops the run, and the line is
  * reported as the evidence. A node that exits on its own is reported with its exit status and its stderr.
  */
-import { compileFaults, type Fault } from '../../chaos/faults.js';
+import { compileFaults, type Fault } from '../../faults/faults.js';
 import { LinkFilter } from '../../net/link-filter.js';
 import { SeededRandom } from '../../random/random.js';
 import { LearnerProcess, type LearnerProblem } from '../learner-process.js';

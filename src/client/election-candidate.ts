@@ -1,8 +1,8 @@
 import { CcmError } from '../errors/ccm-error.js';
-import type { ElectionLeadership } from '../client/api-types.js';
-import type { CcmClient } from '../client/ccm-client.js';
-import { confirmHandOver, LeaseKeeper } from '../client/lease-keeper.js';
-import { MAX_WAIT_MS } from './lease-manager.js';
+import type { ElectionLeadership } from '../api/api-types.js';
+import type { CcmClient } from './ccm-client.js';
+import { confirmHandOver, LeaseKeeper } from './lease-keeper.js';
+import { MAX_WAIT_MS } from '../services/lease-manager.js';
 
 /** How long a failed call (no leader, a node down) waits before the next try. */
 const RETRY_MS = 500;

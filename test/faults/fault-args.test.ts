@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseBetween, parseDelay, parseDurationArg, parsePercent, parseSkew } from '../../src/chaos/fault-args.js';
+import { parseBetween, parseDelay, parseDurationArg, parsePercent, parseSkew } from '../../src/faults/fault-args.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 
 describe('fault arguments', () => {

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import net from 'node:net';
-import { accessLevel, TOKEN_HEADER } from '../client/api-access.js';
-import { CcmError } from '../errors/ccm-error.js';
+import { accessLevel, TOKEN_HEADER } from '../../api/access-policy.js';
+import { CcmError } from '../../errors/ccm-error.js';
 
 /** What the API's door checks a request against. */
 export interface ApiGuardConfig {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { compileFaults, describeFault, majorityRingReach, ringConnected, validateFault } from '../../src/chaos/faults.js';
+import { compileFaults, describeFault, majorityRingReach, ringConnected, validateFault } from '../../src/faults/faults.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
-import { parseClockRate } from '../../src/chaos/fault-args.js';
+import { parseClockRate } from '../../src/faults/fault-args.js';
 
 const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
