@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { registerCredentials, type ApiCredentials } from '../client/api-access.js';
-import { CcmError } from '../errors/ccm-error.js';
 import type { ClusterPaths } from './cluster-dir.js';
 
 /**

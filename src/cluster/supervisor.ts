@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnDetached } from './detached-process.js';
-import { CcmError } from '../errors/ccm-error.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import type { ClusterFile } from './cluster-file.js';
 import { updateClusterFile } from './cluster-file.js';

@@ -15,7 +15,7 @@ import { configSetBody, importBody, rollbackBody } from './route-schemas.js';
  * Changes are watched with GET /v1/watch?key=/ccm/config/<name prefix>&prefix=true (values are JSON records).
  */
 export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): ConfigManager {
-  const config = new ConfigManager(node, core);
+  const config = new ConfigManager(core.serviceContext());
   const mirror = new ConfigMirror(node);
   node.addSubsystem(mirror);
   const writeOptions = (req: http.IncomingMessage) => ({ ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` });

@@ -9,12 +9,14 @@ import type { ConfChange } from '../raft/index.js';
 import { voterRemovalProblem } from '../raft/quorum.js';
 import { lastChangeRevision, rangeAtRevision } from '../storage/kv-history.js';
 import type { KeyValue, Lease } from '../core/kv-types.js';
-import type { KeySpan } from '../core/key-span.js';
-import type { LeaseView, LockView, NodeStatus, RangeResult } from '../api/api-types.js';
+import type { LeaseView, LockView, NodeStatus } from '../api/api-types.js';
 import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+import type { CallOptions, CorePort, ReadResult, ReadResultOf, ServiceContext, WatchHandlers, WatchSpec, WriteResult } from '../services/core-port.js';
+import { systemScheduler } from '../time/scheduler.js';
+import { subscribeChanges } from './watch-routes.js';
 import { RaftDriver } from './raft-driver.js';
 import { registerKvRoutes } from './kv-routes.js';
 import { registerWatchRoutes } from './watch-routes.js';
@@ -29,14 +31,7 @@ import { CORE_CONF_CHANGE, CORE_READ, CORE_TRANSFER_LEADER, CORE_WRITE, type Cor
 /** A read the core answers from a replica's applied state (its schema: peer-methods.ts). */
 export type { CoreRead };
 
-export type ReadResult = RangeResult | { leases: LeaseView[]; servedBy: string } | { lease: LeaseView; servedBy: string } | { locks: LockView[]; revision: number; servedBy: string };
-
-export interface CallOptions {
-  /** Absolute deadline (ms since epoch by this process's Date.now). */
-  deadline: number;
-  /** Hops so far: a forwarded request is forwarded at most once more. */
-  hops: number;
-}
+export type { CallOptions, ReadResult };
 
 /** The longest a request waits for a leader to appear before answering no_leader. */
 const WAIT_FOR_LEADER_MS = 1000;
@@ -52,7 +47,7 @@ const RETRY = Symbol('retry');
  * writes and linearizable reads go to the leader, serializable reads to any voter, forwarding over peer RPC
  * (and so through the link filter: a partitioned node cannot reach the leader, and says so).
  */
-export class CoreService implements NodeSubsystem {
+export class CoreService implements NodeSubsystem, CorePort {
   /** This node's Raft replica, if it is (or was) one; a member gets one when the core adds it as a learner. */
   driver: RaftDriver | null;
   /** The core as gossip shows it (set once gossip is wired): lets a member find the leader and the voters. */
@@ -118,7 +113,14 @@ export class CoreService implements NodeSubsystem {
    * here, wherever it came from: on the node a client reached, and again on the leader it is forwarded to (a
    * forwarded command is as untrusted as any other input).
    */
-  async write(command: Command, opts: CallOptions): Promise<ApplyResult> {
+  async write<C extends Command>(command: C, opts: CallOptions): Promise<WriteResult<C>> {
+    const result = await this.proposeAnywhere(command, opts);
+    // Each command applies to a result of its own kind (an error result was thrown by now).
+    if (result.op !== command.op) throw new CcmError('internal', `${command.op} applied as ${result.op}`);
+    return result as WriteResult<C>;
+  }
+
+  private async proposeAnywhere(command: Command, opts: CallOptions): Promise<ApplyResult> {
     const problem = this.node.unsafeSkipValidation ? undefined : commandProblem(command);
     if (problem !== undefined) throw new RefusedInput('bad_body', 'invalid_argument', `not a valid command: ${problem}`);
     for (;;) {
@@ -129,7 +131,21 @@ export class CoreService implements NodeSubsystem {
     }
   }
 
-  async read(read: CoreRead, serializable: boolean, opts: CallOptions): Promise<ReadResult> {
+  async read<R extends CoreRead>(read: R, serializable: boolean, opts: CallOptions): Promise<ReadResultOf<R>> {
+    return (await this.readAny(read, serializable, opts)) as ReadResultOf<R>;
+  }
+
+  /** Changes on this node's view of the core (a voter's own hub, or a member's relay from the voters). */
+  subscribe(spec: WatchSpec, handlers: WatchHandlers): () => void {
+    return subscribeChanges(this.node, spec, handlers);
+  }
+
+  /** What the coordination services on this node run with: this core, the node's clock, the machine's timers. */
+  serviceContext(): ServiceContext {
+    return { core: this, clock: this.node.clock, scheduler: systemScheduler, nodeId: this.node.config.id, random: () => this.node.random.next() };
+  }
+
+  private async readAny(read: CoreRead, serializable: boolean, opts: CallOptions): Promise<ReadResult> {
     // TEST-ONLY FAULT SWITCH (chaos; `ccm up --setting unsafeFaultSwitch=stale-reads`, never in normal use): every
     // read is served from a replica's own state without ReadIndex, so a partitioned or lagging replica answers stale.
     if (this.node.config.settings.unsafeFaultSwitch === 'stale-reads') serializable = true;

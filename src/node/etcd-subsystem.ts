@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
 import { CcmError } from '../errors/ccm-error.js';
 import { readTokens } from '../cluster/cluster-secrets.js';
-import type { Lease } from '../core/kv-types.js';
 import type { EtcdBackend, NodeAddress, RaftView, WatchHandle } from '../etcd/etcd-backend.js';
 import { EtcdServer } from '../etcd/etcd-server.js';
 import { tokenMatcher } from './http/http-guard.js';

@@ -3,20 +3,8 @@ import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, Nod
 import { deleteHealthCheck, listHealthChecks, putHealthCheck } from '../storage/health-check-store.js';
 import { jsonEquals } from '../swim/messages.js';
 import { compareNodeIds, gossipOf, healthSummaryOf, type GossipDriver } from './gossip-driver.js';
-import {
-  checkDiskFree,
-  eventLoopLagResult,
-  killGroup,
-  memoryRssResult,
-  runCommandCheck,
-  runHttpCheck,
-  runTcpCheck,
-  summarize,
-  validateCheckSpec,
-  type HealthCheckProvider,
-  type HealthCheckResult,
-  type UserCheckDefinition,
-} from './health-checks.js';
+import { checkDiskFree, eventLoopLagResult, killGroup, memoryRssResult, runCommandCheck, runHttpCheck, runTcpCheck, type HealthCheckProvider, type HealthCheckResult } from './health-checks.js';
+import { summarize, validateCheckSpec, type UserCheckDefinition } from '../api/health-check-spec.js';
 import { registerHealthRoutes } from './health-routes.js';
 import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
 

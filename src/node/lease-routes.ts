@@ -6,14 +6,14 @@ import { registerLockStats } from './lock-stats.js';
 import { callOptions } from './kv-routes.js';
 import { RefusedInput } from '../net/input-rejections.js';
 import type { NodeRuntime } from './node-runtime.js';
-import { acquireBody, emptyBody, grantBody, leaseBody, secretBody } from './route-schemas.js';
+import { acquireBody, grantBody, leaseBody, secretBody } from './route-schemas.js';
 
 /**
  * /v1/locks: the lease manager (named resources, holders, fencing tokens, fair queues);
  * /v1/leases: generic leases that keys can be attached to.
  */
 export function registerLeaseRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): LeaseManager {
-  const leases = new LeaseManager(node, core);
+  const leases = new LeaseManager(core.serviceContext());
 
   http.route('POST', '/v1/locks/:resource/acquire', async ({ params, body: x, req, res }) => {
     const waitMs = x.wait === true ? Math.min(Number(x.waitTimeoutMs ?? 30_000), MAX_WAIT_MS) : 0;

@@ -4,9 +4,9 @@ import { KeyValueSchema, LeaseSchema, WatchEventSchema } from '../core/kv-schema
 import { rpcMethod } from '../net/peer-rpc.js';
 import { raftMessageProblem } from '../raft/message-schemas.js';
 import type { Message as RaftMessage } from '../raft/index.js';
-import { compileSchema, Count, WireId, type Assert, type SameType } from '../schema/compiled-schema.js';
+import { Count, WireId, type Assert, type SameType } from '../schema/compiled-schema.js';
 import { PushPullStateSchema } from '../swim/message-schemas.js';
-import type { ReadResult } from './core-service.js';
+import type { CoreRead as PortCoreRead, ReadResult } from '../services/core-port.js';
 
 /**
  * The peer protocol's schemas in one place: every peer RPC method with the schemas of its params and its result
@@ -115,6 +115,7 @@ export const ReachPingSchema = object({ nonce: Type.String({ minLength: 1, maxLe
 
 export type CoreRead = Static<typeof CoreReadSchema>;
 export type _ReadResultMatches = Assert<SameType<Static<typeof ReadResultSchema>, ReadResult>>;
+export type _CoreReadMatches = Assert<SameType<CoreRead, PortCoreRead>>;
 
 /**
  * Why a Raft message may not be stepped: its schema and rules (raft/message-schemas.ts). A snapshot message is only

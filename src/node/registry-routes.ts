@@ -12,7 +12,7 @@ import { ServiceChecks } from './service-checks.js';
  * its checks. Changes are watched with GET /v1/watch?key=/ccm/services/<service>/&prefix=true.
  */
 export function registerRegistryRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): ServiceRegistry {
-  const registry = new ServiceRegistry(node, core);
+  const registry = new ServiceRegistry(core.serviceContext());
   node.addSubsystem(new ServiceChecks(node, core));
   const flag = (v: string | null): boolean => v === 'true' || v === '1';
 

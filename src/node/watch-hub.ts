@@ -4,23 +4,9 @@ import type { WatchEvent } from '../core/kv-types.js';
 import { RefusedInput } from '../net/input-rejections.js';
 import { withPrevKv } from '../core/prev-kv.js';
 import type { RaftDriver } from './raft-driver.js';
+import type { WatchBatch, WatchSpec } from '../services/core-port.js';
 
-export interface WatchSpec {
-  key: string;
-  prefix: boolean;
-  /** A span instead (etcd's range_end: null for every key from `key` on); set, it overrides `prefix`. */
-  end?: string | null;
-  /** First revision to deliver (inclusive); events before it are not sent. */
-  fromRevision: number;
-  /** Attach each event's `prev` (the key before the change), as etcd's prev_kv. */
-  prevKv?: boolean;
-}
-
-export interface WatchBatch {
-  events: WatchEvent[];
-  /** The store revision after these events (resume from revision + 1). */
-  revision: number;
-}
+export type { WatchBatch, WatchSpec };
 
 /** Events read per page while catching up from history. */
 const HISTORY_PAGE = 1000;

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { CcmError } from '../errors/ccm-error.js';
 import { validateKey, validateRevision } from '../core/commands.js';
-import { STREAMING, type HttpServer } from '../net/http-server.js';
+import { STREAMING } from '../net/http-server.js';
 import { RefusedInput } from '../net/input-rejections.js';
 import type { CoreService } from './core-service.js';
 import type { NodeRuntime } from './node-runtime.js';

@@ -2,8 +2,8 @@ import { CcmError } from '../errors/ccm-error.js';
 import type { ConfigEntryView, ConfigExportDocument, ConfigHistoryView, ConfigImportResult, ConfigListView, ConfigType } from '../api/api-types.js';
 import { validateValue, type Compare, type TxnOp } from '../core/commands.js';
 import type { KeyValue } from '../core/kv-types.js';
-import type { CallOptions, CoreService } from '../node/core-service.js';
-import type { NodeRuntime } from '../node/node-runtime.js';
+import { backoffMs } from '../time/backoff.js';
+import type { CallOptions, ServiceContext } from './core-port.js';
 import { parseImportDocument, resolveImportEntry } from './config-import.js';
 import {
   decodeRecord,
@@ -52,10 +52,7 @@ type Decide = (current: ConfigRecord | undefined) => { type: ConfigType; text: s
  * their own version and none is lost: a loser reads the winner's record and tries again on top of it.
  */
 export class ConfigManager {
-  constructor(
-    private readonly node: NodeRuntime,
-    private readonly core: CoreService,
-  ) {}
+  constructor(private readonly ctx: ServiceContext) {}
 
   async get(nameRaw: unknown, opts: CallOptions): Promise<ConfigEntryView> {
     const name = validateConfigName(nameRaw);
@@ -148,7 +145,7 @@ export class ConfigManager {
       const success: TxnOp[] = [];
       const records: ConfigRecord[] = [];
       const unchanged: string[] = [];
-      const atMs = this.node.clock.nowMs();
+      const atMs = this.ctx.clock.nowMs();
       for (const entry of entries) {
         const key = configKey(entry.name);
         const kv = current.get(key);
@@ -159,17 +156,16 @@ export class ConfigManager {
           unchanged.push(entry.name);
           continue;
         }
-        const next: ConfigRecord = { name: entry.name, type, text: parsed.text, version: (record?.version ?? 0) + 1, kind: 'import', by, node: this.node.config.id, atMs };
+        const next: ConfigRecord = { name: entry.name, type, text: parsed.text, version: (record?.version ?? 0) + 1, kind: 'import', by, node: this.ctx.nodeId, atMs };
         const value = validateValue(encodeRecord(next));
         compare.push({ key: historyKey(next.name, next.version), target: 'create', op: '=', value: 0 });
         success.push({ op: 'put', key, value }, { op: 'put', key: historyKey(next.name, next.version), value });
         records.push(next);
       }
       if (records.length === 0) return { changed: [], unchanged, revision: 0 };
-      const r = await this.core.write({ op: 'txn', compare, success, failure: [] }, opts);
-      if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
+      const r = await this.ctx.core.write({ op: 'txn', compare, success, failure: [] }, opts);
       if (r.succeeded) return { changed: records.map((rec) => entryView(rec, r.revision)), unchanged, revision: r.revision };
-      await backoff(attempt, this.node.random.next());
+      await this.backoff(attempt);
     }
     throw new CcmError('conflict', `the imported entries kept changing under the import (${MAX_CAS_ATTEMPTS} tries); nothing was imported`);
   }
@@ -197,12 +193,12 @@ export class ConfigManager {
         kind: next.kind,
         ...(next.rollbackOf !== undefined ? { rollbackOf: next.rollbackOf } : {}),
         by,
-        node: this.node.config.id,
-        atMs: this.node.clock.nowMs(),
+        node: this.ctx.nodeId,
+        atMs: this.ctx.clock.nowMs(),
       };
       const value = validateValue(encodeRecord(record));
       const hKey = historyKey(name, record.version);
-      const r = await this.core.write(
+      const r = await this.ctx.core.write(
         {
           op: 'txn',
           compare: [
@@ -217,13 +213,12 @@ export class ConfigManager {
         },
         opts,
       );
-      if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
       if (r.succeeded) return entryView(record, r.revision);
       const seen = r.results[0]?.op === 'get' ? r.results[0].kvs[0] : undefined;
       // The entry did not move but its next history key exists: the two keys disagree, which no change can fix.
       if (seen?.modRevision === kv?.modRevision) throw new CcmError('internal', `config ${name}: history key ${hKey} exists while the entry is at version ${current?.version ?? 0}`);
       kv = seen;
-      await backoff(attempt, this.node.random.next());
+      await this.backoff(attempt);
     }
     throw new CcmError('conflict', `config ${name} changed ${MAX_CAS_ATTEMPTS} times while this change was trying to apply; nothing was written by it`);
   }
@@ -233,9 +228,13 @@ export class ConfigManager {
   }
 
   private async range(key: string, prefix: boolean, opts: CallOptions): Promise<{ kvs: KeyValue[]; revision: number }> {
-    const r = await this.core.read({ kind: 'range', key, prefix }, false, opts);
-    if (!('kvs' in r)) throw new CcmError('internal', 'unexpected read result');
+    const r = await this.ctx.core.read({ kind: 'range', key, prefix }, false, opts);
     return r;
+  }
+
+  /** After a few lost races in a row, spread the contenders out a little. */
+  private async backoff(attempt: number): Promise<void> {
+    if (attempt >= 2) await this.ctx.scheduler.sleep(backoffMs(attempt, { firstMs: 5, maxMs: 100, jitter: 'full' }, this.ctx.random));
   }
 }
 
@@ -243,10 +242,4 @@ function checkVersion(name: string, current: ConfigRecord | undefined, ifVersion
   if (ifVersion === undefined) return;
   const at = current?.version ?? 0;
   if (at !== ifVersion) throw new CcmError('failed_precondition', `config ${name} is at version ${at}, not ${ifVersion}; nothing changed`, { version: at });
-}
-
-/** After a few lost races in a row, spread the contenders out a little. */
-function backoff(attempt: number, jitter: number): Promise<void> {
-  if (attempt < 2) return Promise.resolve();
-  return new Promise((r) => setTimeout(r, Math.min(100, 5 * 2 ** Math.min(attempt, 5)) * jitter));
 }

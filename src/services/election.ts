@@ -1,6 +1,6 @@
 import { CcmError } from '../errors/ccm-error.js';
 import type { ElectionLeadership, ElectionView, LockView } from '../api/api-types.js';
-import type { CallOptions, CoreService } from '../node/core-service.js';
+import type { CallOptions, CorePort } from './core-port.js';
 import type { LeaseManager } from './lease-manager.js';
 import { MAX_WAIT_MS } from './lease-manager.js';
 
@@ -37,7 +37,7 @@ export function validateCandidateId(id: unknown): string {
 export class Election {
   constructor(
     private readonly leases: LeaseManager,
-    private readonly core: CoreService,
+    private readonly core: CorePort,
   ) {}
 
   /** Waits in line until this candidate leads (or `waitTimeoutMs` passes: `held`, and the candidate leaves the line). */
@@ -68,7 +68,6 @@ export class Election {
   async leader(nameRaw: unknown, opts: CallOptions): Promise<ElectionView> {
     const name = validateElectionName(nameRaw);
     const r = await this.core.read({ kind: 'locks', resource: electionResource(name) }, false, opts);
-    if (!('locks' in r)) throw new CcmError('internal', 'unexpected read result');
     const lock = r.locks[0];
     return lock ? viewOf(name, lock, r.revision) : { election: name, leader: null, candidates: [], revision: r.revision };
   }

@@ -1,4 +1,4 @@
-import type { HealthStatus, ServiceCheckView, ServiceInstanceView } from '../api/api-types.js';
+import type { ServiceInstanceView } from '../api/api-types.js';
 import type { KeyValue } from '../core/kv-types.js';
 
 /**

@@ -2,7 +2,7 @@ import { CcmError } from '../errors/ccm-error.js';
 import type { ServiceCheckView } from '../api/api-types.js';
 import { validateTtlMs } from '../core/commands.js';
 import { MAX_LEASE_TTL_MS } from '../core/kv-types.js';
-import { validateCheckSpec } from '../node/health-checks.js';
+import { validateCheckSpec } from '../api/health-check-spec.js';
 
 /** The rules a service registration must meet, checked whole (by the CLI, then by the node) before anything is written. */
 

@@ -2,9 +2,8 @@ import { CcmError } from '../errors/ccm-error.js';
 import type { HealthStatus, ServiceInstanceView, ServiceListView, ServiceLookupView } from '../api/api-types.js';
 import { validateLeaseId } from '../core/commands.js';
 import type { KeyValue } from '../core/kv-types.js';
-import type { ApplyResult } from '../core/state-machine.js';
-import type { CallOptions, CoreService } from '../node/core-service.js';
-import type { NodeRuntime } from '../node/node-runtime.js';
+import type { Command } from '../core/commands.js';
+import { callWithin, type CallOptions, type ServiceContext, type WriteResult } from './core-port.js';
 import { decodeInstance, idKey, instanceKey, instanceView, servicePrefix, SERVICES_PREFIX, type InstanceRecord } from './service-records.js';
 import { validateInstanceId, validateRegistration, validateServiceName } from './service-registration.js';
 import { newLeaseSecret, secretHashOf } from './lease-secret.js';
@@ -16,10 +15,7 @@ import { newLeaseSecret, secretHashOf } from './lease-secret.js';
  * Checks are run by the node the instance registered with (ServiceChecks), which writes status changes here.
  */
 export class ServiceRegistry {
-  constructor(
-    private readonly node: NodeRuntime,
-    private readonly core: CoreService,
-  ) {}
+  constructor(private readonly ctx: ServiceContext) {}
 
   /** Registers an instance; the answer carries its lease's `secret` (once): renewing or deregistering needs it. */
   async register(service: unknown, body: Record<string, unknown>, opts: CallOptions & { defaultBy?: string }): Promise<ServiceInstanceView & { secret: string }> {
@@ -28,9 +24,8 @@ export class ServiceRegistry {
     const existing = await this.readKey(idKey(reg.id), opts);
     if (existing) throw this.duplicate(reg.id, existing);
     const { secret, secretHash } = newLeaseSecret();
-    const grant = await this.write({ op: 'lease-grant', ttlMs: reg.ttlMs, owner: `service ${reg.service}/${reg.id}`, atMs: this.node.clock.nowMs(), secretHash }, opts);
-    if (grant.op !== 'lease-grant') throw new CcmError('internal', `unexpected result ${grant.op}`);
-    const now = this.node.clock.nowMs();
+    const grant = await this.write({ op: 'lease-grant', ttlMs: reg.ttlMs, owner: `service ${reg.service}/${reg.id}`, atMs: this.ctx.clock.nowMs(), secretHash }, opts);
+    const now = this.ctx.clock.nowMs();
     const record: InstanceRecord = {
       service: reg.service,
       id: reg.id,
@@ -45,12 +40,12 @@ export class ServiceRegistry {
       output: reg.check ? 'not checked yet' : 'no check: passing while its lease lives',
       statusSinceMs: now,
       criticalSinceMs: reg.check ? now : null,
-      node: this.node.config.id,
+      node: this.ctx.nodeId,
       registeredAtMs: now,
       registeredBy: reg.by,
     };
     const value = JSON.stringify(record);
-    let r: ApplyResult;
+    let r: WriteResult<Extract<Command, { op: 'txn' }>>;
     try {
       r = await this.write(
         {
@@ -68,7 +63,6 @@ export class ServiceRegistry {
       this.revokeQuietly(grant.id);
       throw err;
     }
-    if (r.op !== 'txn') throw new CcmError('internal', `unexpected result ${r.op}`);
     if (!r.succeeded) {
       this.revokeQuietly(grant.id);
       const kv = r.results[0]?.op === 'get' ? r.results[0].kvs[0] : undefined;
@@ -82,7 +76,6 @@ export class ServiceRegistry {
     const secretHash = secretHashOf(secret);
     const { id, service, lease } = await this.locate(idRaw, opts);
     const r = await this.write({ op: 'lease-revoke', id: lease, secretHash }, opts);
-    if (r.op !== 'lease-revoke') throw new CcmError('internal', `unexpected result ${r.op}`);
     return { service, id, lease, revision: r.revision };
   }
 
@@ -90,8 +83,7 @@ export class ServiceRegistry {
   async renew(idRaw: unknown, secret: unknown, opts: CallOptions): Promise<{ service: string; id: string; lease: number; ttlMs: number; renewals: number }> {
     const secretHash = secretHashOf(secret);
     const { id, service, lease } = await this.locate(idRaw, opts);
-    const r = await this.write({ op: 'lease-renew', id: lease, atMs: this.node.clock.nowMs(), secretHash }, opts);
-    if (r.op !== 'lease-renew') throw new CcmError('internal', `unexpected result ${r.op}`);
+    const r = await this.write({ op: 'lease-renew', id: lease, atMs: this.ctx.clock.nowMs(), secretHash }, opts);
     return { service, id, lease, ttlMs: r.ttlMs, renewals: r.renewals };
   }
 
@@ -144,7 +136,7 @@ export class ServiceRegistry {
   }
 
   private revokeQuietly(lease: number): void {
-    void this.write({ op: 'lease-revoke', id: lease, bySystem: true }, { deadline: Date.now() + 3000, hops: 0 }).catch(() => undefined);
+    void this.write({ op: 'lease-revoke', id: lease, bySystem: true }, callWithin(this.ctx.scheduler, 3000)).catch(() => undefined);
   }
 
   private async readKey(key: string, opts: CallOptions): Promise<KeyValue | undefined> {
@@ -152,13 +144,12 @@ export class ServiceRegistry {
   }
 
   private async range(key: string, prefix: boolean, opts: CallOptions, liveOnly = false): Promise<{ kvs: KeyValue[]; revision: number }> {
-    const r = await this.core.read({ kind: 'range', key, prefix, liveOnly }, false, opts);
-    if (!('kvs' in r)) throw new CcmError('internal', 'unexpected read result');
+    const r = await this.ctx.core.read({ kind: 'range', key, prefix, liveOnly }, false, opts);
     return r;
   }
 
-  private write(command: Parameters<CoreService['write']>[0], opts: CallOptions): Promise<ApplyResult> {
-    return this.core.write(command, opts);
+  private write<C extends Command>(command: C, opts: CallOptions): Promise<WriteResult<C>> {
+    return this.ctx.core.write(command, opts);
   }
 }
 
