@@ -8,11 +8,11 @@ import { clusterPaths } from '../cluster/cluster-dir.js';
 import { readClusterFile } from '../cluster/cluster-file.js';
 import { nodeConfigFromCluster } from './node-config.js';
 import { NodeRuntime } from './node-runtime.js';
-import { createGossipDriver } from './gossip-driver.js';
-import { createHealthMonitor } from './health-monitor.js';
-import { createCoreSubsystem } from './core-service.js';
-import { createMetricsSubsystem } from './metrics-subsystem.js';
-import { createEtcdSubsystem } from './etcd-subsystem.js';
+import { createGossipDriver } from './gossip/gossip-driver.js';
+import { createHealthMonitor } from './health/health-monitor.js';
+import { createCoreSubsystem } from './core/core-service.js';
+import { createMetricsSubsystem } from './metrics/metrics-subsystem.js';
+import { createEtcdSubsystem } from './etcd/etcd-subsystem.js';
 
 function argValue(name: string): string {
   const i = process.argv.indexOf(name);

@@ -22,8 +22,8 @@ import { nodeDbPath } from '../cluster/cluster-dir.js';
 import { openDatabase, type SqliteDatabase } from '../storage/database.js';
 import { recordStart, type NodeIdentity } from '../storage/node-identity.js';
 import { SystemClock } from '../time/clock.js';
-import { registerAdminRoutes } from './admin-routes.js';
-import { registerClientRoutes } from './client-routes.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
+import { registerClientRoutes } from './http/client-routes.js';
 import { EventLog } from './event-log.js';
 import { MemoryGovernor } from './memory-governor.js';
 import type { NodeConfig } from './node-config.js';
@@ -92,9 +92,9 @@ export class NodeRuntime {
   readonly peerAuth: PeerAuthMonitor;
   db!: SqliteDatabase;
   /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
-  core?: import('./core-service.js').CoreService;
+  core?: import('./core/core-service.js').CoreService;
   /** Watches served from this replica's applied state (voters only). */
-  watchHub?: import('./watch-hub.js').WatchHub;
+  watchHub?: import('./watch/watch-hub.js').WatchHub;
   /** The lease manager (every node serves it; state lives in the core). */
   leaseManager?: import('../services/lease-manager.js').LeaseManager;
   identity!: NodeIdentity;

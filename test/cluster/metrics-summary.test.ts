@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { MetricFamilyView } from '../../src/api/api-types.js';
 import { describeFamily, formatMetricNumber, groupFamilies, histogramQuantile, summarizeMetrics } from '../../src/cluster/cluster-metrics.js';
-import { NodeMetrics, type MetricsSnapshot } from '../../src/node/metrics.js';
+import { NodeMetrics, type MetricsSnapshot } from '../../src/node/metrics/metrics.js';
 
 function histogram(name: string, buckets: [string, number][], sum: number): MetricFamilyView {
   const count = buckets[buckets.length - 1][1];

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { expect } from 'chai';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { HttpServer, parseTarget } from '../../src/net/http-server.js';
-import { putKvBody } from '../../src/node/route-schemas.js';
+import { putKvBody } from '../../src/node/http/route-schemas.js';
 import { compileSchema } from '../../src/schema/compiled-schema.js';
 
 /** One request on a fresh connection; resolves with the status, headers and parsed body. */

@@ -4,7 +4,7 @@ import { CcmError } from '../../src/errors/ccm-error.js';
 import type { MembersView, NodeTagsResult } from '../../src/api/api-types.js';
 import { requestJson } from '../../src/client/http-json.js';
 import type { LinkFilterConfig } from '../../src/net/link-filter.js';
-import { describeEvent, gossipConfig, type DeadMemberNotice } from '../../src/node/gossip-driver.js';
+import { describeEvent, gossipConfig, type DeadMemberNotice } from '../../src/node/gossip/gossip-driver.js';
 import { GossipHarness, until } from './gossip-harness.js';
 
 /** The gossip driver on real sockets, in one process: join, tags, failure detection, the dead-member hook, bad input. */

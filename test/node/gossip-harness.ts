@@ -6,8 +6,8 @@ import { ensureClusterSecrets, registerClusterCredentials, secretPaths } from '.
 import { clusterPaths } from '../../src/cluster/cluster-dir.js';
 import { allocatePorts } from '../../src/cluster/port-allocator.js';
 import { EventLog } from '../../src/node/event-log.js';
-import { createGossipDriver, gossipOf, type GossipDriver } from '../../src/node/gossip-driver.js';
-import { createHealthMonitor, healthMonitorOf, type HealthMonitor } from '../../src/node/health-monitor.js';
+import { createGossipDriver, gossipOf, type GossipDriver } from '../../src/node/gossip/gossip-driver.js';
+import { createHealthMonitor, healthMonitorOf, type HealthMonitor } from '../../src/node/health/health-monitor.js';
 import type { NodeConfig } from '../../src/node/node-config.js';
 import { NodeRuntime } from '../../src/node/node-runtime.js';
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { expect } from 'chai';
-import { diskFreeResult, eventLoopLagResult, GIB, memoryRssResult, MIB, raftLagResult, runCommandCheck, runHttpCheck, runTcpCheck } from '../../src/node/health-checks.js';
+import { diskFreeResult, eventLoopLagResult, GIB, memoryRssResult, MIB, raftLagResult, runCommandCheck, runHttpCheck, runTcpCheck } from '../../src/node/health/health-checks.js';
 import { exitCodeToHealth, httpStatusToHealth, parseHostPort, summarize, thresholdStatus, validateCheckSpec } from '../../src/api/health-check-spec.js';
 import { rejectsInvalid } from '../fixtures/invalid-argument.js';
 

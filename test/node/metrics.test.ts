@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { MetricFamilyView } from '../../src/api/api-types.js';
 import type { Lease } from '../../src/core/kv-types.js';
 import type { Applied, ApplyResult } from '../../src/core/state-machine.js';
-import { METRIC_NAMES, NodeMetrics, type MetricsSnapshot } from '../../src/node/metrics.js';
+import { METRIC_NAMES, NodeMetrics, type MetricsSnapshot } from '../../src/node/metrics/metrics.js';
 
 /** A node's counters as a test sets them: what metrics-subsystem.ts reads from a real node. */
 function fakeSnapshot(): MetricsSnapshot {

@@ -1,6 +1,6 @@
-import type { HttpServer } from '../net/http-server.js';
-import type { GossipDriver } from './gossip-driver.js';
-import { parseTagChange } from '../api/gossip-tags.js';
+import type { HttpServer } from '../../net/http-server.js';
+import type { GossipDriver } from '../gossip/gossip-driver.js';
+import { parseTagChange } from '../../api/gossip-tags.js';
 import { anyObjectBody } from './route-schemas.js';
 
 /**

@@ -1,11 +1,11 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { MemberView } from '../swim/index.js';
-import type { CoreService } from './core-service.js';
-import { gossipOf, healthSummaryOf, compareNodeIds, type GossipDriver } from './gossip-driver.js';
-import { RAFT_LAG_CHECK, raftLagResult } from './health-checks.js';
-import { healthMonitorOf } from './health-monitor.js';
-import type { NodeRuntime } from './node-runtime.js';
-import type { RaftDriver } from './raft-driver.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { MemberView } from '../../swim/index.js';
+import type { CoreService } from '../core/core-service.js';
+import { gossipOf, healthSummaryOf, compareNodeIds, type GossipDriver } from '../gossip/gossip-driver.js';
+import { RAFT_LAG_CHECK, raftLagResult } from '../health/health-checks.js';
+import { healthMonitorOf } from '../health/health-monitor.js';
+import type { NodeRuntime } from '../node-runtime.js';
+import type { RaftDriver } from '../raft-driver.js';
 
 /** What a replica publishes in gossip meta under `core`: slow-moving, so it costs nothing between elections. */
 export interface CoreMeta {

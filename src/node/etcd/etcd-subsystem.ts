@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
-import { CcmError } from '../errors/ccm-error.js';
-import { readTokens } from '../cluster/cluster-secrets.js';
-import type { EtcdBackend, NodeAddress, RaftView, WatchHandle } from '../etcd/etcd-backend.js';
-import { EtcdServer } from '../etcd/etcd-server.js';
-import { tokenMatcher } from './http/http-guard.js';
-import type { CallOptions, CoreService } from './core-service.js';
-import { nodeMetricsOf } from './metrics.js';
-import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
-import { subscribeChanges } from './watch-routes.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import { readTokens } from '../../cluster/cluster-secrets.js';
+import type { EtcdBackend, NodeAddress, RaftView, WatchHandle } from '../../etcd/etcd-backend.js';
+import { EtcdServer } from '../../etcd/etcd-server.js';
+import { tokenMatcher } from '../http/http-guard.js';
+import type { CallOptions, CoreService } from '../core/core-service.js';
+import { nodeMetricsOf } from '../metrics/metrics.js';
+import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
+import { subscribeChanges } from '../watch/change-feed.js';
 
 /** A refusal reason is logged at most this often (each is counted every time). */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;

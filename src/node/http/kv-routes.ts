@@ -1,6 +1,6 @@
 import type http from 'node:http';
-import { CcmError } from '../errors/ccm-error.js';
-import type { KvDeleteResult, KvPutResult, KvTxnResult } from '../api/api-types.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { KvDeleteResult, KvPutResult, KvTxnResult } from '../../api/api-types.js';
 import {
   MAX_TXN_COMPARES,
   MAX_TXN_OPS,
@@ -16,10 +16,10 @@ import {
   type Compare,
   type Fence,
   type TxnOp,
-} from '../core/commands.js';
-import type { HttpServer } from '../net/http-server.js';
-import { RefusedInput } from '../net/input-rejections.js';
-import type { CallOptions, CoreService } from './core-service.js';
+} from '../../core/commands.js';
+import type { HttpServer } from '../../net/http-server.js';
+import { RefusedInput } from '../../net/input-rejections.js';
+import type { CallOptions, CoreService } from '../core/core-service.js';
 import { compactBody, deleteKvQuery, getKvQuery, membersBody, putKvBody, transferLeaderBody, txnBody } from './route-schemas.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;

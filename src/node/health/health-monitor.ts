@@ -1,12 +1,12 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, NodeHealthView } from '../api/api-types.js';
-import { deleteHealthCheck, listHealthChecks, putHealthCheck } from '../storage/health-check-store.js';
-import { jsonEquals } from '../swim/messages.js';
-import { compareNodeIds, gossipOf, healthSummaryOf, type GossipDriver } from './gossip-driver.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, NodeHealthView } from '../../api/api-types.js';
+import { deleteHealthCheck, listHealthChecks, putHealthCheck } from '../../storage/health-check-store.js';
+import { jsonEquals } from '../../swim/messages.js';
+import { compareNodeIds, gossipOf, healthSummaryOf, type GossipDriver } from '../gossip/gossip-driver.js';
 import { checkDiskFree, eventLoopLagResult, killGroup, memoryRssResult, runCommandCheck, runHttpCheck, runTcpCheck, type HealthCheckProvider, type HealthCheckResult } from './health-checks.js';
-import { summarize, validateCheckSpec, type UserCheckDefinition } from '../api/health-check-spec.js';
-import { registerHealthRoutes } from './health-routes.js';
-import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+import { summarize, validateCheckSpec, type UserCheckDefinition } from '../../api/health-check-spec.js';
+import { registerHealthRoutes } from '../http/health-routes.js';
+import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
 /** Built-in checks run this often (they are cheap: a histogram read, memoryUsage, one statfs). */
 const BUILTIN_INTERVAL_MS = 2000;

@@ -1,8 +1,8 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { HttpServer } from '../net/http-server.js';
-import { Election } from '../services/election.js';
-import { MAX_WAIT_MS, type LeaseManager } from '../services/lease-manager.js';
-import type { CoreService } from './core-service.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { HttpServer } from '../../net/http-server.js';
+import { Election } from '../../services/election.js';
+import { MAX_WAIT_MS, type LeaseManager } from '../../services/lease-manager.js';
+import type { CoreService } from '../core/core-service.js';
 import { callOptions } from './kv-routes.js';
 import { campaignBody, leaseBody } from './route-schemas.js';
 

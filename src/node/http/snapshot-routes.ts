@@ -1,7 +1,7 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { SnapshotDocument } from '../cluster/snapshot-file.js';
-import type { HttpServer } from '../net/http-server.js';
-import type { CoreService } from './core-service.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { SnapshotDocument } from '../../cluster/snapshot-file.js';
+import type { HttpServer } from '../../net/http-server.js';
+import type { CoreService } from '../core/core-service.js';
 import { callOptions } from './kv-routes.js';
 
 /**

@@ -18,14 +18,14 @@
  * The watch hub's own figures (watchers now, events delivered to them) need no hook: they are read from node.watchHub.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
-import type { HealthStatus, MetricFamilyView } from '../api/api-types.js';
-import type { Lease } from '../core/kv-types.js';
-import type { Applied } from '../core/state-machine.js';
-import type { LinkCounters } from '../net/link-filter.js';
-import type { TcpTransportStats } from '../net/tcp-transport.js';
-import type { UdpTransportStats } from '../net/udp-transport.js';
-import type { NodeRuntime } from './node-runtime.js';
-import type { SnapshotTransferStats } from './snapshot-transfer.js';
+import type { HealthStatus, MetricFamilyView } from '../../api/api-types.js';
+import type { Lease } from '../../core/kv-types.js';
+import type { Applied } from '../../core/state-machine.js';
+import type { LinkCounters } from '../../net/link-filter.js';
+import type { TcpTransportStats } from '../../net/tcp-transport.js';
+import type { UdpTransportStats } from '../../net/udp-transport.js';
+import type { NodeRuntime } from '../node-runtime.js';
+import type { SnapshotTransferStats } from '../snapshot-transfer.js';
 
 /** Raft roles as the core names them; ccm_raft_role has one series per role (1 for the current one). */
 export const RAFT_ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;

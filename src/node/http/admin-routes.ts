@@ -1,9 +1,9 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { HttpServer } from '../net/http-server.js';
-import { validateLinkFilterConfig, type LinkFilterConfig } from '../net/link-filter.js';
-import type { NodeRuntime } from './node-runtime.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { HttpServer } from '../../net/http-server.js';
+import { validateLinkFilterConfig, type LinkFilterConfig } from '../../net/link-filter.js';
+import type { NodeRuntime } from '../node-runtime.js';
 import { clockRateBody, clockSkewBody, keyringBody, peerListBody, reachProbeBody } from './route-schemas.js';
-import { changeNodeKeyring } from '../cluster/keyring-file.js';
+import { changeNodeKeyring } from '../../cluster/keyring-file.js';
 
 const KEYRING_ACTIONS = ['install', 'use', 'remove'] as const;
 

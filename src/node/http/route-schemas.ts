@@ -1,6 +1,6 @@
 import { Type, type TProperties } from '@sinclair/typebox';
-import { compileSchema } from '../schema/compiled-schema.js';
-import { MAX_CLOCK_RATE, MIN_CLOCK_RATE } from '../faults/faults.js';
+import { compileSchema } from '../../schema/compiled-schema.js';
+import { MAX_CLOCK_RATE, MIN_CLOCK_RATE } from '../../faults/faults.js';
 
 /**
  * The HTTP API's request bodies and queries as schemas, checked by the HTTP server before a route's handler runs

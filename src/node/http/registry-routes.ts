@@ -1,10 +1,10 @@
-import type { HttpServer } from '../net/http-server.js';
-import { ServiceRegistry } from '../services/service-registry.js';
-import type { CoreService } from './core-service.js';
+import type { HttpServer } from '../../net/http-server.js';
+import { ServiceRegistry } from '../../services/service-registry.js';
+import type { CoreService } from '../core/core-service.js';
 import { callOptions } from './kv-routes.js';
-import type { NodeRuntime } from './node-runtime.js';
+import type { NodeRuntime } from '../node-runtime.js';
 import { anyObjectBody, secretBody } from './route-schemas.js';
-import { ServiceChecks } from './service-checks.js';
+import { ServiceChecks } from '../health/service-checks.js';
 
 /**
  * /v1/services: register instances (tied to a lease), look them up by service (passing only, or all), list services;

@@ -1,5 +1,5 @@
-import type { HttpServer } from '../net/http-server.js';
-import type { NodeRuntime } from './node-runtime.js';
+import type { HttpServer } from '../../net/http-server.js';
+import type { NodeRuntime } from '../node-runtime.js';
 import { eventsQuery } from './route-schemas.js';
 
 /** /v1: the client API. */

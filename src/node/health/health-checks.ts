@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { HealthStatus } from '../api/api-types.js';
-import { exitCodeToHealth, httpStatusToHealth, MAX_CHECK_OUTPUT_CHARS, parseHostPort, thresholdStatus, worstStatus } from '../api/health-check-spec.js';
+import type { HealthStatus } from '../../api/api-types.js';
+import { exitCodeToHealth, httpStatusToHealth, MAX_CHECK_OUTPUT_CHARS, parseHostPort, thresholdStatus, worstStatus } from '../../api/health-check-spec.js';
 
 /** What a check run says. */
 export interface HealthCheckResult {

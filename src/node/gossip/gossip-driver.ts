@@ -1,4 +1,4 @@
-import { CcmError } from '../errors/ccm-error.js';
+import { CcmError } from '../../errors/ccm-error.js';
 import type {
   GossipStatsView,
   GossipSummaryView,
@@ -8,18 +8,18 @@ import type {
   MembersView,
   NodeTagsResult,
   SuspicionRow,
-} from '../api/api-types.js';
-import { PeerDetectors } from '../detector/peer-detectors.js';
-import { PhiAccrualDetector } from '../detector/phi-accrual.js';
-import { emergentLeader, explainLeader } from '../leader/emergent-leader.js';
-import { loadNodeTags, saveNodeTags } from '../storage/node-tag-store.js';
-import { localConfig, SwimNode, type MemberEvent, type MemberMeta, type MemberView, type SwimConfig } from '../swim/index.js';
-import { jsonEquals } from '../swim/messages.js';
-import type { PushPullState } from '../swim/push-pull.js';
-import { registerGossipRoutes } from './gossip-routes.js';
-import { applyTagChange, type TagChange } from '../api/gossip-tags.js';
-import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
-import { SWIM_PUSH_PULL } from './peer-schemas.js';
+} from '../../api/api-types.js';
+import { PeerDetectors } from '../../detector/peer-detectors.js';
+import { PhiAccrualDetector } from '../../detector/phi-accrual.js';
+import { emergentLeader, explainLeader } from '../../leader/emergent-leader.js';
+import { loadNodeTags, saveNodeTags } from '../../storage/node-tag-store.js';
+import { localConfig, SwimNode, type MemberEvent, type MemberMeta, type MemberView, type SwimConfig } from '../../swim/index.js';
+import { jsonEquals } from '../../swim/messages.js';
+import type { PushPullState } from '../../swim/push-pull.js';
+import { registerGossipRoutes } from '../http/gossip-routes.js';
+import { applyTagChange, type TagChange } from '../../api/gossip-tags.js';
+import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
+import { SWIM_PUSH_PULL } from '../peer-schemas.js';
 
 /** A push-pull that gets no answer in this long is given up (the periodic one retries). */
 const PUSH_PULL_TIMEOUT_MS = 2000;

@@ -1,5 +1,5 @@
-import type { HttpServer } from '../net/http-server.js';
-import type { HealthMonitor } from './health-monitor.js';
+import type { HttpServer } from '../../net/http-server.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
 import { anyObjectBody } from './route-schemas.js';
 
 /**

@@ -4,15 +4,15 @@
  * ccm_lock_* per resource (the 50 most active, to bound the label set).
  */
 import { Counter, Gauge } from 'prom-client';
-import type { NodeLockStatsView } from '../api/api-types.js';
-import { decodeCommand } from '../core/command-schemas.js';
-import { validateResource } from '../core/commands.js';
-import type { HttpServer } from '../net/http-server.js';
-import { LeaseUtilization } from '../services/lease-utilization.js';
-import type { CoreService } from './core-service.js';
+import type { NodeLockStatsView } from '../../api/api-types.js';
+import { decodeCommand } from '../../core/command-schemas.js';
+import { validateResource } from '../../core/commands.js';
+import type { HttpServer } from '../../net/http-server.js';
+import { LeaseUtilization } from '../../services/lease-utilization.js';
+import type { CoreService } from '../core/core-service.js';
 import { nodeMetricsOf } from './metrics.js';
-import type { NodeRuntime } from './node-runtime.js';
-import type { RaftDriver } from './raft-driver.js';
+import type { NodeRuntime } from '../node-runtime.js';
+import type { RaftDriver } from '../raft-driver.js';
 
 /** Resources given their own series on /metrics. */
 const METRIC_RESOURCES_MAX = 50;

@@ -1,10 +1,10 @@
-import { CcmError } from '../errors/ccm-error.js';
-import { inSpan } from '../core/key-span.js';
-import type { WatchEvent } from '../core/kv-types.js';
-import { RefusedInput } from '../net/input-rejections.js';
-import { withPrevKv } from '../core/prev-kv.js';
-import type { RaftDriver } from './raft-driver.js';
-import type { WatchBatch, WatchSpec } from '../services/core-port.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import { inSpan } from '../../core/key-span.js';
+import type { WatchEvent } from '../../core/kv-types.js';
+import { RefusedInput } from '../../net/input-rejections.js';
+import { withPrevKv } from '../../core/prev-kv.js';
+import type { RaftDriver } from '../raft-driver.js';
+import type { WatchBatch, WatchSpec } from '../../services/core-port.js';
 
 export type { WatchBatch, WatchSpec };
 

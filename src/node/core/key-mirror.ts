@@ -1,7 +1,7 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { KeyValue, WatchEvent } from '../core/kv-types.js';
-import type { NodeRuntime } from './node-runtime.js';
-import { subscribeChanges } from './watch-routes.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { KeyValue, WatchEvent } from '../../core/kv-types.js';
+import type { NodeRuntime } from '../node-runtime.js';
+import { subscribeChanges } from '../watch/change-feed.js';
 
 /** After losing its watch (or failing to load), a mirror loads again after this long. */
 const RELOAD_DELAY_MS = 1000;

@@ -1,11 +1,11 @@
-import type { HealthStatus } from '../api/api-types.js';
-import type { KeyValue } from '../core/kv-types.js';
-import { decodeInstance, instanceKey, SERVICES_PREFIX, type InstanceRecord } from '../services/service-records.js';
-import type { CallOptions, CoreService } from './core-service.js';
-import { gossipOf } from './gossip-driver.js';
+import type { HealthStatus } from '../../api/api-types.js';
+import type { KeyValue } from '../../core/kv-types.js';
+import { decodeInstance, instanceKey, SERVICES_PREFIX, type InstanceRecord } from '../../services/service-records.js';
+import type { CallOptions, CoreService } from '../core/core-service.js';
+import { gossipOf } from '../gossip/gossip-driver.js';
 import { runHttpCheck, runTcpCheck, type HealthCheckResult } from './health-checks.js';
-import { KeyMirror } from './key-mirror.js';
-import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+import { KeyMirror } from '../core/key-mirror.js';
+import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
 /** A check owner dead (or gone) this long in the emergent leader's view has its instances' checks adopted. */
 export const ADOPT_AFTER_MS = 5000;

@@ -1,12 +1,12 @@
 import type http from 'node:http';
-import { CcmError } from '../errors/ccm-error.js';
-import type { HttpServer } from '../net/http-server.js';
-import { ConfigManager } from '../services/config-manager.js';
-import { validateConfigName } from '../services/config-values.js';
-import { ConfigMirror } from './config-mirror.js';
-import type { CoreService } from './core-service.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { HttpServer } from '../../net/http-server.js';
+import { ConfigManager } from '../../services/config-manager.js';
+import { validateConfigName } from '../../services/config-values.js';
+import { ConfigMirror } from '../core/config-mirror.js';
+import type { CoreService } from '../core/core-service.js';
 import { callOptions } from './kv-routes.js';
-import type { NodeRuntime } from './node-runtime.js';
+import type { NodeRuntime } from '../node-runtime.js';
 import { configSetBody, importBody, rollbackBody } from './route-schemas.js';
 
 /**

@@ -1,11 +1,11 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { HttpServer } from '../net/http-server.js';
-import { LeaseManager, MAX_WAIT_MS } from '../services/lease-manager.js';
-import type { CoreService } from './core-service.js';
-import { registerLockStats } from './lock-stats.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { HttpServer } from '../../net/http-server.js';
+import { LeaseManager, MAX_WAIT_MS } from '../../services/lease-manager.js';
+import type { CoreService } from '../core/core-service.js';
+import { registerLockStats } from '../metrics/lock-stats.js';
 import { callOptions } from './kv-routes.js';
-import { RefusedInput } from '../net/input-rejections.js';
-import type { NodeRuntime } from './node-runtime.js';
+import { RefusedInput } from '../../net/input-rejections.js';
+import type { NodeRuntime } from '../node-runtime.js';
 import { acquireBody, grantBody, leaseBody, secretBody } from './route-schemas.js';
 
 /**

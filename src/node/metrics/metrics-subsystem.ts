@@ -1,15 +1,15 @@
-import type { NodeMetricsJson } from '../api/api-types.js';
-import { MAX_TXN_COMPARES, MAX_TXN_OPS } from '../core/commands.js';
-import { MAX_WAITERS_PER_RESOURCE } from '../core/state-machine.js';
-import { MAX_FRAME_BYTES } from '../net/framing.js';
-import { STREAMING, type HttpServer } from '../net/http-server.js';
-import { MAX_INBOUND_CALLS_PER_PEER } from '../net/peer-rpc.js';
-import { MAX_WATCHERS } from './watch-hub.js';
-import { MAX_WATCH_STREAMS } from './watch-routes.js';
-import { gossipOf, type GossipDriver } from './gossip-driver.js';
-import { healthMonitorOf, type HealthMonitor } from './health-monitor.js';
+import type { NodeMetricsJson } from '../../api/api-types.js';
+import { MAX_TXN_COMPARES, MAX_TXN_OPS } from '../../core/commands.js';
+import { MAX_WAITERS_PER_RESOURCE } from '../../core/state-machine.js';
+import { MAX_FRAME_BYTES } from '../../net/framing.js';
+import { STREAMING, type HttpServer } from '../../net/http-server.js';
+import { MAX_INBOUND_CALLS_PER_PEER } from '../../net/peer-rpc.js';
+import { MAX_WATCHERS } from '../watch/watch-hub.js';
+import { MAX_WATCH_STREAMS } from '../http/watch-routes.js';
+import { gossipOf, type GossipDriver } from '../gossip/gossip-driver.js';
+import { healthMonitorOf, type HealthMonitor } from '../health/health-monitor.js';
 import { HEALTH_STATUSES, nodeMetricsOf, type MetricsSnapshot, type NodeMetrics } from './metrics.js';
-import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
 /**
  * Reads one node's running counters into a MetricsSnapshot: every read is a field access or a small object the

@@ -1,10 +1,10 @@
-import type { ConfigEntryView, ConfigMirrorView } from '../api/api-types.js';
-import type { KeyValue } from '../core/kv-types.js';
-import { CONFIG_PREFIX } from '../services/config-manager.js';
-import { decodeRecord, entryView, type ConfigRecord } from '../services/config-values.js';
-import { gossipOf } from './gossip-driver.js';
+import type { ConfigEntryView, ConfigMirrorView } from '../../api/api-types.js';
+import type { KeyValue } from '../../core/kv-types.js';
+import { CONFIG_PREFIX } from '../../services/config-manager.js';
+import { decodeRecord, entryView, type ConfigRecord } from '../../services/config-values.js';
+import { gossipOf } from '../gossip/gossip-driver.js';
 import { KeyMirror } from './key-mirror.js';
-import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
 /**
  * The config revision goes into gossip meta at most this often (each publish is an incarnation bump and a round of
