@@ -8,11 +8,7 @@ import { clusterPaths } from '../cluster/cluster-dir.js';
 import { readClusterFile } from '../cluster/cluster-file.js';
 import { nodeConfigFromCluster } from './node-config.js';
 import { NodeRuntime } from './node-runtime.js';
-import { createGossipDriver } from './gossip/gossip-driver.js';
-import { createHealthMonitor } from './health/health-monitor.js';
-import { createCoreSubsystem } from './core/core-service.js';
-import { createMetricsSubsystem } from './metrics/metrics-subsystem.js';
-import { createEtcdSubsystem } from './etcd/etcd-subsystem.js';
+import { composeNode } from './compose.js';
 
 function argValue(name: string): string {
   const i = process.argv.indexOf(name);
@@ -57,10 +53,7 @@ try {
   const paths = clusterPaths(path.dirname(dir), path.basename(dir));
   const file = readClusterFile(paths);
   runtime = new NodeRuntime(nodeConfigFromCluster(paths, file, id));
-  // Gossip first: the health monitor publishes through it, and the core may look it up (gossipOf) to publish its role.
-  // Metrics after the subsystems it reads (its hooks for watches work from any order: nodeMetricsOf). The etcd API
-  // after the core it serves.
-  await runtime.start([createGossipDriver, createHealthMonitor, createCoreSubsystem, createEtcdSubsystem, createMetricsSubsystem]);
+  await runtime.start(composeNode);
 } catch (err) {
   logLine('fatal', `failed to start: ${(err as Error).message}`);
   await runtime?.stop('start failed').catch(() => undefined);

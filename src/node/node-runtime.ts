@@ -91,12 +91,6 @@ export class NodeRuntime {
   readonly keyring: Keyring | null;
   readonly peerAuth: PeerAuthMonitor;
   db!: SqliteDatabase;
-  /** The consistent core (every node has one: voters run Raft, members forward). Set by its subsystem. */
-  core?: import('./core/core-service.js').CoreService;
-  /** Watches served from this replica's applied state (voters only). */
-  watchHub?: import('./watch/watch-hub.js').WatchHub;
-  /** The lease manager (every node serves it; state lives in the core). */
-  leaseManager?: import('../services/lease-manager.js').LeaseManager;
   identity!: NodeIdentity;
   private readonly startedAtMono = performance.now();
   /** Per peer, the last few reach-ping nonces heard (several `ccm status` may probe at once). */
@@ -157,18 +151,17 @@ export class NodeRuntime {
     this.envelopeHandlers.set(kind, handler);
   }
 
-  /** A subsystem started with the node (after the database opens, before it listens) and stopped with it. */
-  addSubsystem(subsystem: NodeSubsystem): void {
-    this.subsystems.push(subsystem);
-  }
-
-  async start(subsystems: ((node: NodeRuntime) => NodeSubsystem)[] = []): Promise<void> {
+  /**
+   * Opens the database, then has `compose` make the node's parts (node/compose.ts), starts them in order, listens, and
+   * runs them; `stop` stops them in reverse order.
+   */
+  async start(compose: (node: NodeRuntime) => NodeSubsystem[] = () => []): Promise<void> {
     fs.mkdirSync(this.config.dataDir, { recursive: true });
     this.db = openDatabase(nodeDbPath(this.config.dataDir));
     this.identity = recordStart(this.db, this.config.id, this.config.cluster, this.clock.nowMs());
     registerClientRoutes(this.http, this);
     registerAdminRoutes(this.http, this);
-    for (const make of subsystems) this.addSubsystem(make(this));
+    this.subsystems.push(...compose(this));
     for (const s of this.subsystems) await s.start?.();
     await this.listen('peer (TCP)', this.config.ports.peer, () => this.tcp.listen());
     await this.listen('gossip (UDP)', this.config.ports.gossip, () => this.udp.listen());
@@ -267,13 +260,13 @@ export class NodeRuntime {
   }
 
   status(): NodeStatus {
-    const extensions = Object.assign({}, ...this.subsystems.map((s) => s.status?.() ?? {}));
+    const extensions: Partial<NodeStatus> = Object.assign({}, ...this.subsystems.map((s) => s.status?.() ?? {}));
     return {
       ...extensions,
       id: this.config.id,
       cluster: this.config.cluster,
       pid: process.pid,
-      kind: this.core?.kind() ?? (this.config.core.includes(this.config.id) ? 'core' : 'member'),
+      kind: extensions.kind ?? (this.config.core.includes(this.config.id) ? 'core' : 'member'),
       startCount: this.identity.startCount,
       startedAtMs: this.identity.lastStartMs,
       uptimeMs: Math.round(performance.now() - this.startedAtMono),

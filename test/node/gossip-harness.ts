@@ -6,8 +6,8 @@ import { ensureClusterSecrets, registerClusterCredentials, secretPaths } from '.
 import { clusterPaths } from '../../src/cluster/cluster-dir.js';
 import { allocatePorts } from '../../src/cluster/port-allocator.js';
 import { EventLog } from '../../src/node/event-log.js';
-import { createGossipDriver, gossipOf, type GossipDriver } from '../../src/node/gossip/gossip-driver.js';
-import { createHealthMonitor, healthMonitorOf, type HealthMonitor } from '../../src/node/health/health-monitor.js';
+import { GossipDriver } from '../../src/node/gossip/gossip-driver.js';
+import { HealthMonitor } from '../../src/node/health/health-monitor.js';
 import type { NodeConfig } from '../../src/node/node-config.js';
 import { NodeRuntime } from '../../src/node/node-runtime.js';
 
@@ -19,6 +19,7 @@ import { NodeRuntime } from '../../src/node/node-runtime.js';
 export class GossipHarness {
   readonly home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-gossip-'));
   readonly runtimes = new Map<string, NodeRuntime>();
+  private readonly parts = new Map<string, { gossip: GossipDriver; health: HealthMonitor }>();
   readonly lines = new Map<string, string[]>();
   ports = new Map<string, NodePorts>();
   ids: string[] = [];
@@ -65,7 +66,12 @@ export class GossipHarness {
     const lines: string[] = [];
     this.lines.set(id, lines);
     (rt as unknown as { log: EventLog }).log = new EventLog(id, () => rt.clock.nowMs(), (line) => void lines.push(line));
-    await rt.start([createGossipDriver, createHealthMonitor]);
+    await rt.start((node) => {
+      const gossip = new GossipDriver(node);
+      const health = new HealthMonitor(node, gossip);
+      this.parts.set(id, { gossip, health });
+      return [gossip, health];
+    });
     this.runtimes.set(id, rt);
     return rt;
   }
@@ -77,11 +83,11 @@ export class GossipHarness {
   }
 
   gossip(id: string): GossipDriver {
-    return gossipOf(this.runtimes.get(id)!)!;
+    return this.parts.get(id)!.gossip;
   }
 
   health(id: string): HealthMonitor {
-    return healthMonitorOf(this.runtimes.get(id)!)!;
+    return this.parts.get(id)!.health;
   }
 
   running(): string[] {

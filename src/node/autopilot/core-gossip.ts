@@ -1,10 +1,10 @@
 import { CcmError } from '../../errors/ccm-error.js';
 import type { MemberView } from '../../swim/index.js';
 import type { CoreService } from '../core/core-service.js';
-import { gossipOf, healthSummaryOf, compareNodeIds, type GossipDriver } from '../gossip/gossip-driver.js';
+import { healthSummaryOf, compareNodeIds, type GossipDriver } from '../gossip/gossip-driver.js';
 import { RAFT_LAG_CHECK, raftLagResult } from '../health/health-checks.js';
-import { healthMonitorOf } from '../health/health-monitor.js';
-import type { NodeRuntime } from '../node-runtime.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
+import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 import type { RaftDriver } from '../raft-driver.js';
 
 /** What a replica publishes in gossip meta under `core`: slow-moving, so it costs nothing between elections. */
@@ -29,20 +29,15 @@ const CATCH_UP_TIMEOUT_MS = 60_000;
  *   nothing from it, the leader replaces it with a healthy member: add it as a learner, wait until it has caught
  *   up, promote it, remove the dead voter — so the core keeps its size (Consul's autopilot does the same).
  */
-export function connectCoreToGossip(node: NodeRuntime, core: CoreService): void {
-  const gossip = gossipOf(node);
-  if (!gossip) return;
+export function connectCoreToGossip(node: NodeRuntime, core: CoreService, gossip: GossipDriver, monitor: HealthMonitor): NodeSubsystem {
+  // Its timers (one more when this node becomes a replica), stopped with the node.
+  const timers: NodeJS.Timeout[] = [];
   core.coreView = () => coreViewFromGossip(gossip);
   const onReplica = (driver: RaftDriver): void => {
-    publishRole(node, gossip, driver);
-    registerLagCheck(node, driver);
+    timers.push(publishRole(node, gossip, driver));
+    registerLagCheck(monitor, driver);
   };
-  if (core.driver) onReplica(core.driver);
-  const previous = core.onDriverCreated;
-  core.onDriverCreated = (driver) => {
-    previous?.(driver);
-    onReplica(driver);
-  };
+  core.whenReplica(onReplica);
   // Voters reported dead; checked every second while they stay dead, so a moment when the leader could not act
   // (an election, Raft still hearing from it) is not the end of it.
   const deadVoters = new Set<string>();
@@ -69,10 +64,11 @@ export function connectCoreToGossip(node: NodeRuntime, core: CoreService): void 
     }
   }, 1000);
   timer.unref();
-  node.addSubsystem({ stop: async () => clearInterval(timer) });
+  timers.push(timer);
+  return { stop: async () => timers.forEach((t) => clearInterval(t)) };
 }
 
-function publishRole(node: NodeRuntime, gossip: GossipDriver, driver: RaftDriver): void {
+function publishRole(node: NodeRuntime, gossip: GossipDriver, driver: RaftDriver): NodeJS.Timeout {
   const timer = setInterval(() => {
     const s = driver.raft.basicStatus();
     const conf = driver.raft.status().confState;
@@ -90,12 +86,10 @@ function publishRole(node: NodeRuntime, gossip: GossipDriver, driver: RaftDriver
     }
   }, PUBLISH_INTERVAL_MS);
   timer.unref();
-  node.addSubsystem({ stop: async () => clearInterval(timer) });
+  return timer;
 }
 
-function registerLagCheck(node: NodeRuntime, driver: RaftDriver): void {
-  const monitor = healthMonitorOf(node);
-  if (!monitor) return;
+function registerLagCheck(monitor: HealthMonitor, driver: RaftDriver): void {
   try {
     monitor.registerCheckProvider(RAFT_LAG_CHECK, () => {
       const s = driver.raft.basicStatus();

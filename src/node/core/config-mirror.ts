@@ -2,7 +2,8 @@ import type { ConfigEntryView, ConfigMirrorView } from '../../api/api-types.js';
 import type { KeyValue } from '../../core/kv-types.js';
 import { CONFIG_PREFIX } from '../../services/config-manager.js';
 import { decodeRecord, entryView, type ConfigRecord } from '../../services/config-values.js';
-import { gossipOf } from '../gossip/gossip-driver.js';
+import type { GossipDriver } from '../gossip/gossip-driver.js';
+import type { CoreService } from './core-service.js';
 import { KeyMirror } from './key-mirror.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
@@ -26,8 +27,12 @@ export class ConfigMirror implements NodeSubsystem {
   private publishTimer: NodeJS.Timeout | null = null;
   private readonly mirror: KeyMirror;
 
-  constructor(private readonly node: NodeRuntime) {
-    this.mirror = new KeyMirror(node, CONFIG_PREFIX, {
+  constructor(
+    private readonly node: NodeRuntime,
+    core: CoreService,
+    private readonly gossip: GossipDriver,
+  ) {
+    this.mirror = new KeyMirror(node, core, CONFIG_PREFIX, {
       onLoad: (kvs) => {
         const before = new Map(this.entries);
         this.entries.clear();
@@ -93,7 +98,7 @@ export class ConfigMirror implements NodeSubsystem {
     }
     this.publishedAtMs = this.node.clock.monotonicMs();
     try {
-      gossipOf(this.node)?.setMeta({ configVersion: this.configRevision });
+      this.gossip.setMeta({ configVersion: this.configRevision });
       this.published = this.configRevision;
     } catch (err) {
       this.node.log.warn('cannot publish the config version in gossip meta', { error: (err as Error).message });

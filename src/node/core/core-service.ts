@@ -16,16 +16,8 @@ import type { ApplyResult } from '../../core/state-machine.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 import type { CallOptions, CorePort, ReadResult, ReadResultOf, ServiceContext, WatchHandlers, WatchSpec, WriteResult } from '../../services/core-port.js';
 import { systemScheduler } from '../../time/scheduler.js';
-import { startChangeFeed, subscribeChanges } from '../watch/change-feed.js';
+import { ChangeFeed } from '../watch/change-feed.js';
 import { RaftDriver } from '../raft-driver.js';
-import { registerKvRoutes } from '../http/kv-routes.js';
-import { registerWatchRoutes } from '../http/watch-routes.js';
-import { registerLeaseRoutes } from '../http/lease-routes.js';
-import { registerConfigRoutes } from '../http/config-routes.js';
-import { registerRegistryRoutes } from '../http/registry-routes.js';
-import { registerElectionRoutes } from '../http/election-routes.js';
-import { registerSnapshotRoutes } from '../http/snapshot-routes.js';
-import { connectCoreToGossip } from '../autopilot/core-gossip.js';
 import { CORE_CONF_CHANGE, CORE_READ, CORE_TRANSFER_LEADER, CORE_WRITE, type CoreRead } from '../peer-schemas.js';
 
 /** A read the core answers from a replica's applied state (its schema: peer-methods.ts). */
@@ -52,8 +44,10 @@ export class CoreService implements NodeSubsystem, CorePort {
   driver: RaftDriver | null;
   /** The core as gossip shows it (set once gossip is wired): lets a member find the leader and the voters. */
   coreView: (() => { leader: string | null; voters: string[]; term: number }) | null = null;
-  /** Called when a driver is created after start (a member made a learner). */
-  onDriverCreated: ((driver: RaftDriver) => void) | null = null;
+  /** Changes as this node sees them (from its own replica, or relayed from the voters). */
+  readonly feed: ChangeFeed;
+  /** Who wants this node's replica when it has one (it may get one after start: a member made a learner). */
+  private readonly replicaListeners: ((driver: RaftDriver) => void)[] = [];
   /** Where a member last found the leader. */
   private leaderHint: string | null = null;
   private voterCursor = 0;
@@ -70,7 +64,7 @@ export class CoreService implements NodeSubsystem, CorePort {
         const driver = new RaftDriver(node);
         this.driver = driver;
         this.countRejectedEntries(driver);
-        this.onDriverCreated?.(driver);
+        for (const listener of this.replicaListeners) listener(driver);
         driver.start();
         driver.deliver(e.body);
       });
@@ -83,6 +77,14 @@ export class CoreService implements NodeSubsystem, CorePort {
     node.rpc.handle(CORE_CONF_CHANGE, (p) => this.changeMembership(p.change, { deadline: capped(p.deadline), hops: p.hops + 1 }));
     node.rpc.handle(CORE_TRANSFER_LEADER, (p) => this.transferLeader(p.to, { deadline: capped(p.deadline), hops: p.hops + 1 }));
     if (this.driver) this.countRejectedEntries(this.driver);
+    this.feed = new ChangeFeed(node, this);
+    this.whenReplica((driver) => this.feed.attach(driver));
+  }
+
+  /** Calls `listener` with this node's replica: now if it has one, else when it gets one. */
+  whenReplica(listener: (driver: RaftDriver) => void): void {
+    this.replicaListeners.push(listener);
+    if (this.driver) listener(this.driver);
   }
 
   /** A committed entry that was not a valid command applied as an error result: counted (port "log"). */
@@ -104,8 +106,8 @@ export class CoreService implements NodeSubsystem, CorePort {
     await this.driver?.stop();
   }
 
-  status(): Pick<NodeStatus, 'raft' | 'snapshot'> {
-    return this.driver ? { raft: this.driver.status(), snapshot: this.driver.snapshots.status() } : {};
+  status(): Pick<NodeStatus, 'raft' | 'snapshot' | 'kind'> {
+    return { kind: this.kind(), ...(this.driver ? { raft: this.driver.status(), snapshot: this.driver.snapshots.status() } : {}) };
   }
 
   /**
@@ -137,7 +139,7 @@ export class CoreService implements NodeSubsystem, CorePort {
 
   /** Changes on this node's view of the core (a voter's own hub, or a member's relay from the voters). */
   subscribe(spec: WatchSpec, handlers: WatchHandlers): () => void {
-    return subscribeChanges(this.node, spec, handlers);
+    return this.feed.subscribe(spec, handlers);
   }
 
   /** What the coordination services on this node run with: this core, the node's clock, the machine's timers. */
@@ -418,21 +420,4 @@ function remaining(opts: CallOptions): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** The core as a node subsystem: the service, its routes, and `node.core` for the subsystems built on it. */
-export function createCoreSubsystem(node: NodeRuntime): CoreService {
-  const core = new CoreService(node);
-  registerKvRoutes(node.http, core);
-  startChangeFeed(node, core);
-  registerWatchRoutes(node);
-  node.leaseManager = registerLeaseRoutes(node.http, node, core);
-  registerConfigRoutes(node.http, node, core);
-  registerRegistryRoutes(node.http, node, core);
-  registerElectionRoutes(node.http, core, node.leaseManager);
-  registerSnapshotRoutes(node.http, core, node.config.id, node.config.cluster);
-  node.core = core;
-  connectCoreToGossip(node, core);
-  node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });
-  return core;
 }

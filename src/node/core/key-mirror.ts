@@ -1,7 +1,6 @@
-import { CcmError } from '../../errors/ccm-error.js';
 import type { KeyValue, WatchEvent } from '../../core/kv-types.js';
 import type { NodeRuntime } from '../node-runtime.js';
-import { subscribeChanges } from '../watch/change-feed.js';
+import type { CoreService } from './core-service.js';
 
 /** After losing its watch (or failing to load), a mirror loads again after this long. */
 const RELOAD_DELAY_MS = 1000;
@@ -30,6 +29,7 @@ export class KeyMirror {
 
   constructor(
     private readonly node: NodeRuntime,
+    private readonly core: CoreService,
     private readonly prefix: string,
     private readonly handlers: KeyMirrorHandlers,
   ) {}
@@ -50,17 +50,14 @@ export class KeyMirror {
   private async load(): Promise<void> {
     this.reloadTimer = null;
     if (this.isStopped) return;
-    const core = this.node.core;
     try {
-      if (!core) throw new CcmError('unavailable', 'the core is not ready');
-      const r = await core.read({ kind: 'range', key: this.prefix, prefix: true }, true, { deadline: Date.now() + LOAD_TIMEOUT_MS, hops: 0 });
-      if (!('kvs' in r)) throw new CcmError('internal', 'unexpected read result');
+      const r = await this.core.read({ kind: 'range', key: this.prefix, prefix: true }, true, { deadline: Date.now() + LOAD_TIMEOUT_MS, hops: 0 });
       if (this.isStopped) return;
       this.handlers.onLoad(r.kvs, r.revision);
       this.loads++;
       this.isSynced = true;
       this.isFailing = false;
-      this.stopWatch = subscribeChanges(this.node, { key: this.prefix, prefix: true, fromRevision: r.revision + 1 }, {
+      this.stopWatch = this.core.subscribe({ key: this.prefix, prefix: true, fromRevision: r.revision + 1 }, {
         onBatch: (b) => this.handlers.onEvents(b.events, b.revision),
         onError: (err) => {
           this.node.log.warn(`watch on ${this.prefix} ended; reloading`, { error: err.message, code: err.code });

@@ -11,9 +11,8 @@ import type { EtcdBackend, NodeAddress, RaftView, WatchHandle } from '../../etcd
 import { EtcdServer } from '../../etcd/etcd-server.js';
 import { tokenMatcher } from '../http/http-guard.js';
 import type { CallOptions, CoreService } from '../core/core-service.js';
-import { nodeMetricsOf } from '../metrics/metrics.js';
+import type { NodeMetrics } from '../metrics/metrics.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
-import { subscribeChanges } from '../watch/change-feed.js';
 
 /** A refusal reason is logged at most this often (each is counted every time). */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -48,8 +47,7 @@ export function coreBackend(node: NodeRuntime, core: CoreService): EtcdBackend {
       // A voter's hub hands every applied event to its watchers as it applies: caught up to the applied revision. A
       // member's relay says how far each poll got.
       let relayed = 0;
-      const stop = subscribeChanges(
-        node,
+      const stop = core.subscribe(
         { key: spec.span.key, prefix: false, ...(spec.span.end !== undefined ? { end: spec.span.end } : {}), fromRevision: spec.fromRevision, prevKv: spec.prevKv },
         {
           onCreated: (revision) => {
@@ -64,7 +62,7 @@ export function coreBackend(node: NodeRuntime, core: CoreService): EtcdBackend {
           onProgress: (revision) => (relayed = Math.max(relayed, revision)),
         },
       );
-      const hub = core.replica() ? node.watchHub : undefined;
+      const hub = core.replica() ? core.feed.hub : null;
       return { stop, syncedRevision: () => (hub ? hub.revision() : relayed) };
     },
     raft(): RaftView {
@@ -109,10 +107,9 @@ export function coreBackend(node: NodeRuntime, core: CoreService): EtcdBackend {
 }
 
 /** The etcd API as a node subsystem: listens on ports.etcd when the node starts (none when the cluster has no such port). */
-export function createEtcdSubsystem(node: NodeRuntime): NodeSubsystem {
+export function createEtcdSubsystem(node: NodeRuntime, core: CoreService, metrics: NodeMetrics): NodeSubsystem {
   const port = node.config.ports.etcd;
-  const core = node.core;
-  if (port === undefined || !core) return {};
+  if (port === undefined) return {};
   // The cluster's tokens, as the HTTP API: etcd's Authenticate takes one as the password (any user name), and every
   // call must then carry it (etcd's `token` metadata, or `authorization: Bearer`); refusals are counted. The client
   // token does all but what etcd keeps for root (MoveLeader), which, as a leader transfer over HTTP, needs the admin one.
@@ -129,7 +126,7 @@ export function createEtcdSubsystem(node: NodeRuntime): NodeSubsystem {
     lastLogged.set(reason, now);
     node.log.warn(`etcd API refused a request: ${reason}`, { reason, refusedSoFar: server.counters.refused[reason] });
   };
-  registerEtcdMetrics(node, server);
+  registerEtcdMetrics(metrics, server);
   return {
     async start() {
       try {
@@ -143,8 +140,8 @@ export function createEtcdSubsystem(node: NodeRuntime): NodeSubsystem {
   };
 }
 
-function registerEtcdMetrics(node: NodeRuntime, server: EtcdServer): void {
-  const registers = [nodeMetricsOf(node).registry];
+function registerEtcdMetrics(metrics: NodeMetrics, server: EtcdServer): void {
+  const registers = [metrics.registry];
   const c = server.counters;
   new Counter({
     name: 'ccm_etcd_requests_total',

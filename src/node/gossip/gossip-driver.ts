@@ -81,20 +81,6 @@ interface DeadWatcher {
   reported: Map<string, number>;
 }
 
-const drivers = new WeakMap<NodeRuntime, GossipDriver>();
-
-/** The node's gossip driver, for other subsystems (set meta, watch deaths); undefined before it is made. */
-export function gossipOf(node: NodeRuntime): GossipDriver | undefined {
-  return drivers.get(node);
-}
-
-/** The subsystem factory for main.ts: `runtime.start([createGossipDriver, ...])`. */
-export function createGossipDriver(node: NodeRuntime): GossipDriver {
-  const driver = new GossipDriver(node);
-  drivers.set(node, driver);
-  return driver;
-}
-
 /**
  * Runs the pure SwimNode on the real world, following its driver contract (swim-node.ts): datagrams through
  * node.udp (envelope kind 'swim'), push-pull through node.rpc (so chaos rules apply to it too), one timer set to the

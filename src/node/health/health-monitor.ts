@@ -2,7 +2,7 @@ import { CcmError } from '../../errors/ccm-error.js';
 import type { HealthCheckKind, HealthCheckView, HealthStatus, HealthSummary, NodeHealthView } from '../../api/api-types.js';
 import { deleteHealthCheck, listHealthChecks, putHealthCheck } from '../../storage/health-check-store.js';
 import { jsonEquals } from '../../swim/messages.js';
-import { compareNodeIds, gossipOf, healthSummaryOf, type GossipDriver } from '../gossip/gossip-driver.js';
+import { compareNodeIds, healthSummaryOf, type GossipDriver } from '../gossip/gossip-driver.js';
 import { checkDiskFree, eventLoopLagResult, killGroup, memoryRssResult, runCommandCheck, runHttpCheck, runTcpCheck, type HealthCheckProvider, type HealthCheckResult } from './health-checks.js';
 import { summarize, validateCheckSpec, type UserCheckDefinition } from '../../api/health-check-spec.js';
 import { registerHealthRoutes } from '../http/health-routes.js';
@@ -35,22 +35,6 @@ interface CheckEntry {
   /** Resolves after the first completed run. */
   firstRun: Promise<void>;
   markFirstRun: () => void;
-}
-
-const monitors = new WeakMap<NodeRuntime, HealthMonitor>();
-
-/** The node's health monitor, for other subsystems (register a check provider); undefined before it is made. */
-export function healthMonitorOf(node: NodeRuntime): HealthMonitor | undefined {
-  return monitors.get(node);
-}
-
-/** The subsystem factory for main.ts; comes after createGossipDriver (it publishes its summary through gossip). */
-export function createHealthMonitor(node: NodeRuntime): HealthMonitor {
-  const gossip = gossipOf(node);
-  if (gossip === undefined) throw new Error('createHealthMonitor: the gossip driver must be created first (put createGossipDriver before it)');
-  const monitor = new HealthMonitor(node, gossip);
-  monitors.set(node, monitor);
-  return monitor;
 }
 
 /**

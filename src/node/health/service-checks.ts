@@ -2,7 +2,7 @@ import type { HealthStatus } from '../../api/api-types.js';
 import type { KeyValue } from '../../core/kv-types.js';
 import { decodeInstance, instanceKey, SERVICES_PREFIX, type InstanceRecord } from '../../services/service-records.js';
 import type { CallOptions, CoreService } from '../core/core-service.js';
-import { gossipOf } from '../gossip/gossip-driver.js';
+import type { GossipDriver } from '../gossip/gossip-driver.js';
 import { runHttpCheck, runTcpCheck, type HealthCheckResult } from './health-checks.js';
 import { KeyMirror } from '../core/key-mirror.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
@@ -40,8 +40,9 @@ export class ServiceChecks implements NodeSubsystem {
   constructor(
     private readonly node: NodeRuntime,
     private readonly core: CoreService,
+    private readonly gossip: GossipDriver,
   ) {
-    this.mirror = new KeyMirror(node, SERVICES_PREFIX, {
+    this.mirror = new KeyMirror(node, core, SERVICES_PREFIX, {
       onLoad: (kvs) => {
         this.instances.clear();
         for (const kv of kvs) this.hold(kv);
@@ -167,8 +168,8 @@ export class ServiceChecks implements NodeSubsystem {
 
   /** On the emergent leader: checks owned by members that are dead or gone for ADOPT_AFTER_MS move here. */
   private adoptOrphans(): void {
-    const gossip = gossipOf(this.node);
-    if (this.isStopped || !this.mirror.isSynced || !gossip || !gossip.isLocalLeader()) return;
+    const gossip = this.gossip;
+    if (this.isStopped || !this.mirror.isSynced || !gossip.isLocalLeader()) return;
     const now = this.node.clock.monotonicMs();
     const gone = new Set(
       gossip

@@ -3,7 +3,7 @@ import { CcmError } from '../../errors/ccm-error.js';
 import type { HttpServer } from '../../net/http-server.js';
 import { ConfigManager } from '../../services/config-manager.js';
 import { validateConfigName } from '../../services/config-values.js';
-import { ConfigMirror } from '../core/config-mirror.js';
+import type { ConfigMirror } from '../core/config-mirror.js';
 import type { CoreService } from '../core/core-service.js';
 import { callOptions } from './kv-routes.js';
 import type { NodeRuntime } from '../node-runtime.js';
@@ -14,10 +14,8 @@ import { configSetBody, importBody, rollbackBody } from './route-schemas.js';
  * /v1/config-export for whole documents; /v1/config-mirror for this node's local copy and its config revision.
  * Changes are watched with GET /v1/watch?key=/ccm/config/<name prefix>&prefix=true (values are JSON records).
  */
-export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): ConfigManager {
+export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: CoreService, mirror: ConfigMirror): ConfigManager {
   const config = new ConfigManager(core.serviceContext());
-  const mirror = new ConfigMirror(node);
-  node.addSubsystem(mirror);
   const writeOptions = (req: http.IncomingMessage) => ({ ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` });
 
   http.route('GET', '/v1/config', ({ query, req }) => config.list(query.get('prefix') ?? '', callOptions(req)));

@@ -2,7 +2,6 @@ import { CcmError } from '../../errors/ccm-error.js';
 import type { HttpServer } from '../../net/http-server.js';
 import { LeaseManager, MAX_WAIT_MS } from '../../services/lease-manager.js';
 import type { CoreService } from '../core/core-service.js';
-import { registerLockStats } from '../metrics/lock-stats.js';
 import { callOptions } from './kv-routes.js';
 import { RefusedInput } from '../../net/input-rejections.js';
 import type { NodeRuntime } from '../node-runtime.js';
@@ -45,6 +44,5 @@ export function registerLeaseRoutes(http: HttpServer, node: NodeRuntime, core: C
   http.route('DELETE', '/v1/leases/:id', ({ params, body, req }) => leases.revoke(Number(params.id), body?.secret ?? '', callOptions(req)), { body: secretBody });
   // The administrator's way out (admin token): end any lease without its secret (ccm lease revoke --force).
   http.route('DELETE', '/admin/leases/:id', ({ params, req }) => leases.revoke(Number(params.id), null, callOptions(req)));
-  registerLockStats(http, node, core);
   return leases;
 }

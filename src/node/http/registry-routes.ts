@@ -2,18 +2,15 @@ import type { HttpServer } from '../../net/http-server.js';
 import { ServiceRegistry } from '../../services/service-registry.js';
 import type { CoreService } from '../core/core-service.js';
 import { callOptions } from './kv-routes.js';
-import type { NodeRuntime } from '../node-runtime.js';
 import { anyObjectBody, secretBody } from './route-schemas.js';
-import { ServiceChecks } from '../health/service-checks.js';
 
 /**
  * /v1/services: register instances (tied to a lease), look them up by service (passing only, or all), list services;
  * /v1/service-instances/:id: one instance, renew its lease, deregister it. The node that takes a registration runs
  * its checks. Changes are watched with GET /v1/watch?key=/ccm/services/<service>/&prefix=true.
  */
-export function registerRegistryRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): ServiceRegistry {
+export function registerRegistryRoutes(http: HttpServer, core: CoreService): ServiceRegistry {
   const registry = new ServiceRegistry(core.serviceContext());
-  node.addSubsystem(new ServiceChecks(node, core));
   const flag = (v: string | null): boolean => v === 'true' || v === '1';
 
   http.route(

@@ -5,8 +5,8 @@ import { STREAMING } from '../../net/http-server.js';
 import { RefusedInput } from '../../net/input-rejections.js';
 import type { NodeRuntime } from '../node-runtime.js';
 import type { WatchBatch, WatchSpec } from '../watch/watch-hub.js';
-import { subscribeChanges } from '../watch/change-feed.js';
-import { nodeMetricsOf } from '../metrics/metrics.js';
+import type { NodeMetrics } from '../metrics/metrics.js';
+import type { CoreService } from '../core/core-service.js';
 import { watchQuery } from './route-schemas.js';
 
 /** Idle streams get a progress line this often, so a client knows it is alive and up to which revision. */
@@ -32,7 +32,7 @@ export type WatchMessage =
  * GET /v1/watch?key=&prefix=&fromRev=&progressMs=&format=ndjson|sse — a stream of changes.
  * Voters serve it from their own applied state; members relay it by long-polling a voter.
  */
-export function registerWatchRoutes(node: NodeRuntime): void {
+export function registerWatchRoutes(node: NodeRuntime, core: CoreService, metrics: NodeMetrics): void {
   // The client streams this node serves now, for GET /v1/watches (ccm top's watches panel).
   const open = new Set<{ spec: WatchSpec; openedAtMs: number; stream: WatchStream; events: number; servedBy: string }>();
   node.http.route('GET', '/v1/watches', () => ({
@@ -65,7 +65,6 @@ export function registerWatchRoutes(node: NodeRuntime): void {
     if (!Number.isFinite(progressMs) || progressMs < 100 || progressMs > 600_000) throw new CcmError('invalid_argument', 'progressMs must be from 100 to 600000');
     const isSse = query.get('format') === 'sse' || (req.headers.accept ?? '').includes('text/event-stream');
     const stream = new WatchStream(res, isSse, node.config.id, progressMs);
-    const metrics = nodeMetricsOf(node);
     metrics.watchStreamOpened();
     let stop = (): void => undefined;
     const entry = { spec, openedAtMs: Date.now(), stream, events: 0, servedBy: node.config.id };
@@ -75,11 +74,11 @@ export function registerWatchRoutes(node: NodeRuntime): void {
       open.delete(entry);
       metrics.watchStreamClosed();
     };
-    stop = subscribeChanges(node, spec, {
+    stop = core.subscribe(spec, {
       onCreated: (revision, servedBy) => {
         entry.servedBy = servedBy;
         stream.send({ type: 'created', fromRevision: spec.fromRevision, revision, servedBy });
-        const hub = node.watchHub;
+        const hub = core.feed.hub;
         stream.armProgress(hub ? () => hub.revision() : undefined);
       },
       onBatch: (b) => {

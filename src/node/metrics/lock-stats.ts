@@ -10,7 +10,7 @@ import { validateResource } from '../../core/commands.js';
 import type { HttpServer } from '../../net/http-server.js';
 import { LeaseUtilization } from '../../services/lease-utilization.js';
 import type { CoreService } from '../core/core-service.js';
-import { nodeMetricsOf } from './metrics.js';
+import type { NodeMetrics } from './metrics.js';
 import type { NodeRuntime } from '../node-runtime.js';
 import type { RaftDriver } from '../raft-driver.js';
 
@@ -26,7 +26,7 @@ export const LOCK_METRIC_HELP = {
   ccm_lock_wait_seconds: 'How long an acquirer waited in line before the grant (stat: mean or p99; 0 for no wait).',
 } as const;
 
-export function registerLockStats(http: HttpServer, node: NodeRuntime, core: CoreService): void {
+export function registerLockStats(http: HttpServer, node: NodeRuntime, core: CoreService, metrics: NodeMetrics): void {
   let tracker: LeaseUtilization | null = null;
   const attach = (driver: RaftDriver): void => {
     const mine = new LeaseUtilization(node.clock.nowMs());
@@ -44,12 +44,7 @@ export function registerLockStats(http: HttpServer, node: NodeRuntime, core: Cor
       }
     });
   };
-  if (core.driver) attach(core.driver);
-  const previous = core.onDriverCreated;
-  core.onDriverCreated = (driver) => {
-    previous?.(driver);
-    attach(driver);
-  };
+  core.whenReplica(attach);
 
   const view = (resource?: string): NodeLockStatsView => {
     const t = tracker as LeaseUtilization | null;
@@ -66,7 +61,7 @@ export function registerLockStats(http: HttpServer, node: NodeRuntime, core: Cor
     return view(resource === null ? undefined : validateResource(resource));
   });
 
-  const registry = nodeMetricsOf(node).registry;
+  const registry = metrics.registry;
   const top = () => view().resources.slice(0, METRIC_RESOURCES_MAX);
   new Gauge({
     name: 'ccm_lock_held_ratio',

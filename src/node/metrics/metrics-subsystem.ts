@@ -6,17 +6,27 @@ import { STREAMING, type HttpServer } from '../../net/http-server.js';
 import { MAX_INBOUND_CALLS_PER_PEER } from '../../net/peer-rpc.js';
 import { MAX_WATCHERS } from '../watch/watch-hub.js';
 import { MAX_WATCH_STREAMS } from '../http/watch-routes.js';
-import { gossipOf, type GossipDriver } from '../gossip/gossip-driver.js';
-import { healthMonitorOf, type HealthMonitor } from '../health/health-monitor.js';
-import { HEALTH_STATUSES, nodeMetricsOf, type MetricsSnapshot, type NodeMetrics } from './metrics.js';
+import type { GossipDriver } from '../gossip/gossip-driver.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
+import type { CoreService } from '../core/core-service.js';
+import { HEALTH_STATUSES, type MetricsSnapshot, type NodeMetrics } from './metrics.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
 /**
  * Reads one node's running counters into a MetricsSnapshot: every read is a field access or a small object the
  * subsystem already builds for its status (no SQL, no I/O), so a scrape costs about what GET /v1/status does.
  */
-export function readMetricsSnapshot(node: NodeRuntime, gossip: GossipDriver | undefined, health: HealthMonitor | undefined): MetricsSnapshot {
-  const driver = node.core?.driver ?? null;
+/** The subsystems the metrics read. */
+export interface MeasuredParts {
+  gossip: GossipDriver;
+  health: HealthMonitor;
+  core: CoreService;
+}
+
+export function readMetricsSnapshot(node: NodeRuntime, parts: MeasuredParts): MetricsSnapshot {
+  const { gossip, health, core } = parts;
+  const hub = core.feed.hub;
+  const driver = core.driver;
   let raft: MetricsSnapshot['raft'] = null;
   if (driver) {
     const s = driver.raft.basicStatus();
@@ -75,9 +85,9 @@ export function readMetricsSnapshot(node: NodeRuntime, gossip: GossipDriver | un
     raft,
     snapshot: driver ? { ...driver.snapshots.stats } : null,
     memoryGcRequests: node.memory.collections,
-    hasLeader: (node.core?.knownLeader() ?? null) !== null,
+    hasLeader: core.knownLeader() !== null,
     leasesActive: driver ? driver.leases.size() : null,
-    watchHub: node.watchHub ? { watchers: node.watchHub.size, watchersCreated: node.watchHub.counters.watchesOpened, eventsDelivered: node.watchHub.counters.eventsSent } : null,
+    watchHub: hub ? { watchers: hub.size, watchersCreated: hub.counters.watchesOpened, eventsDelivered: hub.counters.eventsSent } : null,
     gossip: gossipPart,
     udp: { ...node.udp.stats },
     tcp: { ...node.tcp.stats },
@@ -129,15 +139,13 @@ export function registerMetricsRoutes(http: HttpServer, metrics: NodeMetrics, no
  * The metrics subsystem for main.ts: put it after the core, gossip and health subsystems (it reads them). It hooks
  * the Raft driver's sync and apply streams and the gossip driver's member events, and serves the routes.
  */
-export function createMetricsSubsystem(node: NodeRuntime): NodeSubsystem {
-  const metrics = nodeMetricsOf(node);
+export function createMetricsSubsystem(node: NodeRuntime, metrics: NodeMetrics, parts: MeasuredParts): NodeSubsystem {
   metrics.enableProcessMetrics();
-  const gossip = gossipOf(node);
-  const health = healthMonitorOf(node);
-  const driver = node.core?.driver ?? null;
+  const { gossip } = parts;
+  const driver = parts.core.driver;
   metrics.setSource(() => {
     if (driver) metrics.pruneLeases(driver.leases.size(), (id) => driver.leases.remainingMs(id, 0) !== undefined);
-    return readMetricsSnapshot(node, gossip, health);
+    return readMetricsSnapshot(node, parts);
   });
   const unsubscribe: (() => void)[] = [];
   if (driver) {
@@ -149,7 +157,7 @@ export function createMetricsSubsystem(node: NodeRuntime): NodeSubsystem {
     };
     unsubscribe.push(driver.onApply((applied) => metrics.countApplied(applied, node.clock.nowMs())));
   }
-  if (gossip) unsubscribe.push(gossip.onMemberEvent((e) => metrics.countMemberEvent(e.type)));
+  unsubscribe.push(gossip.onMemberEvent((e) => metrics.countMemberEvent(e.type)));
   registerMetricsRoutes(node.http, metrics, node.config.id);
   return {
     async stop() {

@@ -10,12 +10,12 @@
  * (RaftDriver.onSync), lease grants/renewals/ends (RaftDriver.onApply effects), member events, watch streams.
  *
  * Hooks for other subsystems (order-independent: the object exists from the first call, whoever makes it):
- *   nodeMetricsOf(node).watchStreamOpened()      a client's watch stream (GET /v1/watch, NDJSON or SSE) started on this node
- *   nodeMetricsOf(node).watchStreamClosed()      it ended (any reason); never counts below zero
- *   nodeMetricsOf(node).watchEventsSent(n)       n events were written to such a stream
- *   nodeMetricsOf(node).registry                 add your own prom-client metric: `registers: [nodeMetricsOf(node).registry]`,
+ *   metrics.watchStreamOpened()      a client's watch stream (GET /v1/watch, NDJSON or SSE) started on this node
+ *   metrics.watchStreamClosed()      it ended (any reason); never counts below zero
+ *   metrics.watchEventsSent(n)       n events were written to such a stream
+ *   metrics.registry                 add your own prom-client metric: `registers: [metrics.registry]`,
  *                                                with a `collect()` that reads your counters at scrape time
- * The watch hub's own figures (watchers now, events delivered to them) need no hook: they are read from node.watchHub.
+ * The watch hub's own figures (watchers now, events delivered to them) need no hook: they are read from the core's watch hub.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import type { HealthStatus, MetricFamilyView } from '../../api/api-types.js';
@@ -24,7 +24,6 @@ import type { Applied } from '../../core/state-machine.js';
 import type { LinkCounters } from '../../net/link-filter.js';
 import type { TcpTransportStats } from '../../net/tcp-transport.js';
 import type { UdpTransportStats } from '../../net/udp-transport.js';
-import type { NodeRuntime } from '../node-runtime.js';
 import type { SnapshotTransferStats } from '../snapshot-transfer.js';
 
 /** Raft roles as the core names them; ccm_raft_role has one series per role (1 for the current one). */
@@ -541,16 +540,4 @@ export class NodeMetrics {
       },
     });
   }
-}
-
-const metricsByNode = new WeakMap<NodeRuntime, NodeMetrics>();
-
-/** The node's metrics, made on first use: the hook other subsystems push into (see the header). */
-export function nodeMetricsOf(node: NodeRuntime): NodeMetrics {
-  let m = metricsByNode.get(node);
-  if (m === undefined) {
-    m = new NodeMetrics();
-    metricsByNode.set(node, m);
-  }
-  return m;
 }

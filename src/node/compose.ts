@@ -1,0 +1,51 @@
+import { connectCoreToGossip } from './autopilot/core-gossip.js';
+import { ConfigMirror } from './core/config-mirror.js';
+import { CoreService } from './core/core-service.js';
+import { createEtcdSubsystem } from './etcd/etcd-subsystem.js';
+import { GossipDriver } from './gossip/gossip-driver.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { ServiceChecks } from './health/service-checks.js';
+import { registerConfigRoutes } from './http/config-routes.js';
+import { registerElectionRoutes } from './http/election-routes.js';
+import { registerKvRoutes } from './http/kv-routes.js';
+import { registerLeaseRoutes } from './http/lease-routes.js';
+import { registerRegistryRoutes } from './http/registry-routes.js';
+import { registerSnapshotRoutes } from './http/snapshot-routes.js';
+import { registerWatchRoutes } from './http/watch-routes.js';
+import { registerLockStats } from './metrics/lock-stats.js';
+import { NodeMetrics } from './metrics/metrics.js';
+import { createMetricsSubsystem } from './metrics/metrics-subsystem.js';
+import type { NodeRuntime, NodeSubsystem } from './node-runtime.js';
+
+/**
+ * The one place a node is put together: each part is made with the parts it uses, in dependency order (nothing is
+ * looked up or filled in later). Runs after the node opened its database; the node starts the parts in this order
+ * and stops them in reverse.
+ *
+ *   metrics (counters the others push into)
+ *   gossip ─▶ health monitor (publishes its summary in gossip meta)
+ *   core (Raft replica or forwarder, change feed) ─▶ HTTP routes of the services, config mirror, service checks
+ *   autopilot (core ⇄ gossip: roles, dead-voter replacement, raft-lag check)
+ *   etcd API (on the core) · metrics subsystem (reads all of the above)
+ */
+export function composeNode(node: NodeRuntime): NodeSubsystem[] {
+  const metrics = new NodeMetrics();
+  const gossip = new GossipDriver(node);
+  const health = new HealthMonitor(node, gossip);
+  const core = new CoreService(node);
+  registerKvRoutes(node.http, core);
+  registerWatchRoutes(node, core, metrics);
+  const leases = registerLeaseRoutes(node.http, node, core);
+  registerLockStats(node.http, node, core, metrics);
+  const configMirror = new ConfigMirror(node, core, gossip);
+  registerConfigRoutes(node.http, node, core, configMirror);
+  registerRegistryRoutes(node.http, core);
+  const serviceChecks = new ServiceChecks(node, core, gossip);
+  registerElectionRoutes(node.http, core, leases);
+  registerSnapshotRoutes(node.http, core, node.config.id, node.config.cluster);
+  const autopilot = connectCoreToGossip(node, core, gossip, health);
+  node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });
+  const etcd = createEtcdSubsystem(node, core, metrics);
+  const measured = createMetricsSubsystem(node, metrics, { gossip, health, core });
+  return [gossip, health, configMirror, serviceChecks, autopilot, core, etcd, measured];
+}
