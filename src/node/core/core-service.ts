@@ -1,7 +1,6 @@
 import { CcmError } from '../../errors/ccm-error.js';
 import { commandProblem } from '../../core/command-schemas.js';
 import type { Command } from '../../core/commands.js';
-import { readLockValue } from '../../core/kv-schemas.js';
 import { RefusedInput } from '../../net/input-rejections.js';
 import type { RpcMethod } from '../../net/peer-rpc.js';
 import type { Static, TSchema } from '@sinclair/typebox';
@@ -9,11 +8,10 @@ import type { ConfChange } from '../../raft/index.js';
 import { voterRemovalProblem } from '../../raft/quorum.js';
 import { lastChangeRevision, rangeAtRevision } from '../../storage/kv-history.js';
 import type { KeyValue, Lease } from '../../core/kv-types.js';
-import type { LeaseView, LockView, NodeStatus } from '../../api/api-types.js';
-import { LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../../core/kv-types.js';
-import { holderOf } from '../../core/state-machine.js';
+import type { LeaseView, NodeStatus } from '../../api/api-types.js';
 import type { ApplyResult } from '../../core/state-machine.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
+import { leaseView, lockViews } from '../../services/core-views.js';
 import type { CallOptions, CorePort, ReadResult, ReadResultOf, ServiceContext, WatchHandlers, WatchSpec, WriteResult } from '../../services/core-port.js';
 import { systemScheduler } from '../../time/scheduler.js';
 import { ChangeFeed } from '../watch/change-feed.js';
@@ -270,29 +268,7 @@ export class CoreService implements NodeSubsystem, CorePort {
         return { lease: this.leaseView(lease), servedBy };
       }
       case 'locks': {
-        const kvs = read.resource !== undefined ? state.range(LOCK_PREFIX + read.resource, false) : state.range(LOCK_PREFIX, true);
-        const locks = kvs.map((kv): LockView => {
-          const resource = kv.key.slice(LOCK_PREFIX.length);
-          const h = holderOf(kv);
-          const lease = state.getLease(h.lease);
-          const view = lease ? this.leaseView(lease) : null;
-          const waiting = state.range(`${LOCK_QUEUE_PREFIX}${resource}/`, true).map((q) => {
-            const w = readLockValue(q.value) ?? { holder: '(unreadable)', lease: 0 };
-            return { holder: w.holder, lease: w.lease, queuedAtRevision: q.createRevision };
-          });
-          return {
-            resource,
-            holder: h.holder,
-            lease: h.lease,
-            token: h.token,
-            ttlMs: view?.ttlMs ?? 0,
-            ttlLeftMs: view?.ttlLeftMs ?? null,
-            renewals: view?.renewals ?? 0,
-            grantedAtMs: view?.grantedAtMs ?? 0,
-            renewedAtMs: view?.renewedAtMs ?? 0,
-            waiting,
-          };
-        });
+        const locks = lockViews(state, read.resource, (id) => this.ttlLeftMs(id));
         return { locks, revision: state.revision(), servedBy };
       }
     }
@@ -312,10 +288,13 @@ export class CoreService implements NodeSubsystem, CorePort {
   }
 
   private leaseView(lease: Lease): LeaseView {
-    const driver = this.driver!;
-    const { secretHash: _hidden, ...shown } = lease;
-    return { ...shown, ttlLeftMs: driver.leases.remainingMs(lease.id, this.node.clock.monotonicMs()) ?? null, keys: driver.state.keysWithLease(lease.id) };
+    return leaseView(this.driver!.state, lease, this.ttlLeftMs(lease.id));
   }
+
+  private ttlLeftMs(lease: number): number | null {
+    return this.driver!.leases.remainingMs(lease, this.node.clock.monotonicMs()) ?? null;
+  }
+
 
   /** 'local' if this node leads; else the leader's id, waiting briefly for an election to finish. */
   private async leaderTarget(opts: CallOptions): Promise<'local' | string> {
