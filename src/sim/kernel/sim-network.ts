@@ -35,12 +35,17 @@ interface ActiveFault extends FaultPeriod {
   readonly ruleOf: LinkRuleOf;
 }
 
+const MAX_CACHED_RULES = 65_536;
+
 export class SimNetwork {
   private readonly active = new Map<number, ActiveFault>();
   private readonly history: ActiveFault[] = [];
   private nextId = 1;
   /** The combined rule of each directed link used since the faults last changed (null: none). */
   private readonly rules = new Map<string, LinkRule | null>();
+  /** When every fault in force is on every link (`*` to `*`): their rule, the same on each link. */
+  private everyLinkRule: LinkRule | undefined;
+  private cuts = 0;
   /** The latest delivery time scheduled on each ordered directed link. */
   private readonly lastDeliveryMs = new Map<string, number>();
 
@@ -65,7 +70,7 @@ export class SimNetwork {
     const f: ActiveFault = { id: this.nextId++, fault, startMs: this.kernel.nowMs, endMs: Infinity, ruleOf: linkRuleOf(fault) };
     this.active.set(f.id, f);
     this.history.push(f);
-    this.rules.clear();
+    this.changed();
     return f.id;
   }
 
@@ -75,7 +80,21 @@ export class SimNetwork {
     if (f === undefined) return;
     f.endMs = this.kernel.nowMs;
     this.active.delete(id);
+    this.changed();
+  }
+
+  private changed(): void {
     this.rules.clear();
+    const faults = [...this.active.values()].map((f) => f.fault);
+    this.cuts = faults.filter(isCut).length;
+    const onEveryLink = faults.every((f) => 'a' in f && f.a === '*' && f.b === '*');
+    this.everyLinkRule = onEveryLink ? this.combined('*', '+') : undefined;
+  }
+
+  private combined(from: string, to: string): LinkRule | undefined {
+    let rule: LinkRule | undefined;
+    for (const f of this.active.values()) rule = combineRules(rule, f.ruleOf(from, to));
+    return rule;
   }
 
   /** Ends every fault, or those `which` selects. */
@@ -96,24 +115,24 @@ export class SimNetwork {
   /** The rule on the directed link from → to: every fault's rule on it, in series (combineRules). */
   ruleOn(from: string, to: string): LinkRule | undefined {
     if (this.active.size === 0) return undefined;
+    if (this.everyLinkRule !== undefined) return from === to ? undefined : this.everyLinkRule;
     const key = `${from}>${to}`;
     const cached = this.rules.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    let rule: LinkRule | undefined;
-    for (const f of this.active.values()) rule = combineRules(rule, f.ruleOf(from, to));
+    const rule = this.combined(from, to);
+    if (this.rules.size >= MAX_CACHED_RULES) this.rules.clear(); // 20 000 gossip nodes use far more links than this
     this.rules.set(key, rule ?? null);
     return rule;
   }
 
   /** Whether a message from `from` can reach `to` now (no cut in force on that link). */
   canReach(from: string, to: string): boolean {
-    return this.ruleOn(from, to)?.drop !== true;
+    return this.cuts === 0 || this.ruleOn(from, to)?.drop !== true;
   }
 
   /** Whether some link is cut now (a partition of any shape). */
   isPartitioned(): boolean {
-    for (const f of this.active.values()) if (isCut(f.fault)) return true;
-    return false;
+    return this.cuts > 0;
   }
 
   /** Whether any cut was in force at some time in [fromMs, toMs]. */
