@@ -3,7 +3,7 @@
  * one seeded Random driving virtual time, the network, faults and the client workload. A run has two phases:
  *
  *  1. faults — for `steps` events: crashes and restarts, and on the kernel's network the faults of `ccm chaos`
- *     (partitions: split, isolate, one-way; loss, duplication and delay bursts, reordering, clogged links), while clients propose, read (ReadIndex), transfer
+ *     (partitions: split, isolate, majority ring, one-way; loss, duplication and delay bursts, reordering, clogged links), while clients propose, read (ReadIndex), transfer
  *     leadership, change membership (add a learner, promote it, remove a voter or learner) and force elections;
  *  2. heal — faults stop, every node restarts, and a fresh proposal must commit on every voter in time (liveness).
  *
@@ -71,6 +71,7 @@ export interface RaftSimStats {
     partitions: number;
     oneWayPartitions: number;
     isolations: number;
+    majorityRings: number;
     lossBursts: number;
     duplicationBursts: number;
     reorderBursts: number;
@@ -461,10 +462,16 @@ class RaftSimulation {
         this.network.add({ kind: 'partition', groups: [ids.slice(0, cut), ids.slice(cut)] });
         f.partitions++;
         cluster.traceCluster(`partition {${ids.slice(0, cut).sort().join(',')}} | {${ids.slice(cut).sort().join(',')}}`);
-      } else if (kind < 0.7) {
+      } else if (kind < 0.6 || (kind < 0.75 && ids.length < 4)) {
         this.network.add({ kind: 'partition', groups: [[ids[0]], ids.slice(1)] });
         f.isolations++;
         cluster.traceCluster(`isolate ${ids[0]}`);
+      } else if (kind < 0.75) {
+        // Jepsen's majorities ring: every node reaches a majority, and no two see the same one.
+        const ring: LinkFault = { kind: 'majority-ring', ring: ids };
+        this.network.add(ring);
+        f.majorityRings++;
+        cluster.traceCluster(describeFault(ring));
       } else {
         const pairs = this.rng.int(1, ids.length - 1);
         const desc: string[] = [];
@@ -646,6 +653,7 @@ function emptyStats(): RaftSimStats {
       partitions: 0,
       oneWayPartitions: 0,
       isolations: 0,
+      majorityRings: 0,
       lossBursts: 0,
       duplicationBursts: 0,
       reorderBursts: 0,

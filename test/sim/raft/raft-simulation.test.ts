@@ -54,6 +54,7 @@ describe('sim/raft: deterministic simulation of Raft under faults', function () 
       'crashesDuringWrite',
       'partitions',
       'isolations',
+      'majorityRings',
       'oneWayPartitions',
       'lossBursts',
       'duplicationBursts',
