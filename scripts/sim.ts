@@ -209,6 +209,10 @@ function catchUp(): void {
 async function main(): Promise<void> {
   const [what, ...args] = process.argv.slice(2);
   try {
+    if (what === '--help' || what === '-h' || what === 'help') {
+      process.stdout.write(USAGE);
+      return;
+    }
     if (what === 'catch-up') {
       if (args.length > 0) throw new UsageError('catch-up takes no options');
       catchUp();

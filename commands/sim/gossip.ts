@@ -41,7 +41,7 @@ export default class SimGossip extends CcmCommand<typeof SimGossip> {
   ];
   static override flags = {
     nodes: Flags.string({ summary: 'Simulated nodes, 2 to 20000 (default 1000).' }),
-    loss: Flags.string({ summary: 'Probability that a datagram is lost on any link, in [0, 1) (default 0).' }),
+    loss: Flags.string({ summary: 'Probability that a message (datagram or push-pull leg) is lost on any link, in [0, 1) (default 0).' }),
     seed: Flags.string({ summary: 'The seed, an integer from 0 to 4294967295 (default 1).' }),
     scenario: Flags.string({
       summary: 'What to run; repeat for several (default: dissemination and failure).',
@@ -59,20 +59,21 @@ export default class SimGossip extends CcmCommand<typeof SimGossip> {
     const preset = this.flags.preset as SwimPresetName | undefined;
     const human = !this.jsonEnabled();
     const result: SimGossipResult = { nodes, loss, seed };
+    const link = loss > 0 ? { loss } : undefined; // the link filter's rule, on every link
     if (human) this.log(`gossip simulation: ${nodes} nodes, loss ${percent(loss)}, seed ${seed}`);
 
     if (scenarios.has('dissemination')) {
-      const r = runDissemination({ nodes, loss, seed, preset: preset ?? 'lan' });
+      const r = runDissemination({ nodes, link, seed, preset: preset ?? 'lan' });
       result.dissemination = r;
       if (human) this.printDissemination(r, preset ?? 'lan');
     }
     if (scenarios.has('failure')) {
-      const r = runFailureDetection({ nodes, loss, seed, preset: preset ?? 'local', settleMs: 5000 });
+      const r = runFailureDetection({ nodes, link, seed, preset: preset ?? 'local', settleMs: 5000 });
       result.failure = r;
       if (human) this.printFailure(r, preset ?? 'local');
     }
     if (scenarios.has('partition')) {
-      const r = runPartitionHeal({ nodes, loss, seed, preset: preset ?? 'local' });
+      const r = runPartitionHeal({ nodes, link, seed, preset: preset ?? 'local' });
       result.partition = r;
       if (human) this.printPartition(r, preset ?? 'local');
     }

@@ -53,7 +53,7 @@ export default class SimRaft extends CcmCommand<typeof SimRaft> {
           `transfers ${s.transfersRequested}, forced elections ${s.forcedElections}`,
       );
       this.log(
-        `  faults ${f.total}: crashes ${f.crashes} (${f.crashesDuringWrite} mid-write), partitions ${f.partitions}, isolations ${f.isolations}, one-way ${f.oneWayPartitions}, ` +
+        `  faults ${f.total}: crashes ${f.crashes} (${f.crashesDuringWrite} mid-write), partitions ${f.partitions}, isolations ${f.isolations}, majority rings ${f.majorityRings}, one-way ${f.oneWayPartitions}, ` +
           `loss ${f.lossBursts}, duplication ${f.duplicationBursts}, reorder ${f.reorderBursts}, clogs ${f.clogs}; ` +
           `messages ${s.messagesDelivered} delivered, ${s.messagesDropped} dropped`,
       );

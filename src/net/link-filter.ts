@@ -63,6 +63,18 @@ export function combineRules(a: LinkRule | undefined, b: LinkRule | undefined): 
   return rule;
 }
 
+/**
+ * What one rule does to one message: drop it, delay it, send it twice. Pure but for the draws from `random`
+ * (loss, then jitter, then duplication), so the node's filter and the simulated network decide alike.
+ */
+export function decideRule(rule: LinkRule | undefined, random: Random): LinkDecision {
+  if (!rule) return DELIVER_NOW;
+  if (rule.drop || (rule.loss !== undefined && random.next() < rule.loss)) return { deliver: false, delayMs: 0, copies: 0 };
+  const delayMs = (rule.delayMs ?? 0) + (rule.jitterMs ? random.next() * rule.jitterMs : 0);
+  const copies = rule.duplicate !== undefined && random.next() < rule.duplicate ? 2 : 1;
+  return { deliver: true, delayMs, copies };
+}
+
 /** Checks a config received from outside; returns a message naming the first bad field, or null. */
 export function validateLinkFilterConfig(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'link filter config must be an object';
@@ -121,21 +133,15 @@ export class LinkFilter {
       counters.passed++;
       return DELIVER_NOW;
     }
-    const rule = this.ruleFor(peer, direction);
-    if (!rule) {
-      counters.passed++;
-      return DELIVER_NOW;
-    }
-    if (rule.drop || (rule.loss !== undefined && this.random.next() < rule.loss)) {
+    const decision = decideRule(this.ruleFor(peer, direction), this.random);
+    if (!decision.deliver) {
       counters.dropped++;
-      return { deliver: false, delayMs: 0, copies: 0 };
+      return decision;
     }
-    const delayMs = (rule.delayMs ?? 0) + (rule.jitterMs ? this.random.next() * rule.jitterMs : 0);
-    const copies = rule.duplicate !== undefined && this.random.next() < rule.duplicate ? 2 : 1;
-    if (delayMs > 0) counters.delayed++;
-    if (copies > 1) counters.duplicated++;
+    if (decision.delayMs > 0) counters.delayed++;
+    if (decision.copies > 1) counters.duplicated++;
     counters.passed++;
-    return { deliver: true, delayMs, copies };
+    return decision;
   }
 
   /** Counters keyed `peer/direction`, for metrics and status. */

@@ -1,12 +1,16 @@
 import { SeededRandom } from '../../random/random.js';
-import { ManualClock } from '../../time/clock.js';
+import type { ManualClock } from '../../time/clock.js';
 import { Roster, type MemberMeta, type MemberView } from '../../swim/membership-table.js';
 import type { SwimPacket } from '../../swim/messages.js';
 import type { PushPullState } from '../../swim/push-pull.js';
 import type { SwimConfig } from '../../swim/swim-config.js';
 import { SwimNode, type MemberEvent } from '../../swim/swim-node.js';
-import { EventQueue } from './event-queue.js';
-import { SimNetwork, type SimNetworkOptions } from './sim-network.js';
+import { isCut, type LinkFault } from '../kernel/link-faults.js';
+import { SimKernel } from '../kernel/sim-kernel.js';
+import { SimNetwork, type Latency } from '../kernel/sim-network.js';
+
+/** The links' latency unless told: a LAN, 1-5 ms one way. */
+export const DEFAULT_LATENCY: Latency = { kind: 'uniform', minMs: 1, maxMs: 5 };
 
 /** One simulated process running the SwimNode that ships. */
 export interface SimProcess {
@@ -22,7 +26,13 @@ export interface SimProcess {
   /** While now < pausedUntilMs the process is stalled (SIGSTOP, a long GC): nothing runs, input waits in `backlog`. */
   pausedUntilMs: number;
   backlog: (() => void)[];
+  /** Whether some push-pull got through to or from it (until then a joining node retries, as the gossip driver does). */
+  isJoined: boolean;
 }
+
+/** Join retries as the node's gossip driver makes them: from 500 ms, doubling, up to 5 s, until a seed answers. */
+const JOIN_RETRY_MIN_MS = 500;
+const JOIN_RETRY_MAX_MS = 5000;
 
 type SimEvent =
   | { kind: 'wake'; proc: SimProcess }
@@ -35,7 +45,15 @@ type SimEvent =
 export interface GossipSimulationOptions {
   seed: number;
   config: SwimConfig;
-  network?: Partial<SimNetworkOptions>;
+  /** The links' one-way latency (default uniform 1-5 ms, a LAN). */
+  latency?: Latency;
+  /** Faults in force from the start, in `ccm chaos`'s words (loss on every link, say; see faultsOnEveryLink). */
+  faults?: LinkFault[];
+  /**
+   * Run on this network and its kernel, shared with other simulations (then `latency` is the network's own).
+   * Default: a kernel and network of the simulation's own.
+   */
+  network?: SimNetwork;
   /** 'json' passes every packet and push-pull through JSON.stringify/parse, as the wire would; 'object' shares them (faster). */
   wire?: 'object' | 'json';
 }
@@ -58,18 +76,19 @@ interface DownPeriod {
 }
 
 /**
- * A deterministic many-node gossip simulation: virtual time driven by one event queue, one seed for everything
- * (network and every node's Random), simulated UDP (delay, loss, duplication, partitions) and TCP push-pull, crashes,
- * restarts and slow nodes. The nodes are the production SwimNode, driven exactly as the node runtime drives it:
+ * A deterministic many-node gossip simulation: virtual time driven by the simulation kernel's agenda, one seed for everything
+ * (network and every node's Random), the kernel's simulated network (UDP datagrams unordered, TCP push-pull legs in
+ * order, both under `ccm chaos`'s link faults: partitions, loss, delay, duplication), crashes, restarts and slow
+ * nodes. The nodes are the production SwimNode, driven exactly as the node runtime drives it:
  * tick at nextDeadlineMs(), feed packets in, drain and send.
  */
 export class GossipSimulation {
-  readonly clock = new ManualClock(0);
+  readonly kernel: SimKernel;
+  readonly clock: ManualClock;
   readonly network: SimNetwork;
   readonly config: SwimConfig;
   readonly totals: SimTotals = { packetsSent: 0, packetsLost: 0, packetsDelivered: 0, bytesSent: 0, pushPulls: 0, pushPullsFailed: 0, events: 0 };
   private readonly random: SeededRandom;
-  private readonly queue = new EventQueue<SimEvent>();
   private readonly procs = new Map<string, SimProcess>();
   private readonly downPeriods = new Map<string, DownPeriod[]>();
   private readonly listeners: ((observer: string, event: MemberEvent) => void)[] = [];
@@ -78,7 +97,11 @@ export class GossipSimulation {
 
   constructor(opts: GossipSimulationOptions) {
     this.random = new SeededRandom(opts.seed);
-    this.network = new SimNetwork(opts.network ?? {}, this.random.fork());
+    const networkRandom = this.random.fork(); // drawn even for a shared network, so a seed means the same alone or not
+    this.network = opts.network ?? new SimNetwork(new SimKernel(), networkRandom, opts.latency ?? DEFAULT_LATENCY);
+    this.kernel = this.network.kernel;
+    this.clock = this.kernel.clock;
+    for (const f of opts.faults ?? []) this.network.add(f);
     this.config = opts.config;
     this.isJsonWire = opts.wire === 'json';
   }
@@ -113,10 +136,17 @@ export class GossipSimulation {
     }
   }
 
+  /** Joins through the seeds (a push-pull with each), and tries again until one answers: a lost push-pull is not the end. */
   join(id: string, seeds: readonly string[]): void {
     const p = this.process(id);
-    p.swim.join(seeds.map((s) => ({ id: s, address: s })));
-    this.flush(p);
+    const attempt = (n: number): void => {
+      if (!p.isUp || p.isJoined || this.procs.get(id) !== p || p.swim.hasLeft()) return;
+      p.swim.join(seeds.map((s) => ({ id: s, address: s })));
+      this.flush(p);
+      this.at(this.now() + Math.min(JOIN_RETRY_MAX_MS, JOIN_RETRY_MIN_MS * 2 ** Math.min(n, 4)), () => attempt(n + 1));
+    };
+    p.isJoined = false;
+    attempt(0);
   }
 
   /** Calls into a node from outside (an operator action: set tags, leave) and sends what it produced. */
@@ -163,7 +193,7 @@ export class GossipSimulation {
     if (!p.isUp || ms <= 0) return;
     const until = Math.max(p.pausedUntilMs, this.now() + ms);
     p.pausedUntilMs = until;
-    this.queue.push(until, { kind: 'resume', proc: p });
+    this.schedule(until, { kind: 'resume', proc: p });
   }
 
   /**
@@ -183,17 +213,20 @@ export class GossipSimulation {
     this.at(this.now() + gap(), next);
   }
 
+  /** Splits the cluster (ending any cut before): nodes in different groups cannot reach each other; nodes in no group reach everyone. */
   partition(groups: readonly (readonly string[])[]): void {
-    this.network.partition(groups, this.now());
+    this.heal();
+    this.network.add({ kind: 'partition', groups: groups.map((g) => [...g]) });
   }
 
+  /** Ends every cut on the network. */
   heal(): void {
-    this.network.heal(this.now());
+    this.network.heal(isCut);
   }
 
   /** Runs `fn` at virtual time `atMs`. */
   at(atMs: number, fn: () => void): void {
-    this.queue.push(Math.max(atMs, this.now()), { kind: 'call', fn });
+    this.schedule(atMs, { kind: 'call', fn });
   }
 
   onEvent(listener: (observer: string, event: MemberEvent) => void): void {
@@ -230,8 +263,7 @@ export class GossipSimulation {
 
   /** Processes events up to and including virtual time `tMs`. */
   runUntil(tMs: number): void {
-    while (this.queue.peekTime() <= tMs) this.step();
-    if (this.now() < tMs) this.clock.set(tMs);
+    this.kernel.runUntil(tMs);
   }
 
   /** Runs until `done()` holds (checked every `checkEveryMs`) or `maxMs` of virtual time pass. Returns whether it held. */
@@ -244,27 +276,32 @@ export class GossipSimulation {
     return done();
   }
 
-  /** Processes one event. Returns false when there is nothing left to do. */
+  /** Processes the kernel's next event. Returns false when there is nothing left to do. */
   step(): boolean {
-    const e = this.queue.pop();
-    if (e === undefined) return false;
-    if (e.atMs > this.now()) this.clock.set(e.atMs);
-    const ev = e.item;
+    return this.kernel.runNext();
+  }
+
+  private schedule(atMs: number, ev: SimEvent): void {
+    const at = Math.max(atMs, this.now());
+    this.kernel.at(at, () => this.handle(ev, at));
+  }
+
+  private handle(ev: SimEvent, atMs: number): void {
     switch (ev.kind) {
       case 'call':
         ev.fn();
-        return true;
+        return;
       case 'wake': {
         const p = ev.proc;
-        if (!p.isUp || e.atMs !== p.wakeAtMs || p.pausedUntilMs > e.atMs) return true;
+        if (!p.isUp || atMs !== p.wakeAtMs || p.pausedUntilMs > atMs) return;
         p.wakeAtMs = Infinity;
         p.swim.tick();
         this.flush(p);
-        return true;
+        return;
       }
       case 'resume': {
         const p = ev.proc;
-        if (!p.isUp || p.pausedUntilMs !== e.atMs) return true;
+        if (!p.isUp || p.pausedUntilMs !== atMs) return;
         // Timers first, then the backlog in order (Node runs expired timers before polled I/O).
         p.wakeAtMs = Infinity;
         p.swim.tick();
@@ -272,61 +309,67 @@ export class GossipSimulation {
         const backlog = p.backlog;
         p.backlog = [];
         for (const deliver of backlog) deliver();
-        return true;
+        return;
       }
       case 'udp': {
         const p = ev.proc ?? this.procs.get(ev.to);
-        if (p === undefined || !p.isUp) return true;
+        if (p === undefined || !p.isUp) return;
         if (!ev.isQueued && p.slowMs > 0) {
-          this.queue.push(this.inboxSlot(p), { ...ev, isQueued: true, proc: p });
-          return true;
+          this.schedule(this.inboxSlot(p), { ...ev, isQueued: true, proc: p });
+          return;
         }
         this.whenRunning(p, () => {
           this.totals.packetsDelivered++;
           p.swim.receivePacket(ev.from, this.isJsonWire ? JSON.parse(JSON.stringify(ev.packet)) : ev.packet, ev.bytes);
           this.flush(p);
         });
-        return true;
+        return;
       }
       case 'tcp-request': {
         const p = ev.proc ?? this.procs.get(ev.to);
-        if (p === undefined || !p.isUp || this.network.isPartitioned(ev.initiator.id, ev.to)) {
+        if (p === undefined || !p.isUp || !this.network.canReach(ev.initiator.id, ev.to)) {
           this.totals.pushPullsFailed++;
-          return true;
+          return;
         }
         if (!ev.isQueued && p.slowMs > 0) {
-          this.queue.push(this.inboxSlot(p), { ...ev, isQueued: true, proc: p });
-          return true;
+          this.schedule(this.inboxSlot(p), { ...ev, isQueued: true, proc: p });
+          return;
         }
         this.whenRunning(p, () => {
+          p.isJoined = true; // as the driver: someone exchanged full state with us
           const reply = p.swim.receivePushPull(ev.initiator.id, this.wire(ev.state));
           this.flush(p);
-          const delay = this.network.tcpDelay(p.id, ev.initiator.id);
-          if (delay === undefined) {
-            this.totals.pushPullsFailed++;
-            return;
-          }
-          this.queue.push(this.now() + delay, { kind: 'tcp-reply', to: ev.initiator, from: p.id, state: reply, isQueued: false });
+          this.sendTcp(p.id, ev.initiator.id, { kind: 'tcp-reply', to: ev.initiator, from: p.id, state: reply, isQueued: false });
         });
-        return true;
+        return;
       }
       case 'tcp-reply': {
         const p = ev.to;
-        if (!p.isUp || this.procs.get(p.id) !== p || this.network.isPartitioned(ev.from, p.id)) {
+        if (!p.isUp || this.procs.get(p.id) !== p || !this.network.canReach(ev.from, p.id)) {
           this.totals.pushPullsFailed++;
-          return true;
+          return;
         }
         if (!ev.isQueued && p.slowMs > 0) {
-          this.queue.push(this.inboxSlot(p), { ...ev, isQueued: true });
-          return true;
+          this.schedule(this.inboxSlot(p), { ...ev, isQueued: true });
+          return;
         }
         this.whenRunning(p, () => {
           p.swim.receivePushPullReply(ev.from, this.wire(ev.state));
+          p.isJoined = true;
           this.flush(p);
         });
-        return true;
+        return;
       }
     }
+  }
+
+  /** One leg of a push-pull, on the link's TCP connection (in order); it fails if lost or cut off. */
+  private sendTcp(from: string, to: string, ev: SimEvent): void {
+    const copies = this.network.send(from, to, true, (arrived) => {
+      if (arrived) this.handle(ev, this.now());
+      else this.totals.pushPullsFailed++;
+    });
+    if (copies === 0) this.totals.pushPullsFailed++;
   }
 
   /** Runs input handling now, or after the process's stall (in arrival order). */
@@ -352,7 +395,7 @@ export class GossipSimulation {
 
   private spawn(id: string, meta: MemberMeta, roster: Roster | undefined): SimProcess {
     const swim = new SwimNode({ id, address: id, meta, config: this.config, clock: this.clock, random: this.random.fork(), roster });
-    const p: SimProcess = { id, swim, isUp: true, slowMs: 0, wakeAtMs: Infinity, inboxFreeAtMs: 0, pausedUntilMs: 0, backlog: [] };
+    const p: SimProcess = { id, swim, isUp: true, slowMs: 0, wakeAtMs: Infinity, inboxFreeAtMs: 0, pausedUntilMs: 0, backlog: [], isJoined: true };
     this.procs.set(id, p);
     this.reschedule(p);
     return p;
@@ -361,29 +404,19 @@ export class GossipSimulation {
   /** Sends what the node produced, hands its events to the listeners, and schedules its next wake. */
   private flush(p: SimProcess): void {
     const ready = p.swim.drain();
-    const now = this.now();
     for (const out of ready.packets) {
       this.totals.packetsSent++;
       this.totals.bytesSent += out.bytes;
-      const delay = this.network.udpDelay(p.id, out.to);
-      if (delay === undefined) {
-        this.totals.packetsLost++;
-        continue;
-      }
-      this.queue.push(now + delay, { kind: 'udp', to: out.to, from: p.id, packet: out.packet, bytes: out.bytes, isQueued: false });
-      if (this.network.isDuplicated()) {
-        const again = this.network.udpDelay(p.id, out.to);
-        if (again !== undefined) this.queue.push(now + again, { kind: 'udp', to: out.to, from: p.id, packet: out.packet, bytes: out.bytes, isQueued: false });
-      }
+      const ev: SimEvent = { kind: 'udp', to: out.to, from: p.id, packet: out.packet, bytes: out.bytes, isQueued: false };
+      const copies = this.network.send(p.id, out.to, false, (arrived) => {
+        if (arrived) this.handle(ev, this.now());
+        else this.totals.packetsLost++;
+      });
+      if (copies === 0) this.totals.packetsLost++;
     }
     for (const pp of ready.pushPulls) {
       this.totals.pushPulls++;
-      const delay = this.network.tcpDelay(p.id, pp.to);
-      if (delay === undefined) {
-        this.totals.pushPullsFailed++;
-        continue;
-      }
-      this.queue.push(now + delay, { kind: 'tcp-request', to: pp.to, initiator: p, state: pp.state, isQueued: false });
+      this.sendTcp(p.id, pp.to, { kind: 'tcp-request', to: pp.to, initiator: p, state: pp.state, isQueued: false });
     }
     if (ready.events.length > 0 && this.listeners.length > 0) {
       this.totals.events += ready.events.length;
@@ -397,7 +430,7 @@ export class GossipSimulation {
     const next = Math.max(p.swim.nextDeadlineMs(), this.now());
     if (next < p.wakeAtMs) {
       p.wakeAtMs = next;
-      this.queue.push(next, { kind: 'wake', proc: p });
+      this.schedule(next, { kind: 'wake', proc: p });
     }
   }
 }

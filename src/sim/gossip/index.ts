@@ -1,8 +1,6 @@
-/** The many-node gossip simulator: the shipping SwimNode on virtual time and a simulated network. */
-export { GossipSimulation } from './gossip-simulation.js';
+/** The many-node gossip simulator: the shipping SwimNode on the simulation kernel (src/sim/kernel): virtual time and its simulated network. */
+export { GossipSimulation, DEFAULT_LATENCY } from './gossip-simulation.js';
 export type { GossipSimulationOptions, SimProcess, SimTotals } from './gossip-simulation.js';
-export { SimNetwork, DEFAULT_SIM_NETWORK } from './sim-network.js';
-export type { SimNetworkOptions, PartitionPeriod } from './sim-network.js';
 export { NoLiveMemberDeclaredDead, isConverged, unconvergedPairs } from './swim-invariants.js';
 export type { FalsePositive } from './swim-invariants.js';
 export { serfInfected, serfCurve, serfRoundsTo } from './serf-model.js';

@@ -1,6 +1,9 @@
+import type { LinkRule } from '../../net/link-filter.js';
 import { SeededRandom, shuffle } from '../../random/random.js';
 import { suspicionTimeoutMs } from '../../swim/suspicion.js';
 import { SWIM_PRESETS, validateSwimConfig, type SwimConfig, type SwimPresetName } from '../../swim/swim-config.js';
+import { faultsOnEveryLink } from '../kernel/link-faults.js';
+import type { Latency } from '../kernel/sim-network.js';
 import { GossipSimulation } from './gossip-simulation.js';
 import { isConverged, NoLiveMemberDeclaredDead, type FalsePositive } from './swim-invariants.js';
 import { serfInfected, serfRoundsTo } from './serf-model.js';
@@ -8,15 +11,18 @@ import { serfInfected, serfRoundsTo } from './serf-model.js';
 /** What every scenario takes. */
 export interface ScenarioOptions {
   nodes: number;
-  /** Datagram loss on every link, [0, 1). */
-  loss?: number;
+  /**
+   * The rule every link carries, in the link filter's words (what `ccm chaos loss|delay|duplicate '*' '*'` sets):
+   * { loss: 0.05 } loses 5 % of messages, datagrams and push-pull legs alike. Default: none.
+   */
+  link?: LinkRule;
   seed?: number;
   /** Base config (default: 'lan' for dissemination, 'local' for the others). */
   preset?: SwimPresetName;
   /** Field overrides on top of the preset. */
   config?: Partial<SwimConfig>;
-  delayMsMin?: number;
-  delayMsMax?: number;
+  /** The links' own latency before any rule (default DEFAULT_LATENCY, uniform 1-5 ms). */
+  latency?: Latency;
   /** 'converged' starts from a shared roster (fast, any size); 'join' starts each node joining through n1. */
   start?: 'converged' | 'join';
   wire?: 'object' | 'json';
@@ -48,7 +54,8 @@ function build(opts: ScenarioOptions, defaultPreset: SwimPresetName): Built {
   const sim = new GossipSimulation({
     seed,
     config,
-    network: { loss: opts.loss ?? 0, delayMsMin: opts.delayMsMin ?? 1, delayMsMax: opts.delayMsMax ?? 5 },
+    latency: opts.latency,
+    faults: faultsOnEveryLink(opts.link ?? {}),
     wire: opts.wire,
   });
   const ids = nodeIds(opts.nodes);
@@ -62,6 +69,11 @@ function build(opts: ScenarioOptions, defaultPreset: SwimPresetName): Built {
     if (!sim.runUntilTrue(() => isConverged(sim), 60_000, 50)) throw new Error(`seed ${seed}: ${opts.nodes} nodes did not converge after joining`);
   }
   return { sim, ids, config, random: new SeededRandom(seed ^ 0x5eed), checker, wallStart };
+}
+
+/** The loss on every link, for the reports and Serf's model. */
+function lossOf(opts: ScenarioOptions): number {
+  return opts.link?.loss ?? 0;
 }
 
 function perNodePerSec(bytes: number, nodes: number, ms: number): number {
@@ -124,7 +136,7 @@ export function runDissemination(opts: DisseminationOptions): DisseminationResul
     'lan',
   );
   const n = ids.length;
-  const loss = opts.loss ?? 0;
+  const loss = lossOf(opts);
   const injectAtMs = sim.now() + Math.max(1000, 2 * config.probeIntervalMs);
   const backgroundFromMs = sim.now();
   const backgroundFromBytes = sim.totals.bytesSent;
@@ -236,7 +248,7 @@ export function runFailureDetection(opts: FailureDetectionOptions): FailureDetec
   return {
     scenario: 'failure',
     nodes: ids.length,
-    loss: opts.loss ?? 0,
+    loss: lossOf(opts),
     seed: opts.seed ?? 1,
     probeIntervalMs: config.probeIntervalMs,
     victim,
@@ -322,7 +334,7 @@ export function runPartitionHeal(opts: PartitionHealOptions): PartitionHealResul
   return {
     scenario: 'partition',
     nodes: ids.length,
-    loss: opts.loss ?? 0,
+    loss: lossOf(opts),
     seed: opts.seed ?? 1,
     sides,
     sidesDeclaredDeadMs,

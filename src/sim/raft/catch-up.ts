@@ -10,8 +10,9 @@
  */
 import type { NodeId } from '../../raft/index.js';
 import { SeededRandom } from '../../random/random.js';
+import { SimKernel } from '../kernel/sim-kernel.js';
+import { SimNetwork } from '../kernel/sim-network.js';
 import { SimCluster, TICK_MS } from './sim-cluster.js';
-import { SimNetwork } from './sim-network.js';
 import type { SimRaftNode } from './sim-node.js';
 
 export interface CatchUpOptions {
@@ -68,12 +69,13 @@ export function measureCatchUp(opts: CatchUpOptions = {}): CatchUpResult {
     orderedPaths: opts.orderedPaths ?? true,
   };
   const rng = new SeededRandom(o.seed);
-  const network = new SimNetwork(rng.fork(), { delayMsMin: 1, delayMsMean: o.delayMsMean, lateDelayMsMax: 40 * TICK_MS, orderedPaths: o.orderedPaths });
+  const network = new SimNetwork(new SimKernel(), rng.fork(), { kind: 'exponential', minMs: 1, meanMs: o.delayMsMean });
   let counting = false;
   const sent = { appends: 0, entries: 0, rejections: 0 };
   const cluster = new SimCluster({
     rng,
     network,
+    orderedPaths: o.orderedPaths,
     config: {
       electionTicks: o.electionTicks,
       heartbeatTicks: o.heartbeatTicks,

@@ -2,8 +2,8 @@
  * Deterministic simulation of a Raft cluster (FoundationDB / TigerBeetle VOPR style): N RawNodes in one process,
  * one seeded Random driving virtual time, the network, faults and the client workload. A run has two phases:
  *
- *  1. faults — for `steps` events: crashes and restarts, partitions (split, isolate, one-way), loss bursts,
- *     duplication, late (reordered) and clogged paths, while clients propose, read (ReadIndex), transfer
+ *  1. faults — for `steps` events: crashes and restarts, and on the kernel's network the faults of `ccm chaos`
+ *     (partitions: split, isolate, majority ring, one-way; loss, duplication and delay bursts, reordering, clogged links), while clients propose, read (ReadIndex), transfer
  *     leadership, change membership (add a learner, promote it, remove a voter or learner) and force elections;
  *  2. heal — faults stop, every node restarts, and a fresh proposal must commit on every voter in time (liveness).
  *
@@ -17,10 +17,13 @@ import {
   type ConfChange,
   type NodeId,
 } from '../../raft/index.js';
+import { describeFault } from '../../faults/faults.js';
 import { SeededRandom, shuffle } from '../../random/random.js';
+import { isCut, type LinkFault } from '../kernel/link-faults.js';
+import { SimKernel } from '../kernel/sim-kernel.js';
+import { SimNetwork } from '../kernel/sim-network.js';
 import type { RaftInvariantChecker, RaftViolation } from './raft-invariants.js';
 import { SimCluster, TICK_MS } from './sim-cluster.js';
-import { SimNetwork } from './sim-network.js';
 import type { RaftSimBug, SimRaftNode } from './sim-node.js';
 import { TRACE_HEADER } from './trace-line.js';
 
@@ -68,6 +71,7 @@ export interface RaftSimStats {
     partitions: number;
     oneWayPartitions: number;
     isolations: number;
+    majorityRings: number;
     lossBursts: number;
     duplicationBursts: number;
     reorderBursts: number;
@@ -139,7 +143,10 @@ class RaftSimulation {
   private seq = 0;
   private partitionEpoch = 0;
   private nextNodeNumber: number;
-  private readonly baselineFaults: { lossProbability: number; duplicateProbability: number; lateProbability: number };
+  /** The seed's background loss, duplication and jitter on every link (chaos faults), in force until the heal. */
+  private readonly baselineFaults: LinkFault[] = [];
+  /** The faults of the current loss, duplication or reorder burst. */
+  private burstFaults: number[] = [];
   /** The heal phase's proposals (index, term); liveness is reached when every voter applied one of them. */
   private readonly livenessProposals: { index: number; term: number }[] = [];
   private lastLivenessProposalMs = Number.NEGATIVE_INFINITY;
@@ -178,21 +185,15 @@ class RaftSimulation {
       delayMsMean: r.int(1, 8),
       orderedPaths: r.next() < 0.8,
     };
-    this.network = new SimNetwork(this.rng.fork(), {
-      delayMsMin: 1,
-      delayMsMean: this.params.delayMsMean,
-      lateDelayMsMax: 40 * TICK_MS,
-      orderedPaths: this.params.orderedPaths,
-    });
-    this.baselineFaults = {
-      lossProbability: r.next() < 0.5 ? 0 : r.next() * 0.03,
-      duplicateProbability: r.next() < 0.5 ? 0 : r.next() * 0.03,
-      lateProbability: r.next() < 0.5 ? 0 : r.next() * 0.05,
-    };
-    this.network.faults = { ...this.baselineFaults };
+    this.network = new SimNetwork(new SimKernel(), this.rng.fork(), { kind: 'exponential', minMs: 1, meanMs: this.params.delayMsMean });
+    if (r.next() >= 0.5) this.baselineFaults.push({ kind: 'loss', a: '*', b: '*', rate: r.next() * 0.03 });
+    if (r.next() >= 0.5) this.baselineFaults.push({ kind: 'duplicate', a: '*', b: '*', rate: r.next() * 0.03 });
+    if (r.next() >= 0.5) this.baselineFaults.push({ kind: 'delay', a: '*', b: '*', delayMs: 0, jitterMs: r.int(1, 2 * this.params.delayMsMean) });
+    for (const f of this.baselineFaults) this.network.add(f);
     this.cluster = new SimCluster({
       rng: this.rng,
       network: this.network,
+      orderedPaths: this.params.orderedPaths,
       config: {
         electionTicks: this.params.electionTicks,
         heartbeatTicks: this.params.heartbeatTicks,
@@ -222,7 +223,8 @@ class RaftSimulation {
       `start: ${this.nodeCount} voters, election ${this.params.electionTicks} ticks, heartbeat ${this.params.heartbeatTicks}, ` +
         `pre-vote ${this.params.preVote}, check-quorum ${this.params.checkQuorum}, msg ${this.params.maxSizePerMsgBytes} B, ` +
         `inflight ${this.params.maxInflightMsgs}, snapshot every ${this.params.snapshotEveryEntries}, ` +
-        `delay 1+${this.params.delayMsMean} ms, ${this.params.orderedPaths ? 'ordered paths' : 'reordering paths'}${this.options.bug ? `, BUG ${this.options.bug}` : ''}`,
+        `delay 1+${this.params.delayMsMean} ms, ${this.params.orderedPaths ? 'ordered paths' : 'reordering paths'}` +
+        `${this.baselineFaults.map((f) => `, ${describeFault(f)}`).join('')}${this.options.bug ? `, BUG ${this.options.bug}` : ''}`,
     );
     const ids: NodeId[] = [];
     for (let i = 1; i <= this.nodeCount; i++) ids.push(`n${i}`);
@@ -453,17 +455,23 @@ class RaftSimulation {
       if (live.length < 2) return;
       const ids = shuffle(live.map((n) => n.id), this.rng);
       this.partitionEpoch++;
-      this.network.healPartitions();
+      this.network.heal(isCut);
       const kind = this.rng.next();
       if (kind < 0.4) {
         const cut = this.rng.int(1, ids.length - 1);
-        this.network.partition(ids.slice(0, cut), ids.slice(cut));
+        this.network.add({ kind: 'partition', groups: [ids.slice(0, cut), ids.slice(cut)] });
         f.partitions++;
         cluster.traceCluster(`partition {${ids.slice(0, cut).sort().join(',')}} | {${ids.slice(cut).sort().join(',')}}`);
-      } else if (kind < 0.7) {
-        this.network.partition([ids[0]], ids.slice(1));
+      } else if (kind < 0.6 || (kind < 0.75 && ids.length < 4)) {
+        this.network.add({ kind: 'partition', groups: [[ids[0]], ids.slice(1)] });
         f.isolations++;
         cluster.traceCluster(`isolate ${ids[0]}`);
+      } else if (kind < 0.75) {
+        // Jepsen's majorities ring: every node reaches a majority, and no two see the same one.
+        const ring: LinkFault = { kind: 'majority-ring', ring: ids };
+        this.network.add(ring);
+        f.majorityRings++;
+        cluster.traceCluster(describeFault(ring));
       } else {
         const pairs = this.rng.int(1, ids.length - 1);
         const desc: string[] = [];
@@ -471,7 +479,7 @@ class RaftSimulation {
           const a = ids[this.rng.int(0, ids.length - 1)];
           const b = ids[this.rng.int(0, ids.length - 1)];
           if (a === b) continue;
-          this.network.blockOneWay(a, b);
+          this.network.add({ kind: 'one-way', from: a, to: b });
           desc.push(`${a}->${b}`);
         }
         f.oneWayPartitions++;
@@ -482,54 +490,56 @@ class RaftSimulation {
       const epoch = this.partitionEpoch;
       cluster.at(this.nowMs + duration, () => this.healPartition(epoch));
     } else if (r < 0.55) {
-      this.network.faults.lossProbability = 0.05 + this.rng.next() * 0.3;
+      this.burst({ kind: 'loss', a: '*', b: '*', rate: 0.05 + this.rng.next() * 0.3 });
       f.lossBursts++;
-      f.total++;
-      cluster.traceCluster(`loss burst: ${(this.network.faults.lossProbability * 100).toFixed(0)}% of messages lost`);
-      this.restoreNetworkLater();
     } else if (r < 0.63) {
-      this.network.faults.duplicateProbability = 0.05 + this.rng.next() * 0.3;
+      this.burst({ kind: 'duplicate', a: '*', b: '*', rate: 0.05 + this.rng.next() * 0.3 });
       f.duplicationBursts++;
-      f.total++;
-      cluster.traceCluster(`duplication burst: ${(this.network.faults.duplicateProbability * 100).toFixed(0)}% of messages twice`);
-      this.restoreNetworkLater();
     } else if (r < 0.71) {
-      this.network.faults.lateProbability = 0.05 + this.rng.next() * 0.3;
+      // Connections break and re-form: paths stop keeping order, and jitter makes messages overtake each other.
+      cluster.orderedPaths = false;
+      this.burst({ kind: 'delay', a: '*', b: '*', delayMs: 0, jitterMs: this.rng.int(2, 20) * TICK_MS }, 'reorder burst: paths lose their order');
       f.reorderBursts++;
-      f.total++;
-      cluster.traceCluster(`reorder burst: ${(this.network.faults.lateProbability * 100).toFixed(0)}% of messages late`);
-      this.restoreNetworkLater();
     } else if (r < 0.76) {
       if (live.length < 2) return;
       const a = live[this.rng.int(0, live.length - 1)].id;
       const b = live[this.rng.int(0, live.length - 1)].id;
       if (a === b) return;
-      const extra = this.rng.int(5, 60) * TICK_MS;
-      this.network.clog(a, b, this.nowMs + this.rng.int(5, 100) * TICK_MS, extra);
+      const clog: LinkFault = { kind: 'delay', a, b, delayMs: this.rng.int(5, 60) * TICK_MS, jitterMs: 0 };
+      const id = this.network.add(clog);
+      cluster.at(this.nowMs + this.rng.int(5, 100) * TICK_MS, () => this.network.remove(id));
       f.clogs++;
       f.total++;
-      cluster.traceCluster(`clog ${a}->${b}: +${extra} ms`);
+      cluster.traceCluster(`clog: ${describeFault(clog)}`);
     }
+  }
+
+  /** A burst of loss, duplication or jitter on every link, until the network returns to the seed's baseline. */
+  private burst(fault: LinkFault, why?: string): void {
+    this.burstFaults.push(this.network.add(fault));
+    this.stats.faults.total++;
+    this.cluster.traceCluster(`${why ?? `${fault.kind} burst`}: ${describeFault(fault)}`);
+    this.cluster.at(this.nowMs + this.rng.int(5, 100) * TICK_MS, () => {
+      if (this.phase !== 'faults' || this.burstFaults.length === 0) return;
+      for (const id of this.burstFaults) this.network.remove(id);
+      this.burstFaults = [];
+      this.cluster.orderedPaths = this.params.orderedPaths;
+      this.cluster.traceCluster('network loss/duplication/reordering back to baseline');
+    });
   }
 
   private healPartition(epoch: number): void {
     if (epoch !== this.partitionEpoch || !this.network.isPartitioned()) return;
-    this.network.healPartitions();
+    this.network.heal(isCut);
     this.cluster.traceCluster('partition healed');
-  }
-
-  private restoreNetworkLater(): void {
-    this.cluster.at(this.nowMs + this.rng.int(5, 100) * TICK_MS, () => {
-      if (this.phase !== 'faults') return;
-      this.network.faults = { ...this.baselineFaults };
-      this.cluster.traceCluster('network loss/duplication/reordering back to baseline');
-    });
   }
 
   private startHealPhase(): void {
     const cluster = this.cluster;
     this.phase = 'heal';
-    this.network.healAll();
+    this.network.heal();
+    this.burstFaults = [];
+    cluster.orderedPaths = this.params.orderedPaths;
     this.partitionEpoch++;
     cluster.traceCluster('heal: faults stop, every node restarts; waiting for liveness');
     for (const node of cluster.nodes.values()) cluster.restartNode(node, 'restarted for the heal phase');
@@ -643,6 +653,7 @@ function emptyStats(): RaftSimStats {
       partitions: 0,
       oneWayPartitions: 0,
       isolations: 0,
+      majorityRings: 0,
       lossBursts: 0,
       duplicationBursts: 0,
       reorderBursts: 0,

@@ -1,15 +1,15 @@
 /**
- * The engine under every Raft simulation: SimRaftNodes on one virtual clock, an agenda of events (ticks, Ready
- * turns, message deliveries, and whatever actions the driver schedules), the simulated network between the
- * nodes, and the invariant checker watching after every step. It decides nothing on its own: the randomized
+ * The engine under every Raft simulation: SimRaftNodes on the simulation kernel's virtual clock and agenda (ticks,
+ * Ready turns, message deliveries, and whatever actions the driver schedules), the kernel's simulated network
+ * between the nodes, and the invariant checker watching after every step of theirs. It decides nothing on its own: the randomized
  * simulation (raft-simulator.ts) and scripted measurements (catch-up.ts) schedule the workload and the faults.
  * Every random choice draws from the one seeded Random, so a run replays bit for bit.
  */
 import { RaftError, describeRaftEvent, type ConfChange, type Message, type NodeId, type RaftConfig, type RaftEvent } from '../../raft/index.js';
 import type { SeededRandom } from '../../random/random.js';
-import { EventQueue } from './event-queue.js';
+import type { SimKernel } from '../kernel/sim-kernel.js';
+import type { SimNetwork } from '../kernel/sim-network.js';
 import { RaftInvariantChecker } from './raft-invariants.js';
-import type { SimNetwork } from './sim-network.js';
 import { SimRaftNode, type RaftSimBug, type SimNodeHost, type SimSnapshotPolicy } from './sim-node.js';
 import { formatTraceLine } from './trace-line.js';
 
@@ -25,7 +25,10 @@ type EngineEvent =
 
 export interface SimClusterOptions {
   rng: SeededRandom;
+  /** The network between the nodes; the cluster runs on its kernel (which other simulated protocols may share). */
   network: SimNetwork;
+  /** Each path delivers in order, as over one TCP connection (default true). */
+  orderedPaths?: boolean;
   /** Every node's RaftConfig but its id. */
   config: Omit<RaftConfig, 'id'>;
   snapshotPolicy: SimSnapshotPolicy;
@@ -60,16 +63,27 @@ export class SimCluster implements SimNodeHost {
     restarts: 0,
   };
   readonly rng: SeededRandom;
+  readonly kernel: SimKernel;
   readonly network: SimNetwork;
-  nowMs = 0;
-  step = 0;
-  private readonly queue = new EventQueue<EngineEvent>();
+  /** Whether messages keep their order on each path (false: connections keep breaking, messages overtake). */
+  orderedPaths: boolean;
   private readonly tickIntervalMs = new Map<NodeId, number>();
   private readonly dirty = new Set<SimRaftNode>();
 
   constructor(private readonly options: SimClusterOptions) {
     this.rng = options.rng;
+    this.kernel = options.network.kernel;
     this.network = options.network;
+    this.orderedPaths = options.orderedPaths ?? true;
+  }
+
+  get nowMs(): number {
+    return this.kernel.nowMs;
+  }
+
+  /** Events run on the kernel so far (this cluster's and any other's sharing it). */
+  get step(): number {
+    return this.kernel.steps;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -77,19 +91,21 @@ export class SimCluster implements SimNodeHost {
 
   /** Runs `run` at virtual time `timeMs` (after the events already due then). */
   at(timeMs: number, run: () => void): void {
-    this.queue.push(timeMs, { kind: 'action', run });
+    this.schedule(timeMs, { kind: 'action', run });
   }
 
-  /** Runs the next event, then the checks of every node it touched. Returns false when nothing is left to do. */
+  /** Runs the kernel's next event. Returns false when nothing is left to do. */
   runNext(): boolean {
-    const next = this.queue.pop();
-    if (next === undefined) return false;
-    this.nowMs = next.timeMs;
-    this.step++;
-    this.checker.setClock(this.step, this.nowMs);
-    this.handle(next.item);
-    this.checkDirty();
-    return true;
+    return this.kernel.runNext();
+  }
+
+  /** Puts an event of this cluster on the kernel's agenda: when it runs, the checks of every node it touched follow. */
+  private schedule(timeMs: number, ev: EngineEvent): void {
+    this.kernel.at(timeMs, () => {
+      this.checker.setClock(this.step, this.nowMs);
+      this.handle(ev);
+      this.checkDirty();
+    });
   }
 
   private handle(ev: EngineEvent): void {
@@ -100,7 +116,7 @@ export class SimCluster implements SimNodeHost {
         const raw = node.raw;
         this.guarded(node, () => raw.tick());
         this.touched(node);
-        this.queue.push(this.nowMs + (this.tickIntervalMs.get(node.id) ?? TICK_MS), ev);
+        this.schedule(this.nowMs + (this.tickIntervalMs.get(node.id) ?? TICK_MS), ev);
         return;
       }
       case 'ready': {
@@ -112,7 +128,7 @@ export class SimCluster implements SimNodeHost {
         if (started) {
           // The disk write takes a while; the node keeps stepping messages and ticks meanwhile, and may crash.
           const latency = this.rng.next() < 0.4 ? 0 : this.rng.int(1, 4);
-          this.queue.push(this.nowMs + latency, { kind: 'written', node, incarnation: node.incarnation });
+          this.schedule(this.nowMs + latency, { kind: 'written', node, incarnation: node.incarnation });
         }
         this.touched(node);
         return;
@@ -146,7 +162,7 @@ export class SimCluster implements SimNodeHost {
 
   /** Starts the ticks of a node whose RawNode was just created (at start-up, with its bootstrap done). */
   startTicking(node: SimRaftNode, firstTickMs: number): void {
-    this.queue.push(firstTickMs, { kind: 'tick', node, incarnation: node.incarnation });
+    this.schedule(firstTickMs, { kind: 'tick', node, incarnation: node.incarnation });
   }
 
   /** (Re)starts a node from its durable state. */
@@ -175,7 +191,7 @@ export class SimCluster implements SimNodeHost {
     node.readyScheduled = true;
     // The event loop's turn: inputs that arrive meanwhile join the same Ready (group commit).
     const delay = this.rng.next() < 0.7 ? 0 : this.rng.int(1, 3);
-    this.queue.push(this.nowMs + delay, { kind: 'ready', node, incarnation: node.incarnation });
+    this.schedule(this.nowMs + delay, { kind: 'ready', node, incarnation: node.incarnation });
   }
 
   /** The leader a client would find: the leader with the highest term among the nodes up. */
@@ -232,20 +248,23 @@ export class SimCluster implements SimNodeHost {
       else if (this.rng.next() < 0.3) from.raw?.reportUnreachable(m.to);
       return;
     }
-    const delays = this.network.delaysFor(m.from, m.to, this.nowMs);
-    if (delays.length === 0) {
+    const copies = this.network.send(m.from, m.to, this.orderedPaths, (arrived) => {
+      this.checker.setClock(this.step, this.nowMs);
+      this.deliver(m, false, arrived);
+      this.checkDirty();
+    });
+    if (copies === 0) {
       this.stats.messagesDropped++;
       // A lost snapshot is still reported (as a failed stream would be), or the follower would wait forever.
-      if (m.type === 'snap') this.queue.push(this.nowMs + 1, { kind: 'deliver', msg: m, lost: true });
-      return;
+      if (m.type === 'snap') this.schedule(this.nowMs + 1, { kind: 'deliver', msg: m, lost: true });
     }
-    for (const d of delays) this.queue.push(this.nowMs + d, { kind: 'deliver', msg: m, lost: false });
   }
 
-  private deliver(m: Message, lost: boolean): void {
+  /** A message's time to arrive: `lost` if it was lost at sending (counted then), `reachable` false if cut off on the way. */
+  private deliver(m: Message, lost: boolean, reachable = true): void {
     const to = this.nodes.get(m.to);
     const from = this.nodes.get(m.from);
-    const arrives = !lost && to !== undefined && to.raw !== undefined && this.network.canReach(m.from, m.to);
+    const arrives = !lost && reachable && to !== undefined && to.raw !== undefined;
     if (m.type === 'snap' && from?.raw !== undefined) {
       from.raw.reportSnapshot(m.to, arrives);
       this.touched(from);

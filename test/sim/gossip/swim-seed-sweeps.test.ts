@@ -15,7 +15,7 @@ describe('SWIM seed sweeps (simulated cluster, virtual time)', function () {
   it('SWIM: a killed node is declared dead by every live node, and no live node is ever declared dead (7 nodes, 0 % and 5 % loss)', () => {
     for (const loss of [0, 0.05]) {
       for (const seed of seeds(1, 12)) {
-        const r = runFailureDetection({ nodes: 7, loss, seed, settleMs: 10_000 });
+        const r = runFailureDetection({ nodes: 7, link: { loss }, seed, settleMs: 10_000 });
         expect(r.allDetectedMs, replay(`loss ${loss}: some node never declared ${r.victim} dead`, seed)).to.not.equal(null);
         expect(r.allDetectedMs!, replay('detection within a generous deadline', seed)).to.be.below(30_000);
         expect(r.falsePositives, replay(`loss ${loss}: live members declared dead`, seed)).to.deep.equal([]);
@@ -35,7 +35,7 @@ describe('SWIM seed sweeps (simulated cluster, virtual time)', function () {
     let suspicions = 0;
     let refutations = 0;
     for (const seed of seeds(1, 15)) {
-      const r = runStability({ nodes: 7, loss: 0.05, seed, durationMs: 60_000 });
+      const r = runStability({ nodes: 7, link: { loss: 0.05 }, seed, durationMs: 60_000 });
       expect(r.falsePositives, replay('false positives at 5 % loss', seed)).to.deep.equal([]);
       expect(r.isConvergedAtEnd, replay('one view at the end', seed)).to.equal(true);
       suspicions += r.falseSuspicions;
@@ -91,7 +91,7 @@ describe('SWIM seed sweeps (simulated cluster, virtual time)', function () {
   it('SWIM: a tag spreads to every node (200 nodes at 0 % and 5 % loss; 20 joined nodes over JSON)', () => {
     for (const loss of [0, 0.05]) {
       for (const seed of seeds(1, 3)) {
-        const r = runDissemination({ nodes: 200, loss, seed });
+        const r = runDissemination({ nodes: 200, link: { loss }, seed });
         expect(r.timeToAllMs, replay(`loss ${loss}: every node learnt the tag`, seed)).to.not.equal(null);
         expect(r.rounds.at(-1)!.fraction).to.equal(1);
       }
@@ -123,7 +123,7 @@ describe('SWIM seed sweeps (simulated cluster, virtual time)', function () {
   it('the "no live node declared dead" checker can fail: with suspicion timeout 0 and no indirect checks, loss kills live nodes', () => {
     let violations = 0;
     for (const seed of seeds(1, 3)) {
-      const r = runStability({ nodes: 7, loss: 0.1, seed, durationMs: 20_000, config: { suspicionMult: 0, indirectChecks: 0 } });
+      const r = runStability({ nodes: 7, link: { loss: 0.1 }, seed, durationMs: 20_000, config: { suspicionMult: 0, indirectChecks: 0 } });
       violations += r.falsePositives.length;
     }
     expect(violations).to.be.above(0);
@@ -131,7 +131,7 @@ describe('SWIM seed sweeps (simulated cluster, virtual time)', function () {
 
   it('a seed replays the same run exactly', () => {
     const strip = (r: object): string => JSON.stringify({ ...r, wallMs: 0 });
-    expect(strip(runDissemination({ nodes: 300, loss: 0.05, seed: 77 }))).to.equal(strip(runDissemination({ nodes: 300, loss: 0.05, seed: 77 })));
-    expect(strip(runFailureDetection({ nodes: 7, loss: 0.05, seed: 77 }))).to.equal(strip(runFailureDetection({ nodes: 7, loss: 0.05, seed: 77 })));
+    expect(strip(runDissemination({ nodes: 300, link: { loss: 0.05 }, seed: 77 }))).to.equal(strip(runDissemination({ nodes: 300, link: { loss: 0.05 }, seed: 77 })));
+    expect(strip(runFailureDetection({ nodes: 7, link: { loss: 0.05 }, seed: 77 }))).to.equal(strip(runFailureDetection({ nodes: 7, link: { loss: 0.05 }, seed: 77 })));
   });
 });

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { SeededRandom } from '../../../src/random/random.js';
+import { SimKernel } from '../../../src/sim/kernel/sim-kernel.js';
+import { SimNetwork } from '../../../src/sim/kernel/sim-network.js';
 import { DEFAULT_RAFT_SIM_STEPS, runRaftSimulation, sweepNodes, type RaftSimReport, type RaftSimBug } from '../../../src/sim/raft/raft-simulator.js';
 import { SimCluster, TICK_MS } from '../../../src/sim/raft/sim-cluster.js';
-import { SimNetwork } from '../../../src/sim/raft/sim-network.js';
 import type { SimRaftNode } from '../../../src/sim/raft/sim-node.js';
 
 /** The seed sweep npm test runs: mixed cluster sizes, every fault, every workload (`npm run sim -- raft` runs more). */
@@ -53,6 +54,7 @@ describe('sim/raft: deterministic simulation of Raft under faults', function () 
       'crashesDuringWrite',
       'partitions',
       'isolations',
+      'majorityRings',
       'oneWayPartitions',
       'lossBursts',
       'duplicationBursts',
@@ -117,7 +119,7 @@ describe('sim/raft: deterministic simulation of Raft under faults', function () 
     const rng = new SeededRandom(7);
     const cluster = new SimCluster({
       rng,
-      network: new SimNetwork(rng.fork(), { delayMsMin: 1, delayMsMean: 2, lateDelayMsMax: 0 }),
+      network: new SimNetwork(new SimKernel(), rng.fork(), { kind: 'exponential', minMs: 1, meanMs: 2 }),
       config: { electionTicks: 10, heartbeatTicks: 1 },
       snapshotPolicy: { everyEntries: 1_000_000, keepEntries: 0 },
     });

@@ -1,6 +1,6 @@
 /**
  * The simulator's agenda: events ordered by virtual time, ties broken by insertion order, so a seed replays
- * exactly. A binary heap: O(log n) push and pop.
+ * exactly (every random choice that schedules is drawn from the run's seed). A binary heap: O(log n) push and pop.
  */
 export class EventQueue<T> {
   private times: number[] = [];
@@ -26,9 +26,9 @@ export class EventQueue<T> {
     }
   }
 
-  /** The earliest event's time, or undefined when empty. */
-  peekTime(): number | undefined {
-    return this.items.length === 0 ? undefined : this.times[0];
+  /** The earliest event's time, or Infinity when empty. */
+  peekTime(): number {
+    return this.items.length === 0 ? Infinity : this.times[0];
   }
 
   pop(): { timeMs: number; item: T } | undefined {
