@@ -29,6 +29,8 @@ export const RECORD_HEADER_BYTES = 8;
 /** The unit a disk persists atomically; a torn write leaves whole sectors unwritten (zero). */
 const SECTOR_BYTES = 512;
 const ZERO_FILL_CHUNK_BYTES = 1024 * 1024;
+/** Room for a segment's preamble records beside the record that started it. */
+const PREAMBLE_ROOM_BYTES = 64 * 1024;
 const SEGMENT_SUFFIX = '.seg';
 const SPARE_NAME = 'spare.seg';
 const SPARE_TEMP_NAME = 'spare.tmp';
@@ -304,7 +306,7 @@ export class SegmentLog {
     if (this.isClosed) throw new Error('the log is closed');
     const size = RECORD_HEADER_BYTES + body.length;
     if (body.length > this.maxRecordBytes()) throw new Error(`a record of ${body.length} bytes does not fit in a segment of ${this.segmentBytes} bytes`);
-    if (this.writeOffset + size > this.last().capacity) this.rollover();
+    if (this.writeOffset + size > this.last().capacity) this.rollover(size);
     const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
     header.writeUInt32LE(body.length, 0);
     header.writeUInt32LE(crc32(body), 4);
@@ -358,8 +360,11 @@ export class SegmentLog {
     return removed;
   }
 
-  /** Ends the current segment (written and synced) and starts the next: the spare if ready, else a new zero-filled file. */
-  private rollover(): void {
+  /**
+   * Ends the current segment (written and synced) and starts the next: the spare if it is ready, else a new
+   * zero-filled file only as large as needed (at least 4 MiB), so the event loop never waits for 64 MiB of zeros.
+   */
+  private rollover(needed: number): void {
     this.flush(true);
     const seq = this.last().seq + 1;
     const file = path.join(this.dir, segmentName(seq));
@@ -376,10 +381,11 @@ export class SegmentLog {
         // gone or unreadable: make one below
       }
     }
-    if (!usedSpare) createZeroFilledSync(file, this.segmentBytes);
+    const capacity = usedSpare ? this.segmentBytes : Math.min(this.segmentBytes, Math.max(FIRST_SEGMENT_BYTES, needed + PREAMBLE_ROOM_BYTES));
+    if (!usedSpare) createZeroFilledSync(file, capacity);
     fsyncDirectory(this.dir);
-    // The old segment stays open for reads only (its fd was opened r+; reads through it are fine).
-    this.segments.push({ seq, fd: fs.openSync(file, 'r+'), capacity: this.segmentBytes });
+    // The old segment stays open for reads.
+    this.segments.push({ seq, fd: fs.openSync(file, 'r+'), capacity });
     this.writeOffset = 0;
     this.pendingStart = 0;
     for (const r of this.preamble()) this.append(r);
