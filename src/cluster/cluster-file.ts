@@ -34,7 +34,7 @@ export interface NodeRecord {
   restarts: number;
 }
 
-export const RAFT_LOG_STORES = ['segments', 'sqlite'] as const;
+export const RAFT_LOG_STORES = ['sqlite', 'segments'] as const;
 export type RaftLogStore = (typeof RAFT_LOG_STORES)[number];
 
 /** Tunables a cluster is started with; each node reads them at start. */
@@ -90,7 +90,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   watchHistoryBytes: 64 * 1024 * 1024,
   coreReplaceAfterMs: 30_000,
   logMaxBytes: DEFAULT_LOG_MAX_BYTES,
-  raftLogStore: 'segments',
+  raftLogStore: 'sqlite',
 };
 
 /** Parses `--setting key=value` pairs into settings, rejecting unknown keys and non-numbers (raftLogStore takes a name). */
