@@ -55,6 +55,8 @@ export interface SegmentLogOptions {
   firstSegmentBytes?: number;
   /** Records written at the start of every new segment (e.g. the current hard state), so no segment depends on an older one for them. */
   preamble?: () => Buffer[];
+  /** Zero-fill the next segment on the thread pool once the current one is half full (default true). */
+  backgroundSpare?: boolean;
   /** A background preparation of the next segment failed (the next rollover then prepares it synchronously). */
   onBackgroundError?: (err: Error) => void;
 }
@@ -174,6 +176,7 @@ export class SegmentLog {
   /** Written to the last segment since its last fdatasync. */
   private isUnsynced = false;
   private spare: 'none' | 'preparing' | 'ready' = 'none';
+  private spareWork: Promise<void> | null = null;
   private isClosed = false;
   private readonly segmentBytes: number;
   private readonly preamble: () => Buffer[];
@@ -313,7 +316,7 @@ export class SegmentLog {
     this.pending.push(header, body);
     const at = { segment: this.last().seq, offset: this.writeOffset };
     this.writeOffset += size;
-    if (this.spare === 'none' && this.writeOffset > this.last().capacity / 2) this.prepareSpare();
+    if (this.spare === 'none' && this.opts.backgroundSpare !== false && this.writeOffset > this.last().capacity / 2) this.prepareSpare();
     return at;
   }
 
@@ -417,7 +420,7 @@ export class SegmentLog {
       }
       await fsp.rename(tmp, path.join(this.dir, SPARE_NAME));
     };
-    work().then(
+    this.spareWork = work().then(
       () => {
         if (this.spare === 'preparing') this.spare = 'ready';
       },
@@ -426,6 +429,16 @@ export class SegmentLog {
         if (!this.isClosed) this.opts.onBackgroundError?.(err);
       },
     );
+  }
+
+  /** Settles once no spare segment is being prepared (tests wait on it before removing the directory). */
+  async idle(): Promise<void> {
+    await this.spareWork;
+  }
+
+  /** Whether a prepared spare segment is waiting for the next rollover. */
+  hasSpareReady(): boolean {
+    return this.spare === 'ready';
   }
 
   /** Writes what is queued (without a sync) and closes the files. */

@@ -64,7 +64,7 @@ function decodeHardState(b: Buffer): HardState {
   return { term: readCount(b, 1, 'term'), commit: readCount(b, 9, 'commit'), vote: b[17] === 1 ? b.toString('utf8', 18) : null };
 }
 
-export interface SegmentRaftStorageOptions extends Pick<SegmentLogOptions, 'segmentBytes' | 'firstSegmentBytes' | 'onBackgroundError'> {
+export interface SegmentRaftStorageOptions extends Pick<SegmentLogOptions, 'segmentBytes' | 'firstSegmentBytes' | 'onBackgroundError' | 'backgroundSpare'> {
   /** The state machine's applied index: the commit index recovered is at least this. */
   appliedIndex?: number;
 }
@@ -136,6 +136,7 @@ export class SegmentRaftStorage implements RaftLogStorage {
         segmentBytes: opts.segmentBytes,
         firstSegmentBytes: opts.firstSegmentBytes,
         onBackgroundError: opts.onBackgroundError,
+        backgroundSpare: opts.backgroundSpare,
         preamble: () => [encodeHardStateRecord(this.hardState)],
       },
       (body, at) => {

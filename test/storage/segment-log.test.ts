@@ -14,7 +14,7 @@ describe('segment log (real files)', () => {
 
   const open = (opts: SegmentLogOptions = {}) => {
     const seen: { text: string; at: RecordLocation }[] = [];
-    const { log, report } = SegmentLog.open(dir, { segmentBytes: SEG, firstSegmentBytes: SEG, ...opts }, (body, at) => {
+    const { log, report } = SegmentLog.open(dir, { segmentBytes: SEG, firstSegmentBytes: SEG, backgroundSpare: false, ...opts }, (body, at) => {
       seen.push({ text: body.toString(), at });
       return 'keep';
     });
@@ -65,6 +65,22 @@ describe('segment log (real files)', () => {
     const texts = b.texts();
     expect(texts.filter((t) => t === 'preamble').length, 'one per segment after the first').to.equal(b.log.segmentSeqs().length);
     expect(texts.filter((t) => t !== 'preamble').map((t) => Number(t.split(':')[0]))).to.deep.equal(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('prepares the next segment in the background once the current one is half full; the rollover takes it', async () => {
+    const a = open({ backgroundSpare: true });
+    for (let i = 0; i < 5; i++) a.log.append(Buffer.alloc(1000, 2));
+    a.log.flush(true);
+    await a.log.idle();
+    expect(a.log.hasSpareReady()).to.equal(true);
+    expect(fs.statSync(path.join(dir, 'spare.seg')).size).to.equal(SEG);
+    for (let i = 0; i < 5; i++) a.log.append(Buffer.alloc(1000, 3));
+    a.log.flush(true);
+    expect(a.log.segmentSeqs()).to.deep.equal([1, 2]);
+    expect(fs.existsSync(path.join(dir, 'spare.seg')), 'renamed into place').to.equal(false);
+    await a.log.idle();
+    a.log.close();
+    expect(open().seen.length).to.equal(10);
   });
 
   it('refuses a record larger than a segment', () => {
@@ -154,7 +170,7 @@ describe('segment log (real files)', () => {
     a.log.close();
     const segments = a.log.segmentSeqs().length;
     expect(segments).to.be.greaterThan(2);
-    const { log, report } = SegmentLog.open(dir, { segmentBytes: SEG }, (body) => (body.toString().startsWith('5:') ? 'truncate' : 'keep'));
+    const { log, report } = SegmentLog.open(dir, { segmentBytes: SEG, backgroundSpare: false }, (body) => (body.toString().startsWith('5:') ? 'truncate' : 'keep'));
     expect(report.truncatedAt).to.not.equal(null);
     expect(log.segmentSeqs().length).to.be.lessThan(segments);
     log.close();

@@ -26,7 +26,7 @@ describe('segment Raft storage (SQLite for the compaction point, segment files f
   const open = (opts: { segmentBytes?: number; appliedIndex?: number } = {}) => {
     const db = openDatabase(path.join(dataDir, 'state.db'));
     dbs.push(db);
-    const storage = new SegmentRaftStorage(db, logDir(), () => conf, snap, { segmentBytes: opts.segmentBytes ?? 16384, firstSegmentBytes: 4096, appliedIndex: opts.appliedIndex });
+    const storage = new SegmentRaftStorage(db, logDir(), () => conf, snap, { segmentBytes: opts.segmentBytes ?? 16384, firstSegmentBytes: 4096, appliedIndex: opts.appliedIndex, backgroundSpare: false });
     return { db, storage };
   };
   /** One Ready: entries and hard state, persisted, in a transaction. */
@@ -120,16 +120,16 @@ describe('segment Raft storage (SQLite for the compaction point, segment files f
   });
 
   it('refuses a log whose entries start after the compaction point (entries missing)', () => {
-    const { log } = SegmentLog.open(logDir(), { segmentBytes: 16384 }, () => 'keep');
+    const { log } = SegmentLog.open(logDir(), { segmentBytes: 16384, backgroundSpare: false }, () => 'keep');
     log.append(encodeEntryRecord(e(5, 1)));
     log.append(encodeEntryRecord(e(6, 1)));
     log.close();
     const db = openDatabase(path.join(dataDir, 'state.db'));
     dbs.push(db);
     db.prepare('UPDATE raft_state SET snapshot_index = 2, snapshot_term = 1').run();
-    expect(() => new SegmentRaftStorage(db, logDir(), () => conf, snap)).to.throw(CorruptLogError, /starts at 5 but the compaction point is 2/);
+    expect(() => new SegmentRaftStorage(db, logDir(), () => conf, snap, { backgroundSpare: false })).to.throw(CorruptLogError, /starts at 5 but the compaction point is 2/);
     db.prepare('UPDATE raft_state SET snapshot_index = 4, snapshot_term = 1').run();
-    const ok = new SegmentRaftStorage(db, logDir(), () => conf, snap);
+    const ok = new SegmentRaftStorage(db, logDir(), () => conf, snap, { backgroundSpare: false });
     expect([ok.firstIndex(), ok.lastIndex()]).to.deep.equal([5, 6]);
     ok.close();
   });
