@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- core [--vs etcd] [--seconds 10] [--warmup 1] [--rounds 2] [--failovers 3] [--encryption on|off|compare]`:
+ * `npm run bench -- core [--vs etcd] [--seconds 10] [--warmup 1] [--rounds 2] [--failovers 3] [--encryption on|off|compare] [--log-store segments|sqlite|both]`:
  * the consistent core, 3 voters on loopback, durable (synced) writes, 256-byte values, one Node.js driver process.
  * Peers seal every frame (AES-256-GCM) as in production; `--encryption off` runs without (for comparison only), and
  * `--encryption compare` measures the cost of sealing (bench-encryption.ts).
@@ -10,12 +10,15 @@
  * printed for each round, and the ratio of the rounds' means: ccm over etcd, above 1× when ccm is better (more
  * ops/s, less latency). Without etcd installed it says so and measures ccm alone.
  *
+ * `--log-store both` runs one ccm cluster per Raft log store (segment files, SQLite), each with its two rows.
+ *
  * `--breakdown`: where a sequential write's time goes on ccm (each step's added latency, measured from outside, and
  * the nodes' own sync timings), instead of the phases above.
  */
 import { Etcd3, type IOptions } from 'etcd3';
 import { CcmClient } from '../src/client/ccm-client.js';
 import { requestJson } from '../src/client/http-json.js';
+import { DEFAULT_SETTINGS, RAFT_LOG_STORES, type RaftLogStore } from '../src/cluster/cluster-file.js';
 import { readClusterTokens } from '../src/cluster/cluster-secrets.js';
 import { ETCD_USER } from '../src/cluster/etcd-env.js';
 import { nodeAction } from '../src/cluster/launcher.js';
@@ -116,10 +119,10 @@ function etcd3Target(
   };
 }
 
-function nativeTarget(cluster: BenchCluster): Target {
+function nativeTarget(cluster: BenchCluster, suffix = ''): Target {
   const client = cluster.client();
   return {
-    name: 'ccm (HTTP client)',
+    name: `ccm (HTTP client)${suffix}`,
     pids: cluster.pids,
     put: (key, value) => client.put(key, value),
     get: (key) => client.get(key),
@@ -260,13 +263,20 @@ export async function run(args: string[]): Promise<void> {
   if (!['on', 'off', 'compare'].includes(encryption)) throw new Error('--encryption takes on, off or compare');
   if (encryption === 'compare') return compareEncryption(args);
 
-  const ccm = await startCluster(3, 3, { peerEncryption: encryption === 'on' });
+  const logStore = stringOption(args, '--log-store', DEFAULT_SETTINGS.raftLogStore);
+  if (logStore !== 'both' && !(RAFT_LOG_STORES as readonly string[]).includes(logStore)) throw new Error(`--log-store takes ${RAFT_LOG_STORES.join(', ')} or both`);
+  const stores = (logStore === 'both' ? RAFT_LOG_STORES : [logStore]) as RaftLogStore[];
+  // One cluster per Raft log store; with both, their rows interleave with etcd's in every phase.
+  const ccms: { store: RaftLogStore; cluster: BenchCluster }[] = [];
+  for (const store of stores) ccms.push({ store, cluster: await startCluster(3, 3, { peerEncryption: encryption === 'on', name: `ccm-${store}`, settings: { raftLogStore: store } }) });
+  const ccm = ccms[0].cluster;
+  if (logStore !== DEFAULT_SETTINGS.raftLogStore) out(`Raft log store: ${stores.join(' and ')}`);
   if (encryption === 'off') out('(peer encryption OFF: a comparison setting, never the default)');
   if (args.includes('--breakdown')) {
     try {
       await writeBreakdown(ccm, Math.max(300, Math.round(measureMs / 10)));
     } finally {
-      await ccm.stop();
+      await Promise.all(ccms.map((c) => c.cluster.stop()));
     }
     return;
   }
@@ -283,21 +293,24 @@ export async function run(args: string[]): Promise<void> {
       await untilWrite(() => etcdTarget.put('/bench/warm', VALUE));
       targets.push(etcdTarget);
     }
-    const file = ccm.file();
-    const ccmHosts = file.nodes.map((n) => `http://${file.host}:${n.ports.etcd}`);
-    const ccmEtcd = etcd3Target(
-      'ccm (etcd API)',
-      ccmHosts,
-      ccm.pids,
-      (m) => nodeAction(ccm.paths, m, 'kill').then(() => undefined),
-      async (m) => {
-        await nodeAction(ccm.paths, m, 'start');
-        await sleep(1500);
-      },
-      ccmEtcdAuth(ccm),
-    );
-    await untilWrite(() => ccmEtcd.put('/bench/warm', VALUE));
-    targets.push(ccmEtcd, nativeTarget(ccm));
+    for (const { store, cluster: ccm } of ccms) {
+      const suffix = ccms.length > 1 ? ` [${store}]` : '';
+      const file = ccm.file();
+      const ccmHosts = file.nodes.map((n) => `http://${file.host}:${n.ports.etcd}`);
+      const ccmEtcd = etcd3Target(
+        `ccm (etcd API)${suffix}`,
+        ccmHosts,
+        ccm.pids,
+        (m) => nodeAction(ccm.paths, m, 'kill').then(() => undefined),
+        async (m) => {
+          await nodeAction(ccm.paths, m, 'start');
+          await sleep(1500);
+        },
+        ccmEtcdAuth(ccm),
+      );
+      await untilWrite(() => ccmEtcd.put('/bench/warm', VALUE));
+      targets.push(ccmEtcd, nativeTarget(ccm, suffix));
+    }
 
     out(
       `3 members/voters on loopback, 256-byte values, ${measureMs / 1000} s measured after ${warmupMs / 1000} s warm-up per phase, ` +
@@ -358,7 +371,7 @@ export async function run(args: string[]): Promise<void> {
     printTable(figures, targets);
   } finally {
     for (const t of targets) t.close();
-    await Promise.all([ccm.stop(), etcd?.stop()]);
+    await Promise.all([...ccms.map((c) => c.cluster.stop()), etcd?.stop()]);
   }
 }
 

@@ -2,7 +2,7 @@
  * `npm run bench -- <suite> [options]`: performance figures, printed as numbers and ratios (never asserted).
  * Each suite lives in scripts/bench-<suite>.ts and exports `run(args): Promise<void>`.
  */
-const SUITES = ['core', 'services', 'gossip', 'checker', 'scale'] as const;
+const SUITES = ['core', 'services', 'gossip', 'checker', 'wal', 'scale'] as const;
 /** `scale` writes a GiB per node and takes minutes: it runs only when named. */
 const IN_ALL = SUITES.filter((s) => s !== 'scale');
 

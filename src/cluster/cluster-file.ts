@@ -34,6 +34,9 @@ export interface NodeRecord {
   restarts: number;
 }
 
+export const RAFT_LOG_STORES = ['sqlite', 'segments'] as const;
+export type RaftLogStore = (typeof RAFT_LOG_STORES)[number];
+
 /** Tunables a cluster is started with; each node reads them at start. */
 export interface ClusterSettings {
   raftTickMs: number;
@@ -56,6 +59,11 @@ export interface ClusterSettings {
   coreReplaceAfterMs: number;
   /** A node's node.log is rotated to node.log.1 past this size. */
   logMaxBytes: number;
+  /**
+   * Where each node keeps its Raft log: `segments` (preallocated segment files, one fdatasync per Ready, as etcd's
+   * WAL) or `sqlite` (in the node's database). The applied state is in SQLite either way.
+   */
+  raftLogStore: RaftLogStore;
   /** Test-only fault switch, to prove the checkers can fail (see chaos). Never set in normal use. */
   unsafeFaultSwitch?: string;
 }
@@ -82,9 +90,10 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   watchHistoryBytes: 64 * 1024 * 1024,
   coreReplaceAfterMs: 30_000,
   logMaxBytes: DEFAULT_LOG_MAX_BYTES,
+  raftLogStore: 'sqlite',
 };
 
-/** Parses `--setting key=value` pairs into settings, rejecting unknown keys and non-numbers. */
+/** Parses `--setting key=value` pairs into settings, rejecting unknown keys and non-numbers (raftLogStore takes a name). */
 export function parseSettings(pairs: string[]): Partial<ClusterSettings> {
   const out: Record<string, number | string> = {};
   for (const pair of pairs) {
@@ -95,6 +104,11 @@ export function parseSettings(pairs: string[]): Partial<ClusterSettings> {
     }
     const raw = pair.slice(eq + 1);
     if (key === 'unsafeFaultSwitch') {
+      out[key] = raw;
+      continue;
+    }
+    if (key === 'raftLogStore') {
+      if (!(RAFT_LOG_STORES as readonly string[]).includes(raw)) throw new CcmError('invalid_argument', `setting raftLogStore must be one of ${RAFT_LOG_STORES.join(', ')} (got "${raw}")`);
       out[key] = raw;
       continue;
     }
@@ -198,6 +212,8 @@ function findProblem(value: unknown): string | null {
   }
   for (const id of f.core as string[]) if (!seen.has(id)) return `core voter ${id} is not a node`;
   if (f.faults !== undefined && !Array.isArray(f.faults)) return '"faults" must be a list';
+  const store = (f.settings as Record<string, unknown> | undefined)?.raftLogStore;
+  if (store !== undefined && !(RAFT_LOG_STORES as readonly unknown[]).includes(store)) return `settings.raftLogStore must be one of ${RAFT_LOG_STORES.join(', ')}`;
   if (f.security !== undefined) {
     const sec = f.security as Record<string, unknown> | null;
     if (typeof sec !== 'object' || sec === null) return '"security" must be an object';

@@ -6,7 +6,7 @@
 import { CcmError } from '../errors/ccm-error.js';
 import { parseDurationArg } from '../faults/fault-args.js';
 import { formatDuration } from '../time/duration.js';
-import { DEFAULT_SETTINGS, type ClusterSettings } from './cluster-file.js';
+import { DEFAULT_SETTINGS, RAFT_LOG_STORES, type ClusterSettings } from './cluster-file.js';
 
 export interface SettingSpec {
   /** The `ccm up` flag. */
@@ -130,6 +130,9 @@ export function validateSettings(s: ClusterSettings): void {
   }
   if (s.raftLogTrailingEntries >= s.raftLogCompactThreshold) {
     throw new CcmError('invalid_argument', `--raft-trailing-entries (${s.raftLogTrailingEntries}) must be below --raft-compact-entries (${s.raftLogCompactThreshold})`);
+  }
+  if (!(RAFT_LOG_STORES as readonly string[]).includes(s.raftLogStore)) {
+    throw new CcmError('invalid_argument', `raftLogStore must be one of ${RAFT_LOG_STORES.join(', ')} (got ${JSON.stringify(s.raftLogStore)})`);
   }
 }
 

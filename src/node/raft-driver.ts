@@ -18,7 +18,8 @@ import {
   type SnapshotMessage,
 } from '../raft/index.js';
 import { SqliteStateStore } from '../storage/applied-state.js';
-import { SqliteRaftStorage, type LogCompactionPolicy } from '../storage/raft-storage.js';
+import type { LogCompactionPolicy, RaftLogStorage } from '../storage/raft-storage.js';
+import { openRaftLogStorage } from '../storage/raft-log-store.js';
 import { preallocateWal } from '../storage/database.js';
 import { SnapshotStaging } from '../storage/snapshot-staging.js';
 import { readSnapshotFile, RESTORE_FILE_NAME } from '../cluster/snapshot-file.js';
@@ -77,7 +78,7 @@ export type ApplyListener = (applied: Applied, entry: Entry) => void;
  */
 export class RaftDriver {
   readonly state: SqliteStateStore;
-  readonly storage: SqliteRaftStorage;
+  readonly storage: RaftLogStorage;
   readonly raft: RawNode;
   /** Snapshots streamed to lagging followers, and from the leader when this replica lags. */
   readonly snapshots: SnapshotTransfer;
@@ -120,7 +121,15 @@ export class RaftDriver {
 
   constructor(private readonly node: NodeRuntime) {
     this.state = new SqliteStateStore(node.db);
-    this.storage = new SqliteRaftStorage(node.db, () => this.state.appliedIndex().confState, () => this.buildSnapshot());
+    this.storage = openRaftLogStorage({
+      kind: node.config.settings.raftLogStore,
+      db: node.db,
+      dataDir: node.config.dataDir,
+      appliedConf: () => this.state.appliedIndex().confState,
+      buildSnapshot: () => this.buildSnapshot(),
+      appliedIndex: this.state.appliedIndex().index,
+      onBackgroundError: (err) => node.log.warn('preparing the next Raft log segment failed', { error: err.message }),
+    });
     this.seedFromRestoreFile();
     const applied = this.state.appliedIndex();
     this.applied = applied.index;
@@ -184,6 +193,7 @@ export class RaftDriver {
         this.state.restore(state, 1, 1, { voters: [...voters].sort(), learners: [] });
         this.storage.installSnapshot(1, 1);
         this.storage.setHardState({ term: 1, vote: null, commit: 1 });
+        this.storage.persist(true);
       })();
       this.node.log.event('core-restored', `state restored from a snapshot of ${header.cluster} at revision ${header.revision} (${header.keys} keys)`, {
         revision: header.revision,
@@ -546,12 +556,14 @@ export class RaftDriver {
     // order keeps them together) and is rebuilt from the synced log. A process crash loses nothing either way.
     const hs = rd.hardState;
     const durable = rd.snapshot !== undefined || rd.entries.length > 0 || (hs !== undefined && (hs.term !== this.syncedTerm || hs.vote !== this.syncedVote));
-    this.setSynchronous(durable ? 'FULL' : 'NORMAL');
+    // A log outside SQLite is synced by persist(); SQLite then syncs only a snapshot install (see segment-raft-storage.ts).
+    this.setSynchronous(durable && (this.storage.logInDatabase || rd.snapshot !== undefined) ? 'FULL' : 'NORMAL');
     const t0 = performance.now();
     this.node.db.transaction(() => {
       if (rd.snapshot) this.installSnapshot(rd.snapshot);
       this.storage.append(rd.entries);
       if (rd.hardState) this.storage.setHardState(rd.hardState);
+      this.storage.persist(durable);
       for (const entry of rd.committedEntries) {
         if (entry.index <= this.applied) continue;
         results.push({ entry, applied: this.applyEntry(entry) });

@@ -21,6 +21,51 @@ export interface LogCompactionPolicy {
   trailingBytes: number;
 }
 
+/**
+ * What the driver needs of a Raft log store: the core's read view, plus the writes of the Ready contract. append,
+ * setHardState, installSnapshot and compact run inside the caller's SQLite transaction; persist(durable) writes what
+ * they queued (with durable, synced) before the transaction ends. logInDatabase says whether that transaction itself
+ * must be synced for the log to be durable.
+ */
+export interface RaftLogStorage extends RaftStorage {
+  readonly logInDatabase: boolean;
+  getHardState(): HardState;
+  append(entries: readonly Entry[]): void;
+  setHardState(hs: HardState): void;
+  installSnapshot(index: number, term: number): void;
+  compact(index: number): void;
+  compactionPoint(applied: number, policy: LogCompactionPolicy): number | null;
+  persist(durable: boolean): void;
+  sizeBytes(): number;
+  cachedBytes(): number;
+}
+
+/**
+ * Where to compact to now that `applied` is applied, under `policy`; null when no bound is passed yet. `sizes[i]` is
+ * the size of entry snapshotIndex + 1 + i and logBytes their sum. The point keeps at most policy.trailingEntries
+ * entries and policy.trailingBytes bytes behind `applied`.
+ */
+export function compactionPointOf(sizes: readonly number[], logBytes: number, snapshotIndex: number, applied: number, policy: LogCompactionPolicy): number | null {
+  const first = snapshotIndex + 1;
+  if (applied < first) return null;
+  const appliedCount = applied - snapshotIndex;
+  let unappliedBytes = 0;
+  for (let i = appliedCount; i < sizes.length; i++) unappliedBytes += sizes[i];
+  const appliedBytes = logBytes - unappliedBytes;
+  if (appliedCount <= policy.thresholdEntries && appliedBytes <= policy.thresholdBytes) return null;
+  let point = applied - policy.trailingEntries;
+  // Walk back from applied while the kept entries stay within trailingBytes.
+  let kept = 0;
+  let i = applied;
+  while (i > point && i >= first) {
+    kept += sizes[i - snapshotIndex - 1];
+    if (kept > policy.trailingBytes) break;
+    i--;
+  }
+  point = Math.max(point, i);
+  return point > snapshotIndex ? point : null;
+}
+
 interface LogRow {
   idx: number;
   term: number;
@@ -34,7 +79,7 @@ interface LogRow {
  * is compacted, so this stays bounded), and so are the most recent entries.
  * Writes (append, setHardState, installSnapshot, compact) run inside the caller's transaction.
  */
-export class SqliteRaftStorage implements RaftStorage {
+export class SqliteRaftStorage implements RaftLogStorage {
   private readonly q: Record<string, Statement>;
   private hardState: HardState;
   private snapshotIndex: number;
@@ -152,24 +197,14 @@ export class SqliteRaftStorage implements RaftStorage {
    * The point keeps at most policy.trailingEntries entries and policy.trailingBytes bytes behind `applied`.
    */
   compactionPoint(applied: number, policy: LogCompactionPolicy): number | null {
-    const first = this.firstIndex();
-    if (applied < first) return null;
-    const appliedCount = applied - this.snapshotIndex;
-    let unappliedBytes = 0;
-    for (let i = appliedCount; i < this.sizes.length; i++) unappliedBytes += this.sizes[i];
-    const appliedBytes = this.logBytes - unappliedBytes;
-    if (appliedCount <= policy.thresholdEntries && appliedBytes <= policy.thresholdBytes) return null;
-    let point = applied - policy.trailingEntries;
-    // Walk back from applied while the kept entries stay within trailingBytes.
-    let kept = 0;
-    let i = applied;
-    while (i > point && i >= first) {
-      kept += this.sizes[i - this.snapshotIndex - 1];
-      if (kept > policy.trailingBytes) break;
-      i--;
-    }
-    point = Math.max(point, i);
-    return point > this.snapshotIndex ? point : null;
+    return compactionPointOf(this.sizes, this.logBytes, this.snapshotIndex, applied, policy);
+  }
+
+  /** The log is in the database: the caller's transaction (synchronous=FULL) makes it durable. */
+  readonly logInDatabase = true;
+
+  persist(_durable: boolean): void {
+    // nothing to do: written by the caller's transaction
   }
 
   snapshot(): Snapshot {
