@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { requestJson } from '../../src/client/http-json.js';
 import { ClusterFixture, isAlive, waitFor, type CliResult } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
@@ -49,7 +50,7 @@ describe('chaos on a real 5-node cluster', function () {
   });
   after(async () => {
     await fx.ccm('down');
-    await fx.cleanup();
+    await expectNoProcessLeft(fx);
   });
 
   it('every fault command shows in chaos status in words, and chaos heal returns the cluster to no faults', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { ConfigEntryView } from '../../src/api/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 import { CliProcess } from '../services/cli-process.js';
 
 /** The configuration manager through real processes: the CLI, the HTTP API and the typed client, across failures. */
@@ -16,7 +17,7 @@ describe('configuration manager (real processes)', function () {
   });
   after(async () => {
     await CliProcess.stopAll();
-    await fx.cleanup();
+    await expectNoProcessLeft(fx);
   });
 
 

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { CcmClient } from '../../src/client/ccm-client.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** Raft membership change through the CLI, and self-healing: a dead voter is replaced by a healthy member. */
 describe('core membership (real processes)', function () {
   this.timeout(180_000);
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
-  afterEach(async () => fx.cleanup());
+  afterEach(async () => expectNoProcessLeft(fx));
 
   const serializable = (c: CcmClient, node: string, key: string) => c.call<any>('GET', '/v1/kv', undefined, { node, query: { key, serializable: true }, timeoutMs: 2000 });
 

@@ -2,13 +2,14 @@ import { expect } from 'chai';
 import { CcmClient } from '../../src/client/ccm-client.js';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** The consistent core through real processes: Raft over TCP, SQLite, the client API and the CLI. */
 describe('consistent core (real processes)', function () {
   this.timeout(180_000);
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
-  afterEach(async () => fx.cleanup());
+  afterEach(async () => expectNoProcessLeft(fx));
 
   const leaderOf = async (): Promise<string> => (await waitFor('a leader', async () => (await fx.json('core', 'status')).leader as string | null))!;
   const serializableGet = (c: CcmClient, node: string, key: string) =>

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { ElectionChange, ElectionLeadership } from '../../src/api/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 import { CliProcess } from '../services/cli-process.js';
 
 type CampaignEvent = ElectionLeadership & { event: string };
@@ -15,7 +16,7 @@ describe('leader election (real processes)', function () {
   });
   after(async () => {
     await CliProcess.stopAll();
-    await fx.cleanup();
+    await expectNoProcessLeft(fx);
   });
 
   const campaign = (name: string, id: string, ttl: string): CliProcess => new CliProcess(fx, ['election', 'campaign', name, '--id', id, '--ttl', ttl, '--json']);

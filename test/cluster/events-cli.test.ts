@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import type { ClusterEvent } from '../../src/api/api-types.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
@@ -12,11 +13,7 @@ describe('cluster (real processes): ccm events', function () {
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
   afterEach(async () => {
-    const live = fx.livePids();
-    await fx.cleanup();
-    // SIGKILL is delivered at once but a loaded machine takes a moment to tear a process down.
-    await waitFor('every node process to be gone', () => live.filter(isAlive).length === 0, 10_000).catch(() => undefined);
-    expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
+    await expectNoProcessLeft(fx);
   });
 
   it('merges events.log and every node.log in time order, filters them, and follows new ones until Ctrl-C', async () => {

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** The foundation, through the real CLI and real processes: up, status, kill/start, pause/resume, partition/heal, down. */
 describe('cluster (real processes): ccm up / node / chaos / down', function () {
@@ -10,10 +11,7 @@ describe('cluster (real processes): ccm up / node / chaos / down', function () {
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
   afterEach(async () => {
-    const live = fx.livePids();
-    await fx.cleanup();
-    // Checked after cleanup so a failing test still leaves nothing behind; reported as its own failure.
-    expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
+    await expectNoProcessLeft(fx);
   });
 
   const state = (s: any, id: string): string => s.nodes.find((n: any) => n.id === id).state;

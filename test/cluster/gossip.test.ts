@@ -6,6 +6,7 @@ import type { ClusterHealthView, ClusterLeaderView, GossipStatsView, MembersView
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { requestJson } from '../../src/client/http-json.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** Gossip, the emergent leader and health on real node processes, through the real CLI (issue 5). */
 describe('cluster (real processes): gossip membership, emergent leader, tags, health', function () {
@@ -13,11 +14,7 @@ describe('cluster (real processes): gossip membership, emergent leader, tags, he
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
   afterEach(async () => {
-    const live = fx.livePids();
-    await fx.cleanup();
-    // SIGKILL is delivered at once but a process takes a moment to be gone.
-    await waitFor('killed processes gone', () => live.filter(isAlive).length === 0, 5000).catch(() => undefined);
-    expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
+    await expectNoProcessLeft(fx);
   });
 
   const endpoint = (id: string) => ({ host: '127.0.0.1', port: fx.clusterFile().nodes.find((n: { id: string }) => n.id === id).ports.http as number });

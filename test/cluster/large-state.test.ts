@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import type { NodeStatus } from '../../src/api/api-types.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** Values of a megabyte, and a voter that falls far behind them (issue 11, "large state"), with real processes. */
 describe('large state (real processes)', function () {
   this.timeout(300_000);
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
-  afterEach(async () => fx.cleanup());
+  afterEach(async () => expectNoProcessLeft(fx));
 
   it('a voter stopped while ~60 MB of 1 MB values were written catches up through a chunked snapshot, resumed after a kill midway; every node alive', async () => {
     // The log is compacted far behind the stopped voter: it can only catch up from a snapshot.

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
@@ -20,7 +21,7 @@ describe('lease safety (real processes): fencing, secrets, lease run, lost lease
     await fx.ccm('chaos', 'heal');
     for (const p of running.splice(0)) p.kill('SIGKILL');
   });
-  after(async () => fx.cleanup());
+  after(async () => expectNoProcessLeft(fx));
 
   /** `--name` goes before a `--`: what follows it is the child's command line. */
   const withName = (args: string[]): string[] => {

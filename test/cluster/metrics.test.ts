@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { ClusterMetricsView, NodeMetricsView } from '../../src/api/api-types.js';
 import { requestText } from '../../src/cluster/cluster-metrics.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** The value of an unlabelled sample in Prometheus text, or undefined. */
 function sampleOf(text: string, name: string): number | undefined {
@@ -25,9 +26,7 @@ describe('metrics (real processes): /metrics in Prometheus text, ccm metrics sum
     await fx.json('up', '--nodes', '3', '--no-heal');
   });
   after(async () => {
-    const live = fx.livePids();
-    await fx.cleanup();
-    expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
+    await expectNoProcessLeft(fx);
   });
 
   it('every node answers GET /metrics with Prometheus text; the committed-proposals counter grows with kv puts, on the leader', async () => {

@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** What a user touches: membership changes on a running cluster, backups, and transactions from the CLI. */
 describe('node add/remove, snapshots, kv txn (real processes)', function () {
   this.timeout(180_000);
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
-  afterEach(async () => fx.cleanup());
+  afterEach(async () => expectNoProcessLeft(fx));
 
   const aliveIn = async (node: string): Promise<string[]> =>
     ((await fx.json('members', '--from', node)).members as { id: string; state: string }[]).filter((m) => m.state === 'alive').map((m) => m.id).sort();

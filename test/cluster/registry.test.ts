@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ServiceChange, ServiceInstanceView } from '../../src/api/api-types.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 import { CliProcess } from '../services/cli-process.js';
 
 /** A health endpoint the test controls: answers `status` to GET /health. */
@@ -37,7 +38,7 @@ describe('service registry (real processes)', function () {
   });
   after(async () => {
     await CliProcess.stopAll();
-    await fx.cleanup();
+    await expectNoProcessLeft(fx);
     await endpoint.stop();
   });
 

@@ -8,6 +8,7 @@ import type { NodeStatus } from '../../src/api/api-types.js';
 import { requestJson } from '../../src/client/http-json.js';
 import { generateKey } from '../../src/net/keyring.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 interface RawAnswer {
   status: number;
@@ -55,7 +56,7 @@ describe('security (real processes): sealed peers, API tokens, browser-borne req
     fx = new ClusterFixture();
     await fx.json('up', '--nodes', '3', '--no-heal');
   });
-  after(async () => fx.cleanup());
+  after(async () => expectNoProcessLeft(fx));
 
   const node = (id: string) => fx.clusterFile().nodes.find((n: { id: string }) => n.id === id);
   const status = (id: string) => requestJson<NodeStatus>({ host: '127.0.0.1', port: node(id).ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 3000 });

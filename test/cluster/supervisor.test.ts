@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { ClusterStatus, MembersView } from '../../src/api/api-types.js';
 import { requestJson } from '../../src/client/http-json.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** The supervisor on real processes: restarts a killed node, leaves a stopped or paused one alone, and goes with the cluster. */
 describe('cluster (real processes): the supervisor heals crashed nodes', function () {
@@ -11,11 +12,7 @@ describe('cluster (real processes): the supervisor heals crashed nodes', functio
   let fx: ClusterFixture;
   beforeEach(() => (fx = new ClusterFixture()));
   afterEach(async () => {
-    const live = fx.livePids();
-    await fx.cleanup();
-    // SIGKILL is delivered at once but a process takes a moment to be gone.
-    await waitFor('killed processes gone', () => live.filter(isAlive).length === 0, 5000).catch(() => undefined);
-    expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
+    await expectNoProcessLeft(fx);
   });
 
   const node = (id: string) => fx.clusterFile().nodes.find((n: { id: string }) => n.id === id);

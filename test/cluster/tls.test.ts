@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { CcmClient } from '../../src/client/ccm-client.js';
 import { ClusterFixture } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** `ccm up --tls`: the API over HTTPS with the cluster's own CA, which the CLI trusts and nothing else does. */
 describe('TLS for the HTTP API (real processes, real HTTPS clients)', function () {
@@ -15,7 +16,7 @@ describe('TLS for the HTTP API (real processes, real HTTPS clients)', function (
     fx = new ClusterFixture();
     await fx.json('up', '--nodes', '1', '--tls');
   });
-  after(async () => fx.cleanup());
+  after(async () => expectNoProcessLeft(fx));
 
   it('the CLI works unchanged; curl and Node trust the cluster CA; without it, or over plain HTTP, nothing gets through', async function () {
     expect((await fx.ccm('kv', 'put', '/tls', 'on')).exitCode).to.equal(0);

@@ -3,6 +3,7 @@ import { CcmError } from '../../src/errors/ccm-error.js';
 import type { WatchEvent } from '../../src/core/kv-types.js';
 import { checkLeaseExclusivity, pairOperations, type HistoryEvent } from '../../src/check/index.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** Watches and the lease manager through real processes, across leader failures. */
 describe('watches and leases (real processes)', function () {
@@ -13,7 +14,7 @@ describe('watches and leases (real processes)', function () {
     // Compact the watch history early so the `compacted` path is reachable in a short test.
     await fx.json('up', '--nodes', '4', '--core', '3', '--no-heal');
   });
-  after(async () => fx.cleanup());
+  after(async () => expectNoProcessLeft(fx));
 
   const leaderOf = async (): Promise<string> => (await waitFor('a leader', async () => (await fx.json('core', 'status')).leader as string | null))!;
   const ensureRunning = async (): Promise<void> => {

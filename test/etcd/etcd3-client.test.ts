@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Etcd3, EtcdAuthenticationFailedError, EtcdLockFailedError, type IKeyValue } from 'etcd3';
 import { EtcdClient } from '../../src/etcd/etcd-client.js';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /**
  * The `etcd3` npm client (another implementation of etcd's client, on grpc-js) through a small workload against a
@@ -29,7 +30,7 @@ describe('the etcd3 client against ccm (real processes)', function () {
   });
   after(async () => {
     for (const c of clients) c.close();
-    await fx?.cleanup();
+    if (fx !== undefined) await expectNoProcessLeft(fx);
   });
 
   it("the etcd API needs the cluster's client token: without it, or with a wrong one, a call is refused with etcd's errors and counted", async () => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const ETCDCTL = '/usr/bin/etcdctl';
 const hasEtcdctl = fs.existsSync(ETCDCTL);
@@ -24,7 +25,9 @@ describe('etcdctl against ccm (real processes)', function () {
     env = await fx.json('env');
     endpoints = env.ETCDCTL_ENDPOINTS.split(',');
   });
-  after(async () => fx?.cleanup());
+  after(async () => {
+    if (fx !== undefined) await expectNoProcessLeft(fx);
+  });
 
   /** etcdctl with the cluster's environment (or one endpoint): exit code and output. */
   const ctl = async (args: string[], options: { input?: string; endpoint?: string; user?: string | null } = {}): Promise<{ code: number; out: string; err: string }> => {

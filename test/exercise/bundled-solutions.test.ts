@@ -11,6 +11,7 @@ import { killAllLearnerProcesses } from '../../src/exercise/learner-process.js';
 import { pickBug, PLANTED_BUGS } from '../../src/exercise/planted-bugs.js';
 import { SeededRandom } from '../../src/random/random.js';
 import { ClusterFixture } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 /** The bundled references are in Python first; without python3 those tests skip, saying so. */
@@ -35,7 +36,7 @@ describe('bundled solutions: each reference passes; TypeScript and a Maelstrom-s
   });
   after(async () => {
     killAllLearnerProcesses();
-    await fx.cleanup();
+    await expectNoProcessLeft(fx);
   });
   const check = (exercise: ExerciseId, commands: Partial<Record<ChaosTarget, string[]>>, durationMs: number) =>
     checkExercise({ exercise, commands, paths: clusterPaths(fx.home, fx.name), durationMs, seed: 11, nodeCount: 5, compare: false, replay: '' });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
@@ -42,7 +43,7 @@ async function expectCheckFailure(fx: ClusterFixture, flags: string[], command: 
 describe('ccm exercise: input, garbage, Ctrl-C', function () {
   this.timeout(60_000);
   const fx = new ClusterFixture();
-  after(() => fx.cleanup());
+  after(() => expectNoProcessLeft(fx));
 
   it('bad input gets a clear error and changes nothing', async () => {
     await fx.expectFailure(['exercise', 'check', 'nope', '--solution', 'reference'], /unknown exercise "nope"/);

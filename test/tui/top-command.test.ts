@@ -7,6 +7,7 @@ import { clusterPaths } from '../../src/cluster/cluster-dir.js';
 import { ClusterCommandRunner, DashboardSource, defaultDashboardHooks } from '../../src/tui/dashboard-source.js';
 import { matrixView, nodeRows } from '../../src/tui/status-model.js';
 import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 const hasTmux = execaSync('tmux', ['-V'], { reject: false }).exitCode === 0;
@@ -31,11 +32,7 @@ describe('cluster (real processes): ccm top', function () {
     await fx.json('up', '--nodes', '3', '--no-heal');
   });
   after(async () => {
-    const live = fx.livePids();
-    await fx.cleanup();
-    // SIGKILL is delivered at once but a loaded machine takes a moment to tear a process down.
-    await waitFor('every node process to be gone', () => live.filter(isAlive).length === 0, 10_000).catch(() => undefined);
-    expect(live.filter(isAlive), 'processes still alive after cleanup').to.deep.equal([]);
+    await expectNoProcessLeft(fx);
   });
 
   it('prints the plain table once when stdout is not a terminal, and the status once under --json', async () => {
