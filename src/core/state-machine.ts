@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors/ccm-error.js';
+import { CcmError, type ErrorCode } from '../errors/ccm-error.js';
 import type { Command, Compare, Fence, TxnOp } from './commands.js';
 import { decodeCommand } from './command-schemas.js';
 import { compareKeys, prefixSpan, type KeySpan } from './key-span.js';
@@ -254,21 +254,45 @@ interface TxnPath {
   succeeded: boolean;
   /** For each operation of the branch taken: the path of a nested txn, else null. */
   nested: (TxnPath | null)[];
+  /**
+   * For each get at a past revision on the branch taken: what it read, while the txn was checked. What it sees
+   * cannot change (the txn writes after that revision), and a read the kept history cannot answer fails the txn
+   * before anything is written (applying never throws).
+   */
+  pastReads: (PastRead | undefined)[];
 }
+
+type PastRead = { kvs: KeyValue[]; count: number };
 
 function choosePath(store: StateStore, t: { compare: Compare[]; success: TxnOp[]; failure: TxnOp[] }): TxnPath {
   const succeeded = t.compare.every((cmp) => compareHolds(store, cmp));
   const ops = succeeded ? t.success : t.failure;
-  return { succeeded, nested: ops.map((op) => (op.op === 'txn' ? choosePath(store, op) : null)) };
+  return { succeeded, nested: ops.map((op) => (op.op === 'txn' ? choosePath(store, op) : null)), pastReads: [] };
 }
 
 function checkPath(store: StateStore, t: { success: TxnOp[]; failure: TxnOp[] }, path: TxnPath): ApplyResult | null {
   const ops = path.succeeded ? t.success : t.failure;
   for (let i = 0; i < ops.length; i++) {
-    const problem = checkOp(store, ops[i], path.nested[i], false);
+    const op = ops[i];
+    const problem = checkOp(store, op, path.nested[i], false);
     if (problem) return problem;
+    if (op.op === 'get' && op.revision) {
+      const read = readPast(store, op);
+      if ('op' in read) return read;
+      path.pastReads[i] = read;
+    }
   }
   return null;
+}
+
+/** A get at a past revision (checked to be neither compacted nor in the future), or why the kept history cannot answer it. */
+function readPast(store: StateStore, op: Extract<TxnOp, { op: 'get' }>): PastRead | ApplyResult {
+  try {
+    return store.rangeSpan(spanOf(op), { revision: op.revision, limit: op.limit, countOnly: op.countOnly });
+  } catch (err) {
+    if (err instanceof CcmError && err.code === 'compacted') return error('compacted', err.message, err.details);
+    throw err;
+  }
 }
 
 /**
@@ -302,7 +326,7 @@ function checkOp(store: StateStore, op: TxnOp, nested: TxnPath | null, isPlainRe
 
 function runPath(tx: Change, t: { success: TxnOp[]; failure: TxnOp[] }, path: TxnPath): TxnOpResult[] {
   const ops = path.succeeded ? t.success : t.failure;
-  return ops.map((op, i) => runOp(tx, op, path.nested[i]));
+  return ops.map((op, i) => runOp(tx, op, path.nested[i], path.pastReads[i]));
 }
 
 function spanOf(op: { key: string; prefix?: boolean; end?: string | null }): KeySpan {
@@ -310,7 +334,7 @@ function spanOf(op: { key: string; prefix?: boolean; end?: string | null }): Key
   return op.prefix ? prefixSpan(op.key) : { key: op.key };
 }
 
-function runOp(tx: Change, op: TxnOp, nested: TxnPath | null): TxnOpResult {
+function runOp(tx: Change, op: TxnOp, nested: TxnPath | null, pastRead?: PastRead): TxnOpResult {
   switch (op.op) {
     case 'put': {
       // etcd reads the key inside the txn here; the checks made sure it existed before the txn began.
@@ -326,11 +350,11 @@ function runOp(tx: Change, op: TxnOp, nested: TxnPath | null): TxnOpResult {
     }
     case 'get': {
       const hasOptions = op.limit !== undefined || op.countOnly !== undefined || op.revision !== undefined;
-      const { kvs, count } = tx.store.rangeSpan(spanOf(op), { revision: op.revision, limit: op.limit, countOnly: op.countOnly });
+      const { kvs, count } = pastRead ?? tx.store.rangeSpan(spanOf(op), { limit: op.limit, countOnly: op.countOnly });
       return { op: 'get', kvs, ...(hasOptions ? { count } : {}) };
     }
     case 'txn': {
-      const path = nested ?? { succeeded: false, nested: [] };
+      const path = nested ?? { succeeded: false, nested: [], pastReads: [] };
       return { op: 'txn', succeeded: path.succeeded, results: runPath(tx, op, path) };
     }
   }

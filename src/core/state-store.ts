@@ -13,7 +13,9 @@ export interface StateStore {
   /**
    * The keys of a span as of `revision` (absent or 0: now; inside an apply, including what it changed so far), in
    * key order, at most `limit` of them (absent or 0: all), and how many the span holds in all (`countOnly`: only the
-   * count). The caller checks that `revision` is neither compacted nor in the future.
+   * count). The caller checks that `revision` is neither compacted nor in the future. Throws CcmError 'compacted'
+   * (details: compactRevision, revision, key) if a key of the span changed since `revision` but its state then is
+   * older than the kept history: its value is not guessed.
    */
   rangeSpan(span: KeySpan, options?: { revision?: number; limit?: number; countOnly?: boolean }): { kvs: KeyValue[]; count: number };
   put(kv: KeyValue): void;

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { CcmError } from '../errors/ccm-error.js';
 import { compareKeys, prefixSpan, type KeySpan } from '../core/key-span.js';
 import type { KeyValue, Lease, WatchEvent } from '../core/kv-types.js';
 import type { StateStore } from '../core/state-store.js';
@@ -83,6 +84,8 @@ export class SqliteStateStore implements StateStore {
       changedKeysBetween: db.prepare('SELECT DISTINCT key FROM kv_events WHERE key >= ? AND key < ? AND revision > ?'),
       keyAt: db.prepare('SELECT * FROM kv_events WHERE key = ? AND revision <= ? ORDER BY revision DESC, sub DESC LIMIT 1'),
       keyChangedAfter: db.prepare('SELECT 1 FROM kv_events WHERE key = ? AND revision > ? LIMIT 1'),
+      firstChangeAfter: db.prepare('SELECT * FROM kv_events WHERE key = ? AND revision > ? ORDER BY revision, sub LIMIT 1'),
+      lastChange: db.prepare('SELECT MAX(revision) AS r FROM kv_events WHERE key = ?'),
       put: db.prepare(
         'INSERT INTO kv (key, value, create_revision, mod_revision, version, lease) VALUES (@key, @value, @createRevision, @modRevision, @version, @lease) ' +
           'ON CONFLICT(key) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision, mod_revision = excluded.mod_revision, version = excluded.version, lease = excluded.lease',
@@ -177,8 +180,11 @@ export class SqliteStateStore implements StateStore {
 
   /**
    * The span as it was at `revision`, from the current keys and the event log: a key changed since is as its last
-   * event at or before `revision` left it (a put: that value; a delete, or no event: absent); the others are as they
-   * are now. Inside an apply the events of the revision being made count as "since".
+   * event at or before `revision` left it (a put: that value; a delete: absent); the others are as they are now.
+   * A changed key with no event at or before `revision` was created after it (absent then) if its first later event
+   * is a creation; else its state then is older than the kept history (a log compacted before compaction kept each
+   * key's last put, migration 5): the read fails as compacted rather than guess. Inside an apply the events of the
+   * revision being made count as "since".
    */
   private rangeAt(span: KeySpan, revision: number, limit: number, countOnly: boolean): { kvs: KeyValue[]; count: number } {
     const changed =
@@ -187,12 +193,29 @@ export class SqliteStateStore implements StateStore {
         : ((span.end === null ? this.q.changedKeysFrom.all(span.key, revision) : this.q.changedKeysBetween.all(span.key, span.end, revision)) as { key: string }[]).map((r) => r.key);
     const isChanged = new Set(changed);
     const kvs = this.rows(span, -1).filter((kv) => !isChanged.has(kv.key));
-    for (const key of changed) {
+    // In key order, so the key a failed read names is the same on every replica.
+    for (const key of changed.sort(compareKeys)) {
       const row = this.q.keyAt.get(key, revision) as EventRow | undefined;
-      if (row && row.type === 'put') kvs.push(toKv({ ...row, value: row.value ?? '' }));
+      if (row) {
+        if (row.type === 'put') kvs.push(toKv({ ...row, value: row.value ?? '' }));
+        continue;
+      }
+      const next = this.q.firstChangeAfter.get(key, revision) as EventRow;
+      if (next.type === 'put' && next.version === 1) continue;
+      const compactRevision = this.currentCompactRevision;
+      throw new CcmError('compacted', `${key} at revision ${revision} was last written before the oldest revision kept (${compactRevision}); its value then is no longer known`, {
+        compactRevision,
+        revision,
+        key,
+      });
     }
     kvs.sort((a, b) => compareKeys(a.key, b.key));
     return { kvs: countOnly ? [] : limit > 0 ? kvs.slice(0, limit) : kvs, count: kvs.length };
+  }
+
+  /** The revision of the key's last change (put or delete) in the kept history, or null if it has none (kv get --prev). */
+  lastChangeRevision(key: string): number | null {
+    return (this.q.lastChange.get(key) as { r: number | null }).r;
   }
 
   put(kv: KeyValue): void {

@@ -5,6 +5,7 @@ import { compareKeys } from '../../src/core/key-span.js';
 import { etcdServices, type EtcdServiceName } from '../../src/etcd/etcd-proto.js';
 import { EtcdServer } from '../../src/etcd/etcd-server.js';
 import { spanOfBytes, utf8Ceiling } from '../../src/etcd/key-bytes.js';
+import { openDatabase } from '../../src/storage/database.js';
 import { storeBackend } from './store-backend.js';
 
 type Answer = { err: ServiceError | null; res: any };
@@ -135,6 +136,31 @@ describe('etcd API: boundary and mapping (in process)', function () {
     await put('/cmp', 'b');
     expect(await compare({ key: b('/cmp'), target: VALUE, result: GREATER, value: b('a') })).to.equal(true);
     expect(await compare({ key: b('/cmp'), target: VERSION, result: LESS, version: 2 })).to.equal(true);
+  });
+
+  it("range at a revision: a key whose state then is older than the kept history is etcd's ErrCompacted, never absent", async () => {
+    const db = openDatabase(':memory:');
+    const own = storeBackend(db);
+    const alone = new EtcdServer({ backend: own, host: '127.0.0.1', port: 0, auth: { check: (t) => t === TOKEN, isAdmin: () => false } });
+    await alone.start();
+    const kv = new (etcdServices().KV)(`127.0.0.1:${alone.port()}`, credentials.createInsecure());
+    const range = (req: unknown): Promise<Answer> => new Promise((resolve) => (kv as any).Range(req, withToken(), (err: ServiceError | null, res: unknown) => resolve({ err, res })));
+    try {
+      await own.write({ op: 'put', key: '/old', value: 'then' }, 0); // rev 1
+      await own.write({ op: 'put', key: '/other', value: 'x' }, 0); // rev 2
+      // compacted at 2 as ccm did before migration 5: /old's put (its state at 2) dropped with the rest
+      await own.write({ op: 'compact', revision: 2 }, 0);
+      db.prepare('DELETE FROM kv_events WHERE revision < 2').run();
+      await own.write({ op: 'put', key: '/old', value: 'now' }, 0); // rev 3
+      const lost = await range({ key: b('/old'), revision: 2 });
+      expect(lost.err?.code).to.equal(status.OUT_OF_RANGE);
+      expect(lost.err?.details).to.equal('etcdserver: mvcc: required revision has been compacted');
+      const kept = await range({ key: b('/other'), revision: 2 });
+      expect(kept.res.kvs.map((x: { value: Buffer }) => x.value.toString())).to.deep.equal(['x']);
+    } finally {
+      kv.close();
+      await alone.stop();
+    }
   });
 
   it('range: sort by version descending with a limit, the count of all, filters on revisions, keys only', async () => {

@@ -6,15 +6,15 @@ import { withPrevKv } from '../../src/core/prev-kv.js';
 import { applyCommand } from '../../src/core/state-machine.js';
 import type { EtcdBackend, WatchHandlers } from '../../src/etcd/etcd-backend.js';
 import { SqliteStateStore } from '../../src/storage/applied-state.js';
-import { openDatabase } from '../../src/storage/database.js';
+import { openDatabase, type SqliteDatabase } from '../../src/storage/database.js';
 
 /**
  * The etcd layer's backend on the real state machine and SQLite store, in this process and without Raft: one
  * replica that applies each command at once. For tests of the etcd layer itself (its boundary, its mapping); the
  * real node's backend is tested through real processes.
  */
-export function storeBackend(): EtcdBackend & { store: SqliteStateStore } {
-  const store = new SqliteStateStore(openDatabase(':memory:'));
+export function storeBackend(db: SqliteDatabase = openDatabase(':memory:')): EtcdBackend & { store: SqliteStateStore } {
+  const store = new SqliteStateStore(db);
   let index = 0;
   const watchers = new Set<{ span: Parameters<EtcdBackend['watch']>[0]['span']; next: number; prevKv: boolean; handlers: WatchHandlers }>();
   const shape = (events: WatchEvent[], prevKv: boolean): WatchEvent[] => (prevKv ? events.map((e) => withPrevKv(store, e)) : events);

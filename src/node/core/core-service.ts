@@ -1,12 +1,12 @@
 import { CcmError } from '../../errors/ccm-error.js';
 import { commandProblem } from '../../core/command-schemas.js';
 import type { Command } from '../../core/commands.js';
+import { prefixSpan } from '../../core/key-span.js';
 import { RefusedInput } from '../../net/input-rejections.js';
 import type { RpcMethod } from '../../net/peer-rpc.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { ConfChange } from '../../raft/index.js';
 import { voterRemovalProblem } from '../../raft/quorum.js';
-import { lastChangeRevision, rangeAtRevision } from '../../storage/kv-history.js';
 import type { KeyValue, Lease } from '../../core/kv-types.js';
 import type { LeaseView, NodeStatus } from '../../api/api-types.js';
 import type { ApplyResult } from '../../core/state-machine.js';
@@ -235,7 +235,7 @@ export class CoreService implements NodeSubsystem, CorePort {
       case 'range': {
         let atRevision = read.revision ?? 0;
         if (read.prev) {
-          const last = lastChangeRevision(this.node.db, read.key);
+          const last = state.lastChangeRevision(read.key);
           if (last === null) throw new CcmError('not_found', `${read.key} has no change in the kept history (oldest revision kept: ${state.compactRevision()})`);
           atRevision = last - 1;
           if (atRevision < 1) throw new CcmError('not_found', `${read.key} had no value before its first change (revision ${last})`);
@@ -274,17 +274,13 @@ export class CoreService implements NodeSubsystem, CorePort {
     }
   }
 
-  /** `kv get --rev`, `--prev`: the keys as of `revision`, from the kept change history. */
+  /** `kv get --rev`, `--prev`: the keys as of `revision`, from the kept change history (as etcd's Range at a revision). */
   private rangeInThePast(key: string, prefix: boolean, revision: number): KeyValue[] {
     const state = this.driver!.state;
     if (revision > state.revision()) throw new CcmError('invalid_argument', `revision ${revision} is in the future: the current revision is ${state.revision()}`);
     const compactRevision = state.compactRevision();
     if (revision < compactRevision) throw new CcmError('compacted', `revision ${revision} was compacted; the oldest revision kept is ${compactRevision}`, { compactRevision });
-    const r = rangeAtRevision(this.node.db, state, key, prefix, revision);
-    if ('lostKey' in r) {
-      throw new CcmError('compacted', `${r.lostKey} at revision ${revision} was last written before the oldest revision kept (${compactRevision}); its value then is no longer known`, { compactRevision });
-    }
-    return r.kvs;
+    return state.rangeSpan(prefix ? prefixSpan(key) : { key }, { revision }).kvs;
   }
 
   private leaseView(lease: Lease): LeaseView {
