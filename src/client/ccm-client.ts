@@ -5,6 +5,8 @@ import { CcmError } from '../errors/ccm-error.js';
 import type { WatchEvent } from '../core/kv-types.js';
 import type { AcquireResponse, KvDeleteResult, KvPutResult, KvTxnResult, LeaseView, LockView, NodeLockStatsView, RangeResult } from '../api/api-types.js';
 import { requestJson, type Endpoint } from './http-json.js';
+import { backoffMs, retry, type BackoffPolicy } from '../time/backoff.js';
+import { systemScheduler } from '../time/scheduler.js';
 import type { Compare, Fence, TxnOp } from '../core/commands.js';
 import type { ApplyResult } from '../core/state-machine.js';
 import { LOCK_PREFIX } from '../core/kv-types.js';
@@ -49,6 +51,15 @@ export interface CallOverrides {
 
 /** Errors after which the request certainly did not take effect, so trying again (elsewhere) is safe. */
 const RETRYABLE: ReadonlySet<string> = new Set(['no_leader', 'not_leader', 'proposal_dropped']);
+/** Between tries of one call (within its deadline). */
+const CALL_RETRY: BackoffPolicy = { firstMs: 20, maxMs: 200 };
+/** Between a watch's streams (counting every stream, not only failed ones). */
+const WATCH_RECONNECT: BackoffPolicy = { firstMs: 50, maxMs: 1000 };
+
+/** A refused connection: the request never reached the node, so it is safe to send it elsewhere. */
+function isNotSent(e: CcmError): boolean {
+  return e.code === 'unavailable' && (e.details as { notSent?: boolean } | undefined)?.notSent === true;
+}
 
 /**
  * The typed ccm client, used by the CLI, the tests, the benchmarks and users' programs. Give it every node's
@@ -197,37 +208,34 @@ export class CcmClient {
     opts: { query?: Record<string, string | number | boolean | undefined>; timeoutMs?: number; node?: string } = {},
   ): Promise<T> {
     const deadline = Date.now() + (opts.timeoutMs ?? this.timeoutMs);
-    let backoffMs = 20;
     let lastError: CcmError | null = null;
-    for (let attempt = 0; ; attempt++) {
-      const target = opts.node ? this.byId(opts.node) : this.pick();
-      const left = deadline - Date.now();
-      if (left <= 0) throw lastError ?? new CcmError('timeout', `no answer within ${opts.timeoutMs ?? this.timeoutMs} ms`);
-      try {
-        return await requestJson<T>(target, method, path, body, {
-          query: opts.query,
-          timeoutMs: left,
-          headers: { 'x-ccm-timeout-ms': String(Math.max(1, left - 20)) },
-          onHeaders: (h) => {
-            const leader = h['x-ccm-leader'];
-            if (typeof leader === 'string' && leader.length > 0 && this.endpoints.some((e) => e.id === leader)) this.leader = leader;
-          },
-        });
-      } catch (err) {
-        const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message);
-        lastError = e;
-        const notSent = e.code === 'unavailable' && (e.details as { notSent?: boolean } | undefined)?.notSent === true;
-        if (notSent) {
-          if (this.leader === target.id) this.leader = null;
-          this.cursor++;
+    return retry(
+      async () => {
+        const target = opts.node ? this.byId(opts.node) : this.pick();
+        const left = deadline - Date.now();
+        if (left <= 0) throw lastError ?? new CcmError('timeout', `no answer within ${opts.timeoutMs ?? this.timeoutMs} ms`);
+        try {
+          return await requestJson<T>(target, method, path, body, {
+            query: opts.query,
+            timeoutMs: left,
+            headers: { 'x-ccm-timeout-ms': String(Math.max(1, left - 20)) },
+            onHeaders: (h) => {
+              const leader = h['x-ccm-leader'];
+              if (typeof leader === 'string' && leader.length > 0 && this.endpoints.some((e) => e.id === leader)) this.leader = leader;
+            },
+          });
+        } catch (err) {
+          const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message);
+          lastError = e;
+          if (isNotSent(e)) {
+            if (this.leader === target.id) this.leader = null;
+            this.cursor++;
+          }
+          throw e;
         }
-        if (opts.node || !(RETRYABLE.has(e.code) || notSent)) throw e;
-        if (deadline - Date.now() <= backoffMs) throw e;
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 200);
-        void attempt;
-      }
-    }
+      },
+      { policy: CALL_RETRY, deadlineMs: deadline, shouldRetry: (e) => !opts.node && (RETRYABLE.has((e as CcmError).code) || isNotSent(e as CcmError)) },
+    );
   }
 
   private pick(): NodeEndpoint {
@@ -530,7 +538,7 @@ export function watch(endpoints: NodeEndpoint[], key: string, opts: WatchOptions
       }
       cursor++;
       if (Date.now() - lastOk > (opts.reconnectTimeoutMs ?? 30_000)) throw new CcmError('unavailable', `watch: no node answered for ${opts.reconnectTimeoutMs ?? 30_000} ms (${reason})`);
-      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** Math.min(attempt, 5), 1000)));
+      await systemScheduler.sleep(backoffMs(attempt, WATCH_RECONNECT));
     }
   })();
   return handle;

@@ -6,6 +6,7 @@ import type { ClusterPaths } from './cluster-dir.js';
 import type { ClusterFile } from './cluster-file.js';
 import { updateClusterFile } from './cluster-file.js';
 import type { ProcessState } from './process-table.js';
+import { backoffMs as exponentialMs } from '../time/backoff.js';
 
 // ---- the restart policy (pure) --------------------------------------------------------------------------------
 
@@ -31,7 +32,7 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
 
 /** The wait before restart number `consecutive + 1`: first · 2^consecutive, capped (0.5 s, 1 s, 2 s … 30 s). */
 export function backoffMs(policy: RestartPolicy, consecutive: number): number {
-  return Math.min(policy.maxBackoffMs, policy.firstBackoffMs * 2 ** Math.min(consecutive, 30));
+  return exponentialMs(consecutive, { firstMs: policy.firstBackoffMs, maxMs: policy.maxBackoffMs });
 }
 
 /** What the supervisor sees of a node: its process (from the OS) and whether the operator wants it running. */

@@ -3,6 +3,7 @@ import { decodeEnvelope, encodeEnvelope, isEnvelopeProblem, type Envelope } from
 import { FrameDecoder, FrameTooLargeError, MAX_FRAME_BYTES } from './framing.js';
 import type { RejectFn, RejectionReason } from './input-rejections.js';
 import type { LinkFilter } from './link-filter.js';
+import { Backoff } from '../time/backoff.js';
 import { MAX_RECORD_PLAINTEXT_BYTES, plainCodec, type AcceptorSession, type DialerSession, type PeerCodec } from './sealed-frame.js';
 
 export interface PeerAddress {
@@ -371,7 +372,7 @@ class OutboundConnection {
   private batch: Buffer[] = [];
   private batchBytes = 0;
   private isFlushScheduled = false;
-  private backoffMs = RECONNECT_BACKOFF_MIN_MS;
+  private readonly reconnectBackoff = new Backoff({ firstMs: RECONNECT_BACKOFF_MIN_MS, maxMs: RECONNECT_BACKOFF_MAX_MS });
   private retryTimer: NodeJS.Timeout | null = null;
   private isDestroyed = false;
 
@@ -455,7 +456,7 @@ class OutboundConnection {
       clearTimeout(connectTimer);
       this.stats.connects++;
       this.isConnected = true;
-      this.backoffMs = RECONNECT_BACKOFF_MIN_MS;
+      this.reconnectBackoff.reset();
       const hello = encodeEnvelope({ kind: 'hello', from: this.selfId, to: this.peer.id, body: null });
       const queued = this.queue;
       this.queue = [];
@@ -517,8 +518,7 @@ class OutboundConnection {
 
   private scheduleReconnect(): void {
     if (this.retryTimer || this.isDestroyed) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_BACKOFF_MAX_MS);
+    const delay = this.reconnectBackoff.next();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.isDestroyed && !this.socket && this.queue.length > 0) this.connect();

@@ -10,6 +10,7 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { Backoff } from '../time/backoff.js';
 
 type GcFunction = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
 
@@ -22,10 +23,8 @@ export class MemoryGovernor {
   private timer: NodeJS.Timeout | null = null;
   private readonly gc: GcFunction | null;
   /** How long to wait after a collection before the next one: doubles while RSS stays over the target. */
-  private backoffMs = CHECK_INTERVAL_MS;
+  private readonly spacing = new Backoff({ firstMs: CHECK_INTERVAL_MS, maxMs: MAX_INTERVAL_MS });
   private nextAllowedAt = 0;
-  /** RSS has stayed over the target since the last collection. */
-  private isStillOver = false;
   /** Major GCs the governor asked for. */
   collections = 0;
 
@@ -55,15 +54,12 @@ export class MemoryGovernor {
   /** One look at RSS (every CHECK_INTERVAL_MS); `now` in ms. */
   check(now = performance.now()): void {
     if (this.rss() <= this.targetBytes) {
-      this.isStillOver = false;
-      this.backoffMs = CHECK_INTERVAL_MS;
+      this.spacing.reset();
       return;
     }
     if (now < this.nextAllowedAt) return;
-    // Still over the target since the last collection: the live data needs the memory; ask less often.
-    if (this.isStillOver) this.backoffMs = Math.min(MAX_INTERVAL_MS, this.backoffMs * 2);
-    this.isStillOver = true;
-    this.nextAllowedAt = now + this.backoffMs;
+    // Each collection after which RSS stays over the target says the live data needs the memory: ask less often.
+    this.nextAllowedAt = now + this.spacing.next();
     this.collections++;
     this.gc?.({ type: 'major', execution: 'async' });
   }

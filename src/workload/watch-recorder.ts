@@ -9,6 +9,11 @@ import { apiGet } from '../client/api-access.js';
 import type { WatchEvent as CoreWatchEvent } from '../core/kv-types.js';
 import type { NodeEndpoint } from '../client/ccm-client.js';
 import type { WatchEvent } from '../check/index.js';
+import { backoffMs, type BackoffPolicy } from '../time/backoff.js';
+import { systemScheduler } from '../time/scheduler.js';
+
+/** Between streams: from 50 ms, doubling per stream in a row that delivered nothing, up to 800 ms. */
+const RECONNECT: BackoffPolicy = { firstMs: 50, maxMs: 800 };
 
 export interface WatchRecorderOptions {
   endpoints: NodeEndpoint[];
@@ -96,7 +101,7 @@ export class WatchRecorder {
       this.cursor++;
       failures = outcome.deliveredAny ? 0 : failures + 1;
       this.options.onNote?.(`watcher on ${this.options.prefix} moves from ${endpoint.id} (${outcome.why}), resuming at revision ${this.vouchedRevision + 1}`);
-      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** Math.min(failures, 4), 800)));
+      await systemScheduler.sleep(backoffMs(failures, RECONNECT));
     }
     this.ended = { kind: 'closed' };
     this.flushWaiters();

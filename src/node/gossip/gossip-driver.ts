@@ -20,12 +20,12 @@ import { registerGossipRoutes } from '../http/gossip-routes.js';
 import { applyTagChange, type TagChange } from '../../api/gossip-tags.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 import { SWIM_PUSH_PULL } from '../peer-schemas.js';
+import { backoffMs, type BackoffPolicy } from '../../time/backoff.js';
 
 /** A push-pull that gets no answer in this long is given up (the periodic one retries). */
 const PUSH_PULL_TIMEOUT_MS = 2000;
 /** Join retries: from this, doubling, up to the max, until a seed answers a join push-pull. */
-const JOIN_RETRY_MIN_MS = 500;
-const JOIN_RETRY_MAX_MS = 5000;
+const JOIN_RETRY: BackoffPolicy = { firstMs: 500, maxMs: 5000 };
 /** Random non-core peers added to the core voters as join seeds on retries (so a node joins even with the core down). */
 const EXTRA_SEEDS = 2;
 /** How long a graceful leave may keep the node up to gossip its `left` (SIGTERM gives the process 3 s in all). */
@@ -452,8 +452,7 @@ export class GossipDriver implements NodeSubsystem {
     const seeds = this.pickSeeds();
     this.swim.join(seeds.map((id) => ({ id, address: this.addressById.get(id)! })));
     this.pump();
-    const retryMs = Math.min(JOIN_RETRY_MAX_MS, JOIN_RETRY_MIN_MS * 2 ** Math.min(this.joinAttempts - 1, 4));
-    this.joinTimer = setTimeout(() => this.join(), retryMs);
+    this.joinTimer = setTimeout(() => this.join(), backoffMs(this.joinAttempts - 1, JOIN_RETRY));
     if (this.joinAttempts > 1 && this.joinAttempts % 5 === 0) {
       this.node.log.warn('still joining: no seed has answered', { attempts: this.joinAttempts, seeds });
     }
