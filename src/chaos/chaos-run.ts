@@ -15,6 +15,7 @@ import { appendClusterEvent } from '../cluster/cluster-events.js';
 import { readClusterTokens } from '../cluster/cluster-secrets.js';
 import { byNodeId, readRunningCluster } from '../cluster/launcher.js';
 import { SeededRandom } from '../random/random.js';
+import { fixedBackoff, retry } from '../time/backoff.js';
 import { formatDuration } from '../time/duration.js';
 import { HistoryRecorder } from '../workload/history-recorder.js';
 import { createWorkload, type WorkloadName } from '../workload/index.js';
@@ -83,18 +84,11 @@ export const DEFAULTS = { intervalMs: 5000, recoveryMs: 5000, clients: 10, opTim
 
 /** Waits until a write succeeds (the core has a leader), up to `timeoutMs`. */
 async function waitForService(client: CcmClient, key: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      await client.put(key, 'ready', { timeoutMs: 2000 });
-      return;
-    } catch (err) {
-      last = (err as Error).message;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  try {
+    await retry(() => client.put(key, 'ready', { timeoutMs: 2000 }), { policy: fixedBackoff(200), deadlineMs: Date.now() + timeoutMs });
+  } catch (err) {
+    throw new CcmError('unavailable', `the cluster does not take writes (no leader?) after ${formatDuration(timeoutMs)}: ${(err as Error).message}`);
   }
-  throw new CcmError('unavailable', `the cluster does not take writes (no leader?) after ${formatDuration(timeoutMs)}: ${last}`);
 }
 
 function percent(part: number, whole: number): string {

@@ -1,4 +1,5 @@
 import { CcmError } from '../errors/ccm-error.js';
+import { fixedBackoff, retry } from '../time/backoff.js';
 
 /**
  * What a holder may assume about its lease, client side (Chubby's rule, and etcd's clients'): the lease is valid
@@ -123,18 +124,19 @@ function formatSeconds(ms: number): string {
  */
 export async function confirmHandOver(renew: (timeoutMs: number) => Promise<unknown>, ttlMs: number, now: () => number = () => performance.now()): Promise<number> {
   const giveUpAt = now() + ttlMs - driftMarginFor(ttlMs);
-  let last = '';
-  while (now() < giveUpAt) {
-    const sentAt = now();
-    try {
-      await renew(Math.max(200, Math.min(giveUpAt - sentAt, ttlMs / 3)));
-      return sentAt;
-    } catch (err) {
-      const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message);
-      if (LOST_CODES.has(e.code)) throw new CcmError(e.code, `lease lost: ${e.message}`);
-      last = e.message;
-      await new Promise((r) => setTimeout(r, RETRY_MS));
-    }
+  const asCcm = (err: unknown): CcmError => (err instanceof CcmError ? err : new CcmError('internal', (err as Error).message));
+  try {
+    return await retry(
+      async () => {
+        const sentAt = now();
+        await renew(Math.max(200, Math.min(giveUpAt - sentAt, ttlMs / 3)));
+        return sentAt;
+      },
+      { policy: fixedBackoff(RETRY_MS), deadlineMs: giveUpAt, now, shouldRetry: (err) => !LOST_CODES.has(asCcm(err).code) },
+    );
+  } catch (err) {
+    const e = asCcm(err);
+    if (LOST_CODES.has(e.code)) throw new CcmError(e.code, `lease lost: ${e.message}`);
+    throw new CcmError('timeout', `lease lost: the grant could not be confirmed by a renewal within its TTL (${e.message})`);
   }
-  throw new CcmError('timeout', `lease lost: the grant could not be confirmed by a renewal within its TTL (${last})`);
 }

@@ -14,6 +14,7 @@ import { Keyring } from '../net/keyring.js';
 import { greetingChallenge, NonceSequence, sealedCodec, sealRecord, type PeerCodec } from '../net/sealed-frame.js';
 import { readKeyringFile } from '../cluster/keyring-file.js';
 import { SeededRandom } from '../random/random.js';
+import { fixedBackoff, retry } from '../time/backoff.js';
 import { gossipCase, httpCase, peerCase, type FuzzCase, type FuzzTarget } from './port-cases.js';
 import { MUTANT_LOADER } from './mutants.js';
 
@@ -437,16 +438,13 @@ export class FuzzCluster {
 
   /** Waits (up to 15 s) until a write through the target succeeds: whether the cluster serves. */
   async waitForLeader(): Promise<boolean> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      try {
-        await requestJson({ host: '127.0.0.1', port: this.node.ports.http }, 'PUT', '/v1/kv', { key: '/fuzz/ready', value: 'y' }, { timeoutMs: 2000 });
-        return true;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    return false;
+    return retry(() => requestJson({ host: '127.0.0.1', port: this.node.ports.http }, 'PUT', '/v1/kv', { key: '/fuzz/ready', value: 'y' }, { timeoutMs: 2000 }), {
+      policy: fixedBackoff(100),
+      deadlineMs: Date.now() + 15_000,
+    }).then(
+      () => true,
+      () => false,
+    );
   }
 
   async stop(): Promise<void> {

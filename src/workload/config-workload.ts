@@ -21,6 +21,7 @@ import { CcmError } from '../errors/ccm-error.js';
 import type { KvPutResult, RangeResult } from '../api/api-types.js';
 import type { CcmClient } from '../client/ccm-client.js';
 import { recordOperation, sleep } from './operation.js';
+import { fixedBackoff, retry } from '../time/backoff.js';
 import { WatchRecorder, type RecordedWatchEvent } from './watch-recorder.js';
 import type { CheckOptions, Workload, WorkloadContext } from './workload.js';
 
@@ -174,19 +175,22 @@ export class ConfigWorkload implements Workload {
     const process = this.nextProcess++;
     const deadline = Date.now() + FINAL_PHASE_MS;
     for (let index = 0; index < target.keys.length; index++) {
-      for (;;) {
-        const outcome = await recordOperation(
-          ctx.recorder,
-          { process, f: 'read', key: target.keys[index], input: null, isReadOnly: true },
-          () => target.read(ctx.client, index, ctx.opTimeoutMs * 2),
-          (r) => {
-            this.finalRevision = Math.max(this.finalRevision, r.revision);
-            return r.value;
-          },
-        );
-        if (outcome.type === 'ok' || Date.now() > deadline) break;
-        await sleep(200);
-      }
+      // Every try is an operation of its own in the history; a key that cannot be read by the deadline is left.
+      await retry(
+        async () => {
+          const outcome = await recordOperation(
+            ctx.recorder,
+            { process, f: 'read', key: target.keys[index], input: null, isReadOnly: true },
+            () => target.read(ctx.client, index, ctx.opTimeoutMs * 2),
+            (r) => {
+              this.finalRevision = Math.max(this.finalRevision, r.revision);
+              return r.value;
+            },
+          );
+          if (outcome.type !== 'ok') throw new Error(`final read of ${target.keys[index]} failed`);
+        },
+        { policy: fixedBackoff(200), deadlineMs: deadline },
+      ).catch(() => undefined);
     }
     // every watcher gets until the deadline to be vouched up to the final revision, then it is closed
     await Promise.all(

@@ -21,6 +21,7 @@ import { checkLinearizability, checkLostWrites, pairOperations, registerModel, t
 import { CcmError } from '../errors/ccm-error.js';
 import type { KvPutResult, RangeResult } from '../api/api-types.js';
 import { recordOperation, sleep } from './operation.js';
+import { fixedBackoff, retry } from '../time/backoff.js';
 import type { CheckOptions, Workload, WorkloadContext } from './workload.js';
 
 /**
@@ -123,23 +124,24 @@ export class RegisterWorkload implements Workload {
     const process = ctx.clients;
     const deadline = Date.now() + FINAL_READS_MS;
     for (const key of this.usedKeys) {
-      for (;;) {
-        const outcome = await recordOperation(
-          ctx.recorder,
-          { process, f: 'read', key, input: null, isReadOnly: true },
-          () => this.transport.read(ctx, key, null, ctx.opTimeoutMs * 2),
-          (value) => (value === null ? null : decode(value)),
-        );
-        if (outcome.type === 'ok') {
-          this.finalReads.ok++;
-          break;
-        }
-        if (Date.now() > deadline) {
-          this.finalReads.failed++;
-          break;
-        }
-        await sleep(200);
-      }
+      // Every try is an operation of its own in the history.
+      const isRead = await retry(
+        async () => {
+          const outcome = await recordOperation(
+            ctx.recorder,
+            { process, f: 'read', key, input: null, isReadOnly: true },
+            () => this.transport.read(ctx, key, null, ctx.opTimeoutMs * 2),
+            (value) => (value === null ? null : decode(value)),
+          );
+          if (outcome.type !== 'ok') throw new Error(`final read of ${key} failed`);
+        },
+        { policy: fixedBackoff(200), deadlineMs: deadline },
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (isRead) this.finalReads.ok++;
+      else this.finalReads.failed++;
     }
     this.transport.close?.();
   }

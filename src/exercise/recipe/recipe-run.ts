@@ -21,6 +21,7 @@ import { readClusterTokens, secretPaths } from '../../cluster/cluster-secrets.js
 import { appendClusterEvent } from '../../cluster/cluster-events.js';
 import { clusterExists, readRunningCluster, type ClusterFile } from '../../cluster/cluster-file.js';
 import { byNodeId, downCluster, upCluster } from '../../cluster/launcher.js';
+import { fixedBackoff, retry } from '../../time/backoff.js';
 import { formatDuration } from '../../time/duration.js';
 import { HistoryRecorder } from '../../workload/history-recorder.js';
 import type { Figure, ProgramProblem, RunResult } from '../exercise-result.js';
@@ -269,18 +270,11 @@ export async function storeRevision(client: CcmClient, key: string): Promise<num
 }
 
 async function waitForWrites(client: CcmClient, key: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      await client.put(key, 'ready', { timeoutMs: 2000 });
-      return;
-    } catch (err) {
-      last = (err as Error).message;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  try {
+    await retry(() => client.put(key, 'ready', { timeoutMs: 2000 }), { policy: fixedBackoff(200), deadlineMs: Date.now() + timeoutMs });
+  } catch (err) {
+    throw new CcmError('unavailable', `the cluster does not take writes (no leader?) after ${formatDuration(timeoutMs)}: ${(err as Error).message}`);
   }
-  throw new CcmError('unavailable', `the cluster does not take writes (no leader?) after ${formatDuration(timeoutMs)}: ${last}`);
 }
 
 /**

@@ -18,6 +18,7 @@ import { checkWatchOrder, pairOperations } from '../../check/index.js';
 import type { ClusterFile } from '../../cluster/cluster-file.js';
 import { byNodeId } from '../../cluster/launcher.js';
 import { SeededRandom } from '../../random/random.js';
+import { fixedBackoff, retry } from '../../time/backoff.js';
 import type { Figure } from '../exercise-result.js';
 import type { WatchEventLine } from '../wire-schemas.js';
 import type { ClientProcess } from './client-process.js';
@@ -81,11 +82,14 @@ export class WatchRecipeWorkload implements RecipeWorkload {
 
   async finish(ctx: RecipeContext): Promise<void> {
     // An end marker, written once the cluster has healed: every watcher must get this far.
-    for (let attempt = 0; attempt < 50 && this.endRevision === 0; attempt++) {
-      const revision = await this.write(ctx, `${this.prefix}end`, 'end');
-      if (revision !== null) this.endRevision = revision;
-      else await new Promise((r) => setTimeout(r, 200));
-    }
+    this.endRevision = await retry(
+      async () => {
+        const revision = await this.write(ctx, `${this.prefix}end`, 'end');
+        if (revision === null) throw new Error('the end marker was not written');
+        return revision;
+      },
+      { policy: fixedBackoff(200), attempts: 50 },
+    ).catch(() => 0);
     const deadline = Date.now() + CATCH_UP_MS;
     const isCaughtUp = (c: ClientProcess): boolean => (this.events.get(c.name) ?? []).some((e) => e.revision >= this.endRevision);
     while (Date.now() < deadline && !ctx.clients.every((c) => !this.started.has(c.name) || isCaughtUp(c)) && !ctx.isAborted()) {
