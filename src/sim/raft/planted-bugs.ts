@@ -10,9 +10,11 @@ import type { MemorySimDisk, SimDisk, SimStorage } from './sim-disk.js';
 /**
  * - 'grant-all-votes': every vote request is granted (a voter that ignores its earlier vote and the log check);
  * - 'ack-before-fsync': writes are synced only every few Readys, yet messages (acks, votes) go out at once:
- *   a crash loses the unsynced writes that those messages promised.
+ *   a crash loses the unsynced writes that those messages promised;
+ * - 'send-before-persist': the disk is honest, but the replica loop's order is broken: acks and votes leave with
+ *   the immediate messages, before the write they promise has landed (a crash during the write loses it).
  */
-export type RaftSimBug = 'grant-all-votes' | 'ack-before-fsync';
+export type RaftSimBug = 'grant-all-votes' | 'ack-before-fsync' | 'send-before-persist';
 
 /** How a node's ports are wrapped: the identity for each port a bug leaves alone. */
 export interface PlantedBug {
@@ -30,6 +32,8 @@ export function plantBug(bug: RaftSimBug | undefined): PlantedBug {
       return { ...none, transport: grantingEveryVote };
     case 'ack-before-fsync':
       return { ...none, core: sendingBeforePersist, disk: (d) => new UnsyncedDisk(d, d.storage) };
+    case 'send-before-persist':
+      return { ...none, core: sendingBeforePersist };
   }
 }
 
