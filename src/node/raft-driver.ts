@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeRuntime } from './node-runtime.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
+import { withFaultSwitch, type ProposeCommand } from './unsafe-fault-switch.js';
 import { CORE_LEASES_DUE } from './peer-schemas.js';
 
 /** Watch history kept: the leader compacts events older than this many revisions (and past watchHistoryBytes). */
@@ -84,6 +85,8 @@ export class RaftDriver {
   readonly storage: RaftLogStorage;
   readonly raft: RawNode;
   private readonly loop: ReplicaLoop;
+  /** Proposes through the test-only fault switch when one is set (unsafe-fault-switch.ts), else directly. */
+  private readonly proposeCommand: ProposeCommand;
   /** Snapshots streamed to lagging followers, and from the leader when this replica lags. */
   readonly snapshots: SnapshotTransfer;
   private readonly staging: SnapshotStaging;
@@ -162,6 +165,7 @@ export class RaftDriver {
       transport: { send: (messages) => this.send(messages), flush: () => node.tcp.flush() },
       applier: { apply: (rd) => this.apply(rd) },
     });
+    this.proposeCommand = withFaultSwitch(node.config.settings.unsafeFaultSwitch, (command, timeoutMs) => this.proposeData(encodeCommand(command), timeoutMs), () => this.state.revision());
     this.staging = new SnapshotStaging(node.db);
     this.snapshots = new SnapshotTransfer({
       selfId: node.config.id,
@@ -275,7 +279,7 @@ export class RaftDriver {
 
   /** Proposes a command (leader only) and resolves with its result once applied here. */
   propose(command: Command, timeoutMs: number): Promise<ApplyResult> {
-    return this.unsafeFaultSwitch(command, timeoutMs) ?? this.proposeData(encodeCommand(command), timeoutMs);
+    return this.proposeCommand(command, timeoutMs);
   }
 
   proposeConfChange(change: ConfChange, timeoutMs: number): Promise<ApplyResult> {
@@ -798,47 +802,8 @@ export class RaftDriver {
     }
   }
 
-  // ---- TEST-ONLY FAULT SWITCH (chaos) ------------------------------------------------------------------------
-  /**
-   * A deliberate bug, on only when the cluster was started with `--setting unsafeFaultSwitch=<name>`, so that
-   * `ccm chaos run` can be shown to catch one. Never set in normal use.
-   * - `ack-before-commit`: a write (a put, or a transaction, claimed to have succeeded) is acknowledged as soon
-   *   as it is proposed, before it commits (its revision a guess): an acknowledged write can be lost, be
-   *   invisible to a later read, or not have happened at all (a compare that failed);
-   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource;
-   * - `ignore-fence`: fenced writes are proposed without their fence: a stale token is accepted.
-   * - `token-per-leader`: a granted acquire's fencing token comes from a counter in this process, not the log: after a
-   *   leader change, tokens start again from 1.
-   * Returns the early answer, or null to go the normal way.
-   */
-  private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
-    const fault = this.node.config.settings.unsafeFaultSwitch;
-    if (fault === 'ack-before-commit' && (command.op === 'put' || command.op === 'txn')) {
-      this.proposeData(encodeCommand(command), timeoutMs).catch(() => undefined);
-      const revision = this.state.revision() + 1;
-      if (command.op === 'put') return Promise.resolve({ op: 'put', revision });
-      const results = command.success.map((op) => (op.op === 'put' ? { op: 'put' as const } : op.op === 'delete' ? { op: 'delete' as const, deleted: 0 } : { op: 'get' as const, kvs: [] }));
-      return Promise.resolve({ op: 'txn', succeeded: true, revision, results });
-    }
-    if (fault === 'ignore-fence' && (command.op === 'put' || command.op === 'delete' || command.op === 'txn') && command.fence !== undefined) {
-      const { fence: _ignored, ...unfenced } = command;
-      return this.propose(unfenced as Command, timeoutMs);
-    }
-    if (fault === 'grant-without-core' && command.op === 'acquire') {
-      const revision = this.state.revision() + 1;
-      return Promise.resolve({ op: 'acquire', granted: true, resource: command.resource, holder: command.holder, lease: revision, token: revision, ttlMs: command.ttlMs, revision });
-    }
-    if (fault === 'token-per-leader' && command.op === 'acquire') {
-      return this.proposeData(encodeCommand(command), timeoutMs).then((r) => (r.op === 'acquire' && r.granted ? { ...r, token: ++this.plantedTokens } : r));
-    }
-    return null;
-  }
-
   /** Candidate → the last refusal logged for it (to log a repeated one once). */
   private readonly lastRefusal = new Map<string, string>();
-
-  /** The counter of `token-per-leader` (test-only fault switch). */
-  private plantedTokens = 0;
 }
 
 function toCcmError(err: unknown): CcmError {
