@@ -159,7 +159,7 @@ export class RaftDriver {
       storage: {
         persist: (write, onDurable) => {
           this.persist(write);
-          onDurable(); // SQLite commits synchronously
+          onDurable(); // SQLite commits synchronously (a storage that completes later must also schedule() the next turn: onAdvanced)
         },
       },
       transport: { send: (messages) => this.send(messages), flush: () => node.tcp.flush() },

@@ -127,7 +127,7 @@ export class ReplicaLoop {
     if (this.isAbandoned) return;
     if (this.current !== rd || this.isDurable) throw new RaftInvariantError('replica loop: storage reported a write durable twice, or one it was not given');
     this.isDurable = true;
-    this.ports.transport.send(rd.messagesAfterPersist);
+    if (rd.messagesAfterPersist.length > 0) this.ports.transport.send(rd.messagesAfterPersist);
     this.ports.applier.apply(rd);
     this.core.advance(rd);
     this.current = undefined;
