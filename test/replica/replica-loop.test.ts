@@ -264,12 +264,12 @@ describe('replica loop: persist → send → apply → advance (etcd-io/raft doc
     // The disk is honest here; only the loop's order is broken (planted-bugs.ts: send-before-persist).
     const safety = ['leader-completeness', 'state-machine-safety', 'log-matching', 'election-safety'];
     let caught: string | undefined;
-    for (let seed = 1; seed <= 60 && caught === undefined; seed++) {
-      const r = runRaftSimulation({ seed, nodes: 5, steps: 3000, bug: 'send-before-persist' });
+    for (let seed = 1; seed <= 300 && caught === undefined; seed++) {
+      const r = runRaftSimulation({ seed, nodes: 3, steps: 8000, bug: 'send-before-persist' });
       if (!r.ok && safety.includes(r.violations[0].kind)) caught = `seed ${seed}: ${r.violations[0].kind}: ${r.violations[0].description}`;
     }
-    expect(caught, 'no seed in 1..60 exposed acks sent before the write').to.not.equal(undefined);
+    expect(caught, 'no seed in 1..300 exposed acks sent before the write').to.not.equal(undefined);
     // The same seeds with the loop's order intact hold every invariant (the sweep in test/sim checks 300 more).
-    for (let seed = 1; seed <= 5; seed++) expect(runRaftSimulation({ seed, nodes: 5, steps: 3000 }).ok, `seed ${seed}`).to.equal(true);
+    for (let seed = 1; seed <= 5; seed++) expect(runRaftSimulation({ seed, nodes: 3, steps: 8000 }).ok, `seed ${seed}`).to.equal(true);
   });
 });
