@@ -6,7 +6,7 @@
 const LAYERS = [
   ['errors', 'time', 'random', 'schema'], // base: every layer may use them
   ['raft', 'swim', 'detector', 'core', 'check'], // pure protocol cores and history checkers: no I/O
-  ['leader'], // the emergent leader, on SWIM's membership
+  ['leader', 'replica'], // the emergent leader, on SWIM's membership; the replica loop over Raft's Ready (pure)
   ['storage', 'net'], // SQLite and sockets
   ['faults'], // the chaos vocabulary, as link-filter rules
   ['api'], // the HTTP API's contract: views, access policy, input rules

@@ -17,6 +17,7 @@ import {
   type Snapshot,
   type SnapshotMessage,
 } from '../raft/index.js';
+import { ReplicaLoop, type ReadyWrite } from '../replica/replica-loop.js';
 import { SqliteStateStore } from '../storage/applied-state.js';
 import type { LogCompactionPolicy, RaftLogStorage } from '../storage/raft-storage.js';
 import { openRaftLogStorage } from '../storage/raft-log-store.js';
@@ -27,6 +28,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeRuntime } from './node-runtime.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
+import { withFaultSwitch, type ProposeCommand } from './unsafe-fault-switch.js';
 import { CORE_LEASES_DUE } from './peer-schemas.js';
 
 /** Watch history kept: the leader compacts events older than this many revisions (and past watchHistoryBytes). */
@@ -72,14 +74,19 @@ interface PendingRead {
 export type ApplyListener = (applied: Applied, entry: Entry) => void;
 
 /**
- * Drives a RawNode from the event loop: ticks, peer messages, proposals and reads in; one Ready at a time out.
- * Each Ready is persisted *and* applied in one SQLite transaction (one fsync: group commit), and only then are
- * its messages sent (persist-then-send). Client writes are answered once their entry is applied here.
+ * Drives a RawNode from the event loop: ticks, peer messages, proposals and reads in; one Ready at a time out,
+ * through the replica loop (replica/replica-loop.ts) the simulator runs too. Its ports here: storage is one
+ * SQLite transaction per Ready (fsync'd when Raft's safety rests on it: group commit), the transport is the
+ * peer TCP connections, and the applier applies committed entries in a second transaction (not synced) and then
+ * answers clients. Client writes are answered once their entry is applied here.
  */
 export class RaftDriver {
   readonly state: SqliteStateStore;
   readonly storage: RaftLogStorage;
   readonly raft: RawNode;
+  private readonly loop: ReplicaLoop;
+  /** Proposes through the test-only fault switch when one is set (unsafe-fault-switch.ts), else directly. */
+  private readonly proposeCommand: ProposeCommand;
   /** Snapshots streamed to lagging followers, and from the leader when this replica lags. */
   readonly snapshots: SnapshotTransfer;
   private readonly staging: SnapshotStaging;
@@ -112,6 +119,8 @@ export class RaftDriver {
   private removed = false;
   private wasInConf = false;
   private synchronousMode: 'FULL' | 'NORMAL' = 'FULL';
+  /** Prepared once: a Ready that persists and applies switches twice. */
+  private readonly synchronousPragma: Record<'FULL' | 'NORMAL', { run(): unknown }>;
   /** Term and vote as last written: a Ready that changes either must be synced before its messages go out. */
   private syncedTerm: number;
   private syncedVote: string | null;
@@ -121,6 +130,7 @@ export class RaftDriver {
 
   constructor(private readonly node: NodeRuntime) {
     this.state = new SqliteStateStore(node.db);
+    this.synchronousPragma = { FULL: node.db.prepare('PRAGMA synchronous = FULL'), NORMAL: node.db.prepare('PRAGMA synchronous = NORMAL') };
     this.storage = openRaftLogStorage({
       kind: node.config.settings.raftLogStore,
       db: node.db,
@@ -145,6 +155,17 @@ export class RaftDriver {
       this.storage,
       node.random,
     );
+    this.loop = new ReplicaLoop(this.raft, {
+      storage: {
+        persist: (write, onDurable) => {
+          this.persist(write);
+          onDurable(); // SQLite commits synchronously (a storage that completes later must also schedule() the next turn: onAdvanced)
+        },
+      },
+      transport: { send: (messages) => this.send(messages), flush: () => node.tcp.flush() },
+      applier: { apply: (rd) => this.apply(rd) },
+    });
+    this.proposeCommand = withFaultSwitch(node.config.settings.unsafeFaultSwitch, (command, timeoutMs) => this.proposeData(encodeCommand(command), timeoutMs), () => this.state.revision());
     this.staging = new SnapshotStaging(node.db);
     this.snapshots = new SnapshotTransfer({
       selfId: node.config.id,
@@ -258,7 +279,7 @@ export class RaftDriver {
 
   /** Proposes a command (leader only) and resolves with its result once applied here. */
   propose(command: Command, timeoutMs: number): Promise<ApplyResult> {
-    return this.unsafeFaultSwitch(command, timeoutMs) ?? this.proposeData(encodeCommand(command), timeoutMs);
+    return this.proposeCommand(command, timeoutMs);
   }
 
   proposeConfChange(change: ConfChange, timeoutMs: number): Promise<ApplyResult> {
@@ -516,28 +537,15 @@ export class RaftDriver {
     for (;;) {
       if (this.isStopped) return;
       this.releaseWaitingProposals();
-      if (!this.raft.hasReady()) break;
+      if (!this.loop.hasReady()) break;
       if (performance.now() > sliceEnd) {
         this.schedule(); // the rest after timers and I/O have had their turn
         return;
       }
-      const rd = this.raft.ready();
       this.counters.readyCycles++;
-      // The core splits the messages: a leader's appends and heartbeats leave before its own disk write (Raft
-      // thesis §10.2.1); acks and votes wait for the sync.
-      if (rd.immediateMessages.length > 0) {
-        this.send(rd.immediateMessages);
-        this.node.tcp.flush();
-      }
-      const applied = this.persistAndApply(rd);
-      this.send(rd.messagesAfterPersist);
-      if (rd.snapshot && this.stagedOfferStepped) {
-        // After its answer to Raft (app-resp) is on its way: the leader may close the transfer.
-        this.snapshots.installed(this.stagedOfferStepped, true);
-        this.stagedOfferStepped = null;
-      }
-      this.afterApply(rd, applied);
-      this.raft.advance(rd);
+      // One whole turn (storage is synchronous): a leader's appends and heartbeats leave before its own disk
+      // write (Raft thesis §10.2.1); acks and votes after it; then apply, then advance.
+      this.loop.turn();
     }
     if (this.stagedOfferStepped && !this.isStopped) {
       // Raft did not install it (it holds those entries already, or the offer left it out): drop the rows.
@@ -546,33 +554,23 @@ export class RaftDriver {
     }
   }
 
-  /** Step 1 and 3 of the Ready contract, in one transaction: durable before anything is sent or acknowledged. */
-  private persistAndApply(rd: Ready): { entry: Entry; applied: Applied | null }[] {
-    const results: { entry: Entry; applied: Applied | null }[] = [];
-    const needsSync = rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined || rd.committedEntries.length > 0;
-    if (!needsSync) return results;
-    // Only what Raft's safety rests on needs an fsync: new entries, a snapshot, a new term or vote. Applying
-    // committed entries does not: after a power loss the applied state rolls back with its applied index (WAL
-    // order keeps them together) and is rebuilt from the synced log. A process crash loses nothing either way.
-    const hs = rd.hardState;
-    const durable = rd.snapshot !== undefined || rd.entries.length > 0 || (hs !== undefined && (hs.term !== this.syncedTerm || hs.vote !== this.syncedVote));
+  /**
+   * The storage port: a Ready's snapshot, entries and hard state in one transaction, synced when Raft's safety
+   * rests on it (new entries, a snapshot, a new term or vote). A commit index alone need not be: it is learned
+   * again from the leader. A snapshot installs the state machine's rows too, atomically with the log it replaces.
+   */
+  private persist(write: ReadyWrite): void {
+    const hs = write.hardState;
+    if (write.snapshot === undefined && write.entries.length === 0 && hs === undefined) return;
+    const durable = write.snapshot !== undefined || write.entries.length > 0 || (hs !== undefined && (hs.term !== this.syncedTerm || hs.vote !== this.syncedVote));
     // A log outside SQLite is synced by persist(); SQLite then syncs only a snapshot install (see segment-raft-storage.ts).
-    this.setSynchronous(durable && (this.storage.logInDatabase || rd.snapshot !== undefined) ? 'FULL' : 'NORMAL');
+    this.setSynchronous(durable && (this.storage.logInDatabase || write.snapshot !== undefined) ? 'FULL' : 'NORMAL');
     const t0 = performance.now();
     this.node.db.transaction(() => {
-      if (rd.snapshot) this.installSnapshot(rd.snapshot);
-      this.storage.append(rd.entries);
-      if (rd.hardState) this.storage.setHardState(rd.hardState);
+      if (write.snapshot) this.installSnapshot(write.snapshot);
+      this.storage.append(write.entries);
+      if (hs) this.storage.setHardState(hs);
       this.storage.persist(durable);
-      for (const entry of rd.committedEntries) {
-        if (entry.index <= this.applied) continue;
-        results.push({ entry, applied: this.applyEntry(entry) });
-        this.applied = entry.index;
-        this.appliedTerm = entry.term;
-      }
-      if (results.length > 0) this.state.setApplied(this.applied, this.appliedTerm);
-      const point = this.storage.compactionPoint(this.applied, this.compactionPolicy());
-      if (point !== null) this.storage.compact(point);
     })();
     if (hs) {
       this.syncedTerm = hs.term;
@@ -585,10 +583,46 @@ export class RaftDriver {
     }
     if (ms > SLOW_TRANSACTION_MS) {
       let entryBytes = 0;
-      for (const e of rd.entries) entryBytes += e.data.length;
+      for (const e of write.entries) entryBytes += e.data.length;
+      this.node.log.warn('slow Ready transaction', { part: 'persist', ms: Math.round(ms), entries: write.entries.length, entryBytes, snapshot: write.snapshot !== undefined });
+    }
+  }
+
+  /**
+   * The applier port, after the Ready is durable and its acks and votes are sent: committed entries in one
+   * transaction, not synced (after a power loss the applied state rolls back with its applied index, WAL order
+   * keeping them together, and is rebuilt from the synced log; a process crash loses nothing), then the answers.
+   */
+  private apply(rd: Ready): void {
+    if (rd.snapshot && this.stagedOfferStepped) {
+      // After its answer to Raft (app-resp) is on its way: the leader may close the transfer.
+      this.snapshots.installed(this.stagedOfferStepped, true);
+      this.stagedOfferStepped = null;
+    }
+    this.afterApply(rd, this.applyCommitted(rd.committedEntries));
+  }
+
+  private applyCommitted(entries: readonly Entry[]): { entry: Entry; applied: Applied | null }[] {
+    const results: { entry: Entry; applied: Applied | null }[] = [];
+    if (entries.length === 0) return results;
+    this.setSynchronous('NORMAL');
+    const t0 = performance.now();
+    this.node.db.transaction(() => {
+      for (const entry of entries) {
+        if (entry.index <= this.applied) continue;
+        results.push({ entry, applied: this.applyEntry(entry) });
+        this.applied = entry.index;
+        this.appliedTerm = entry.term;
+      }
+      if (results.length > 0) this.state.setApplied(this.applied, this.appliedTerm);
+      const point = this.storage.compactionPoint(this.applied, this.compactionPolicy());
+      if (point !== null) this.storage.compact(point);
+    })();
+    const ms = performance.now() - t0;
+    if (ms > SLOW_TRANSACTION_MS) {
       let appliedBytes = 0;
       for (const r of results) appliedBytes += r.entry.data.length;
-      this.node.log.warn('slow Ready transaction', { ms: Math.round(ms), entries: rd.entries.length, entryBytes, applied: results.length, appliedBytes, snapshot: rd.snapshot !== undefined });
+      this.node.log.warn('slow Ready transaction', { part: 'apply', ms: Math.round(ms), applied: results.length, appliedBytes });
     }
     return results;
   }
@@ -600,7 +634,7 @@ export class RaftDriver {
 
   private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
     if (this.synchronousMode === mode) return;
-    this.node.db.pragma(`synchronous = ${mode}`);
+    this.synchronousPragma[mode].run();
     this.synchronousMode = mode;
   }
 
@@ -662,7 +696,7 @@ export class RaftDriver {
     return { meta: { index: applied.index, term: applied.term, confState: applied.confState }, data: '' };
   }
 
-  private send(messages: Message[]): void {
+  private send(messages: readonly Message[]): void {
     for (const m of messages) {
       if (m.type === 'app' && m.entries.length === 0 && m.commit > 0) {
         this.holdCommitNotice(m);
@@ -768,47 +802,8 @@ export class RaftDriver {
     }
   }
 
-  // ---- TEST-ONLY FAULT SWITCH (chaos) ------------------------------------------------------------------------
-  /**
-   * A deliberate bug, on only when the cluster was started with `--setting unsafeFaultSwitch=<name>`, so that
-   * `ccm chaos run` can be shown to catch one. Never set in normal use.
-   * - `ack-before-commit`: a write (a put, or a transaction, claimed to have succeeded) is acknowledged as soon
-   *   as it is proposed, before it commits (its revision a guess): an acknowledged write can be lost, be
-   *   invisible to a later read, or not have happened at all (a compare that failed);
-   * - `grant-without-core`: a lock acquire is granted at once, without consensus: every acquirer gets the resource;
-   * - `ignore-fence`: fenced writes are proposed without their fence: a stale token is accepted.
-   * - `token-per-leader`: a granted acquire's fencing token comes from a counter in this process, not the log: after a
-   *   leader change, tokens start again from 1.
-   * Returns the early answer, or null to go the normal way.
-   */
-  private unsafeFaultSwitch(command: Command, timeoutMs: number): Promise<ApplyResult> | null {
-    const fault = this.node.config.settings.unsafeFaultSwitch;
-    if (fault === 'ack-before-commit' && (command.op === 'put' || command.op === 'txn')) {
-      this.proposeData(encodeCommand(command), timeoutMs).catch(() => undefined);
-      const revision = this.state.revision() + 1;
-      if (command.op === 'put') return Promise.resolve({ op: 'put', revision });
-      const results = command.success.map((op) => (op.op === 'put' ? { op: 'put' as const } : op.op === 'delete' ? { op: 'delete' as const, deleted: 0 } : { op: 'get' as const, kvs: [] }));
-      return Promise.resolve({ op: 'txn', succeeded: true, revision, results });
-    }
-    if (fault === 'ignore-fence' && (command.op === 'put' || command.op === 'delete' || command.op === 'txn') && command.fence !== undefined) {
-      const { fence: _ignored, ...unfenced } = command;
-      return this.propose(unfenced as Command, timeoutMs);
-    }
-    if (fault === 'grant-without-core' && command.op === 'acquire') {
-      const revision = this.state.revision() + 1;
-      return Promise.resolve({ op: 'acquire', granted: true, resource: command.resource, holder: command.holder, lease: revision, token: revision, ttlMs: command.ttlMs, revision });
-    }
-    if (fault === 'token-per-leader' && command.op === 'acquire') {
-      return this.proposeData(encodeCommand(command), timeoutMs).then((r) => (r.op === 'acquire' && r.granted ? { ...r, token: ++this.plantedTokens } : r));
-    }
-    return null;
-  }
-
   /** Candidate → the last refusal logged for it (to log a repeated one once). */
   private readonly lastRefusal = new Map<string, string>();
-
-  /** The counter of `token-per-leader` (test-only fault switch). */
-  private plantedTokens = 0;
 }
 
 function toCcmError(err: unknown): CcmError {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The protocol cores: no I/O, no real clock, no timers, no ambient randomness (DESIGN.md, convention 1). */
-const PURE_FOLDERS = ['src/swim', 'src/detector', 'src/leader', 'src/raft', 'src/core'];
+const PURE_FOLDERS = ['src/swim', 'src/detector', 'src/leader', 'src/raft', 'src/core', 'src/replica'];
 
 /** Imports of Node's modules, I/O packages, or the folders that do I/O. */
 const IMPURE_IMPORT = /^node:|^(fs|net|dgram|http|https|child_process|worker_threads|execa|better-sqlite3)$|\/(net|storage|node|cluster)\//;
