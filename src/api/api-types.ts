@@ -33,7 +33,7 @@ export interface NodeStatus {
   /** How fast this node's monotonic clock runs against real time (chaos clock-rate; 1 normally). */
   clockRate?: number;
   raft?: RaftStatusView;
-  /** Snapshots streamed to and from this replica (node/snapshot-transfer.ts). */
+  /** Snapshots streamed to and from this replica (node/raft/snapshot-transfer.ts). */
   snapshot?: SnapshotTransferView;
   gossip?: GossipSummaryView;
   /** How peer traffic is authenticated here, and what failed. */
@@ -54,7 +54,7 @@ export interface PeerAuthView {
   problem: string | null;
 }
 
-/** A node's snapshot streaming counters (node/snapshot-transfer.ts keeps them). */
+/** A node's snapshot streaming counters (node/raft/snapshot-transfer.ts keeps them). */
 export interface SnapshotTransferStats {
   sendsStarted: number;
   sendsCompleted: number;

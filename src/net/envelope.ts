@@ -14,7 +14,7 @@ export const ENVELOPE_KINDS = [
   'rpc-res',
   'raft',
   'swim',
-  'snapshot', // a snapshot streamed to a lagging follower in chunks (node/snapshot-transfer.ts)
+  'snapshot', // a snapshot streamed to a lagging follower in chunks (node/raft/snapshot-transfer.ts)
 ] as const;
 
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];

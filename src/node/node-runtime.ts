@@ -28,7 +28,7 @@ import { EventLog } from './event-log.js';
 import { MemoryGovernor } from './memory-governor.js';
 import type { NodeConfig } from './node-config.js';
 import { raftBodyProblem, ReachPingSchema } from './peer-schemas.js';
-import { snapshotBodyProblem, type SnapshotWire } from './snapshot-transfer.js';
+import { snapshotBodyProblem, type SnapshotWire } from './raft/snapshot-transfer.js';
 import type { PeerAddress } from '../net/tcp-transport.js';
 import fs from 'node:fs';
 import path from 'node:path';

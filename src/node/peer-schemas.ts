@@ -120,7 +120,7 @@ export type _CoreReadMatches = Assert<SameType<CoreRead, PortCoreRead>>;
 /**
  * Why a Raft message may not be stepped: its schema and rules (raft/message-schemas.ts). A snapshot message is only
  * the offer: its data is empty, the rows follow as `snapshot` envelopes, each checked before it is staged
- * (node/snapshot-transfer.ts, storage/snapshot-chunk.ts parseChunk).
+ * (node/raft/snapshot-transfer.ts, storage/snapshot-chunk.ts parseChunk).
  */
 export function raftBodyProblem(body: unknown): string | undefined {
   const problem = raftMessageProblem(body);

@@ -1,6 +1,6 @@
 /**
  * The replica loop: one turn per Ready of a Raft core, in the order of the contract at the top of
- * raft/raft-node.ts (etcd-io/raft's doc.go), behind three ports. The node (node/raft-driver.ts, SQLite) and the
+ * raft/raft-node.ts (etcd-io/raft's doc.go), behind three ports. The node (node/raft/raft-driver.ts, SQLite) and the
  * simulator (sim/raft/sim-node.ts, an in-memory disk with latency and crashes) run this same loop, so the order
  * the simulator checks is the order that ships.
  *

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Command } from '../../src/core/commands.js';
 import { applyCommand } from '../../src/core/state-machine.js';
-import { SnapshotTransfer, type SnapshotWire } from '../../src/node/snapshot-transfer.js';
+import { SnapshotTransfer, type SnapshotWire } from '../../src/node/raft/snapshot-transfer.js';
 import type { SnapshotMessage } from '../../src/raft/index.js';
 import { SqliteStateStore } from '../../src/storage/applied-state.js';
 import { openDatabase, type SqliteDatabase } from '../../src/storage/database.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Command } from '../../src/core/commands.js';
 import type { ApplyResult } from '../../src/core/state-machine.js';
-import { withFaultSwitch, type ProposeCommand } from '../../src/node/unsafe-fault-switch.js';
+import { withFaultSwitch, type ProposeCommand } from '../../src/node/raft/unsafe-fault-switch.js';
 
 /** A proposer that records what reached it and answers only when told to (the core committing). */
 function recordingProposer(): { propose: ProposeCommand; proposed: Command[]; commit: (r: ApplyResult) => void } {

@@ -5,7 +5,7 @@ import { healthSummaryOf, compareNodeIds, type GossipDriver } from '../gossip/go
 import { RAFT_LAG_CHECK, raftLagResult } from '../health/health-checks.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
-import type { RaftDriver } from '../raft-driver.js';
+import type { RaftDriver } from '../raft/raft-driver.js';
 
 /** What a replica publishes in gossip meta under `core`: slow-moving, so it costs nothing between elections. */
 export interface CoreMeta {

@@ -15,7 +15,7 @@ import { leaseView, lockViews } from '../../services/core-views.js';
 import type { CallOptions, CorePort, ReadResult, ReadResultOf, ServiceContext, WatchHandlers, WatchSpec, WriteResult } from '../../services/core-port.js';
 import { systemScheduler } from '../../time/scheduler.js';
 import { ChangeFeed } from '../watch/change-feed.js';
-import { RaftDriver } from '../raft-driver.js';
+import { RaftDriver } from '../raft/raft-driver.js';
 import { CORE_CONF_CHANGE, CORE_READ, CORE_TRANSFER_LEADER, CORE_WRITE, type CoreRead } from '../peer-schemas.js';
 
 /** A read the core answers from a replica's applied state (its schema: peer-methods.ts). */

@@ -12,7 +12,7 @@ import { LeaseUtilization } from '../../services/lease-utilization.js';
 import type { CoreService } from '../core/core-service.js';
 import type { NodeMetrics } from './metrics.js';
 import type { NodeRuntime } from '../node-runtime.js';
-import type { RaftDriver } from '../raft-driver.js';
+import type { RaftDriver } from '../raft/raft-driver.js';
 
 /** Resources given their own series on /metrics. */
 const METRIC_RESOURCES_MAX = 50;

@@ -24,7 +24,7 @@ import type { Applied } from '../../core/state-machine.js';
 import type { LinkCounters } from '../../net/link-filter.js';
 import type { TcpTransportStats } from '../../net/tcp-transport.js';
 import type { UdpTransportStats } from '../../net/udp-transport.js';
-import type { SnapshotTransferStats } from '../snapshot-transfer.js';
+import type { SnapshotTransferStats } from '../raft/snapshot-transfer.js';
 
 /** Raft roles as the core names them; ccm_raft_role has one series per role (1 for the current one). */
 export const RAFT_ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;
@@ -60,7 +60,7 @@ export interface MetricsSnapshot {
     logBytes: number;
     historyBytes: number;
   } | null;
-  /** Snapshots this voter streamed (node/snapshot-transfer.ts); null on a member. */
+  /** Snapshots this voter streamed (node/raft/snapshot-transfer.ts); null on a member. */
   snapshot: SnapshotTransferStats | null;
   /** Major GCs the memory governor asked for (node/memory-governor.ts). */
   memoryGcRequests: number;

@@ -4,7 +4,7 @@ import type { CoreService } from '../core/core-service.js';
 import type { NodeRuntime } from '../node-runtime.js';
 import { CORE_WATCH_POLL } from '../peer-schemas.js';
 import { WatchHub, type WatchBatch, type WatchSpec } from './watch-hub.js';
-import type { RaftDriver } from '../raft-driver.js';
+import type { RaftDriver } from '../raft/raft-driver.js';
 
 /**
  * The feed of changes on a node, whatever its kind: a replica serves it from its own watch hub, and answers the long

@@ -3,7 +3,7 @@ import { inSpan } from '../../core/key-span.js';
 import type { WatchEvent } from '../../core/kv-types.js';
 import { RefusedInput } from '../../net/input-rejections.js';
 import { withPrevKv } from '../../core/prev-kv.js';
-import type { RaftDriver } from '../raft-driver.js';
+import type { RaftDriver } from '../raft/raft-driver.js';
 import type { WatchBatch, WatchSpec } from '../../services/core-port.js';
 
 export type { WatchBatch, WatchSpec };

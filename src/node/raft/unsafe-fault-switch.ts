@@ -10,8 +10,8 @@
  * - `token-per-leader`: a granted acquire's fencing token comes from a counter in this process, not the log: after a
  *   leader change, tokens start again from 1.
  */
-import type { Command } from '../core/commands.js';
-import type { ApplyResult } from '../core/state-machine.js';
+import type { Command } from '../../core/commands.js';
+import type { ApplyResult } from '../../core/state-machine.js';
 
 /** Proposes a command and resolves with its result once applied here. */
 export type ProposeCommand = (command: Command, timeoutMs: number) => Promise<ApplyResult>;

@@ -22,12 +22,12 @@
  * before it is written.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { SnapshotTransferStats } from '../api/api-types.js';
+import type { SnapshotTransferStats } from '../../api/api-types.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { SnapshotMessage } from '../raft/index.js';
-import { decodeCursor, encodeCursor, parseChunk, SNAPSHOT_START } from '../storage/snapshot-chunk.js';
-import { SnapshotSource } from '../storage/snapshot-source.js';
-import type { SnapshotStaging, StagingProgress } from '../storage/snapshot-staging.js';
+import type { SnapshotMessage } from '../../raft/index.js';
+import { decodeCursor, encodeCursor, parseChunk, SNAPSHOT_START } from '../../storage/snapshot-chunk.js';
+import { SnapshotSource } from '../../storage/snapshot-source.js';
+import type { SnapshotStaging, StagingProgress } from '../../storage/snapshot-staging.js';
 
 /** Values per chunk, about (a chunk holds at least one row, so one 1 MiB value makes a chunk of just over 1 MiB). */
 export const CHUNK_BYTES = 1024 * 1024;

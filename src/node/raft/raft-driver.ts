@@ -1,8 +1,8 @@
-import { CcmError } from '../errors/ccm-error.js';
-import type { RaftStatusView } from '../api/api-types.js';
-import { encodeCommand, type Command } from '../core/commands.js';
-import { LeaseExpiry } from '../core/lease-expiry.js';
-import { applyCommandData, type ApplyResult, type Applied } from '../core/state-machine.js';
+import { CcmError } from '../../errors/ccm-error.js';
+import type { RaftStatusView } from '../../api/api-types.js';
+import { encodeCommand, type Command } from '../../core/commands.js';
+import { LeaseExpiry } from '../../core/lease-expiry.js';
+import { applyCommandData, type ApplyResult, type Applied } from '../../core/state-machine.js';
 import {
   NotLeaderError,
   ProposalDroppedError,
@@ -16,20 +16,20 @@ import {
   type Ready,
   type Snapshot,
   type SnapshotMessage,
-} from '../raft/index.js';
-import { ReplicaLoop, type ReadyWrite } from '../replica/replica-loop.js';
-import { SqliteStateStore } from '../storage/applied-state.js';
-import type { LogCompactionPolicy, RaftLogStorage } from '../storage/raft-storage.js';
-import { openRaftLogStorage } from '../storage/raft-log-store.js';
-import { preallocateWal } from '../storage/database.js';
-import { SnapshotStaging } from '../storage/snapshot-staging.js';
-import { readSnapshotFile, RESTORE_FILE_NAME } from '../cluster/snapshot-file.js';
+} from '../../raft/index.js';
+import { ReplicaLoop, type ReadyWrite } from '../../replica/replica-loop.js';
+import { SqliteStateStore } from '../../storage/applied-state.js';
+import type { LogCompactionPolicy, RaftLogStorage } from '../../storage/raft-storage.js';
+import { openRaftLogStorage } from '../../storage/raft-log-store.js';
+import { preallocateWal } from '../../storage/database.js';
+import { SnapshotStaging } from '../../storage/snapshot-staging.js';
+import { readSnapshotFile, RESTORE_FILE_NAME } from '../../cluster/snapshot-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { NodeRuntime } from './node-runtime.js';
+import type { NodeRuntime } from '../node-runtime.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
 import { withFaultSwitch, type ProposeCommand } from './unsafe-fault-switch.js';
-import { CORE_LEASES_DUE } from './peer-schemas.js';
+import { CORE_LEASES_DUE } from '../peer-schemas.js';
 
 /** Watch history kept: the leader compacts events older than this many revisions (and past watchHistoryBytes). */
 export const EVENT_HISTORY_REVISIONS = 10_000;
