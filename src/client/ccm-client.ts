@@ -227,9 +227,11 @@ export class CcmClient {
         } catch (err) {
           const e = err instanceof CcmError ? err : new CcmError('internal', (err as Error).message);
           lastError = e;
-          if (isNotSent(e)) {
+          // A node that refused the connection, or did not answer in time (paused, cut off), is not asked first
+          // again: the next call starts at another node (as etcd's client balancer does), not at the same silence.
+          if (isNotSent(e) || e.code === 'timeout') {
             if (this.leader === target.id) this.leader = null;
-            this.cursor++;
+            if (this.endpoints[this.cursor % this.endpoints.length].id === target.id) this.cursor++;
           }
           throw e;
         }
