@@ -6,12 +6,6 @@ import { CORE_WATCH_POLL } from '../peer-schemas.js';
 import { WatchHub, type WatchBatch, type WatchSpec } from './watch-hub.js';
 import type { RaftDriver } from '../raft/raft-driver.js';
 
-/**
- * The feed of changes on a node, whatever its kind: a replica serves it from its own watch hub, and answers the long
- * polls of members, which relay it from the voters. The HTTP watch streams, the etcd API's watches, the lease
- * manager's waiters and the mirrors all read it here.
- */
-
 /** How long a member's poll waits at a voter for new events. */
 const POLL_WAIT_MS = 10_000;
 
@@ -49,6 +43,11 @@ function pollOnce(hub: WatchHub, spec: WatchSpec, waitMs: number): Promise<{ eve
   });
 }
 
+/**
+ * The feed of changes on a node, whatever its kind: a replica serves it from its own watch hub, and answers the long
+ * polls of members, which relay it from the voters. The HTTP watch streams, the etcd API's watches, the lease
+ * manager's waiters and the mirrors all read it here.
+ */
 export class ChangeFeed {
   /** This node's watch hub, once it has a replica of the core. */
   hub: WatchHub | null = null;
