@@ -35,7 +35,7 @@ export function composeNode(node: NodeRuntime): NodeSubsystem[] {
   const core = new CoreService(node);
   registerKvRoutes(node.http, core);
   registerWatchRoutes(node, core, metrics);
-  const leases = registerLeaseRoutes(node.http, node, core);
+  const leases = registerLeaseRoutes(node.http, core);
   registerLockStats(node.http, node, core, metrics);
   const configMirror = new ConfigMirror(node, core, gossip);
   registerConfigRoutes(node.http, node, core, configMirror);

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import type { ClusterEvent } from '../../src/api/api-types.js';
-import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));

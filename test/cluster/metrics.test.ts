@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { ClusterMetricsView, NodeMetricsView } from '../../src/api/api-types.js';
 import { requestText } from '../../src/cluster/cluster-metrics.js';
-import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /** The value of an unlabelled sample in Prometheus text, or undefined. */

@@ -6,7 +6,7 @@ import { execaSync } from 'execa';
 import { clusterPaths } from '../../src/cluster/cluster-dir.js';
 import { ClusterCommandRunner, DashboardSource, defaultDashboardHooks } from '../../src/tui/dashboard-source.js';
 import { matrixView, nodeRows } from '../../src/tui/status-model.js';
-import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
+import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));

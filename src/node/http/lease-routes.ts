@@ -4,14 +4,13 @@ import { LeaseManager, MAX_WAIT_MS } from '../../services/lease-manager.js';
 import type { CoreService } from '../core/core-service.js';
 import { callOptions } from './kv-routes.js';
 import { RefusedInput } from '../../net/input-rejections.js';
-import type { NodeRuntime } from '../node-runtime.js';
 import { acquireBody, grantBody, leaseBody, secretBody } from './route-schemas.js';
 
 /**
  * /v1/locks: the lease manager (named resources, holders, fencing tokens, fair queues);
  * /v1/leases: generic leases that keys can be attached to.
  */
-export function registerLeaseRoutes(http: HttpServer, node: NodeRuntime, core: CoreService): LeaseManager {
+export function registerLeaseRoutes(http: HttpServer, core: CoreService): LeaseManager {
   const leases = new LeaseManager(core.serviceContext());
 
   http.route('POST', '/v1/locks/:resource/acquire', async ({ params, body: x, req, res }) => {

@@ -1,9 +1,6 @@
 import type { Scheduler } from '../../time/scheduler.js';
 import type { SimKernel } from './sim-kernel.js';
 
-/** Where virtual time 0 sits on the wall clock the services stamp their commands with. */
-export const SIM_EPOCH_MS = 1_700_000_000_000;
-
 /**
  * The kernel's agenda as a Scheduler, for code written against timers and promises (the coordination services):
  * a timer is a kernel event, and `runFor` lets every promise continuation settle between events, so a service's
@@ -13,7 +10,8 @@ export class KernelScheduler implements Scheduler {
   constructor(private readonly kernel: SimKernel) {}
 
   now(): number {
-    return SIM_EPOCH_MS + this.kernel.nowMs;
+    // The kernel clock's wall time: the same scale the services stamp their commands with.
+    return this.kernel.clock.nowMs();
   }
 
   after(ms: number, fn: () => void): () => void {

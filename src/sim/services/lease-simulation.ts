@@ -7,8 +7,7 @@ import { LeaseManager } from '../../services/lease-manager.js';
 import { callWithin, type CorePort, type ServiceContext } from '../../services/core-port.js';
 import { openDatabase } from '../../storage/database.js';
 import { SqliteStateStore } from '../../storage/applied-state.js';
-import { ManualClock } from '../../time/clock.js';
-import { KernelScheduler, SIM_EPOCH_MS } from '../kernel/kernel-scheduler.js';
+import { KernelScheduler } from '../kernel/kernel-scheduler.js';
 import { SimKernel } from '../kernel/sim-kernel.js';
 import { SimCore, type SimCoreFaults } from './sim-core.js';
 
@@ -47,7 +46,6 @@ export async function runLeaseSimulation(options: LeaseSimulationOptions): Promi
   const random = new SeededRandom(options.seed);
   const kernel = new SimKernel();
   const scheduler = new KernelScheduler(kernel);
-  const clock = new ManualClock(0, SIM_EPOCH_MS);
   const db = openDatabase(':memory:');
   const simCore = new SimCore(new SqliteStateStore(db), scheduler, random.fork(), options.faults);
   const core = options.wrapCore ? options.wrapCore(simCore) : simCore;
@@ -58,7 +56,7 @@ export async function runLeaseSimulation(options: LeaseSimulationOptions): Promi
 
   const clients = Array.from({ length: options.clients ?? 4 }, (_, p) => {
     const rnd = random.fork();
-    const ctx: ServiceContext = { core, clock: { nowMs: () => SIM_EPOCH_MS + kernel.nowMs, monotonicMs: () => kernel.nowMs }, scheduler, nodeId: `n${(p % 3) + 1}`, random: () => rnd.next() };
+    const ctx: ServiceContext = { core, clock: kernel.clock, scheduler, nodeId: `n${(p % 3) + 1}`, random: () => rnd.next() };
     const leases = new LeaseManager(ctx);
     let isDone = false;
     /** Records one operation: invoke, then ok / fail (nothing happened) / info (maybe happened). */
