@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CcmError } from '../errors/ccm-error.js';
+import type { EtcdClusterView, EtcdMemberRow } from '../api/api-types.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import type { ClusterFile, EtcdBackendRecord, EtcdMemberRecord, NodePorts } from './cluster-file.js';
 import { spawnDetachedExecutable } from './detached-process.js';
@@ -143,4 +144,74 @@ export async function checkEtcdEndpoints(endpoints: string[], timeoutMs = 3000):
     'unavailable',
     `no etcd endpoint answered healthy within ${timeoutMs} ms (${endpoints.join(', ')}): check the URLs and that the etcd cluster runs (etcdctl --endpoints ${endpoints.join(',')} endpoint health); nothing was started`,
   );
+}
+
+/** One member's own status, from etcd's JSON gateway (POST /v3/maintenance/status): its id and the leader's. */
+async function memberStatus(url: string, timeoutMs: number): Promise<{ memberId: string; leader: string; raftIndex: number } | null> {
+  try {
+    const res = await fetch(`${url}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await res.json()) as { header?: { member_id?: string }; leader?: string; raftIndex?: string };
+    if (typeof body.header?.member_id !== 'string' || typeof body.leader !== 'string') return null;
+    return { memberId: body.header.member_id, leader: body.leader, raftIndex: Number(body.raftIndex ?? 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** The local member that leads the etcd cluster now (the one whose own id its peers name as leader), or null. */
+export async function localEtcdLeader(file: ClusterFile, timeoutMs = 800): Promise<string | null> {
+  const members = file.etcd?.members ?? [];
+  const answers = await Promise.all(members.map(async (m) => ({ m, s: await memberStatus(clientUrl(file.host, m), timeoutMs) })));
+  return answers.find((a) => a.s !== null && a.s.leader === a.s.memberId)?.m.id ?? null;
+}
+
+/** What a node's GET /v1/core/status answers when its core is etcd (node/http/core-routes.ts). */
+interface EtcdCoreStatusBody {
+  core?: string;
+  etcd?: { endpoints: string[]; members: { name: string; endpoint: string; healthy: boolean; leader: boolean; raftIndex: number; raftTerm: number; dbSizeBytes: number; version: string; error?: string }[] };
+}
+
+/**
+ * The etcd members as `ccm status` shows them: etcd's own view of each (health, leader, raft index), asked through
+ * the first node that answers (its core is connected to etcd), beside the process state of the local members.
+ */
+export async function etcdClusterView(file: ClusterFile, askNode: (id: string) => Promise<unknown>, answering: string[]): Promise<EtcdClusterView | undefined> {
+  const etcd = file.etcd;
+  if (!etcd) return undefined;
+  let reported: NonNullable<EtcdCoreStatusBody['etcd']>['members'] | null = null;
+  let error: string | undefined;
+  for (const id of answering) {
+    try {
+      const body = (await askNode(id)) as EtcdCoreStatusBody;
+      if (body.etcd) {
+        reported = body.etcd.members;
+        break;
+      }
+    } catch (err) {
+      error = `${id}: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  if (reported === null) error = answering.length === 0 ? 'no node answered (the members\' own status comes through a node)' : (error ?? 'no node reported the etcd members');
+  const rows: EtcdMemberRow[] = (reported ?? []).map((m) => {
+    const local = etcd.members.find((x) => x.id === m.name);
+    return {
+      name: m.name,
+      endpoint: m.endpoint,
+      ...(local ? { state: processState(local.pid, local.id), pid: local.pid } : {}),
+      healthy: m.healthy,
+      leader: m.leader,
+      raftIndex: m.raftIndex,
+      raftTerm: m.raftTerm,
+      dbSizeBytes: m.dbSizeBytes,
+      version: m.version,
+      ...(m.error ? { error: m.error } : {}),
+    };
+  });
+  // Local members etcd did not list (or nothing was reported): their process state alone.
+  for (const local of etcd.members) {
+    if (rows.some((r) => r.name === local.id)) continue;
+    rows.push({ name: local.id, endpoint: clientUrl(file.host, local), state: processState(local.pid, local.id), pid: local.pid, healthy: null, leader: false, raftIndex: null, raftTerm: null, dbSizeBytes: null, version: null });
+  }
+  rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { mode: etcd.mode, endpoints: etcd.endpoints, members: rows, ...(error ? { error } : {}) };
 }

@@ -1,4 +1,5 @@
 import { renderTable } from '../cli/output-table.js';
+import { etcdSummary } from '../cli/etcd-format.js';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
 import { electionsView, gossipSpreadView, servicesView, watchesView } from './panels-model.js';
 import { configView, currentLeader, leasesView, matrixView, nodeRows } from './status-model.js';
@@ -24,6 +25,7 @@ export function renderPlainDashboard(snapshot: DashboardSnapshot, nowMs: number)
   lines.push(`watches: ${watchesView(snapshot, nowMs).summary}`);
   const spread = gossipSpreadView(snapshot);
   lines.push(`gossip: ${spread.fact ? `${spread.fact}: ` : ''}${spread.summary}`);
+  if (snapshot.status.etcd) lines.push(etcdSummary(snapshot.status.etcd));
   if (snapshot.status.faults.length > 0) lines.push(`faults: ${snapshot.status.faults.join('; ')}`);
   return lines.join('\n');
 }
