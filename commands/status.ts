@@ -36,7 +36,7 @@ export default class Status extends CcmCommand<typeof Status> {
           n.ports.http,
           n.ports.peer,
           n.ports.gossip,
-          n.ports.etcd ?? '-',
+          status.etcd ? '-' : (n.ports.etcd ?? '-'),
           n.state !== 'running' || this.flags['no-probe']
             ? '-'
             : n.cannotReach.length === 0

@@ -111,7 +111,7 @@ export default class Up extends CcmCommand<typeof Up> {
     this.log(
       renderTable(
         ['NODE', 'PID', 'KIND', 'HTTP', 'PEER(TCP)', 'GOSSIP(UDP)', 'ETCD(gRPC)'],
-        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip, n.ports.etcd ?? '-']),
+        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip, file.etcd ? '-' : (n.ports.etcd ?? '-')]),
       ),
     );
     if (file.etcd?.mode === 'local') {
