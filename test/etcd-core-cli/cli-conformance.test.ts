@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
+import { ClusterFixture, isAlive, waitFor } from '../fixtures/cluster-fixture.js';
 import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -127,6 +127,70 @@ for (const backend of BACKENDS) {
       expect(keys()).to.deep.equal(['put /w/a', 'put /w/b', 'delete /w/a']);
       watch.child.kill('SIGTERM');
       await exited(watch.child);
+    });
+
+    if (!backend.up.includes('etcd')) return;
+
+    // ---- the etcd backend only: its members in status, supervision, the Raft-only refusals, an external cluster, down
+
+    it('status shows the etcd members: all healthy, one leader, their raft index', async () => {
+      const status = await fx.json('status', '--no-probe');
+      expect(status.etcd.mode).to.equal('local');
+      expect(status.etcd.members.map((m: any) => m.name)).to.deep.equal(['e1', 'e2', 'e3']);
+      expect(status.etcd.members.every((m: any) => m.healthy === true && m.state === 'running' && m.raftIndex > 0)).to.equal(true);
+      expect(status.etcd.members.filter((m: any) => m.leader)).to.have.length(1);
+    });
+
+    it('the Raft-only operations are refused, naming etcdctl', async () => {
+      await fx.expectFailure(['core', 'transfer-leader', 'n2'], /the core is etcd.*etcdctl move-leader/);
+      await fx.expectFailure(['core', 'status'], /core of cluster "test" is etcd/);
+    });
+
+    it('a killed etcd member is restarted by the supervisor; the services keep working meanwhile', async () => {
+      const before = fx.clusterFile().etcd.members.find((m: any) => m.id === 'e2').pid;
+      await fx.json('node', 'kill', 'e2');
+      await fx.json('lease', 'acquire', 'while-e2-down', '--holder', 'a', '--ttl', '10s');
+      await waitFor('e2 restarted and healthy', async () => {
+        const status = await fx.json('status', '--no-probe');
+        const e2 = status.etcd.members.find((m: any) => m.name === 'e2');
+        return e2.pid !== before && e2.state === 'running' && e2.healthy === true;
+      }, 60_000, 500);
+    });
+
+    it('--etcd-endpoints: a second cluster runs its services on this one\'s etcd; nothing starts when etcd is out of reach', async () => {
+      const endpoints = fx.clusterFile().etcd.endpoints.join(',');
+      await fx.json('kv', 'put', '/shared/x', 'from-test');
+      const up = await fx.ccmNamed('ext', 'up', '--nodes', '1', '--etcd-endpoints', endpoints, '--json');
+      expect(up.exitCode, up.stderr).to.equal(0);
+      const got = await fx.ccmNamed('ext', 'kv', 'get', '/shared/x', '--json');
+      expect(JSON.parse(got.stdout).value).to.equal('from-test');
+      expect((await fx.ccmNamed('ext', 'down', '--purge')).exitCode).to.equal(0);
+      // An external etcd is not ours to stop.
+      expect((await fx.json('kv', 'get', '/shared/x')).value).to.equal('from-test');
+      const unreachable = await fx.ccmNamed('nowhere', 'up', '--etcd-endpoints', 'http://127.0.0.1:1');
+      expect([unreachable.exitCode, unreachable.stderr]).to.satisfy(([code, err]: [number, string]) => code === 1 && /no etcd endpoint answered/.test(err));
+      expect(fs.existsSync(`${fx.home}/nowhere`)).to.equal(false);
+    });
+
+    it('without the etcd binary, --core etcd is refused naming the package, and nothing is created', async () => {
+      process.env.CCM_ETCD_BINARY = '/nonexistent/etcd';
+      try {
+        const r = await fx.ccmNamed('nobinary', 'up', '--core', 'etcd');
+        expect(r.exitCode).to.equal(1);
+        expect(r.stderr).to.match(/etcd-server/);
+      } finally {
+        delete process.env.CCM_ETCD_BINARY;
+      }
+      expect(fs.existsSync(`${fx.home}/nobinary`)).to.equal(false);
+    });
+
+    it('ccm down stops the etcd members with the nodes; --purge removes their data', async () => {
+      const pids: number[] = fx.clusterFile().etcd.members.map((m: any) => m.pid);
+      expect((await fx.ccm('down')).exitCode).to.equal(0);
+      await waitFor('every etcd member gone', () => pids.every((p) => !isAlive(p)), 10_000);
+      expect(fs.existsSync(`${fx.home}/${fx.name}/etcd/e1`)).to.equal(true);
+      expect((await fx.ccm('down', '--purge')).exitCode).to.equal(0);
+      expect(fs.existsSync(`${fx.home}/${fx.name}`)).to.equal(false);
     });
   });
 }
