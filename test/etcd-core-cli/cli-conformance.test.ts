@@ -184,6 +184,14 @@ for (const backend of BACKENDS) {
       expect(fs.existsSync(`${fx.home}/nobinary`)).to.equal(false);
     });
 
+    it('a lease chaos run with kills and pauses hits the etcd members and is valid', async () => {
+      const r = await fx.ccm('chaos', 'run', '--workload', 'lease', '--nemesis', 'kill,pause', '--duration', '8s', '--interval', '2s', '--recovery', '2s', '--seed', '5', '--json');
+      const run = JSON.parse(r.stdout);
+      expect(run.verdict, r.stdout).to.equal('valid');
+      expect(run.faults.length).to.be.greaterThan(0);
+      for (const f of run.faults) expect(f.description, f.description).to.match(/^(kill|pause) e[1-3]\b/);
+    });
+
     it('ccm down stops the etcd members with the nodes; --purge removes their data', async () => {
       const pids: number[] = fx.clusterFile().etcd.members.map((m: any) => m.pid);
       expect((await fx.ccm('down')).exitCode).to.equal(0);
