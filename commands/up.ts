@@ -4,7 +4,7 @@ import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/errors/ccm-error.js';
 import type { NodePortsView } from '../src/api/api-types.js';
 import { upCluster } from '../src/cluster/launcher.js';
-import { parseEtcdEndpoints } from '../src/cluster/etcd-members.js';
+import { parseCoreChoice } from '../src/cluster/etcd-members.js';
 import { stderrProgress } from '../src/cli/progress.js';
 import { DEFAULT_SETTINGS, parseSettings } from '../src/cluster/cluster-file.js';
 import { secretPaths } from '../src/cluster/cluster-secrets.js';
@@ -27,17 +27,6 @@ export interface UpJson {
   etcd?: { mode: 'local' | 'external'; endpoints: string[]; members: { id: string; pid: number | null; clientPort: number; peerPort: number }[] };
 }
 
-/** `--core N` (Raft voters), `--core etcd` (a local etcd cluster) or `--etcd-endpoints URL,…` (an existing one). */
-export function parseCoreChoice(core: string | undefined, endpoints: string | undefined): { core?: number; etcd?: { local: true } | { endpoints: string[] } } {
-  if (endpoints !== undefined) {
-    if (core !== undefined) throw new CcmError('invalid_argument', '--etcd-endpoints runs the services on that etcd cluster: give no --core with it');
-    return { etcd: { endpoints: parseEtcdEndpoints(endpoints) } };
-  }
-  if (core === undefined) return {};
-  if (core === 'etcd') return { etcd: { local: true } };
-  if (!/^[0-9]+$/.test(core)) throw new CcmError('invalid_argument', `--core takes a number of Raft voters (odd, 1-7) or etcd (got "${core}")`);
-  return { core: Number(core) };
-}
 
 export default class Up extends CcmCommand<typeof Up> {
   static override summary = 'Start a local cluster: one real process per node, and wait until each answers.';

@@ -136,6 +136,18 @@ export function parseEtcdEndpoints(text: string): string[] {
   return [...new Set(urls.map((u) => u.replace(/\/$/, '')))];
 }
 
+/** `--core N` (Raft voters), `--core etcd` (a local etcd cluster) or `--etcd-endpoints URL,…` (an existing one). */
+export function parseCoreChoice(core: string | undefined, endpoints: string | undefined): { core?: number; etcd?: { local: true } | { endpoints: string[] } } {
+  if (endpoints !== undefined) {
+    if (core !== undefined) throw new CcmError('invalid_argument', '--etcd-endpoints runs the services on that etcd cluster: give no --core with it');
+    return { etcd: { endpoints: parseEtcdEndpoints(endpoints) } };
+  }
+  if (core === undefined) return {};
+  if (core === 'etcd') return { etcd: { local: true } };
+  if (!/^[0-9]+$/.test(core)) throw new CcmError('invalid_argument', `--core takes a number of Raft voters (odd, 1-7) or etcd (got "${core}")`);
+  return { core: Number(core) };
+}
+
 /** Insists an existing etcd cluster answers healthy on at least one endpoint; the error says what each one did. */
 export async function checkEtcdEndpoints(endpoints: string[], timeoutMs = 3000): Promise<void> {
   const answers = await Promise.all(endpoints.map(async (u) => ({ u, healthy: await isEtcdHealthy(u, timeoutMs) })));
