@@ -450,7 +450,14 @@ class EtcdWatch {
     const { stream, target } = opened;
     this.stream = stream;
     const span: KeySpan = this.spec.end !== undefined ? { key: this.spec.key, end: this.spec.end } : this.spec.prefix ? prefixSpan(this.spec.key) : { key: this.spec.key };
-    stream.on('data', (r: WatchResponse) => this.onResponse(r, target));
+    stream.on('data', (r: WatchResponse) => {
+      // A handler that throws must not throw into grpc-js's event handlers (the event loop): it ends the watch.
+      try {
+        this.onResponse(r, target);
+      } catch (err) {
+        this.fail(new CcmError('internal', `a watch handler failed: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    });
     stream.on('error', () => this.broken(stream, target));
     stream.on('end', () => this.broken(stream, target));
     stream.write({
@@ -525,7 +532,11 @@ class EtcdWatch {
   private fail(err: CcmError): void {
     if (this.isStopped) return;
     this.stop();
-    this.handlers.onError(err);
+    try {
+      this.handlers.onError(err);
+    } catch {
+      // The watch has ended either way.
+    }
   }
 }
 

@@ -50,7 +50,8 @@ function codeOf(code: number | undefined, message: string): ErrorCode {
       return 'timeout';
     case grpcStatus.UNAVAILABLE:
     case grpcStatus.CANCELLED:
-      return /no leader/.test(message) ? 'no_leader' : 'unavailable';
+      // "request timed out": the proposal may yet commit (ccm's timeout: the outcome is unknown).
+      return /no leader/.test(message) ? 'no_leader' : /timed out/.test(message) ? 'timeout' : 'unavailable';
     case grpcStatus.NOT_FOUND:
       return 'not_found';
     case grpcStatus.OUT_OF_RANGE:
