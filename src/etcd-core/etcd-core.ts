@@ -77,6 +77,9 @@ export class EtcdCore implements CorePort {
     } catch (err) {
       this.rpc.close();
       const why = err instanceof CcmError ? err.message : String(err);
+      if (err instanceof CcmError && (err.code === 'unauthenticated' || err.code === 'permission_denied' || err.code === 'invalid_argument')) {
+        throw new CcmError(err.code, `etcd at ${this.opts.endpoints.join(', ')} refused us: ${why}`, { endpoints: this.opts.endpoints });
+      }
       throw new CcmError('unavailable', `etcd at ${this.opts.endpoints.join(', ')} did not answer within ${START_TIMEOUT_MS / 1000} s: ${why}`, { endpoints: this.opts.endpoints });
     }
     this.startReactor();

@@ -45,6 +45,9 @@ export function ccmErrorOf(err: unknown, endpoint: string): CcmError {
 }
 
 function codeOf(code: number | undefined, message: string): ErrorCode {
+  // etcd sends a failed authentication as INVALID_ARGUMENT: the message says what it is.
+  if (/authentication failed|invalid auth token|user name is empty|user name not found/.test(message)) return 'unauthenticated';
+  if (/permission denied/.test(message)) return 'permission_denied';
   switch (code) {
     case grpcStatus.DEADLINE_EXCEEDED:
       return 'timeout';

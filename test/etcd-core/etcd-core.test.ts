@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { CcmError } from '../../src/errors/ccm-error.js';
 import { EtcdCore } from '../../src/etcd-core/etcd-core.js';
@@ -187,4 +188,34 @@ describe('EtcdCore on a local 3-member etcd (real processes)', function () {
     }
   });
 
+
+  // Last: it turns authentication on for the cluster.
+  it('auth: with a user and password the core works; a wrong password is refused as unauthenticated', async function () {
+    if (!existsSync('/usr/bin/etcdctl')) this.skip();
+    const etcdctl = (...args: string[]) => execFileSync('/usr/bin/etcdctl', ['--endpoints', cluster!.endpoints.join(','), ...args], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+    etcdctl('user', 'add', 'root:root-secret');
+    etcdctl('auth', 'enable');
+    const authed = new EtcdCore({ endpoints: cluster!.endpoints, nodeId: 'n1', clock: new SystemClock(), scheduler: systemScheduler, auth: { username: 'root', password: 'root-secret' } });
+    try {
+      await authed.start();
+      const leases = new LeaseManager(authed.serviceContext());
+      const g = await leases.acquire({ resource: 'authed', holder: 'h', ttlMs: 5000 }, call());
+      expect(g.granted).to.equal(true);
+      const wrong = new EtcdCore({ endpoints: cluster!.endpoints, nodeId: 'n2', clock: new SystemClock(), scheduler: systemScheduler, auth: { username: 'root', password: 'wrong' } });
+      const err = await wrong.start().then(
+        () => null,
+        (e: CcmError) => e,
+      );
+      await wrong.stop();
+      expect(err?.code, err?.message).to.equal('unauthenticated');
+      // Without credentials, etcd refuses the calls.
+      const anonymous = await core.write({ op: 'put', key: '/x/anon', value: 'v' }, call()).then(
+        () => null,
+        (e: CcmError) => e,
+      );
+      expect(['unauthenticated', 'permission_denied', 'invalid_argument']).to.include(anonymous?.code);
+    } finally {
+      await authed.stop();
+    }
+  });
 });
