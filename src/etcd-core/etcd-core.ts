@@ -10,7 +10,7 @@ import type { Clock } from '../time/clock.js';
 import type { Scheduler } from '../time/scheduler.js';
 import type { CallOptions, CorePort, CoreRead, ReadResult, ReadResultOf, ServiceContext, WatchHandlers, WatchSpec, WriteResult } from '../services/core-port.js';
 import type { ApplyResult } from '../core/state-machine.js';
-import { BY_CREATION, modIs, opSpan, rangeOp, spanBytes, text, toKeyValue, toWatchEvent, translateOps, translateTxn, type EtcdEvent, type EtcdHeader, type RequestOp, type ResponseOp } from './etcd-codec.js';
+import { BY_CREATION, modIs, rangeOp, spanBytes, text, toKeyValue, toWatchEvent, translateOps, translateTxn, type EtcdEvent, type EtcdHeader, type RequestOp, type ResponseOp } from './etcd-codec.js';
 import { EtcdLeases, holderOfKv, LEASE_RECORD_PREFIX, leaseRecordKey, readLeaseRecord } from './etcd-leases.js';
 import { EtcdOps } from './etcd-ops.js';
 import { EtcdRpc } from './etcd-rpc.js';
@@ -45,6 +45,8 @@ const START_TIMEOUT_MS = 5000;
 const SWEEP_EVERY_MS = 1000;
 /** A broken watch stream is opened again after this (doubling, to the max). */
 const WATCH_RETRY_MS = [100, 2000] as const;
+/** How long pinning a watch "from now" to a revision may take before it is tried again. */
+const ANCHOR_TIMEOUT_MS = 5000;
 
 /**
  * The core port on a real etcd cluster (v3 API over gRPC). Plain KV maps one to one onto etcd's (keys, revisions,
@@ -77,6 +79,9 @@ export class EtcdCore implements CorePort {
     } catch (err) {
       this.rpc.close();
       const why = err instanceof CcmError ? err.message : String(err);
+      if (err instanceof CcmError && (err.code === 'unauthenticated' || err.code === 'permission_denied' || err.code === 'invalid_argument')) {
+        throw new CcmError(err.code, `etcd at ${this.opts.endpoints.join(', ')} refused us: ${why}`, { endpoints: this.opts.endpoints });
+      }
       throw new CcmError('unavailable', `etcd at ${this.opts.endpoints.join(', ')} did not answer within ${START_TIMEOUT_MS / 1000} s: ${why}`, { endpoints: this.opts.endpoints });
     }
     this.startReactor();
@@ -427,6 +432,8 @@ class EtcdWatch {
   private retryMs: number = WATCH_RETRY_MS[0];
   private cancelRetry: () => void = () => undefined;
   private isCreatedOnce = false;
+  /** For a watch from now: the revision it was pinned to. */
+  private anchoredAt: number | null = null;
 
   constructor(
     private readonly rpc: EtcdRpc,
@@ -440,6 +447,11 @@ class EtcdWatch {
 
   start(): void {
     if (this.isStopped) return;
+    // "From now" is pinned to a revision first, so a stream that breaks before etcd confirms it resumes without a gap.
+    if (this.nextRevision === 0) {
+      void this.anchor();
+      return;
+    }
     let opened: ReturnType<EtcdRpc['stream']>;
     try {
       opened = this.rpc.stream('Watch', 'Watch');
@@ -450,7 +462,14 @@ class EtcdWatch {
     const { stream, target } = opened;
     this.stream = stream;
     const span: KeySpan = this.spec.end !== undefined ? { key: this.spec.key, end: this.spec.end } : this.spec.prefix ? prefixSpan(this.spec.key) : { key: this.spec.key };
-    stream.on('data', (r: WatchResponse) => this.onResponse(r, target));
+    stream.on('data', (r: WatchResponse) => {
+      // A handler that throws must not throw into grpc-js's event handlers (the event loop): it ends the watch.
+      try {
+        this.onResponse(r, target);
+      } catch (err) {
+        this.fail(new CcmError('internal', `a watch handler failed: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    });
     stream.on('error', () => this.broken(stream, target));
     stream.on('end', () => this.broken(stream, target));
     stream.write({
@@ -463,6 +482,29 @@ class EtcdWatch {
     this.isStopped = true;
     this.cancelRetry();
     this.close();
+  }
+
+  private async anchor(): Promise<void> {
+    try {
+      const r = await this.rpc.call<{ header: EtcdHeader }>('KV', 'Range', { key: text(this.spec.key || '\u0000'), count_only: true }, this.scheduler.now() + ANCHOR_TIMEOUT_MS, true);
+      if (this.isStopped) return;
+      this.anchoredAt = Number(r.header.revision);
+      this.nextRevision = this.anchoredAt + 1;
+      this.start();
+    } catch (err) {
+      if (err instanceof CcmError && (err.code === 'unauthenticated' || err.code === 'permission_denied')) {
+        this.fail(err);
+        return;
+      }
+      this.retryLater();
+    }
+  }
+
+  private retryLater(): void {
+    if (this.isStopped) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, WATCH_RETRY_MS[1]);
+    this.cancelRetry = this.scheduler.after(wait, () => this.start());
   }
 
   private close(): void {
@@ -493,13 +535,10 @@ class EtcdWatch {
       return;
     }
     this.retryMs = WATCH_RETRY_MS[0];
-    if (r.created) {
-      // A watch from now starts after the current revision; one from a revision goes on from there.
-      if (this.nextRevision === 0) this.nextRevision = revision + 1;
-      if (!this.isCreatedOnce) {
-        this.isCreatedOnce = true;
-        this.handlers.onCreated?.(revision, `etcd ${target}`);
-      }
+    if (r.created && !this.isCreatedOnce) {
+      this.isCreatedOnce = true;
+      // A watch from now starts after the revision it was pinned to; one from a past revision, after the current one.
+      this.handlers.onCreated?.(this.anchoredAt ?? revision, `etcd ${target}`);
     }
     if (r.events.length > 0) {
       const events = r.events.map((e) => toWatchEvent(e, this.spec.prevKv === true));
@@ -517,15 +556,17 @@ class EtcdWatch {
     if (this.isStopped || stream !== this.stream) return;
     this.close();
     this.rpc.moveOn(target);
-    const wait = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, WATCH_RETRY_MS[1]);
-    this.cancelRetry = this.scheduler.after(wait, () => this.start());
+    this.retryLater();
   }
 
   private fail(err: CcmError): void {
     if (this.isStopped) return;
     this.stop();
-    this.handlers.onError(err);
+    try {
+      this.handlers.onError(err);
+    } catch {
+      // The watch has ended either way.
+    }
   }
 }
 

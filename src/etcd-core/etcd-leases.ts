@@ -113,14 +113,17 @@ export class EtcdLeases {
   }
 
   /** The lease's record (null: no such ccm lease), with the lock of `resource` when asked, read together. */
-  private async recordAndLock(id: number, resource: string | undefined, deadline: number): Promise<{ record: LeaseRecord | null; lock: KeyValue | null; queued: boolean; revision: number }> {
+  private async recordAndLock(id: number, resource: string | undefined, deadline: number): Promise<{ record: LeaseRecord | null; lock: KeyValue | null; queued: boolean; waiters: number; revision: number }> {
     const reads = [rangeOp({ key: leaseRecordKey(id) })];
-    if (resource !== undefined) reads.push(rangeOp({ key: lockKey(resource) }), rangeOp({ key: queueKey(resource, id) }));
+    if (resource !== undefined) {
+      reads.push(rangeOp({ key: lockKey(resource) }), rangeOp({ key: queueKey(resource, id) }), rangeOp(prefixSpan(queuePrefix(resource)), { count_only: true }));
+    }
     const s = await this.etcd.snapshot(reads, deadline);
     return {
       record: readLeaseRecord(s.ranges[0][0] ? toKeyValue(s.ranges[0][0]) : null),
       lock: s.ranges[1]?.[0] ? toKeyValue(s.ranges[1][0]) : null,
       queued: (s.ranges[2]?.length ?? 0) > 0,
+      waiters: s.counts[3] ?? 0,
       revision: s.revision,
     };
   }
@@ -163,27 +166,40 @@ export class EtcdLeases {
     const leaseOnce = async (): Promise<number> => (lease ??= (await this.grantEtcdLease(c.ttlMs, deadline)).id);
     const lockValue = (id: number): string => JSON.stringify({ holder: c.holder, lease: id });
     try {
+      // What the last failed grant read: the first round assumes the resource free (one Txn grants it, or reads why not).
+      let seen: { lock: KeyValue | null; waiters: number } | null = null;
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const s = await this.etcd.snapshot([rangeOp({ key: lockKey(c.resource) }), rangeOp(prefixSpan(queuePrefix(c.resource)), { count_only: true })], deadline);
-        const lock = s.ranges[0][0] ? toKeyValue(s.ranges[0][0]) : null;
-        const waiters = s.counts[1];
-        if (!lock) {
-          if (waiters > 0) {
-            // Freed, and someone waits: the oldest waiter gets it first (FIFO), then we queue behind.
-            await this.handOver(c.resource, deadline);
-            continue;
-          }
+        const lookFirst = [rangeOp({ key: lockKey(c.resource) }), rangeOp(prefixSpan(queuePrefix(c.resource)), { count_only: true })];
+        if (seen === null || (!seen.lock && seen.waiters === 0)) {
           const id = await leaseOnce();
           const r = await this.etcd.txn(
             [absent({ key: lockKey(c.resource) }), absent(prefixSpan(queuePrefix(c.resource)))],
             [putOp(lockKey(c.resource), lockValue(id), id), putOp(fenceKey(c.resource), lockValue(id)), putOp(leaseRecordKey(id), JSON.stringify(record), id)],
-            [],
+            lookFirst,
             deadline,
           );
-          if (!r.succeeded) continue;
-          const token = Number(r.header.revision);
-          lease = null; // kept: it is the grant's
-          return { op: 'acquire', granted: true, resource: c.resource, holder: c.holder, lease: id, token, ttlMs: c.ttlMs, revision: token };
+          if (r.succeeded) {
+            const token = Number(r.header.revision);
+            lease = null; // kept: it is the grant's
+            return { op: 'acquire', granted: true, resource: c.resource, holder: c.holder, lease: id, token, ttlMs: c.ttlMs, revision: token };
+          }
+          const [lockRead, queueRead] = r.responses;
+          seen = {
+            lock: lockRead?.response === 'response_range' && lockRead.response_range.kvs[0] ? toKeyValue(lockRead.response_range.kvs[0]) : null,
+            waiters: queueRead?.response === 'response_range' ? Number(queueRead.response_range.count) : 0,
+          };
+        } else {
+          const s = await this.etcd.snapshot(lookFirst, deadline);
+          seen = { lock: s.ranges[0][0] ? toKeyValue(s.ranges[0][0]) : null, waiters: s.counts[1] };
+        }
+        const { lock, waiters } = seen;
+        if (!lock) {
+          if (waiters > 0) {
+            // Freed, and someone waits: the oldest waiter gets it first (FIFO), then we queue behind.
+            await this.handOver(c.resource, deadline);
+            seen = null;
+          }
+          continue;
         }
         const heldBy = holderOfKv(lock);
         if (!c.wait) return { op: 'acquire', granted: false, queued: false, resource: c.resource, heldBy };
@@ -197,7 +213,10 @@ export class EtcdLeases {
           [],
           deadline,
         );
-        if (!r.succeeded) continue;
+        if (!r.succeeded) {
+          seen = null;
+          continue;
+        }
         const counted = r.responses[2];
         // Every key in the queue now was made before ours: the count is our place in line.
         const position = counted?.response === 'response_range' ? Number(counted.response_range.count) : waiters + 1;
@@ -212,7 +231,7 @@ export class EtcdLeases {
   }
 
   async release(c: Extract<Command, { op: 'release' }>, deadline: number): Promise<Result<'release'>> {
-    const { record, lock, queued } = await this.recordAndLock(c.lease, c.resource, deadline);
+    const { record, lock, queued, waiters } = await this.recordAndLock(c.lease, c.resource, deadline);
     if (!record) throw new CcmError('not_found', `lease ${c.lease} not found: it expired or was released already`);
     if (!isSecretOf(record, c.secretHash)) throw wrongSecret(c.lease);
     const holder = lock ? holderOfKv(lock) : null;
@@ -220,8 +239,9 @@ export class EtcdLeases {
       throw new CcmError('failed_precondition', `lease ${c.lease} does not hold ${c.resource}${holder ? ` (held by lease ${holder.lease})` : ' (it is free)'}`);
     }
     const revision = await this.etcd.leaseRevoke(c.lease, deadline);
-    let next = await this.handOver(c.resource, deadline);
-    if (!next && holder?.lease === c.lease) {
+    // Nobody waited when we looked: no hand-over to make (one who queued since is promoted by a reactor, on the lock key's deletion).
+    let next = waiters > (queued ? 1 : 0) ? await this.handOver(c.resource, deadline) : null;
+    if (!next && holder?.lease === c.lease && waiters > (queued ? 1 : 0)) {
       // A reactor (watching the lock key's deletion) may have handed it over first: that hand-over was this release's.
       const now = await this.etcd.get(lockKey(c.resource), deadline);
       const h = now ? holderOfKv(now) : null;

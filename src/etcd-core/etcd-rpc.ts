@@ -45,12 +45,16 @@ export function ccmErrorOf(err: unknown, endpoint: string): CcmError {
 }
 
 function codeOf(code: number | undefined, message: string): ErrorCode {
+  // etcd sends a failed authentication as INVALID_ARGUMENT: the message says what it is.
+  if (/authentication failed|invalid auth token|user name is empty|user name not found/.test(message)) return 'unauthenticated';
+  if (/permission denied/.test(message)) return 'permission_denied';
   switch (code) {
     case grpcStatus.DEADLINE_EXCEEDED:
       return 'timeout';
     case grpcStatus.UNAVAILABLE:
     case grpcStatus.CANCELLED:
-      return /no leader/.test(message) ? 'no_leader' : 'unavailable';
+      // "request timed out": the proposal may yet commit (ccm's timeout: the outcome is unknown).
+      return /no leader/.test(message) ? 'no_leader' : /timed out/.test(message) ? 'timeout' : 'unavailable';
     case grpcStatus.NOT_FOUND:
       return 'not_found';
     case grpcStatus.OUT_OF_RANGE:
