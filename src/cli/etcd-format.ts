@@ -4,7 +4,9 @@ import { renderTable } from './output-table.js';
 
 function health(m: EtcdMemberRow): string {
   if (m.healthy === null) return '-';
-  return m.healthy ? paint('healthy', 'good') : paint(m.error ? `unhealthy (${m.error})` : 'unhealthy', 'bad');
+  // etcd's errors can be long (gRPC adds its own detail): the first words say enough in a table.
+  const why = m.error ? ` (${m.error.length > 48 ? `${m.error.slice(0, 47)}…` : m.error})` : '';
+  return m.healthy ? paint('healthy', 'good') : paint(`unhealthy${why}`, 'bad');
 }
 
 /** The etcd members under `ccm status`'s node table: process, health, who leads, raft index and term. */

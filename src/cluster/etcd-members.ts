@@ -212,10 +212,11 @@ export async function etcdClusterView(file: ClusterFile, askNode: (id: string) =
       ...(local ? { state: processState(local.pid, local.id), pid: local.pid } : {}),
       healthy: m.healthy,
       leader: m.leader,
-      raftIndex: m.raftIndex,
-      raftTerm: m.raftTerm,
-      dbSizeBytes: m.dbSizeBytes,
-      version: m.version,
+      // A member that did not answer its status has no figures (etcd-core reports zeros for it).
+      raftIndex: m.error ? null : m.raftIndex,
+      raftTerm: m.error ? null : m.raftTerm,
+      dbSizeBytes: m.error ? null : m.dbSizeBytes,
+      version: m.error ? null : m.version || null,
       ...(m.error ? { error: m.error } : {}),
     };
   });
