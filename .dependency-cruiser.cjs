@@ -11,7 +11,7 @@ const LAYERS = [
   ['faults'], // the chaos vocabulary, as link-filter rules
   ['api'], // the HTTP API's contract: views, access policy, input rules
   ['services', 'etcd'], // coordination services on the core port; etcd's API on the core
-  ['client', 'sim'], // the HTTP client and its recipes; deterministic simulations
+  ['client', 'sim', 'etcd-core'], // the HTTP client and its recipes; deterministic simulations; the core port on a real etcd
   ['cluster', 'workload'], // a cluster directory and its processes; workloads that drive a cluster
   ['node'], // one node process: composition of all the above
   ['chaos', 'fuzz', 'explain', 'learn', 'cli'], // tools over a running cluster

@@ -6,6 +6,7 @@ import { clusterStatus } from '../src/cluster/cluster-status.js';
 import { formatDuration } from '../src/time/duration.js';
 import { runDashboard } from '../src/tui/run-dashboard.js';
 import { paint, paintWord } from '../src/cli/colour.js';
+import { renderEtcdMembers } from '../src/cli/etcd-format.js';
 
 export default class Status extends CcmCommand<typeof Status> {
   static override summary = 'Show every node: process state, ports, uptime, and who can reach whom.';
@@ -35,7 +36,7 @@ export default class Status extends CcmCommand<typeof Status> {
           n.ports.http,
           n.ports.peer,
           n.ports.gossip,
-          n.ports.etcd ?? '-',
+          status.etcd ? '-' : (n.ports.etcd ?? '-'),
           n.state !== 'running' || this.flags['no-probe']
             ? '-'
             : n.cannotReach.length === 0
@@ -44,6 +45,7 @@ export default class Status extends CcmCommand<typeof Status> {
         ]),
       ),
     );
+    if (status.etcd) this.log(`\n${renderEtcdMembers(status.etcd)}`);
     if (status.faults.length > 0) this.log(`\n${paint('active faults:', 'warn')}\n${status.faults.map((f) => `  ${f}`).join('\n')}`);
     const authProblems = status.nodes.filter((n) => n.peerAuth?.problem).map((n) => `  ${n.id}: ${n.peerAuth!.problem}`);
     if (authProblems.length > 0) this.log(`\npeer authentication:\n${authProblems.join('\n')}`);

@@ -4,6 +4,7 @@ import { renderTable } from '../src/cli/output-table.js';
 import { CcmError } from '../src/errors/ccm-error.js';
 import type { NodePortsView } from '../src/api/api-types.js';
 import { upCluster } from '../src/cluster/launcher.js';
+import { parseCoreChoice } from '../src/cluster/etcd-members.js';
 import { stderrProgress } from '../src/cli/progress.js';
 import { DEFAULT_SETTINGS, parseSettings } from '../src/cluster/cluster-file.js';
 import { secretPaths } from '../src/cluster/cluster-secrets.js';
@@ -22,7 +23,10 @@ export interface UpJson {
   tls: boolean;
   allowCommandChecks: boolean;
   nodes: { id: string; pid: number | null; kind: 'core' | 'member'; ports: NodePortsView }[];
+  /** Present when the services run on etcd (ccm up --core etcd, --etcd-endpoints). */
+  etcd?: { mode: 'local' | 'external'; endpoints: string[]; members: { id: string; pid: number | null; clientPort: number; peerPort: number }[] };
 }
+
 
 export default class Up extends CcmCommand<typeof Up> {
   static override summary = 'Start a local cluster: one real process per node, and wait until each answers.';
@@ -32,11 +36,16 @@ export default class Up extends CcmCommand<typeof Up> {
     '<%= config.bin %> up --nodes 5',
     '<%= config.bin %> up --nodes 5 --core 3 --name demo',
     '<%= config.bin %> up --nodes 7 --no-heal',
+    '<%= config.bin %> up --nodes 3 --core etcd',
+    '<%= config.bin %> up --etcd-endpoints http://10.0.0.5:2379,http://10.0.0.6:2379',
     '<%= config.bin %> up --raft-election-timeout 600ms --raft-heartbeat-interval 100ms --gossip-interval 500ms',
   ];
   static override flags = {
     nodes: Flags.integer({ summary: 'Number of nodes (1-100). Default 3 for a new cluster; an existing stopped cluster restarts as it was.' }),
-    core: Flags.integer({ summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes).' }),
+    core: Flags.string({
+      summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes); or `etcd`: run the services on a local 3-member etcd cluster (Debian\'s etcd-server) started beside the nodes.',
+    }),
+    'etcd-endpoints': Flags.string({ summary: 'Run the services on an existing etcd cluster instead of a Raft core: its client URLs, comma-separated (http://host:2379,…).' }),
     'base-port': Flags.integer({ summary: 'Use ports base..base+3 (HTTP, peer, gossip, etcd) for n1, and so on, instead of random free ports.' }),
     heal: Flags.boolean({ summary: 'Restart node processes that die (the supervisor).', default: true, allowNo: true }),
     tls: Flags.boolean({ summary: "Serve the HTTP API over TLS: a cluster CA and a certificate per node (in secrets/tls); the CLI trusts that CA." }),
@@ -52,11 +61,13 @@ export default class Up extends CcmCommand<typeof Up> {
 
   async run(): Promise<UpJson> {
     const paths = this.clusterPaths();
+    const { core, etcd } = parseCoreChoice(this.flags.core, this.flags['etcd-endpoints']);
     const progress = stderrProgress();
     const result = await upCluster(paths, {
       onProgress: (ready, total) => progress.update(`starting: ${ready} of ${total} node${total === 1 ? '' : 's'} ready`),
       nodes: this.flags.nodes,
-      core: this.flags.core,
+      core,
+      ...(etcd ? { etcd } : {}),
       basePort: this.flags['base-port'],
       heal: this.flags.heal,
       settings: parseSettings(this.flags.setting ?? []),
@@ -84,13 +95,18 @@ export default class Up extends CcmCommand<typeof Up> {
       tls: file.security.tls,
       allowCommandChecks: file.security.allowCommandChecks,
       nodes: file.nodes.map((n) => ({ id: n.id, pid: n.pid, kind: file.core.includes(n.id) ? 'core' : 'member', ports: n.ports })),
+      ...(file.etcd ? { etcd: { mode: file.etcd.mode, endpoints: file.etcd.endpoints, members: file.etcd.members.map((m) => ({ id: m.id, pid: m.pid, clientPort: m.clientPort, peerPort: m.peerPort })) } } : {}),
     };
     this.log(
       renderTable(
         ['NODE', 'PID', 'KIND', 'HTTP', 'PEER(TCP)', 'GOSSIP(UDP)', 'ETCD(gRPC)'],
-        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip, n.ports.etcd ?? '-']),
+        json.nodes.map((n) => [n.id, n.pid, paintWord(n.kind), n.ports.http, n.ports.peer, n.ports.gossip, file.etcd ? '-' : (n.ports.etcd ?? '-')]),
       ),
     );
+    if (file.etcd?.mode === 'local') {
+      this.log(`\n${renderTable(['ETCD MEMBER', 'PID', 'CLIENT', 'PEER'], file.etcd.members.map((m) => [m.id, m.pid, m.clientPort, m.peerPort]))}`);
+    }
+    if (file.etcd) this.log(`\nthe services run on etcd (${file.etcd.mode === 'local' ? 'local members' : 'external'}: ${file.etcd.endpoints.join(',')}); the nodes run no Raft core`);
     this.log(`\ncluster "${file.name}" up: ${file.nodes.length} nodes ready in ${formatDuration(result.elapsedMs)} (state in ${paths.dir})`);
     this.log(`peers sealed with the cluster key; API ${file.security.tls ? 'over HTTPS, ' : ''}token in ${json.secrets} (for scripts: eval "$(ccm env${paths.name === 'default' ? '' : ` --name ${paths.name}`})")`);
     return json;

@@ -132,6 +132,34 @@ export interface ClusterStatus {
   /** matrix[a][b]: a's message got through to b. */
   reachability: Record<string, Record<string, boolean>>;
   faults: string[];
+  /** Present when the services run on etcd (ccm up --core etcd, --etcd-endpoints): its members. */
+  etcd?: EtcdClusterView;
+}
+
+/** The etcd cluster a cluster's services run on, as `ccm status` and `ccm top` show it. */
+export interface EtcdClusterView {
+  mode: 'local' | 'external';
+  endpoints: string[];
+  members: EtcdMemberRow[];
+  /** Why the members' own status is missing (no node answered, or etcd did not). */
+  error?: string;
+}
+
+/** One etcd member: as etcd reports it (through a node's /v1/core/status), and its process when ccm runs it. */
+export interface EtcdMemberRow {
+  name: string;
+  endpoint: string;
+  /** The local member's process (absent for an external cluster). */
+  state?: 'running' | 'paused' | 'stopped';
+  pid?: number | null;
+  /** Null: etcd's own answer is missing. */
+  healthy: boolean | null;
+  leader: boolean;
+  raftIndex: number | null;
+  raftTerm: number | null;
+  dbSizeBytes: number | null;
+  version: string | null;
+  error?: string;
 }
 
 export interface ClusterEvent {

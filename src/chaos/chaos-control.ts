@@ -7,8 +7,8 @@ import { CcmError } from '../errors/ccm-error.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import { appendClusterEvent } from '../cluster/cluster-events.js';
-import { findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from '../cluster/cluster-file.js';
-import { byNodeId, nodeAction, pushLinkFilters, pushPeers, readRunningCluster, spawnNode, waitUntilReady, type NodeActionResult } from '../cluster/launcher.js';
+import { clusterProcesses, findNode, findProcess, isEtcdMember, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from '../cluster/cluster-file.js';
+import { byNodeId, nodeAction, pushLinkFilters, pushPeers, readRunningCluster, spawnProcess, waitUntilProcessReady, type NodeActionResult } from '../cluster/launcher.js';
 import { processState, signal, waitForExit } from '../cluster/process-table.js';
 import { describeFault, LINK_FAULT_KINDS, validateFault, type Fault } from '../faults/faults.js';
 
@@ -180,12 +180,12 @@ export async function healCluster(paths: ClusterPaths): Promise<HealResult> {
   const restarted: string[] = [];
   const failed: { node: string; why: string }[] = [];
   await Promise.all(
-    file.nodes.map(async (n) => {
+    clusterProcesses(file).map(async (n) => {
       const state = processState(n.pid, n.id);
       try {
         if (state === 'paused' || (state === 'running' && n.paused)) {
           if (state === 'paused') await resumeNode(paths, n.id);
-          else await updateClusterFile(paths, (f) => (findNode(f, n.id).paused = false));
+          else await updateClusterFile(paths, (f) => (findProcess(f, n.id).paused = false));
           resumed.push(n.id);
         } else if (state === 'stopped' && (heldDown.has(n.id) || n.desired === 'running')) {
           if (await restartNode(paths, n.id)) restarted.push(n.id);
@@ -216,7 +216,7 @@ export async function killNode(paths: ClusterPaths, id: string, opts: { hold: bo
   // Under the lock, so the supervisor sees "not wanted" before it can see the process gone.
   const pid = await withClusterLock(paths, () => {
     const file = readClusterFile(paths);
-    const node = findNode(file, id);
+    const node = findProcess(file, id);
     const state = processState(node.pid, id);
     if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
     node.desired = 'stopped';
@@ -240,14 +240,14 @@ export async function killNode(paths: ClusterPaths, id: string, opts: { hold: bo
 export async function restartNode(paths: ClusterPaths, id: string, readyTimeoutMs = 15_000): Promise<boolean> {
   const spawned = await withClusterLock(paths, (): { file: ClusterFile; pid: number } | null => {
     const file = readClusterFile(paths);
-    const node = findNode(file, id);
+    const node = findProcess(file, id);
     file.faults = file.faults.filter((f) => !(f.kind === 'kill' && f.node === id));
     node.desired = 'running';
     if (processState(node.pid, id) !== 'stopped') {
       writeClusterFile(paths, file);
       return null;
     }
-    const pid = spawnNode(paths, id);
+    const pid = spawnProcess(paths, file, id);
     node.pid = pid;
     node.paused = false;
     node.startedAtMs = Date.now();
@@ -255,8 +255,10 @@ export async function restartNode(paths: ClusterPaths, id: string, readyTimeoutM
     return { file, pid };
   });
   if (spawned === null) return false;
-  await waitUntilReady(paths, spawned.file, findNode(spawned.file, id), readyTimeoutMs);
-  await pushClock(readClusterFile(paths), id);
+  const record = findProcess(spawned.file, id);
+  // A restarted etcd member catches up with its leader before it says it is healthy: it gets longer.
+  await waitUntilProcessReady(paths, spawned.file, record, isEtcdMember(record) ? Math.max(readyTimeoutMs, 30_000) : readyTimeoutMs);
+  if (!isEtcdMember(record)) await pushClock(readClusterFile(paths), id);
   appendClusterEvent(paths, 'cli', 'node-restart', `restarted ${id} (pid ${spawned.pid})`, { node: id, pid: spawned.pid });
   return true;
 }
@@ -268,6 +270,8 @@ export async function restartNode(paths: ClusterPaths, id: string, readyTimeoutM
 export async function resumeNode(paths: ClusterPaths, id: string): Promise<NodeActionResult> {
   const result = await nodeAction(paths, id, 'resume');
   const file = readClusterFile(paths);
+  // An etcd member has no link filter, clock offset or peer list of ours to catch up on.
+  if (isEtcdMember(findProcess(file, id))) return result;
   await pushLinkFilters(file);
   await pushClock(file, id);
   // Nodes added or removed while it was frozen.
@@ -311,11 +315,11 @@ export async function chaosStatus(paths: ClusterPaths): Promise<ChaosStatus> {
   const clockRates: Record<string, number> = {};
   const held = new Set(file.faults.flatMap((f) => (f.kind === 'kill' ? [f.node] : [])));
   await Promise.all(
-    file.nodes.map(async (n) => {
+    clusterProcesses(file).map(async (n) => {
       const state = processState(n.pid, n.id);
       if (state === 'paused') paused.push(n.id);
       if (state === 'stopped' && n.desired === 'running' && !held.has(n.id)) down.push(n.id);
-      if (state !== 'running') return;
+      if (state !== 'running' || isEtcdMember(n)) return;
       try {
         const s = await requestJson<{ clockSkewMs?: number; clockRate?: number }>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: ADMIN_TIMEOUT_MS });
         if (typeof s.clockSkewMs === 'number' && s.clockSkewMs !== 0) clockSkewMs[n.id] = s.clockSkewMs;
@@ -330,7 +334,7 @@ export async function chaosStatus(paths: ClusterPaths): Promise<ChaosStatus> {
   const faults = file.faults.map((f) => ({
     kind: f.kind,
     description:
-      f.kind === 'kill' && processState(findNode(file, f.node).pid, f.node) !== 'stopped'
+      f.kind === 'kill' && processState(findProcess(file, f.node).pid, f.node) !== 'stopped'
         ? `${f.node} was killed by chaos and has been started again since (ccm chaos heal clears the record)`
         : describeFault(f),
   }));

@@ -11,6 +11,7 @@ import { CcmError } from '../errors/ccm-error.js';
 import { CcmClient } from '../client/ccm-client.js';
 import { clusterEndpoints } from '../cluster/cluster-client.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
+import type { ClusterFile } from '../cluster/cluster-file.js';
 import { appendClusterEvent } from '../cluster/cluster-events.js';
 import { readClusterTokens } from '../cluster/cluster-secrets.js';
 import { byNodeId, readRunningCluster } from '../cluster/launcher.js';
@@ -91,6 +92,12 @@ async function waitForService(client: CcmClient, key: string, timeoutMs: number)
   }
 }
 
+/** Where the core is, in a few words: `core n1,n2,n3`, or `core etcd e1,e2,e3` (or the external endpoints). */
+function coreText(file: ClusterFile): string {
+  if (!file.etcd) return `core ${file.core.join(',')}`;
+  return `core etcd ${file.etcd.members.length > 0 ? file.etcd.members.map((m) => m.id).join(',') : file.etcd.endpoints.join(',')}`;
+}
+
 function percent(part: number, whole: number): string {
   return whole === 0 ? '0%' : `${Math.round((part / whole) * 100)}%`;
 }
@@ -111,7 +118,17 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
     throw new CcmError('failed_precondition', `a chaos run is already in progress on cluster "${paths.name}" (pid ${running.pid}); wait for it or stop it with Ctrl-C`);
   }
   const nodes = file.nodes.map((n) => n.id).sort(byNodeId);
-  const schedule: ScheduledFault[] = planFaults({ nemesis: options.nemesis, nodes, voters: file.core, durationMs: options.durationMs, intervalMs, seed: options.seed });
+  // On a local etcd backend, kills and pauses hit the etcd members (the nodes hold no consistent state there).
+  const etcdMembers = file.etcd?.members.map((m) => m.id) ?? [];
+  const schedule: ScheduledFault[] = planFaults({
+    nemesis: options.nemesis,
+    nodes,
+    voters: file.core,
+    ...(etcdMembers.length > 0 ? { processTargets: etcdMembers } : {}),
+    durationMs: options.durationMs,
+    intervalMs,
+    seed: options.seed,
+  });
 
   // A known start: no fault left from before, every node up.
   const healedAtStart = await healCluster(paths);
@@ -149,7 +166,7 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
   await workload.setup(ctx);
 
   say(
-    `chaos run: workload ${workload.name}, ${clients} clients on ${nodes.length} nodes (core ${file.core.join(',')}), ` +
+    `chaos run: workload ${workload.name}, ${clients} clients on ${nodes.length} nodes (${coreText(file)}), ` +
       `nemesis ${options.nemesis.length ? options.nemesis.join(',') : 'none'}, ${formatDuration(options.durationMs)}, seed ${options.seed}`,
   );
   say(`schedule (${schedule.length} faults): ${schedule.map((s) => `${(s.startMs / 1000).toFixed(1)}s ${describePlanned(s.planned)}`).join('; ') || 'none'}`);
@@ -217,7 +234,7 @@ export async function runChaos(paths: ClusterPaths, options: ChaosRunOptions): P
       workload: workload.name,
       nemesis: options.nemesis.join(',') || 'none',
       seed: options.seed,
-      nodes: `${nodes.length} (core ${file.core.join(',')})`,
+      nodes: `${nodes.length} (${coreText(file)})`,
       clients,
       duration: formatDuration(options.durationMs),
       'operations (main phase)': completed,

@@ -42,6 +42,11 @@ export interface ScheduleOptions {
   nodes: readonly string[];
   /** The Raft voters (kills, pauses and isolations favour them: that is where faults bite). */
   voters: readonly string[];
+  /**
+   * The processes kills and pauses hit instead of the nodes, when the core is not theirs: a local etcd cluster's
+   * members (e1, e2, e3). "The leader" is then the etcd leader.
+   */
+  processTargets?: readonly string[];
   durationMs: number;
   /** The mean rest and the mean hold of each kind's cycle. */
   intervalMs: number;
@@ -80,11 +85,12 @@ function pick<T>(random: Random, items: readonly T[]): T {
 }
 
 /** A node to hit: the leader half the time, else a random voter, or now and then any node. */
-function target(random: Random, options: ScheduleOptions): NodeTarget {
+function target(random: Random, options: ScheduleOptions, pool?: readonly string[]): NodeTarget {
   const dice = random.next();
   if (dice < 0.5) return { leader: true };
-  if (dice < 0.8 && options.voters.length > 0) return { node: pick(random, options.voters) };
-  return { node: pick(random, options.nodes) };
+  const voters = pool ?? options.voters;
+  if (dice < 0.8 && voters.length > 0) return { node: pick(random, voters) };
+  return { node: pick(random, pool ?? options.nodes) };
 }
 
 function plan(kind: NemesisKind, random: Random, options: ScheduleOptions): PlannedFault {
@@ -100,9 +106,9 @@ function plan(kind: NemesisKind, random: Random, options: ScheduleOptions): Plan
       return { nemesis: 'partition', shape, fault: partitionFault(shape, nodes, random, isolated) };
     }
     case 'kill':
-      return { nemesis: 'kill', target: target(random, options) };
+      return { nemesis: 'kill', target: target(random, options, options.processTargets) };
     case 'pause':
-      return { nemesis: 'pause', target: target(random, options) };
+      return { nemesis: 'pause', target: target(random, options, options.processTargets) };
     case 'delay': {
       const delayMs = pick(random, [20, 50, 100, 200, 400]);
       return { nemesis: 'delay', fault: { kind: 'delay', a: '*', b: '*', delayMs, jitterMs: Math.round(delayMs / 2) } };

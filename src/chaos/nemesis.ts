@@ -8,6 +8,7 @@ import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from '../cluster/cluster-dir.js';
 import type { ClusterFile } from '../cluster/cluster-file.js';
 import { nodeAction, readRunningCluster } from '../cluster/launcher.js';
+import { localEtcdLeader } from '../cluster/etcd-members.js';
 import type { FaultHandle, HistoryRecorder } from '../workload/history-recorder.js';
 import { addFault, killNode, removeFault, restartNode, resumeNode } from './chaos-control.js';
 import { describePlanned, NEMESIS_KINDS, type NodeTarget, type ScheduledFault } from './fault-schedule.js';
@@ -119,7 +120,7 @@ export class Nemesis {
       }
       case 'kill':
       case 'pause': {
-        const node = await resolveTarget(file, planned.target);
+        const node = await resolveProcessTarget(file, planned.target);
         if (node === null) {
           this.skip(scheduled, 'no leader right now');
           return null;
@@ -200,6 +201,12 @@ export async function findLeader(file: ClusterFile): Promise<string | null> {
 
 async function resolveTarget(file: ClusterFile, target: NodeTarget): Promise<string | null> {
   return 'node' in target ? target.node : findLeader(file);
+}
+
+/** A kill's or a pause's target: a node or local etcd member as planned, or the leader (the etcd leader on that backend). */
+async function resolveProcessTarget(file: ClusterFile, target: NodeTarget): Promise<string | null> {
+  if ('node' in target) return target.node;
+  return (file.etcd?.members.length ?? 0) > 0 ? localEtcdLeader(file) : findLeader(file);
 }
 
 /** A partition in a few words: `halves {n1,n2} | {n3,n4,n5}`, `isolate n3`, `bridge ... (n3 reaches both)`, `majority ring n1-n3-...`. */

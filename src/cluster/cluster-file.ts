@@ -8,6 +8,7 @@ import { DEFAULT_LOG_MAX_BYTES } from './log-rotation.js';
 import { withClusterLock } from './cluster-lock.js';
 import { processState } from './process-table.js';
 import { registerClusterCredentials } from './cluster-secrets.js';
+import { ETCD_MEMBER_ID_PATTERN } from './etcd-program.js';
 
 export interface NodePorts {
   /** Client API and admin (HTTP). */
@@ -148,7 +149,36 @@ export interface ClusterFile {
   security: ClusterSecurity;
   /** The highest node number ever given out (ccm node add never reuses the id of a removed node). */
   lastNodeNumber?: number;
+  /** Set when the services run on etcd instead of the nodes' own Raft core (`ccm up --core etcd`, `--etcd-endpoints`). */
+  etcd?: EtcdBackendRecord;
 }
+
+/** An etcd cluster the nodes run their services on (the core port's etcd implementation). */
+export interface EtcdBackendRecord {
+  /** `local`: members ccm started beside the nodes, supervised and stopped with them; `external`: an etcd cluster of its own. */
+  mode: 'local' | 'external';
+  /** Client URLs the nodes connect to (http://host:port). */
+  endpoints: string[];
+  /** The local members (none for an external cluster). */
+  members: EtcdMemberRecord[];
+}
+
+/** One local etcd member: a process ccm started, as a node is (pid, desired, paused, restarts). */
+export interface EtcdMemberRecord {
+  /** e1, e2, … (etcd's --name). */
+  id: string;
+  clientPort: number;
+  peerPort: number;
+  pid: number | null;
+  desired: 'running' | 'stopped';
+  paused: boolean;
+  startedAtMs: number | null;
+  restarts: number;
+}
+
+/** What a node and an etcd member have in common as processes ccm starts, stops, pauses and restarts. */
+export type ProcessRecord = NodeRecord | EtcdMemberRecord;
+
 
 export function clusterExists(paths: ClusterPaths): boolean {
   return fs.existsSync(paths.clusterFile);
@@ -214,10 +244,37 @@ function findProblem(value: unknown): string | null {
   if (f.faults !== undefined && !Array.isArray(f.faults)) return '"faults" must be a list';
   const store = (f.settings as Record<string, unknown> | undefined)?.raftLogStore;
   if (store !== undefined && !(RAFT_LOG_STORES as readonly unknown[]).includes(store)) return `settings.raftLogStore must be one of ${RAFT_LOG_STORES.join(', ')}`;
+  if (f.etcd !== undefined) {
+    const problem = etcdProblem(f.etcd, seen);
+    if (problem) return problem;
+  }
   if (f.security !== undefined) {
     const sec = f.security as Record<string, unknown> | null;
     if (typeof sec !== 'object' || sec === null) return '"security" must be an object';
     for (const k of ['peerEncryption', 'tls', 'allowCommandChecks']) if (sec[k] !== undefined && typeof sec[k] !== 'boolean') return `security.${k} must be true or false`;
+  }
+  return null;
+}
+
+function etcdProblem(value: unknown, nodeIds: Set<string>): string | null {
+  if (typeof value !== 'object' || value === null) return '"etcd" must be an object';
+  const e = value as Record<string, unknown>;
+  if (e.mode !== 'local' && e.mode !== 'external') return 'etcd.mode must be local or external';
+  if (!Array.isArray(e.endpoints) || e.endpoints.length === 0 || !e.endpoints.every((u) => typeof u === 'string' && /^https?:\/\/[^/\s]+$/.test(u))) {
+    return 'etcd.endpoints must be a non-empty list of http(s)://host:port URLs';
+  }
+  if (!Array.isArray(e.members)) return 'etcd.members must be a list';
+  if (e.mode === 'external' && e.members.length > 0) return 'an external etcd cluster has no local members';
+  for (const [i, m] of (e.members as unknown[]).entries()) {
+    const r = (typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>;
+    if (typeof r.id !== 'string' || !ETCD_MEMBER_ID_PATTERN.test(r.id) || nodeIds.has(r.id)) return `etcd.members[${i}].id is invalid`;
+    nodeIds.add(r.id);
+    for (const k of ['clientPort', 'peerPort']) {
+      const port = r[k];
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return `etcd.members[${i}].${k} is invalid`;
+    }
+    if (r.pid !== null && (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid <= 0)) return `etcd.members[${i}].pid is invalid`;
+    if (r.desired !== 'running' && r.desired !== 'stopped') return `etcd.members[${i}].desired is invalid`;
   }
   return null;
 }
@@ -247,6 +304,25 @@ export async function updateClusterFile(paths: ClusterPaths, change: (file: Clus
     writeClusterFile(paths, file);
     return file;
   });
+}
+
+/** The node or local etcd member `id` (a process ccm started); not_found names both kinds. */
+export function findProcess(file: ClusterFile, id: string): ProcessRecord {
+  const member = file.etcd?.members.find((m) => m.id === id);
+  if (member) return member;
+  if (file.etcd && file.etcd.members.length > 0 && !file.nodes.some((n) => n.id === id)) {
+    throw new CcmError('not_found', `unknown node or etcd member "${id}"; cluster "${file.name}" has ${[...file.nodes, ...file.etcd.members].map((n) => n.id).join(', ')}`);
+  }
+  return findNode(file, id);
+}
+
+/** Every process of the cluster ccm starts: its nodes, then its local etcd members. */
+export function clusterProcesses(file: ClusterFile): ProcessRecord[] {
+  return [...file.nodes, ...(file.etcd?.members ?? [])];
+}
+
+export function isEtcdMember(record: ProcessRecord): record is EtcdMemberRecord {
+  return 'clientPort' in record;
 }
 
 export function findNode(file: ClusterFile, id: string): NodeRecord {

@@ -5,6 +5,7 @@ import { describeFault } from '../faults/faults.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { readClusterFile, type ClusterFile } from './cluster-file.js';
 import { processState } from './process-table.js';
+import { etcdClusterView } from './etcd-members.js';
 
 /** How long reach-pings get to arrive before we read them back, on top of any delay chaos has added. */
 const REACH_SETTLE_MS = 150;
@@ -62,7 +63,12 @@ export async function clusterStatus(paths: ClusterPaths, opts: { probeReachabili
       ...(s?.peerAuth ? { peerAuth: s.peerAuth } : {}),
     };
   });
-  return { cluster: file.name, dir: paths.dir, heal: file.heal, nodes, reachability, faults: file.faults.map(describeFault) };
+  const etcd = await etcdClusterView(
+    file,
+    (id) => requestJson(endpointOf(file, id), 'GET', '/v1/core/status', undefined, { timeoutMs: STATUS_TIMEOUT_MS + 2000 }),
+    file.nodes.filter((n) => statuses.has(n.id)).map((n) => n.id),
+  );
+  return { cluster: file.name, dir: paths.dir, heal: file.heal, nodes, reachability, faults: file.faults.map(describeFault), ...(etcd ? { etcd } : {}) };
 }
 
 export function endpointOf(file: ClusterFile, id: string): { host: string; port: number } {

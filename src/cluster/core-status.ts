@@ -24,6 +24,9 @@ export interface CoreStatus {
 /** Every voter's own view of Raft (from each node's /v1/status), and its lag behind the leader. */
 export async function coreStatus(paths: ClusterPaths): Promise<CoreStatus> {
   const file = readRunningCluster(paths);
+  if (file.etcd) {
+    throw new CcmError('failed_precondition', `the core of cluster "${file.name}" is etcd (${file.etcd.endpoints.join(',')}), not the nodes' Raft: ccm status shows its members (or ETCDCTL_API=3 etcdctl --endpoints ${file.etcd.endpoints.join(',')} endpoint status)`);
+  }
   const views = new Map<string, RaftStatusView>();
   await Promise.allSettled(
     file.nodes.map(async (n) => {

@@ -10,10 +10,15 @@ import { CcmError } from '../errors/ccm-error.js';
  * CCM_NODE_FLAGS passes flags to node itself (e.g. --cpu-prof), which NODE_OPTIONS may not carry.
  */
 export function spawnDetached(script: string, args: string[], logPath: string, what: string): number {
+  const nodeFlags = (process.env.CCM_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  return spawnDetachedExecutable(process.execPath, [...nodeFlags, script, ...args], logPath, what);
+}
+
+/** Starts any program detached, as spawnDetached starts a node script (a local etcd member: /usr/bin/etcd). */
+export function spawnDetachedExecutable(executable: string, args: string[], logPath: string, what: string): number {
   const logFd = fs.openSync(logPath, 'a') as 1;
   try {
-    const nodeFlags = (process.env.CCM_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const child = execa(process.execPath, [...nodeFlags, script, ...args], {
+    const child = execa(executable, args, {
       detached: true,
       cleanup: false,
       reject: false,

@@ -10,6 +10,8 @@ export const ETCD_USER = 'ccm';
  * per-endpoint calls (endpoint status), which a strict HTTP/2 server such as Node's refuses; host:port works everywhere.
  */
 export function etcdctlEnv(file: ClusterFile, token: string): { ETCDCTL_API?: string; ETCDCTL_ENDPOINTS?: string; ETCDCTL_USER?: string } {
+  // On the etcd backend etcdctl talks to that etcd itself (the nodes serve no etcd API of their own there).
+  if (file.etcd) return { ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: file.etcd.endpoints.map((u) => u.replace(/^https?:\/\//, '')).join(',') };
   const etcd = file.nodes.filter((n) => n.ports.etcd !== undefined).map((n) => `${file.host}:${n.ports.etcd}`);
   return etcd.length > 0 ? { ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: etcd.join(','), ETCDCTL_USER: `${ETCD_USER}:${token}` } : {};
 }

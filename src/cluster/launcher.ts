@@ -4,8 +4,10 @@ import type { NodeStatus } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import { compileFaults } from '../faults/faults.js';
 import { appendClusterEvent } from './cluster-events.js';
-import { clusterExists, findNode, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS } from './cluster-file.js';
-import type { ClusterFile, ClusterSecurity, ClusterSettings, NodeRecord } from './cluster-file.js';
+import { clusterExists, clusterProcesses, findNode, findProcess, isEtcdMember, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS } from './cluster-file.js';
+import type { ClusterFile, ClusterSecurity, ClusterSettings, EtcdBackendRecord, NodeRecord, ProcessRecord } from './cluster-file.js';
+import { checkEtcdEndpoints, newLocalEtcd, spawnEtcdMember, waitUntilEtcdReady } from './etcd-members.js';
+import { requireEtcdBinary } from './etcd-program.js';
 import { ensureClusterSecrets, registerClusterCredentials } from './cluster-secrets.js';
 import { checkNewClusterDir, ensureWritableDir, isClusterDir, nodeDir, nodeLogPath, removeClusterDir, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
@@ -33,6 +35,11 @@ export interface UpOptions {
   onProgress?: (ready: number, total: number) => void;
   /** `ccm up --raft-election-timeout 300ms …` as typed (settings-catalog.ts), applied over `settings`. */
   settingFlags?: Partial<Record<string, string>>;
+  /**
+   * Run the services on etcd instead of the nodes' own Raft core: `local` starts a 3-member etcd cluster beside the
+   * nodes (`ccm up --core etcd`); `endpoints` uses an existing one (`--etcd-endpoints`). For a new cluster only.
+   */
+  etcd?: { local: true } | { endpoints: string[] };
 }
 
 export interface UpResult {
@@ -48,6 +55,8 @@ export function validateUpOptions(opts: UpOptions): { nodes: number; core: numbe
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
     throw new CcmError('invalid_argument', `--nodes must be a whole number from 1 to ${MAX_NODES} (got ${nodes})`);
   }
+  // On etcd the nodes run no Raft core: none of them is a voter.
+  if (opts.etcd) return { nodes, core: 0 };
   const core = opts.core ?? (nodes >= 3 ? 3 : 1);
   if (!Number.isInteger(core) || core < 1 || core > 7 || core % 2 === 0) {
     throw new CcmError('invalid_argument', `--core must be odd, from 1 to 7 (got ${core}): an even number of voters tolerates no more failures than one fewer`);
@@ -64,6 +73,9 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   resolveSettings(DEFAULT_SETTINGS, opts);
   ensureWritableDir(paths.home);
   const existed = clusterExists(paths);
+  // No etcd to run or reach: refused before anything is created or started.
+  if (!existed && opts.etcd && 'local' in opts.etcd) requireEtcdBinary();
+  if (!existed && opts.etcd && 'endpoints' in opts.etcd) await checkEtcdEndpoints(opts.etcd.endpoints);
   let file: ClusterFile;
   if (existed) {
     file = readClusterFile(paths);
@@ -71,6 +83,14 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     if (live.length > 0) {
       return { file, alreadyRunning: true, started: [], elapsedMs: performance.now() - t0 };
     }
+    if (opts.etcd && !sameBackend(opts.etcd, file.etcd)) {
+      throw new CcmError(
+        'failed_precondition',
+        `cluster "${paths.name}" already exists ${file.etcd ? `on ${file.etcd.mode === 'local' ? 'a local etcd cluster' : `etcd at ${file.etcd.endpoints.join(',')}`}` : 'with its own Raft core'}; start it as it is (omit --core/--etcd-endpoints) or remove it first: ccm down --purge --name ${paths.name}`,
+      );
+    }
+    if (file.etcd?.mode === 'local') requireEtcdBinary();
+    if (file.etcd?.mode === 'external') await checkEtcdEndpoints(file.etcd.endpoints);
     // A stopped cluster may start with new settings; every node reads them at start.
     file.settings = resolveSettings(file.settings, opts);
     if (opts.nodes !== undefined && opts.nodes !== file.nodes.length) {
@@ -99,10 +119,18 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
     n.paused = false;
     n.pid = null;
   }
+  for (const m of file.etcd?.members ?? []) {
+    m.desired = 'running';
+    m.paused = false;
+    // A member left running (its nodes crashed) keeps serving; only the stopped ones start.
+    if (processState(m.pid, m.id) === 'stopped') m.pid = null;
+  }
   await withClusterLock(paths, () => writeClusterFile(paths, file));
 
   const started: string[] = [];
   try {
+    // The etcd members first: the nodes' services need their core from the start.
+    if (file.etcd && file.etcd.members.length > 0) await startEtcdMembers(paths, file, opts.onProgress);
     const pids = file.nodes.map((n) => spawnNode(paths, n.id));
     await updateClusterFile(paths, (f) => {
       f.nodes.forEach((n, i) => {
@@ -132,11 +160,43 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   return { file: readClusterFile(paths), alreadyRunning: false, started, elapsedMs: performance.now() - t0 };
 }
 
+/** Whether `ccm up`'s etcd choice is the one the cluster was created with. */
+function sameBackend(wanted: NonNullable<UpOptions['etcd']>, recorded: EtcdBackendRecord | undefined): boolean {
+  if (!recorded) return false;
+  if ('local' in wanted) return recorded.mode === 'local';
+  return recorded.mode === 'external' && [...wanted.endpoints].sort().join(',') === [...recorded.endpoints].sort().join(',');
+}
+
+/** Starts every stopped local etcd member (together: the first start needs a quorum) and waits until each is healthy. */
+async function startEtcdMembers(paths: ClusterPaths, file: ClusterFile, onProgress?: (ready: number, total: number) => void): Promise<void> {
+  const members = file.etcd!.members;
+  const toStart = members.filter((m) => m.pid === null);
+  const pids = new Map(toStart.map((m) => [m.id, spawnEtcdMember(paths, file, m)]));
+  const now = Date.now();
+  for (const m of toStart) {
+    m.pid = pids.get(m.id)!;
+    m.startedAtMs = now;
+  }
+  await updateClusterFile(paths, (f) => {
+    for (const m of f.etcd?.members ?? []) {
+      if (pids.has(m.id)) {
+        m.pid = pids.get(m.id)!;
+        m.startedAtMs = now;
+      }
+    }
+  });
+  onProgress?.(0, file.nodes.length);
+  await Promise.all(members.map((m) => waitUntilEtcdReady(paths, file, m, 20_000)));
+}
+
 /** A new cluster's cluster.json (not yet written): ids n1..nN, the first `core` voters, free ports. */
 async function newClusterFile(paths: ClusterPaths, opts: UpOptions, nodes: number, core: number): Promise<ClusterFile> {
   ensureWritableDir(paths.dir);
   const host = opts.host ?? '127.0.0.1';
   const ports = await allocatePorts(host, nodes, { basePort: opts.basePort });
+  let etcd: EtcdBackendRecord | undefined;
+  if (opts.etcd && 'local' in opts.etcd) etcd = await newLocalEtcd(host, ports);
+  if (opts.etcd && 'endpoints' in opts.etcd) etcd = { mode: 'external', endpoints: opts.etcd.endpoints, members: [] };
   return {
     version: 1,
     name: paths.name,
@@ -149,6 +209,7 @@ async function newClusterFile(paths: ClusterPaths, opts: UpOptions, nodes: numbe
     faults: [],
     settings: resolveSettings(DEFAULT_SETTINGS, opts),
     security: { ...DEFAULT_SECURITY, ...opts.security },
+    ...(etcd ? { etcd } : {}),
   };
 }
 
@@ -171,6 +232,18 @@ export async function createCluster(paths: ClusterPaths, opts: UpOptions = {}): 
   for (const n of file.nodes) n.desired = 'stopped';
   await withClusterLock(paths, () => writeClusterFile(paths, file));
   return file;
+}
+
+/** Starts a node or a local etcd member (by id), detached; returns its pid. */
+export function spawnProcess(paths: ClusterPaths, file: ClusterFile, id: string): number {
+  const record = findProcess(file, id);
+  return isEtcdMember(record) ? spawnEtcdMember(paths, file, record) : spawnNode(paths, id);
+}
+
+/** Waits until a node answers, or a local etcd member is healthy. */
+export async function waitUntilProcessReady(paths: ClusterPaths, file: ClusterFile, record: ProcessRecord, timeoutMs: number): Promise<void> {
+  if (isEtcdMember(record)) await waitUntilEtcdReady(paths, file, record, timeoutMs);
+  else await waitUntilReady(paths, file, record, timeoutMs);
 }
 
 /** Starts one node process, detached, with its output appended to its node.log; returns its pid. */
@@ -221,17 +294,23 @@ export async function stopProcess(pid: number, id: string): Promise<void> {
   }
 }
 
+/** Stops every node, then every local etcd member (the nodes' services use them until they are gone). */
 async function stopAll(paths: ClusterPaths, file: ClusterFile, onProgress?: (stopped: number, total: number) => void): Promise<string[]> {
   const stopped: string[] = [];
-  const live = file.nodes.filter((n) => n.pid !== null && processState(n.pid, n.id) !== 'stopped');
-  onProgress?.(0, live.length);
-  await Promise.all(
-    live.map(async (n) => {
-      await stopProcess(n.pid!, n.id);
-      stopped.push(n.id);
-      onProgress?.(stopped.length, live.length);
-    }),
-  );
+  const isLive = (p: ProcessRecord): boolean => p.pid !== null && processState(p.pid, p.id) !== 'stopped';
+  const liveNodes = file.nodes.filter(isLive);
+  const liveMembers = (file.etcd?.members ?? []).filter(isLive);
+  const total = liveNodes.length + liveMembers.length;
+  onProgress?.(0, total);
+  for (const group of [liveNodes, liveMembers]) {
+    await Promise.all(
+      group.map(async (n) => {
+        await stopProcess(n.pid!, n.id);
+        stopped.push(n.id);
+        onProgress?.(stopped.length, total);
+      }),
+    );
+  }
   return stopped;
 }
 
@@ -249,7 +328,7 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean; 
   let file: ClusterFile;
   try {
     file = await updateClusterFile(paths, (f) => {
-      for (const n of f.nodes) n.desired = 'stopped';
+      for (const n of clusterProcesses(f)) n.desired = 'stopped';
     });
   } catch (err) {
     // A corrupt cluster.json can still be purged.
@@ -268,7 +347,7 @@ export async function downCluster(paths: ClusterPaths, opts: { purge?: boolean; 
   }
   await updateClusterFile(paths, (f) => {
     f.supervisorPid = null;
-    for (const n of f.nodes) {
+    for (const n of clusterProcesses(f)) {
       n.pid = null;
       n.paused = false;
     }
@@ -289,10 +368,10 @@ export interface NodeActionResult {
   state: 'running' | 'paused' | 'stopped';
 }
 
-/** One node's lifecycle: start/stop/kill/restart/pause/resume, with the checks that make bad requests clear. */
+/** One node's (or local etcd member's) lifecycle: start/stop/kill/restart/pause/resume, with the checks that make bad requests clear. */
 export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAction): Promise<NodeActionResult> {
   const file = readClusterFile(paths);
-  const node = findNode(file, id);
+  const node = findProcess(file, id);
   const state = processState(node.pid, node.id);
   switch (action) {
     case 'start': {
@@ -303,10 +382,10 @@ export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAc
     }
     case 'stop': {
       if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
-      await updateClusterFile(paths, (f) => (findNode(f, id).desired = 'stopped'));
+      await updateClusterFile(paths, (f) => (findProcess(f, id).desired = 'stopped'));
       await stopProcess(node.pid!, id);
       await updateClusterFile(paths, (f) => {
-        const n = findNode(f, id);
+        const n = findProcess(f, id);
         n.pid = null;
         n.paused = false;
       });
@@ -318,7 +397,7 @@ export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAc
       signal(node.pid!, 'SIGKILL');
       await waitForExit(node.pid!, id, 2000);
       // desired stays 'running': a kill is a crash, and the supervisor (if healing) treats it as one.
-      await updateClusterFile(paths, (f) => (findNode(f, id).paused = false));
+      await updateClusterFile(paths, (f) => (findProcess(f, id).paused = false));
       appendClusterEvent(paths, 'cli', 'node-kill', `killed ${id} (SIGKILL, pid ${node.pid})`, { node: id, pid: node.pid });
       return { id, action, pid: node.pid, state: 'stopped' };
     }
@@ -332,7 +411,7 @@ export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAc
       if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
       if (state === 'paused') throw new CcmError('failed_precondition', `node ${id} is already paused`);
       signal(node.pid!, 'SIGSTOP');
-      await updateClusterFile(paths, (f) => (findNode(f, id).paused = true));
+      await updateClusterFile(paths, (f) => (findProcess(f, id).paused = true));
       appendClusterEvent(paths, 'cli', 'node-pause', `paused ${id} (SIGSTOP)`, { node: id });
       return { id, action, pid: node.pid, state: 'paused' };
     }
@@ -340,7 +419,7 @@ export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAc
       if (state === 'stopped') throw new CcmError('failed_precondition', `node ${id} is not running`);
       if (state !== 'paused') throw new CcmError('failed_precondition', `node ${id} is not paused`);
       signal(node.pid!, 'SIGCONT');
-      await updateClusterFile(paths, (f) => (findNode(f, id).paused = false));
+      await updateClusterFile(paths, (f) => (findProcess(f, id).paused = false));
       appendClusterEvent(paths, 'cli', 'node-resume', `resumed ${id} (SIGCONT)`, { node: id });
       return { id, action, pid: node.pid, state: 'running' };
     }
@@ -354,18 +433,18 @@ export async function nodeAction(paths: ClusterPaths, id: string, action: NodeAc
 export async function startNodeProcess(paths: ClusterPaths, _file: ClusterFile, id: string): Promise<number> {
   const updated = await withClusterLock(paths, () => {
     const f = readClusterFile(paths);
-    const n = findNode(f, id);
+    const n = findProcess(f, id);
     const state = processState(n.pid, id);
     if (state !== 'stopped') throw new CcmError('failed_precondition', `node ${id} is already ${state} (pid ${n.pid})`);
-    n.pid = spawnNode(paths, id);
+    n.pid = spawnProcess(paths, f, id);
     n.desired = 'running';
     n.paused = false;
     n.startedAtMs = Date.now();
     writeClusterFile(paths, f);
     return f;
   });
-  const node = findNode(updated, id);
-  await waitUntilReady(paths, updated, node, 10_000);
+  const node = findProcess(updated, id);
+  await waitUntilProcessReady(paths, updated, node, isEtcdMember(node) ? 20_000 : 10_000);
   return node.pid!;
 }
 
@@ -414,6 +493,8 @@ export async function pushPeers(file: ClusterFile, only?: string): Promise<{ tol
   return { told: told.sort(byNodeId), missed: missed.sort(byNodeId) };
 }
 
+/** n1, n2, … n10, then the etcd members e1, e2, …. */
 export function byNodeId(a: string, b: string): number {
+  if (a[0] !== b[0]) return a[0] === 'n' ? -1 : b[0] === 'n' ? 1 : a < b ? -1 : 1;
   return Number(a.slice(1)) - Number(b.slice(1));
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isEtcdMemberId, runsEtcdMember } from './etcd-program.js';
 import { runsNodeProgram } from './node-program.js';
 
 /** What the operating system says about a node's recorded pid. */
@@ -6,7 +7,8 @@ export type ProcessState = 'running' | 'paused' | 'stopped';
 
 /**
  * The state of `pid`, checking that it really is our node `nodeId` (a pid from before a reboot, or one reused by
- * another program, reads as stopped). Uses /proc where there is one, plain signal 0 elsewhere.
+ * another program, reads as stopped), or our local etcd member of that id (e1, …). Uses /proc where there is one,
+ * plain signal 0 elsewhere.
  */
 export function processState(pid: number | null, nodeId: string): ProcessState {
   if (pid === null || pid <= 0) return 'stopped';
@@ -22,7 +24,8 @@ export function processState(pid: number | null, nodeId: string): ProcessState {
     }
     const args = cmdline.split('\0');
     const idAt = args.indexOf('--id');
-    if (idAt < 0 || args[idAt + 1] !== nodeId || !runsNodeProgram(args)) return 'stopped';
+    const isOurs = isEtcdMemberId(nodeId) ? runsEtcdMember(args, nodeId) : idAt >= 0 && args[idAt + 1] === nodeId && runsNodeProgram(args);
+    if (!isOurs) return 'stopped';
     // Field 3 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     if (state === 'Z' || state === 'X' || state === 'x') return 'stopped';

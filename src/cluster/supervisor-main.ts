@@ -7,8 +7,8 @@ import path from 'node:path';
 import { CcmError } from '../errors/ccm-error.js';
 import { clusterPaths } from './cluster-dir.js';
 import { appendClusterEvent } from './cluster-events.js';
-import { clusterExists, findNode, readClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from './cluster-file.js';
-import { spawnNode, waitUntilReady } from './launcher.js';
+import { clusterExists, clusterProcesses, findProcess, isEtcdMember, readClusterFile, withClusterLock, writeClusterFile, type ClusterFile } from './cluster-file.js';
+import { spawnProcess, waitUntilProcessReady } from './launcher.js';
 import { processState, signal } from './process-table.js';
 import { Supervisor, type RestartOutcome, type SupervisorHost } from './supervisor.js';
 
@@ -16,6 +16,8 @@ const POLL_INTERVAL_MS = 250;
 /** The launcher records our pid just after spawning us; we wait this long to see it before concluding we are not wanted. */
 const ADOPTION_WAIT_MS = 10_000;
 const READY_TIMEOUT_MS = 15_000;
+/** A restarted etcd member is healthy once it has caught up with the leader (a snapshot, after a long absence). */
+const ETCD_READY_TIMEOUT_MS = 30_000;
 
 function log(message: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(JSON.stringify({ ts: Date.now(), source: 'supervisor', message, ...fields }) + '\n');
@@ -45,12 +47,12 @@ async function restartNode(id: string): Promise<RestartOutcome> {
   // The check and the spawn happen under the cluster lock, so the CLI (node start/stop, down) and we never both act.
   const spawned = await withClusterLock(paths, (): { kind: 'skipped'; why: string } | { kind: 'spawned'; pid: number; file: ClusterFile } => {
     const file = readClusterFile(paths);
-    const node = findNode(file, id);
+    const node = findProcess(file, id);
     if (!file.heal || file.supervisorPid !== process.pid) return { kind: 'skipped', why: 'healing is off' };
     if (node.desired !== 'running') return { kind: 'skipped', why: 'the operator stopped it' };
     const state = processState(node.pid, id);
     if (state !== 'stopped') return { kind: 'skipped', why: `it is ${state} again` };
-    const pid = spawnNode(paths, id);
+    const pid = spawnProcess(paths, file, id);
     node.pid = pid;
     node.paused = false;
     node.startedAtMs = Date.now();
@@ -61,14 +63,16 @@ async function restartNode(id: string): Promise<RestartOutcome> {
   if (spawned.kind === 'skipped') return spawned;
   let outcome: RestartOutcome;
   try {
-    await waitUntilReady(paths, spawned.file, findNode(spawned.file, id), READY_TIMEOUT_MS);
+    const record = findProcess(spawned.file, id);
+    await waitUntilProcessReady(paths, spawned.file, record, isEtcdMember(record) ? ETCD_READY_TIMEOUT_MS : READY_TIMEOUT_MS);
     outcome = { kind: 'started', pid: spawned.pid };
   } catch (err) {
     outcome = { kind: 'failed', pid: spawned.pid, why: (err as Error).message.split('\n')[0] };
   }
   // `ccm node start` spawns before it takes the lock to record its pid: if it raced us and recorded its own process,
   // ours is not in cluster.json, and nobody would ever stop it. Never leave such an orphan.
-  const recorded = readCluster()?.nodes.find((n) => n.id === id)?.pid ?? null;
+  const current = readCluster();
+  const recorded = (current ? clusterProcesses(current) : []).find((n) => n.id === id)?.pid ?? null;
   if (recorded !== spawned.pid && processState(spawned.pid, id) !== 'stopped') {
     signal(spawned.pid, 'SIGKILL');
     return { kind: 'failed', pid: spawned.pid, why: `superseded by pid ${recorded} (started by someone else meanwhile); ours was stopped` };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnDetached } from './detached-process.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import type { ClusterFile } from './cluster-file.js';
-import { updateClusterFile } from './cluster-file.js';
+import { clusterProcesses, updateClusterFile } from './cluster-file.js';
 import type { ProcessState } from './process-table.js';
 import { backoffMs as exponentialMs } from '../time/backoff.js';
 
@@ -169,7 +169,8 @@ export class Supervisor {
     if (file.supervisorPid !== this.host.selfPid) return 'replaced';
     if (!file.heal) return 'heal-off';
     const now = this.host.nowMs();
-    for (const node of file.nodes) {
+    // Local etcd members (ccm up --core etcd) are looked after as the nodes are.
+    for (const node of clusterProcesses(file)) {
       if (this.inFlight.has(node.id)) continue;
       const observation: NodeObservation = node.desired === 'stopped' ? 'not-wanted' : toObservation(this.host.processState(node.pid, node.id));
       const decision = this.tracker.observe(node.id, observation, now);

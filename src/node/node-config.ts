@@ -25,6 +25,8 @@ export interface NodeConfig {
   /** Where the keyring, tokens and certificates are (the node reads them at start). */
   secrets: SecretPaths;
   linkFilter: LinkFilterConfig;
+  /** Set when the services run on etcd (ccm up --core etcd, --etcd-endpoints): the node runs no Raft core of its own. */
+  etcd?: { endpoints: string[] };
 }
 
 export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id: string): NodeConfig {
@@ -46,5 +48,6 @@ export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id
     security: file.security,
     secrets: secretPaths(paths),
     linkFilter: compiled[id] ?? { peers: {} },
+    ...(file.etcd ? { etcd: { endpoints: file.etcd.endpoints } } : {}),
   };
 }

@@ -22,6 +22,7 @@ import {
   type NodeRowView,
 } from './status-model.js';
 import { SELECTED_MARK, TONE_STYLE, fit } from './theme.js';
+import { etcdSummary } from '../cli/etcd-format.js';
 
 export interface DashboardViewProps {
   state: DashboardState;
@@ -66,17 +67,20 @@ export function DashboardView({ state, nowMs, columns, rows }: DashboardViewProp
     );
   }
   const restHeight = layout.middleHeight + 1 + layout.eventLines;
+  const etcd = state.snapshot?.status.etcd;
   return (
     <Box flexDirection="column" width={columns}>
       <Header header={header} />
       <NoticeLine {...notice} />
       <NodeTable rows={visible} isWide={layout.kind === 'wide'} hiddenAbove={start} hiddenBelow={allRows.length - start - visible.length} sideOf={sideOf(state)} />
+      {etcd && <Text wrap="truncate">{fit(etcdSummary(etcd), columns)}</Text>}
       {state.isHelpVisible ? (
         <HelpPanel height={restHeight} />
       ) : (
         <>
           <MiddleSection state={state} nowMs={nowMs} layout={layout} />
-          <EventLogPanel lines={events} height={layout.eventLines} />
+          {/* the etcd line takes one of the event log's lines */}
+          <EventLogPanel lines={events} height={Math.max(1, layout.eventLines - (etcd ? 1 : 0))} />
         </>
       )}
       <KeyBar />

@@ -1,4 +1,5 @@
 import { renderTable } from '../cli/output-table.js';
+import { etcdSummary } from '../cli/etcd-format.js';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
 import { electionsView, gossipSpreadView, servicesView, watchesView } from './panels-model.js';
 import { configView, currentLeader, leasesView, matrixView, nodeRows } from './status-model.js';
@@ -14,7 +15,10 @@ export function renderPlainDashboard(snapshot: DashboardSnapshot, nowMs: number)
     rows.map((r) => [`${r.id}${r.isEmergentLeader ? '*' : ''}`, r.role, r.term, r.commit, r.lag, r.gossip, r.phi, r.health, r.sees, r.uptime, r.restarts, r.reach]),
   );
   const leader = currentLeader(snapshot.status.nodes);
-  const lines = [table, '', `leader: ${leader ? `${leader.id} (term ${leader.raft!.term})` : 'none'}`, `reach: ${matrixView(snapshot, nowMs).summary}`];
+  const etcd = snapshot.status.etcd;
+  // On the etcd backend no node leads: the etcd line names the leading member.
+  const leaderLine = etcd ? etcdSummary(etcd) : `leader: ${leader ? `${leader.id} (term ${leader.raft!.term})` : 'none'}`;
+  const lines = [table, '', leaderLine, `reach: ${matrixView(snapshot, nowMs).summary}`];
   const leases = leasesView(snapshot, nowMs);
   lines.push(`leases: ${leases.note ?? leases.rows.map((l) => `${l.resource}=${l.holder} token ${l.token} ttl ${l.ttl}${l.use ? ` use ${l.use}` : ''}`).join(', ')}`);
   const config = configView(snapshot);

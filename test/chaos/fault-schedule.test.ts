@@ -50,6 +50,22 @@ describe('nemesis schedule', () => {
     }
   });
 
+  it('with process targets (a local etcd backend), kills and pauses hit only them, timed as without; other kinds are unchanged', () => {
+    const members = ['e1', 'e2', 'e3'];
+    for (let seed = 0; seed < 30; seed++) {
+      const plain = planFaults({ ...base, seed });
+      const onEtcd = planFaults({ ...base, seed, processTargets: members });
+      expect(onEtcd.map((s) => [s.startMs, s.endMs, s.planned.nemesis])).to.deep.equal(plain.map((s) => [s.startMs, s.endMs, s.planned.nemesis]));
+      for (const [i, s] of onEtcd.entries()) {
+        const p = s.planned;
+        if (p.nemesis === 'kill' || p.nemesis === 'pause') expect('leader' in p.target || members.includes(p.target.node), JSON.stringify(p)).to.equal(true);
+        else expect(p).to.deep.equal(plain[i].planned);
+      }
+    }
+    const named = planFaults({ ...base, nemesis: ['kill', 'pause'], processTargets: members }).flatMap((s) => ('target' in s.planned && 'node' in s.planned.target ? [s.planned.target.node] : []));
+    expect(named.length).to.be.greaterThan(0);
+  });
+
   it('no nemesis, no faults; a run shorter than the interval may have none', () => {
     expect(planFaults({ ...base, nemesis: [] })).to.deep.equal([]);
     expect(planFaults({ ...base, durationMs: 500 })).to.deep.equal([]);

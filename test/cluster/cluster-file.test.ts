@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { checkNewClusterDir, clusterPaths, ensureWritableDir, isClusterDir, removeClusterDir } from '../../src/cluster/cluster-dir.js';
 import { readClusterFile, updateClusterFile, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS, type ClusterFile } from '../../src/cluster/cluster-file.js';
 import { validateUpOptions } from '../../src/cluster/launcher.js';
+import { parseCoreChoice, parseEtcdEndpoints } from '../../src/cluster/etcd-members.js';
 import { allocatePorts, isPortFree } from '../../src/cluster/port-allocator.js';
 import { processState } from '../../src/cluster/process-table.js';
 import net from 'node:net';
@@ -71,6 +72,42 @@ describe('launcher bookkeeping', () => {
     bad.nodes = [{ ...bad.nodes[0], ports: { http: 70000, peer: 1, gossip: 2 } }];
     fs.writeFileSync(p.clusterFile, JSON.stringify(bad));
     expect(() => readClusterFile(p)).to.throw(CcmError, /ports\.http/);
+  });
+
+  it('an etcd backend record is checked: mode, endpoints, member ids and ports; a node id cannot be a member\'s', () => {
+    const p = clusterPaths(home, 't');
+    const member = { id: 'e1', clientPort: 31000, peerPort: 31001, pid: null, desired: 'running', paused: false, startedAtMs: null, restarts: 0 };
+    const withEtcd = (etcd: unknown): void => writeClusterFile(p, { ...sample(), core: [], etcd } as any);
+    withEtcd({ mode: 'local', endpoints: ['http://127.0.0.1:31000'], members: [member] });
+    expect(readClusterFile(p).etcd!.members[0].id).to.equal('e1');
+    const cases: [unknown, RegExp][] = [
+      [{ mode: 'remote', endpoints: ['http://127.0.0.1:1'], members: [] }, /etcd\.mode/],
+      [{ mode: 'external', endpoints: [], members: [] }, /etcd\.endpoints/],
+      [{ mode: 'external', endpoints: ['127.0.0.1:2379'], members: [] }, /etcd\.endpoints/],
+      [{ mode: 'external', endpoints: ['http://h:1'], members: [member] }, /no local members/],
+      [{ mode: 'local', endpoints: ['http://h:1'], members: [{ ...member, id: 'n1' }] }, /etcd\.members\[0\]\.id/],
+      [{ mode: 'local', endpoints: ['http://h:1'], members: [member, member] }, /etcd\.members\[1\]\.id/],
+      [{ mode: 'local', endpoints: ['http://h:1'], members: [{ ...member, peerPort: 0 }] }, /peerPort/],
+      [{ mode: 'local', endpoints: ['http://h:1'], members: [{ ...member, pid: -3 }] }, /pid/],
+    ];
+    for (const [etcd, problem] of cases) {
+      withEtcd(etcd);
+      expect(() => readClusterFile(p), JSON.stringify(etcd)).to.throw(CcmError, problem);
+    }
+  });
+
+  it('--core etcd and --etcd-endpoints: parsed, and refused with a clear error when malformed', () => {
+    expect(parseCoreChoice('etcd', undefined)).to.deep.equal({ etcd: { local: true } });
+    expect(parseCoreChoice('3', undefined)).to.deep.equal({ core: 3 });
+    expect(parseCoreChoice(undefined, 'http://a:1, http://b:2/')).to.deep.equal({ etcd: { endpoints: ['http://a:1', 'http://b:2'] } });
+    expect(() => parseCoreChoice('3x', undefined)).to.throw(CcmError, /--core takes/);
+    expect(() => parseCoreChoice('etcd', 'http://a:1')).to.throw(CcmError, /give no --core/);
+    for (const bad of ['', 'a:1', 'ftp://a:1', 'http://a', 'http://a:1/v3', 'http://a:1?x=1']) expect(() => parseEtcdEndpoints(bad), bad).to.throw(CcmError, /--etcd-endpoints/);
+    expect(validateUpOptions({ nodes: 3, etcd: { local: true } })).to.deep.equal({ nodes: 3, core: 0 });
+  });
+
+  it('an etcd member id names an etcd process only (a node program is never taken for one)', () => {
+    expect(processState(process.pid, 'e1')).to.equal('stopped');
   });
 
   it('cluster names and up options are validated', () => {

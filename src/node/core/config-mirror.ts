@@ -3,7 +3,7 @@ import type { KeyValue } from '../../core/kv-types.js';
 import { CONFIG_PREFIX } from '../../services/config-manager.js';
 import { decodeRecord, entryView, type ConfigRecord } from '../../services/config-values.js';
 import type { GossipDriver } from '../gossip/gossip-driver.js';
-import type { CoreService } from './core-service.js';
+import type { CorePort } from '../../services/core-port.js';
 import { KeyMirror } from './key-mirror.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
@@ -29,7 +29,7 @@ export class ConfigMirror implements NodeSubsystem {
 
   constructor(
     private readonly node: NodeRuntime,
-    core: CoreService,
+    core: CorePort,
     private readonly gossip: GossipDriver,
   ) {
     this.mirror = new KeyMirror(node, core, CONFIG_PREFIX, {

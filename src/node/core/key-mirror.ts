@@ -1,6 +1,6 @@
 import type { KeyValue, WatchEvent } from '../../core/kv-types.js';
 import type { NodeRuntime } from '../node-runtime.js';
-import type { CoreService } from './core-service.js';
+import type { CorePort } from '../../services/core-port.js';
 
 /** After losing its watch (or failing to load), a mirror loads again after this long. */
 const RELOAD_DELAY_MS = 1000;
@@ -29,7 +29,7 @@ export class KeyMirror {
 
   constructor(
     private readonly node: NodeRuntime,
-    private readonly core: CoreService,
+    private readonly core: CorePort,
     private readonly prefix: string,
     private readonly handlers: KeyMirrorHandlers,
   ) {}

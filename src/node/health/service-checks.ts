@@ -1,7 +1,7 @@
 import type { HealthStatus } from '../../api/api-types.js';
 import type { KeyValue } from '../../core/kv-types.js';
 import { decodeInstance, instanceKey, SERVICES_PREFIX, type InstanceRecord } from '../../services/service-records.js';
-import type { CallOptions, CoreService } from '../core/core-service.js';
+import type { CallOptions, CorePort } from '../../services/core-port.js';
 import type { GossipDriver } from '../gossip/gossip-driver.js';
 import { runHttpCheck, runTcpCheck, type HealthCheckResult } from './health-checks.js';
 import { KeyMirror } from '../core/key-mirror.js';
@@ -39,7 +39,7 @@ export class ServiceChecks implements NodeSubsystem {
 
   constructor(
     private readonly node: NodeRuntime,
-    private readonly core: CoreService,
+    private readonly core: CorePort,
     private readonly gossip: GossipDriver,
   ) {
     this.mirror = new KeyMirror(node, core, SERVICES_PREFIX, {

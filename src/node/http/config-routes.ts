@@ -4,7 +4,7 @@ import type { HttpServer } from '../../net/http-server.js';
 import { ConfigManager } from '../../services/config-manager.js';
 import { validateConfigName } from '../../services/config-values.js';
 import type { ConfigMirror } from '../core/config-mirror.js';
-import type { CoreService } from '../core/core-service.js';
+import type { NodeCore } from '../core/node-core.js';
 import { callOptions } from './kv-routes.js';
 import type { NodeRuntime } from '../node-runtime.js';
 import { configSetBody, importBody, rollbackBody } from './route-schemas.js';
@@ -14,7 +14,7 @@ import { configSetBody, importBody, rollbackBody } from './route-schemas.js';
  * /v1/config-export for whole documents; /v1/config-mirror for this node's local copy and its config revision.
  * Changes are watched with GET /v1/watch?key=/ccm/config/<name prefix>&prefix=true (values are JSON records).
  */
-export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: CoreService, mirror: ConfigMirror): ConfigManager {
+export function registerConfigRoutes(http: HttpServer, node: NodeRuntime, core: NodeCore, mirror: ConfigMirror): ConfigManager {
   const config = new ConfigManager(core.serviceContext());
   const writeOptions = (req: http.IncomingMessage) => ({ ...callOptions(req), defaultBy: `api@${req.socket.remoteAddress ?? 'unknown'}` });
 

@@ -2,7 +2,7 @@ import { CcmError } from '../../errors/ccm-error.js';
 import type { HttpServer } from '../../net/http-server.js';
 import { Election } from '../../services/election.js';
 import { MAX_WAIT_MS, type LeaseManager } from '../../services/lease-manager.js';
-import type { CoreService } from '../core/core-service.js';
+import type { CorePort } from '../../services/core-port.js';
 import { callOptions } from './kv-routes.js';
 import { campaignBody, leaseBody } from './route-schemas.js';
 
@@ -11,7 +11,7 @@ import { campaignBody, leaseBody } from './route-schemas.js';
  * `held`); a caller that goes away while waiting leaves the line. Leadership changes are watched with
  * GET /v1/watch?key=/ccm/locks/election:<name> (a put names the new leader and its token, a delete: nobody leads).
  */
-export function registerElectionRoutes(http: HttpServer, core: CoreService, leases: LeaseManager): Election {
+export function registerElectionRoutes(http: HttpServer, core: CorePort, leases: LeaseManager): Election {
   const election = new Election(leases, core);
 
   http.route('POST', '/v1/elections/:name/campaign', async ({ params, body: x, req, res }) => {

@@ -19,8 +19,8 @@ import {
 } from '../../core/commands.js';
 import type { HttpServer } from '../../net/http-server.js';
 import { RefusedInput } from '../../net/input-rejections.js';
-import type { CallOptions, CoreService } from '../core/core-service.js';
-import { compactBody, deleteKvQuery, getKvQuery, membersBody, putKvBody, transferLeaderBody, txnBody } from './route-schemas.js';
+import type { CallOptions, CorePort } from '../../services/core-port.js';
+import { compactBody, deleteKvQuery, getKvQuery, putKvBody, txnBody } from './route-schemas.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 const MAX_REQUEST_TIMEOUT_MS = 60_000;
@@ -36,7 +36,7 @@ export function callOptions(req: http.IncomingMessage): CallOptions {
 const flag = (v: string | null): boolean => v === 'true' || v === '1';
 
 /** /v1/kv: get (range), put (with compare-and-set), delete, txn, compact. */
-export function registerKvRoutes(http: HttpServer, core: CoreService): void {
+export function registerKvRoutes(http: HttpServer, core: CorePort): void {
   http.route('GET', '/v1/kv', async ({ query, req }) => {
     const key = validateKey(query.get('key') ?? '');
     const prefix = flag(query.get('prefix'));
@@ -114,17 +114,6 @@ export function registerKvRoutes(http: HttpServer, core: CoreService): void {
   }, { body: txnBody });
 
   http.route('POST', '/v1/kv/compact', async ({ body, req }) => core.write({ op: 'compact', revision: body.revision }, callOptions(req)), { body: compactBody });
-
-  http.route('GET', '/v1/core/status', () => core.status());
-
-  http.route('POST', '/v1/core/members', async ({ body: b, req }) => {
-    const types: Record<string, 'add-learner' | 'add-voter' | 'remove-node'> = { 'add-learner': 'add-learner', promote: 'add-voter', 'add-voter': 'add-voter', remove: 'remove-node' };
-    const type = Object.hasOwn(types, b.action) ? types[b.action] : undefined;
-    if (!type) throw new CcmError('invalid_argument', 'action must be add-learner, add-voter, promote or remove');
-    return core.changeMembership({ type, nodeId: b.node }, callOptions(req));
-  }, { body: membersBody });
-
-  http.route('POST', '/v1/core/transfer-leader', async ({ body, req }) => core.transferLeader(body.to, callOptions(req)), { body: transferLeaderBody });
 }
 
 /** An optional `fence` of a request body, spread into the command. */

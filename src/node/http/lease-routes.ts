@@ -1,7 +1,7 @@
 import { CcmError } from '../../errors/ccm-error.js';
 import type { HttpServer } from '../../net/http-server.js';
 import { LeaseManager, MAX_WAIT_MS } from '../../services/lease-manager.js';
-import type { CoreService } from '../core/core-service.js';
+import type { NodeCore } from '../core/node-core.js';
 import { callOptions } from './kv-routes.js';
 import { RefusedInput } from '../../net/input-rejections.js';
 import { acquireBody, grantBody, leaseBody, secretBody } from './route-schemas.js';
@@ -10,7 +10,7 @@ import { acquireBody, grantBody, leaseBody, secretBody } from './route-schemas.j
  * /v1/locks: the lease manager (named resources, holders, fencing tokens, fair queues);
  * /v1/leases: generic leases that keys can be attached to.
  */
-export function registerLeaseRoutes(http: HttpServer, core: CoreService): LeaseManager {
+export function registerLeaseRoutes(http: HttpServer, core: NodeCore): LeaseManager {
   const leases = new LeaseManager(core.serviceContext());
 
   http.route('POST', '/v1/locks/:resource/acquire', async ({ params, body: x, req, res }) => {

@@ -1,6 +1,6 @@
 import type { HttpServer } from '../../net/http-server.js';
 import { ServiceRegistry } from '../../services/service-registry.js';
-import type { CoreService } from '../core/core-service.js';
+import type { NodeCore } from '../core/node-core.js';
 import { callOptions } from './kv-routes.js';
 import { anyObjectBody, secretBody } from './route-schemas.js';
 
@@ -9,7 +9,7 @@ import { anyObjectBody, secretBody } from './route-schemas.js';
  * /v1/service-instances/:id: one instance, renew its lease, deregister it. The node that takes a registration runs
  * its checks. Changes are watched with GET /v1/watch?key=/ccm/services/<service>/&prefix=true.
  */
-export function registerRegistryRoutes(http: HttpServer, core: CoreService): ServiceRegistry {
+export function registerRegistryRoutes(http: HttpServer, core: NodeCore): ServiceRegistry {
   const registry = new ServiceRegistry(core.serviceContext());
   const flag = (v: string | null): boolean => v === 'true' || v === '1';
 

@@ -6,7 +6,7 @@ import { RefusedInput } from '../../net/input-rejections.js';
 import type { NodeRuntime } from '../node-runtime.js';
 import type { WatchBatch, WatchSpec } from '../watch/watch-hub.js';
 import type { NodeMetrics } from '../metrics/metrics.js';
-import type { CoreService } from '../core/core-service.js';
+import type { NodeCore } from '../core/node-core.js';
 import { watchQuery } from './route-schemas.js';
 
 /** Idle streams get a progress line this often, so a client knows it is alive and up to which revision. */
@@ -32,7 +32,7 @@ export type WatchMessage =
  * GET /v1/watch?key=&prefix=&fromRev=&progressMs=&format=ndjson|sse — a stream of changes.
  * Voters serve it from their own applied state; members relay it by long-polling a voter.
  */
-export function registerWatchRoutes(node: NodeRuntime, core: CoreService, metrics: NodeMetrics): void {
+export function registerWatchRoutes(node: NodeRuntime, core: NodeCore, metrics: NodeMetrics): void {
   // The client streams this node serves now, for GET /v1/watches (ccm top's watches panel).
   const open = new Set<{ spec: WatchSpec; openedAtMs: number; stream: WatchStream; events: number; servedBy: string }>();
   node.http.route('GET', '/v1/watches', () => ({

@@ -9,7 +9,6 @@ import { decodeCommand } from '../../core/command-schemas.js';
 import { validateResource } from '../../core/commands.js';
 import type { HttpServer } from '../../net/http-server.js';
 import { LeaseUtilization } from '../../services/lease-utilization.js';
-import type { CoreService } from '../core/core-service.js';
 import type { NodeMetrics } from './metrics.js';
 import type { NodeRuntime } from '../node-runtime.js';
 import type { RaftDriver } from '../raft/raft-driver.js';
@@ -26,7 +25,16 @@ export const LOCK_METRIC_HELP = {
   ccm_lock_wait_seconds: 'How long an acquirer waited in line before the grant (stat: mean or p99; 0 for no wait).',
 } as const;
 
-export function registerLockStats(http: HttpServer, node: NodeRuntime, core: CoreService, metrics: NodeMetrics): void {
+/** Where the figures come from: the apply stream of this node's Raft replica, once it has one. */
+export interface ReplicaSource {
+  whenReplica(listener: (driver: RaftDriver) => void): void;
+  replica(): RaftDriver | null;
+}
+
+/** A node whose core is etcd has no apply stream of its own: its lock statistics stay empty (isReplica false). */
+export const NO_REPLICA: ReplicaSource = { whenReplica: () => undefined, replica: () => null };
+
+export function registerLockStats(http: HttpServer, node: NodeRuntime, core: ReplicaSource, metrics: NodeMetrics): void {
   let tracker: LeaseUtilization | null = null;
   const attach = (driver: RaftDriver): void => {
     const mine = new LeaseUtilization(node.clock.nowMs());

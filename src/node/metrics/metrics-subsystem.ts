@@ -8,7 +8,7 @@ import { MAX_WATCHERS } from '../watch/watch-hub.js';
 import { MAX_WATCH_STREAMS } from '../http/watch-routes.js';
 import type { GossipDriver } from '../gossip/gossip-driver.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
-import type { CoreService } from '../core/core-service.js';
+import type { NodeCore } from '../core/node-core.js';
 import { HEALTH_STATUSES, type MetricsSnapshot, type NodeMetrics } from './metrics.js';
 import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 
@@ -20,7 +20,7 @@ import type { NodeRuntime, NodeSubsystem } from '../node-runtime.js';
 export interface MeasuredParts {
   gossip: GossipDriver;
   health: HealthMonitor;
-  core: CoreService;
+  core: NodeCore;
 }
 
 export function readMetricsSnapshot(node: NodeRuntime, parts: MeasuredParts): MetricsSnapshot {

@@ -2,6 +2,7 @@ import { CcmError } from '../../errors/ccm-error.js';
 import type { Command } from '../../core/commands.js';
 import { inSpan, prefixSpan } from '../../core/key-span.js';
 import { LeaseExpiry } from '../../core/lease-expiry.js';
+import { withPrevKv } from '../../core/prev-kv.js';
 import type { WatchEvent } from '../../core/kv-types.js';
 import { applyCommand, type ApplyResult } from '../../core/state-machine.js';
 import type { StateStore } from '../../core/state-store.js';
@@ -74,8 +75,16 @@ export class SimCore implements CorePort {
 
   subscribe(spec: WatchSpec, handlers: WatchHandlers): () => void {
     const watcher = { spec, handlers, deliveredAt: 0 };
+    const revision = this.state.revision();
+    // As the node's watch hub: a start below the kept history is refused; one in it replays the kept events first.
+    if (spec.fromRevision > 0 && spec.fromRevision < this.state.compactRevision()) {
+      const compactRevision = this.state.compactRevision();
+      this.scheduler.after(this.latency(), () => handlers.onError(new CcmError('compacted', `revision ${spec.fromRevision} was compacted; the oldest revision kept is ${compactRevision}`, { compactRevision, revision })));
+      return () => undefined;
+    }
     this.watchers.add(watcher);
-    handlers.onCreated?.(this.state.revision(), 'sim');
+    handlers.onCreated?.(revision, 'sim');
+    if (spec.fromRevision > 0 && spec.fromRevision <= revision) this.deliver(this.state.events(spec.fromRevision, revision, Number.MAX_SAFE_INTEGER), revision, watcher);
     return () => this.watchers.delete(watcher);
   }
 
@@ -94,11 +103,13 @@ export class SimCore implements CorePort {
     for (const { id, renewals } of this.expiry.due(this.scheduler.now(), EXPIRY_ROUND_MS)) this.apply({ op: 'lease-expire', id, renewals });
   }
 
-  /** Each watcher gets the events of its span, in revision order, after a network delay. */
-  private deliver(events: WatchEvent[], revision: number): void {
-    for (const w of this.watchers) {
-      const span = w.spec.prefix ? prefixSpan(w.spec.key) : { key: w.spec.key };
-      const mine = events.filter((e) => inSpan(span, e.kv.key) && e.kv.modRevision >= w.spec.fromRevision);
+  /** Each watcher (or the one given) gets the events of its span, in revision order, after a network delay. */
+  private deliver(events: WatchEvent[], revision: number, only?: { spec: WatchSpec; handlers: WatchHandlers; deliveredAt: number }): void {
+    for (const w of only ? [only] : this.watchers) {
+      const span = w.spec.end !== undefined ? { key: w.spec.key, end: w.spec.end } : w.spec.prefix ? prefixSpan(w.spec.key) : { key: w.spec.key };
+      const mine = events
+        .filter((e) => inSpan(span, e.kv.key) && e.kv.modRevision >= w.spec.fromRevision)
+        .map((e) => (w.spec.prevKv ? withPrevKv(this.state, e) : e));
       if (mine.length === 0) continue;
       // In order per watcher: never before the previous delivery.
       const at = Math.max(w.deliveredAt, this.scheduler.now() + this.latency());
