@@ -1,15 +1,18 @@
 import { Flags } from '@oclif/core';
 import { CcmCommand, isHuman } from '../src/cli/ccm-command.js';
 import { parseDurationArg } from '../src/faults/fault-args.js';
+import { clusterPaths } from '../src/cluster/cluster-dir.js';
 import { prepareAgent, runAgentInForeground, startAgentDetached, type DetachedAgent } from '../src/node/agent/agent-start.js';
 
 export default class Agent extends CcmCommand<typeof Agent> {
+  static override usesEndpoints = false;
   static override summary = 'Run one node on this host (one per host), joining a cluster through any seed: as Consul\'s agent.';
   static override description =
     'The node binds --bind (an address of this host) on --base-port (HTTP), +1 (peer TCP), +2 (gossip UDP), +3 (etcd gRPC), keeps its data in --dir, ' +
     'and joins through --join, a seed\'s gossip address (host:base+2). It learns every other node from gossip. With --core it may be a Raft voter: ' +
     'the core forms once --bootstrap-expect core agents have joined (the first N by id). SIGTERM (or Ctrl-C) leaves gracefully: out of the core, then gossip. ' +
-    'The cluster key comes from --keyring-file or CCM_CLUSTER_KEY, the API token from --token-file or CCM_TOKEN (never on the command line: ps shows it). ' +
+    'The cluster key comes from --keyring-file or CCM_CLUSTER_KEY, the API token from --token-file or CCM_TOKEN (never on the command line: ps shows it); ' +
+    'without them, from the cluster\'s secrets under the ccm home (<home>/<name>/secrets, made on first use, as ccm up makes them). ' +
     '--name is the cluster\'s name (the same on every agent). Clients reach agents with --endpoints (or CCM_ENDPOINTS) and the token.';
   static override examples = [
     'CCM_CLUSTER_KEY=$(cat key) CCM_TOKEN=$(cat token) <%= config.bin %> agent --id a1 --bind 10.0.0.1 --base-port 7000 --dir /var/lib/ccm --core --bootstrap-expect 3',
@@ -27,6 +30,7 @@ export default class Agent extends CcmCommand<typeof Agent> {
     detach: Flags.boolean({ summary: 'Start the node as a background process and return once it has joined.', default: false }),
     'join-timeout': Flags.string({ summary: 'Give up (exit non-zero) when no seed lets this agent join within this long.', default: '15s' }),
     'gossip-interval': Flags.string({ summary: 'Gossip probe interval (SWIM); the same on every agent.', default: '200ms' }),
+    home: Flags.string({ summary: "The ccm home: when no key or token is given, the cluster's secrets under <home>/<name>/secrets serve (made on first use).", env: 'CCM_HOME', default: './.ccm' }),
     'keyring-file': Flags.string({ summary: "The cluster key: a keyring.json (as ccm up's secrets/keyring.json) or a file holding one base64 key. Else CCM_CLUSTER_KEY." }),
     'token-file': Flags.string({ summary: 'A file holding the API token (else CCM_TOKEN).' }),
     'admin-token-file': Flags.string({ summary: 'A file holding the admin token (else CCM_ADMIN_TOKEN, else the API token).' }),
@@ -45,7 +49,7 @@ export default class Agent extends CcmCommand<typeof Agent> {
       joinTimeoutMs: parseDurationArg(f['join-timeout'], '--join-timeout', { minMs: 100, maxMs: 600_000 }),
       gossipProbeIntervalMs: parseDurationArg(f['gossip-interval'], '--gossip-interval', { minMs: 20, maxMs: 60_000 }),
     };
-    const plan = await prepareAgent(f.dir as string, spec, { keyringFile: f['keyring-file'], tokenFile: f['token-file'], adminTokenFile: f['admin-token-file'], env: process.env });
+    const plan = await prepareAgent(f.dir as string, spec, { keyringFile: f['keyring-file'], tokenFile: f['token-file'], adminTokenFile: f['admin-token-file'], env: process.env, home: clusterPaths(f.home, f.name ?? 'default') });
     if (f.detach) {
       const started = await startAgentDetached(plan);
       if (isHuman(this)) this.log(`agent ${started.id} started (pid ${started.pid}), HTTP ${started.http}, ${started.alive} alive in its view; log: ${started.log}`);

@@ -24,9 +24,10 @@ export default class Status extends CcmCommand<typeof Status> {
     const total = status.nodes.length;
     this.log(
       renderTable(
-        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'ETCD', 'REACHES'],
+        ['NODE', 'HOST', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'ETCD', 'REACHES'],
         status.nodes.map((n) => [
           n.id,
+          n.host ?? '-',
           n.state === 'running' && !n.responding ? paint('running (not answering)', 'warn') : paintWord(n.state),
           n.pid,
           n.kind,

@@ -19,7 +19,9 @@ import type { PeerAddress } from '../net/tcp-transport.js';
 import { requestJson } from '../client/http-json.js';
 import type { MembersView } from '../api/api-types.js';
 import type { NodePorts } from './cluster-file.js';
-import { writeSecretFile, type SecretPaths } from './cluster-secrets.js';
+import { ensureClusterSecrets, readTokens, writeSecretFile, type SecretPaths } from './cluster-secrets.js';
+import { withClusterLock } from './cluster-lock.js';
+import type { ClusterPaths } from './cluster-dir.js';
 import { isPidAlive } from './process-table.js';
 
 /** An agent's ports, from its base port: HTTP, peer TCP +1, gossip UDP +2, etcd gRPC +3 (as `ccm up --base-port`). */
@@ -94,12 +96,18 @@ export function agentSecretPaths(dir: string): SecretPaths {
   };
 }
 
-/** Where the agent's secrets come from: files named by flags, else the environment. */
+/** Where the agent's secrets come from: files named by flags, else the environment, else the cluster's home. */
 export interface AgentSecretSources {
   keyringFile?: string;
   tokenFile?: string;
   adminTokenFile?: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * The cluster's directory under the ccm home (<home>/<name>): its secrets/ (made on first use, as `ccm up` makes
+   * them) serve when neither a file nor the environment gives them, so agents sharing a home (one host, or a shared
+   * directory) share a key and tokens, and the CLI finds the token there too.
+   */
+  home?: ClusterPaths;
 }
 
 export interface AgentSecrets {
@@ -113,19 +121,28 @@ export interface AgentSecrets {
  * the API tokens (--token-file or CCM_TOKEN; the admin token from --admin-token-file or CCM_ADMIN_TOKEN, else the
  * client token). Never from a command-line value.
  */
-export function readAgentSecrets(src: AgentSecretSources): AgentSecrets {
+export async function readAgentSecrets(src: AgentSecretSources): Promise<AgentSecrets> {
+  const home = src.home;
+  const fromHome =
+    home && (src.keyringFile === undefined && !src.env.CCM_CLUSTER_KEY || (src.tokenFile === undefined && !src.env.CCM_TOKEN))
+      ? await withClusterLock(home, () => ensureClusterSecrets(home))
+      : null;
   let keyring: KeyringData;
   if (src.keyringFile !== undefined) {
     const text = readSecretText(src.keyringFile, '--keyring-file');
     keyring = keyringFromText(text, src.keyringFile);
   } else if (src.env.CCM_CLUSTER_KEY) {
     keyring = keyringFromText(src.env.CCM_CLUSTER_KEY, 'CCM_CLUSTER_KEY');
+  } else if (fromHome) {
+    keyring = keyringFromText(readSecretText(fromHome.keyring, 'the cluster keyring'), fromHome.keyring);
   } else {
     throw new CcmError('invalid_argument', `an agent needs the cluster key: --keyring-file <file> or CCM_CLUSTER_KEY (a base64 256-bit key; make one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"; e.g. ${generateKey().slice(0, 6)}...)`);
   }
-  const token = src.tokenFile !== undefined ? readSecretText(src.tokenFile, '--token-file') : src.env.CCM_TOKEN;
+  const homeTokens = fromHome ? readTokens(fromHome) : null;
+  const token = src.tokenFile !== undefined ? readSecretText(src.tokenFile, '--token-file') : (src.env.CCM_TOKEN ?? homeTokens?.client);
   if (!token) throw new CcmError('invalid_argument', 'an agent needs the API token: --token-file <file> or CCM_TOKEN (the same on every agent)');
-  const admin = src.adminTokenFile !== undefined ? readSecretText(src.adminTokenFile, '--admin-token-file') : (src.env.CCM_ADMIN_TOKEN ?? token);
+  const homeAdmin = homeTokens && token === homeTokens.client ? homeTokens.admin : undefined;
+  const admin = src.adminTokenFile !== undefined ? readSecretText(src.adminTokenFile, '--admin-token-file') : (src.env.CCM_ADMIN_TOKEN ?? homeAdmin ?? token);
   for (const [what, t] of [['token', token], ['admin token', admin]] as const) {
     if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(t)) throw new CcmError('invalid_argument', `the ${what} must be 16-512 characters of base64url/base64 (no spaces)`);
   }

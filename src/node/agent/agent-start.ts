@@ -41,7 +41,7 @@ export interface AgentPlan {
  */
 export async function prepareAgent(dir: string, spec: AgentSpec, sources: AgentSecretSources): Promise<AgentPlan> {
   checkAgentSpec(spec);
-  const secrets = readAgentSecrets(sources);
+  const secrets = await readAgentSecrets(sources);
   const abs = path.resolve(dir);
   const running = runningAgentPid(abs);
   if (running !== null) throw new CcmError('failed_precondition', `an agent already runs in ${abs} (pid ${running}); stop it first, or use another --dir`);
