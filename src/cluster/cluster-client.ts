@@ -134,6 +134,8 @@ export async function connectToEndpoints(list: readonly string[], opts: { caFile
     settings: { ...DEFAULT_SETTINGS },
     security: { ...DEFAULT_SECURITY, tls: ca !== undefined },
   };
+  // A node that did not answer is not this host's to start again (heal, the supervisor): nothing here runs it.
+  for (const n of file.nodes) if (!running.has(n.id)) n.desired = 'stopped';
   setRemoteProcessStates(new Map(file.nodes.map((n) => [n.id, running.has(n.id) ? 'running' : 'stopped'])));
   useRemoteCluster(file);
   return file;
