@@ -33,6 +33,9 @@ export default class Agent extends CcmCommand<typeof Agent> {
     home: Flags.string({ summary: "The ccm home: when no key or token is given, the cluster's secrets under <home>/<name>/secrets serve (made on first use).", env: 'CCM_HOME', default: './.ccm' }),
     'keyring-file': Flags.string({ summary: "The cluster key: a keyring.json (as ccm up's secrets/keyring.json) or a file holding one base64 key. Else CCM_CLUSTER_KEY." }),
     'token-file': Flags.string({ summary: 'A file holding the API token (else CCM_TOKEN).' }),
+    'cert-file': Flags.string({ summary: "Serve the API over HTTPS with this certificate (PEM; its names must include --bind). Needs --key-file and --ca-file." }),
+    'key-file': Flags.string({ summary: "The certificate's private key (PEM)." }),
+    'ca-file': Flags.string({ summary: "The CA that signed every agent's certificate: this agent asks its seeds over HTTPS trusting only it (clients: --cacert)." }),
     'admin-token-file': Flags.string({ summary: 'A file holding the admin token (else CCM_ADMIN_TOKEN, else the API token).' }),
   };
 
@@ -47,9 +50,13 @@ export default class Agent extends CcmCommand<typeof Agent> {
       isCore: f.core,
       bootstrapExpect: f['bootstrap-expect'],
       joinTimeoutMs: parseDurationArg(f['join-timeout'], '--join-timeout', { minMs: 100, maxMs: 600_000 }),
+      tls: f['cert-file'] !== undefined,
       gossipProbeIntervalMs: parseDurationArg(f['gossip-interval'], '--gossip-interval', { minMs: 20, maxMs: 60_000 }),
     };
-    const plan = await prepareAgent(f.dir as string, spec, { keyringFile: f['keyring-file'], tokenFile: f['token-file'], adminTokenFile: f['admin-token-file'], env: process.env, home: clusterPaths(f.home, f.name ?? 'default') });
+    const plan = await prepareAgent(f.dir as string, spec, { keyringFile: f['keyring-file'], tokenFile: f['token-file'], adminTokenFile: f['admin-token-file'],
+      certFile: f['cert-file'],
+      keyFile: f['key-file'],
+      caFile: f['ca-file'], env: process.env, home: clusterPaths(f.home, f.name ?? 'default') });
     if (f.detach) {
       const started = await startAgentDetached(plan);
       if (isHuman(this)) this.log(`agent ${started.id} started (pid ${started.pid}), HTTP ${started.http}, ${started.alive} alive in its view; log: ${started.log}`);

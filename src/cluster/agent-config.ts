@@ -48,6 +48,8 @@ export const AgentSpecSchema = Type.Object(
     bootstrapExpect: Type.Integer({ minimum: 0, maximum: 7 }),
     joinTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
     gossipProbeIntervalMs: Type.Integer({ minimum: 20, maximum: 60_000 }),
+    /** Serve the HTTP API over TLS, with the certificate and key given at start (secrets/tls/<id>.crt|key). */
+    tls: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -99,6 +101,10 @@ export function agentSecretPaths(dir: string): SecretPaths {
 /** Where the agent's secrets come from: files named by flags, else the environment, else the cluster's home. */
 export interface AgentSecretSources {
   keyringFile?: string;
+  /** The agent's HTTPS certificate and key (PEM), and the CA that signed every agent's (to ask seeds over HTTPS). */
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
   tokenFile?: string;
   adminTokenFile?: string;
   env: NodeJS.ProcessEnv;
@@ -114,6 +120,7 @@ export interface AgentSecrets {
   keyring: KeyringData;
   token: string;
   adminToken: string;
+  tls?: { cert: string; key: string; ca: string };
 }
 
 /**
@@ -146,7 +153,20 @@ export async function readAgentSecrets(src: AgentSecretSources): Promise<AgentSe
   for (const [what, t] of [['token', token], ['admin token', admin]] as const) {
     if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(t)) throw new CcmError('invalid_argument', `the ${what} must be 16-512 characters of base64url/base64 (no spaces)`);
   }
-  return { keyring, token, adminToken: admin };
+  const tlsFiles = [src.certFile, src.keyFile, src.caFile];
+  if (tlsFiles.some((f) => f !== undefined) && !tlsFiles.every((f) => f !== undefined)) {
+    throw new CcmError('invalid_argument', 'an agent that serves HTTPS needs all three: --cert-file, --key-file and --ca-file');
+  }
+  const tls = src.certFile && src.keyFile && src.caFile
+    ? { cert: readPem(src.certFile, '--cert-file', 'CERTIFICATE'), key: readPem(src.keyFile, '--key-file', 'PRIVATE KEY'), ca: readPem(src.caFile, '--ca-file', 'CERTIFICATE') }
+    : undefined;
+  return { keyring, token, adminToken: admin, ...(tls ? { tls } : {}) };
+}
+
+function readPem(file: string, flag: string, kind: string): string {
+  const text = readSecretText(file, flag) + '\n';
+  if (!text.includes(`-----BEGIN `) || !text.includes(kind)) throw new CcmError('invalid_argument', `${flag} ${file} holds no PEM ${kind}`);
+  return text;
 }
 
 function readSecretText(file: string, flag: string): string {
@@ -212,6 +232,11 @@ export function writeAgentFiles(dir: string, spec: AgentSpec, secrets: AgentSecr
   writeSecretFile(s.keyring, JSON.stringify(secrets.keyring, null, 2) + '\n');
   writeSecretFile(s.clientToken, secrets.token + '\n');
   writeSecretFile(s.adminToken, secrets.adminToken + '\n');
+  if (secrets.tls) {
+    writeSecretFile(path.join(s.tlsDir, `${spec.id}.crt`), secrets.tls.cert);
+    writeSecretFile(path.join(s.tlsDir, `${spec.id}.key`), secrets.tls.key);
+    writeSecretFile(s.caCert, secrets.tls.ca);
+  }
   fs.writeFileSync(agentSpecPath(dir), JSON.stringify(spec, null, 2) + '\n');
 }
 
@@ -268,11 +293,11 @@ export interface SeedView {
 }
 
 /** Asks a seed (its gossip address; its HTTP is two ports below) for its members, with the agent's token. */
-export async function askSeed(seed: string, token: string, timeoutMs: number): Promise<SeedView> {
+export async function askSeed(seed: string, token: string, timeoutMs: number, ca?: string): Promise<SeedView> {
   const at = seed.lastIndexOf(':');
   const host = seed.slice(0, at);
   const port = Number(seed.slice(at + 1)) - SEED_HTTP_OFFSET;
-  const view = await requestJson<MembersView>({ host, port, credentials: { token } }, 'GET', '/v1/members', undefined, { timeoutMs });
+  const view = await requestJson<MembersView>({ host, port, credentials: { token, ...(ca !== undefined ? { ca } : {}) } }, 'GET', '/v1/members', undefined, { timeoutMs });
   if (!Array.isArray(view?.members)) throw new CcmError('internal', `seed ${seed} sent no member list`);
   return {
     seed,
@@ -287,7 +312,7 @@ export async function askSeed(seed: string, token: string, timeoutMs: number): P
  * Asks the seeds in turn until one answers, for up to `timeoutMs`; refuses an id that another live member already
  * has. A wrong token is said at once (it will not get better); an unreachable seed after the timeout.
  */
-export async function resolveSeeds(spec: AgentSpec, token: string, timeoutMs: number): Promise<SeedView> {
+export async function resolveSeeds(spec: Pick<AgentSpec, 'id' | 'bind' | 'basePort' | 'join'>, token: string, timeoutMs: number, ca?: string): Promise<SeedView> {
   const deadline = Date.now() + timeoutMs;
   const self = `${spec.bind}:${agentPorts(spec.basePort).gossip}`;
   let last = '';
@@ -295,7 +320,7 @@ export async function resolveSeeds(spec: AgentSpec, token: string, timeoutMs: nu
     for (const seed of spec.join) {
       if (seed === self) continue;
       try {
-        const view = await askSeed(seed, token, Math.max(200, Math.min(2000, deadline - Date.now())));
+        const view = await askSeed(seed, token, Math.max(200, Math.min(2000, deadline - Date.now())), ca);
         const twin = view.members.find((m) => m.id === spec.id && m.address !== self && (m.state === 'alive' || m.state === 'suspect'));
         if (twin) {
           throw new CcmError('already_exists', `a node with id ${spec.id} is already ${twin.state} at ${twin.address} (as ${view.node} sees it); pick another --id`);

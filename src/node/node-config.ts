@@ -82,7 +82,7 @@ export function agentNodeConfig(dir: string, spec: AgentSpec): NodeConfig {
     nodePorts: { [spec.id]: ports },
     core: [],
     settings: { ...DEFAULT_SETTINGS, gossipProbeIntervalMs: spec.gossipProbeIntervalMs },
-    security: { ...DEFAULT_SECURITY },
+    security: { ...DEFAULT_SECURITY, tls: spec.tls },
     secrets: agentSecretPaths(dir),
     linkFilter: { peers: {} },
     agent: { join: spec.join, isCore: spec.isCore, bootstrapExpect: spec.bootstrapExpect, joinTimeoutMs: spec.joinTimeoutMs },

@@ -1,4 +1,5 @@
-import { agentMetaOf, agentPeerAddress, resolveSeeds, type AgentSpec } from '../../cluster/agent-config.js';
+import fs from 'node:fs';
+import { agentMetaOf, agentPeerAddress, resolveSeeds } from '../../cluster/agent-config.js';
 import { readTokens } from '../../cluster/cluster-secrets.js';
 import type { PeerAddress } from '../../net/tcp-transport.js';
 import { coreViewFromGossip } from '../autopilot/core-gossip.js';
@@ -45,8 +46,9 @@ export class AgentMembership implements NodeSubsystem {
     if (this.options.join.length === 0) return;
     const tokens = readTokens(this.node.config.secrets);
     if (!tokens) throw new Error(`cannot read the agent's token in ${this.node.config.secrets.dir}`);
-    const spec = { id: this.node.config.id, bind: this.node.config.host, basePort: this.node.config.ports.http, join: this.options.join } as AgentSpec;
-    const view = await resolveSeeds(spec, tokens.client, this.options.joinTimeoutMs);
+    const spec = { id: this.node.config.id, bind: this.node.config.host, basePort: this.node.config.ports.http, join: this.options.join };
+    const ca = this.node.config.security.tls ? fs.readFileSync(this.node.config.secrets.caCert, 'utf8') : undefined;
+    const view = await resolveSeeds(spec, tokens.client, this.options.joinTimeoutMs, ca);
     for (const m of view.members) if (m.peer && m.id !== this.node.config.id && m.state !== 'left') this.known.set(m.id, m.peer);
     this.node.updatePeers([...this.known.values()]);
     this.node.log.event('agent-seed-answered', `seed ${view.seed} (${view.node}) named ${this.known.size} agent${this.known.size === 1 ? '' : 's'}: ${[...this.known.keys()].join(', ')}`, {

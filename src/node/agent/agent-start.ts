@@ -32,6 +32,8 @@ export interface AgentPlan {
   /** The seed that answered (none for the first agent). */
   seed: SeedView | null;
   token: string;
+  /** The CA to trust when the agents serve HTTPS. */
+  ca?: string;
 }
 
 /**
@@ -51,9 +53,10 @@ export async function prepareAgent(dir: string, spec: AgentSpec, sources: AgentS
       throw new CcmError('failed_precondition', `port ${port} (${kind}) on ${spec.bind} is already in use: another agent or program holds it; pick another --base-port`);
     }
   }
-  const seed = spec.join.length > 0 ? await resolveSeeds(spec, secrets.token, spec.joinTimeoutMs) : null;
+  if (spec.tls !== (secrets.tls !== undefined)) throw new CcmError('internal', 'tls in the agent settings and its files disagree');
+  const seed = spec.join.length > 0 ? await resolveSeeds(spec, secrets.token, spec.joinTimeoutMs, secrets.tls?.ca) : null;
   writeAgentFiles(abs, spec, secrets);
-  return { dir: abs, spec, seed, token: secrets.token };
+  return { dir: abs, spec, seed, token: secrets.token, ...(secrets.tls ? { ca: secrets.tls.ca } : {}) };
 }
 
 /** Runs the agent's node in this process until SIGTERM (graceful leave) or until it cannot go on. */
@@ -78,7 +81,7 @@ export async function startAgentDetached(plan: AgentPlan): Promise<DetachedAgent
   const log = path.join(plan.dir, 'node.log');
   const pid = spawnDetached(NODE_PROGRAM, ['--agent', plan.dir, '--id', plan.spec.id], log, `agent ${plan.spec.id}`);
   fs.writeFileSync(agentPidPath(plan.dir), `${pid}\n`);
-  const endpoint = { host: plan.spec.bind, port: agentPorts(plan.spec.basePort).http, credentials: { token: plan.token } };
+  const endpoint = { host: plan.spec.bind, port: agentPorts(plan.spec.basePort).http, credentials: { token: plan.token, ...(plan.ca !== undefined ? { ca: plan.ca } : {}) } };
   const deadline = Date.now() + plan.spec.joinTimeoutMs + 5000;
   for (;;) {
     if (!isPidAlive(pid)) {
