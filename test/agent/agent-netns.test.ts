@@ -213,11 +213,12 @@ describe('ccm agent across hosts (Linux network namespaces, real processes)', fu
     await waitFor('h4 dead in h1 view, h1 dead in h4 view', async () => (await everyView([1, 2], 'h4', 'dead')) && (await everyView([4], 'h1', 'dead')), 20_000, 50);
     const heal = await ccm('chaos', 'heal', '--endpoints', endpoints(1, 2, 3, 4));
     expect(heal.exitCode, heal.stderr).to.equal(0);
-    await waitFor('h4 alive again everywhere', async () => (await everyView([1, 2, 3], 'h4', 'alive')) && (await everyView([4], 'h1', 'alive')), 20_000, 50);
+    await waitFor('every host alive in every view again', async () => (await Promise.all([1, 2, 3, 4].map((i) => everyView([1, 2, 3, 4], `h${i}`, 'alive')))).every(Boolean), 20_000, 50);
   });
 
   it('a killed host is declared dead in every other view', async function () {
     if (!ready) this.skip();
+    expect(await everyView([1, 2, 4], 'h3', 'alive'), 'h3 alive everywhere before the kill').to.equal(true);
     const t0 = performance.now();
     agents.get(3)!.kill('SIGKILL');
     await waitFor('h3 dead in the views of h1, h2 and h4', () => everyView([1, 2, 4], 'h3', 'dead'), 20_000, 20);
