@@ -5,6 +5,7 @@ import { downCluster, type DownResult } from '../src/cluster/launcher.js';
 import { isEtcdMemberId } from '../src/cluster/etcd-program.js';
 
 export default class Down extends CcmCommand<typeof Down> {
+  static override usesEndpoints = false;
   static override summary = 'Stop every node of the cluster (SIGTERM, then SIGKILL after a grace period).';
   static override description =
     'Stops the supervisor first (so it restarts nothing), then every node (and then the local etcd members of ccm up --core etcd): SIGTERM, which lets a node leave gossip gracefully and close its database, and SIGKILL after a grace period. The data stays: ccm up starts the same cluster again. --purge also deletes the cluster\'s directory.';

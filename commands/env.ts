@@ -3,6 +3,7 @@ import { CcmCommand } from '../src/cli/ccm-command.js';
 import { clusterEnvironment, type ClusterEnvironment } from '../src/cluster/cluster-client.js';
 
 export default class Env extends CcmCommand<typeof Env> {
+  static override usesEndpoints = false;
   static override summary = 'Print the variables a script needs for this cluster: eval "$(ccm env)".';
   static override description =
     'CCM_TOKEN (the client token; --admin for the admin token) and CCM_ENDPOINTS (every node\'s API URL), plus ' +

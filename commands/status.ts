@@ -24,7 +24,7 @@ export default class Status extends CcmCommand<typeof Status> {
     const total = status.nodes.length;
     this.log(
       renderTable(
-        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'ETCD', 'REACHES'],
+        ['NODE', 'STATE', 'PID', 'KIND', 'UPTIME', 'STARTS', 'RESTARTS', 'HTTP', 'PEER', 'GOSSIP', 'ETCD', 'REACHES', 'HOST'],
         status.nodes.map((n) => [
           n.id,
           n.state === 'running' && !n.responding ? paint('running (not answering)', 'warn') : paintWord(n.state),
@@ -42,6 +42,7 @@ export default class Status extends CcmCommand<typeof Status> {
             : n.cannotReach.length === 0
               ? paint(`all ${total - 1}`, 'good')
               : paint(`${n.reaches.length}/${total - 1} (not ${n.cannotReach.join(',')})`, 'warn'),
+          n.host ?? '-',
         ]),
       ),
     );

@@ -29,6 +29,7 @@ export interface UpJson {
 
 
 export default class Up extends CcmCommand<typeof Up> {
+  static override usesEndpoints = false;
   static override summary = 'Start a local cluster: one real process per node, and wait until each answers.';
   static override description =
     'Creates the cluster under <home>/<name> (home: --dir or CCM_HOME) and starts one node process per node, each with its own ports and SQLite database; the first --core nodes are Raft voters, the others gossip members that use the core as clients. A stopped cluster starts again as it was. The protocol settings (PROTOCOL FLAGS) are set when a cluster is created or started again; ccm settings shows them with the formula each drives.';

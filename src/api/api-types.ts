@@ -106,6 +106,8 @@ export interface GossipSummaryView {
 /** One row of `ccm status`. */
 export interface NodeStatusRow {
   id: string;
+  /** The address the node answers on (agents on other hosts each have their own). */
+  host?: string;
   pid: number | null;
   state: 'running' | 'paused' | 'stopped';
   /** Whether the node answered its status request (a paused node cannot). */

@@ -3,6 +3,7 @@ import { setExplicitToken } from '../client/api-access.js';
 import { CcmError } from '../errors/ccm-error.js';
 import { clusterPaths, type ClusterPaths } from '../cluster/cluster-dir.js';
 import { setColourMode } from './colour.js';
+import { connectToEndpoints } from '../cluster/cluster-client.js';
 
 export type CcmFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof CcmCommand)['baseFlags'] & T['flags']>;
 export type CcmArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -32,6 +33,16 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
       env: 'CCM_TOKEN',
       helpGroup: 'GLOBAL',
     }),
+    endpoints: Flags.string({
+      summary: 'Reach a cluster by its nodes\' API addresses, host:port,… (agents on other hosts), instead of its directory; with --token.',
+      env: 'CCM_ENDPOINTS',
+      helpGroup: 'GLOBAL',
+    }),
+    cacert: Flags.string({
+      summary: "With --endpoints over HTTPS: the cluster CA's certificate file to trust.",
+      env: 'CCM_CACERT',
+      helpGroup: 'GLOBAL',
+    }),
     color: Flags.boolean({
       summary: 'Colour states, roles, health and verdicts (on only on a terminal; NO_COLOR or --no-color turn it off).',
       default: true,
@@ -39,6 +50,9 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
       helpGroup: 'GLOBAL',
     }),
   };
+
+  /** Commands about this host's own processes (up, down, agent, env) ignore --endpoints / CCM_ENDPOINTS. */
+  static usesEndpoints = true;
 
   protected flags!: CcmFlags<T>;
   protected args!: CcmArgs<T>;
@@ -58,6 +72,10 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
     this.args = args as CcmArgs<T>;
     this.positional = argv as string[];
     setExplicitToken(this.flags.token);
+    const endpoints = (flags as { endpoints?: string }).endpoints;
+    if (endpoints && (this.ctor as unknown as typeof CcmCommand).usesEndpoints) {
+      await connectToEndpoints(endpoints.split(',').filter((e) => e.trim().length > 0), { caFile: (flags as { cacert?: string }).cacert, home: this.clusterPaths() });
+    }
     setColourMode({ isFlagOn: (flags as { color?: boolean }).color, isJson: this.jsonEnabled() });
   }
 

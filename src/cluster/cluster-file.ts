@@ -23,6 +23,8 @@ export interface NodePorts {
 
 export interface NodeRecord {
   id: string;
+  /** The node's own address, when it is not the cluster's `host` (agents on other hosts, reached by --endpoints). */
+  host?: string;
   ports: NodePorts;
   /** The process we last started, or null when we know it is not running. */
   pid: number | null;
@@ -179,13 +181,30 @@ export interface EtcdMemberRecord {
 /** What a node and an etcd member have in common as processes ccm starts, stops, pauses and restarts. */
 export type ProcessRecord = NodeRecord | EtcdMemberRecord;
 
+/** Where a node answers: its own address, or the cluster's. */
+export function nodeHost(file: ClusterFile, node: NodeRecord): string {
+  return node.host ?? file.host;
+}
+
+/**
+ * A cluster reached by `--endpoints` (agents on other hosts): built from the nodes' own answers (cluster-client.ts)
+ * and used by every command in place of cluster.json, which such a cluster does not have. Changes a command makes
+ * (faults) stay in this process's copy; they reach the nodes as they always do, through each node's admin API.
+ */
+let remoteCluster: ClusterFile | null = null;
+
+export function useRemoteCluster(file: ClusterFile | null): void {
+  remoteCluster = file;
+}
 
 export function clusterExists(paths: ClusterPaths): boolean {
+  if (remoteCluster) return true;
   return fs.existsSync(paths.clusterFile);
 }
 
 /** Reads and validates cluster.json; a missing file is `not_running`, a damaged one a clear `failed_precondition`. */
 export function readClusterFile(paths: ClusterPaths): ClusterFile {
+  if (remoteCluster) return remoteCluster;
   let text: string;
   try {
     text = fs.readFileSync(paths.clusterFile, 'utf8');
@@ -281,6 +300,10 @@ function etcdProblem(value: unknown, nodeIds: Set<string>): string | null {
 
 /** Writes cluster.json atomically (write a temp file, fsync, rename), so a reader never sees half a file. */
 export function writeClusterFile(paths: ClusterPaths, file: ClusterFile): void {
+  if (remoteCluster) {
+    remoteCluster = file;
+    return;
+  }
   fs.mkdirSync(paths.dir, { recursive: true });
   const tmp = path.join(paths.dir, `.cluster.json.${process.pid}.tmp`);
   const fd = fs.openSync(tmp, 'w');
@@ -298,6 +321,10 @@ export { withClusterLock };
 
 /** Read-modify-write of cluster.json under the lock. */
 export async function updateClusterFile(paths: ClusterPaths, change: (file: ClusterFile) => void): Promise<ClusterFile> {
+  if (remoteCluster) {
+    change(remoteCluster);
+    return remoteCluster;
+  }
   return withClusterLock(paths, () => {
     const file = readClusterFile(paths);
     change(file);

@@ -3,7 +3,7 @@ import type { ClusterStatus, NodeStatus, NodeStatusRow } from '../api/api-types.
 import { requestJson } from '../client/http-json.js';
 import { describeFault } from '../faults/faults.js';
 import type { ClusterPaths } from './cluster-dir.js';
-import { readClusterFile, type ClusterFile } from './cluster-file.js';
+import { nodeHost, readClusterFile, type ClusterFile } from './cluster-file.js';
 import { processState } from './process-table.js';
 import { etcdClusterView } from './etcd-members.js';
 
@@ -48,6 +48,7 @@ export async function clusterStatus(paths: ClusterPaths, opts: { probeReachabili
     const others = ids.filter((x) => x !== n.id);
     return {
       id: n.id,
+      host: nodeHost(file, n),
       pid: states.get(n.id) === 'stopped' ? null : n.pid,
       state: states.get(n.id)!,
       responding: s !== undefined,
@@ -74,7 +75,7 @@ export async function clusterStatus(paths: ClusterPaths, opts: { probeReachabili
 export function endpointOf(file: ClusterFile, id: string): { host: string; port: number } {
   const node = file.nodes.find((n) => n.id === id);
   if (!node) throw new Error(`no node ${id}`);
-  return { host: file.host, port: node.ports.http };
+  return { host: nodeHost(file, node), port: node.ports.http };
 }
 
 function maxFaultDelayMs(file: ClusterFile): number {

@@ -2,7 +2,7 @@ import type { NodeStatus, RaftStatusView } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import { endpointOf } from './cluster-status.js';
-import { readRunningCluster, type ClusterFile } from './cluster-file.js';
+import { nodeHost, readRunningCluster, type ClusterFile } from './cluster-file.js';
 import { CcmError } from '../errors/ccm-error.js';
 import { processState } from './process-table.js';
 
@@ -57,7 +57,7 @@ export async function learnerLag(file: ClusterFile, id: string): Promise<{ match
   const statuses = await Promise.all(
     file.nodes
       .filter((n) => processState(n.pid, n.id) === 'running')
-      .map((n) => requestJson<NodeStatus>({ host: file.host, port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 1000 }).catch(() => null)),
+      .map((n) => requestJson<NodeStatus>({ host: nodeHost(file, n), port: n.ports.http }, 'GET', '/v1/status', undefined, { timeoutMs: 1000 }).catch(() => null)),
   );
   const leader = statuses.filter((s) => s?.raft?.role === 'leader').sort((a, b) => b!.raft!.term - a!.raft!.term)[0]?.raft;
   const match = leader?.progress?.[id]?.match;

@@ -4,7 +4,7 @@ import type { NodeStatus } from '../api/api-types.js';
 import { requestJson } from '../client/http-json.js';
 import { compileFaults } from '../faults/faults.js';
 import { appendClusterEvent } from './cluster-events.js';
-import { clusterExists, clusterProcesses, findNode, findProcess, isEtcdMember, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS } from './cluster-file.js';
+import { clusterExists, clusterProcesses, findNode, findProcess, nodeHost, isEtcdMember, readClusterFile, updateClusterFile, withClusterLock, writeClusterFile, DEFAULT_SECURITY, DEFAULT_SETTINGS } from './cluster-file.js';
 import type { ClusterFile, ClusterSecurity, ClusterSettings, EtcdBackendRecord, NodeRecord, ProcessRecord } from './cluster-file.js';
 import { checkEtcdEndpoints, newLocalEtcd, spawnEtcdMember, waitUntilEtcdReady } from './etcd-members.js';
 import { requireEtcdBinary } from './etcd-program.js';
@@ -460,7 +460,7 @@ export async function pushLinkFilters(file: ClusterFile): Promise<{ applied: str
         return;
       }
       try {
-        await requestJson({ host: file.host, port: n.ports.http }, 'PUT', '/admin/link-filter', compiled[n.id], { timeoutMs: 2000 });
+        await requestJson({ host: nodeHost(file, n), port: n.ports.http }, 'PUT', '/admin/link-filter', compiled[n.id], { timeoutMs: 2000 });
         applied.push(n.id);
       } catch {
         unreachable.push(n.id);

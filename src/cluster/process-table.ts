@@ -2,6 +2,16 @@ import fs from 'node:fs';
 import { isEtcdMemberId, runsEtcdMember } from './etcd-program.js';
 import { runsNodeProgram } from './node-program.js';
 
+/**
+ * For a cluster reached by --endpoints (cluster-client.ts): its nodes run on other hosts, so whether each answered
+ * stands in for what this host's process table would say. Null: nodes are local processes.
+ */
+let remoteStates: Map<string, ProcessState> | null = null;
+
+export function setRemoteProcessStates(states: Map<string, ProcessState> | null): void {
+  remoteStates = states;
+}
+
 /** What the operating system says about a node's recorded pid. */
 export type ProcessState = 'running' | 'paused' | 'stopped';
 
@@ -11,6 +21,7 @@ export type ProcessState = 'running' | 'paused' | 'stopped';
  * plain signal 0 elsewhere.
  */
 export function processState(pid: number | null, nodeId: string): ProcessState {
+  if (remoteStates !== null) return remoteStates.get(nodeId) ?? 'stopped';
   if (pid === null || pid <= 0) return 'stopped';
   const procDir = `/proc/${pid}`;
   if (fs.existsSync('/proc/self/stat')) {

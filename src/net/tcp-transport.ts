@@ -31,6 +31,11 @@ export interface TcpTransportOptions {
   codec?: PeerCodec;
   /** A frame failed to authenticate (inbound), or a peer refused our hello (outbound): for the log and status. */
   onAuthFailure?: (failure: PeerAuthFailure) => void;
+  /**
+   * Agents (one node per host) learn their peers from gossip, so a new one's first hello comes from an id not yet
+   * known: taken when this is set and the hello opened with the cluster key (a sealed codec), which proves membership.
+   */
+  acceptsUnknownPeers?: boolean;
 }
 
 export interface PeerAuthFailure {
@@ -313,7 +318,8 @@ export class TcpTransport {
         refuse('no_hello', `first frame is ${envelope.kind}, not hello`);
         return false;
       }
-      if (!this.peers.has(envelope.from) || envelope.to !== this.options.selfId) {
+      const isKnown = this.peers.has(envelope.from) || (this.options.acceptsUnknownPeers === true && this.codec !== plainCodec);
+      if (!isKnown || envelope.from === this.options.selfId || envelope.to !== this.options.selfId) {
         refuse('unknown_peer', `hello from ${JSON.stringify(envelope.from)} to ${JSON.stringify(envelope.to)}: not a peer of ${this.options.selfId}`);
         return false;
       }

@@ -1,3 +1,4 @@
+import { AgentMembership } from './agent/agent-membership.js';
 import { connectCoreToGossip } from './autopilot/core-gossip.js';
 import { ConfigMirror } from './core/config-mirror.js';
 import { CoreService } from './core/core-service.js';
@@ -52,7 +53,11 @@ export function composeNode(node: NodeRuntime): NodeSubsystem[] {
   node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': core.knownLeader() ?? '' });
   const etcd = createEtcdSubsystem(node, core, metrics);
   const measured = createMetricsSubsystem(node, metrics, { gossip, health, core });
-  return [gossip, health, ...services, autopilot, core, etcd, measured];
+  const parts: NodeSubsystem[] = [gossip, health, ...services, autopilot, core, etcd, measured];
+  // An agent (one node per host) learns its peers from gossip and forms the core by bootstrap-expect; last, so it
+  // stops first (a leaving voter gets out of the core while the core and gossip still run).
+  if (node.config.agent) parts.push(new AgentMembership(node, gossip, core));
+  return parts;
 }
 
 /** The coordination services' routes and the parts that keep them, on either core. */

@@ -5,6 +5,8 @@ import { decodeFaultSwitch, findNode, type ClusterFile, type ClusterSecurity, ty
 import { secretPaths, type SecretPaths } from '../cluster/cluster-secrets.js';
 import type { LinkFilterConfig } from '../net/link-filter.js';
 import type { PeerAddress } from '../net/tcp-transport.js';
+import { DEFAULT_SECURITY, DEFAULT_SETTINGS } from '../cluster/cluster-file.js';
+import { agentPorts, agentSecretPaths, type AgentSpec } from '../cluster/agent-config.js';
 
 /** Everything a node process needs to start, derived from cluster.json and its own id. */
 export interface NodeConfig {
@@ -27,6 +29,20 @@ export interface NodeConfig {
   linkFilter: LinkFilterConfig;
   /** Set when the services run on etcd (ccm up --core etcd, --etcd-endpoints): the node runs no Raft core of its own. */
   etcd?: { endpoints: string[] };
+  /** Set when this node runs as a `ccm agent` (one node per host): peers come from gossip, not from a cluster file. */
+  agent?: AgentOptions;
+}
+
+/** How an agent joins and forms the core (see src/node/agent/agent-membership.ts). */
+export interface AgentOptions {
+  /** Seeds' gossip addresses (host:port); empty for the first agent. */
+  join: string[];
+  /** Whether this agent may be a Raft voter. */
+  isCore: boolean;
+  /** The core forms once this many core agents are alive in gossip (0: this agent never bootstraps one). */
+  bootstrapExpect: number;
+  /** How long the agent may take to join through its seeds before it gives up and exits non-zero. */
+  joinTimeoutMs: number;
 }
 
 export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id: string): NodeConfig {
@@ -49,5 +65,26 @@ export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id
     secrets: secretPaths(paths),
     linkFilter: compiled[id] ?? { peers: {} },
     ...(file.etcd ? { etcd: { endpoints: file.etcd.endpoints } } : {}),
+  };
+}
+
+/** The node config an agent runs with: no cluster file; its peers come from gossip. */
+export function agentNodeConfig(dir: string, spec: AgentSpec): NodeConfig {
+  const ports = agentPorts(spec.basePort);
+  return {
+    id: spec.id,
+    cluster: spec.cluster,
+    clusterDir: dir,
+    dataDir: path.resolve(dir),
+    host: spec.bind,
+    ports,
+    peers: [],
+    nodePorts: { [spec.id]: ports },
+    core: [],
+    settings: { ...DEFAULT_SETTINGS, gossipProbeIntervalMs: spec.gossipProbeIntervalMs },
+    security: { ...DEFAULT_SECURITY, tls: spec.tls },
+    secrets: agentSecretPaths(dir),
+    linkFilter: { peers: {} },
+    agent: { join: spec.join, isCore: spec.isCore, bootstrapExpect: spec.bootstrapExpect, joinTimeoutMs: spec.joinTimeoutMs },
   };
 }

@@ -98,6 +98,11 @@ export class NodeRuntime {
   /** Coarse (1 s): a fine resolution wakes an idle node 50 times a second. The health monitor reads finer lag from gossip's timer. */
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1000 });
   private isStopping = false;
+  /** How a subsystem ends the process when it cannot go on (an agent that cannot join); main.ts sets it. */
+  requestExit: (code: number, why: string) => void = (code, why) => {
+    this.log.error(why);
+    void this.stop(why).finally(() => process.exit(code));
+  };
   private readonly envelopeHandlers = new Map<string, (e: Envelope<any>) => void>();
   private readonly peerListeners = new Set<(change: { added: PeerAddress[]; removed: string[] }) => void>();
   private readonly subsystems: NodeSubsystem[] = [];
@@ -127,6 +132,7 @@ export class NodeRuntime {
       onReject: rejectOn('peer'),
       codec,
       onAuthFailure,
+      acceptsUnknownPeers: config.agent !== undefined,
     });
     this.udp = new UdpTransport({
       selfId: config.id,

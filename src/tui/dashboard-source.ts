@@ -85,7 +85,7 @@ export async function fetchWatchRows(host: string, status: ClusterStatus): Promi
     status.nodes
       .filter((n) => n.state === 'running' && n.responding)
       .map(async (n) => {
-        const body = await requestJson<WatchListView>({ host, port: n.ports.http }, 'GET', '/v1/watches', undefined, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
+        const body = await requestJson<WatchListView>({ host: n.host ?? host, port: n.ports.http }, 'GET', '/v1/watches', undefined, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
         for (const w of Array.isArray(body?.watches) ? body.watches : []) {
           if (typeof w?.key !== 'string') continue;
           rows.push({ node: n.id, key: w.key, prefix: w.prefix === true, revision: Number(w.revision) || 0, events: Number(w.events) || 0, openedAtMs: Number(w.openedAtMs) || 0 });
@@ -110,7 +110,7 @@ export async function fetchMemberDetails(host: string, status: ClusterStatus): P
     status.nodes
       .filter((n) => n.state === 'running' && n.responding)
       .map(async (n) => {
-        const body = await requestJson<unknown>({ host, port: n.ports.http }, 'GET', '/v1/members', undefined, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
+        const body = await requestJson<unknown>({ host: n.host ?? host, port: n.ports.http }, 'GET', '/v1/members', undefined, { timeoutMs: NODE_ANSWER_TIMEOUT_MS });
         details[n.id] = parseMembersView(body, n.id);
       }),
   );

@@ -22,12 +22,13 @@ const RESTARTS: Column = { title: 'RST', width: 3, cell: (r) => [r.restarts, r.r
 const PID: Column = { title: 'PID', width: 7, cell: (r) => [r.pid, 'muted'] };
 const INDEXES: Column = { title: 'APPLIED/LAST', width: 12, cell: (r) => [r.indexes, 'plain'] };
 const INCARNATION: Column = { title: 'INC', width: 4, cell: (r) => [r.incarnation, 'plain'] };
+const HOST: Column = { title: 'HOST', width: 15, cell: (r) => [r.host, 'muted'] };
 const REACH: Column = { title: 'REACH', width: 5, cell: (r) => [r.reach, r.reachTone] };
 
 /** About 74 characters: fits 80 columns. */
 const NORMAL_COLUMNS = [NODE, ROLE, TERM, COMMIT, LAG, GOSSIP, PHI, HEALTH, SEES, UPTIME, RESTARTS];
 /** Adds pid, applied/last index, incarnation and reach: about 110 characters. */
-const WIDE_COLUMNS = [NODE, ROLE, TERM, COMMIT, INDEXES, LAG, GOSSIP, INCARNATION, PHI, HEALTH, SEES, REACH, UPTIME, RESTARTS, PID];
+const WIDE_COLUMNS = [NODE, ROLE, TERM, COMMIT, INDEXES, LAG, GOSSIP, INCARNATION, PHI, HEALTH, SEES, REACH, UPTIME, RESTARTS, PID, HOST];
 
 export interface NodeTableProps {
   /** The rows to show (already windowed to what fits). */

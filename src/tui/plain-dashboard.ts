@@ -11,8 +11,8 @@ import { configView, currentLeader, leasesView, matrixView, nodeRows } from './s
 export function renderPlainDashboard(snapshot: DashboardSnapshot, nowMs: number): string {
   const rows = nodeRows(snapshot, null, nowMs);
   const table = renderTable(
-    ['NODE', 'ROLE', 'TERM', 'COMMIT', 'LAG', 'A/S/D', 'PHI', 'HEALTH', 'ELDR', 'UPTIME', 'RESTARTS', 'REACH'],
-    rows.map((r) => [`${r.id}${r.isEmergentLeader ? '*' : ''}`, r.role, r.term, r.commit, r.lag, r.gossip, r.phi, r.health, r.sees, r.uptime, r.restarts, r.reach]),
+    ['NODE', 'ROLE', 'TERM', 'COMMIT', 'LAG', 'A/S/D', 'PHI', 'HEALTH', 'ELDR', 'UPTIME', 'RESTARTS', 'REACH', 'HOST'],
+    rows.map((r) => [`${r.id}${r.isEmergentLeader ? '*' : ''}`, r.role, r.term, r.commit, r.lag, r.gossip, r.phi, r.health, r.sees, r.uptime, r.restarts, r.reach, r.host]),
   );
   const leader = currentLeader(snapshot.status.nodes);
   const etcd = snapshot.status.etcd;

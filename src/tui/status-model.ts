@@ -259,6 +259,8 @@ export type Tone = 'good' | 'info' | 'accent' | 'warn' | 'bad' | 'muted' | 'plai
 
 export interface NodeRowView {
   id: string;
+  /** The address the node answers on. */
+  host: string;
   isSelected: boolean;
   /** Named emergent leader by most nodes' views. */
   isEmergentLeader: boolean;
@@ -330,6 +332,7 @@ export function nodeRows(snapshot: DashboardSnapshot, selectedId: string | null,
     }
     return {
       id: n.id,
+      host: n.host ?? '-',
       isSelected: n.id === selectedId,
       isEmergentLeader: emergent !== null && emergent === n.id,
       role,

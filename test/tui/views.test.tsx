@@ -36,14 +36,14 @@ describe('tui: views from fixed props (ink-testing-library)', () => {
     ]);
   });
 
-  it('NodeTable wide: adds applied/last, incarnation, reach and pid', () => {
+  it('NodeTable wide: adds applied/last, incarnation, reach, pid and host', () => {
     const [header, first] = frameOf(
       <Box width={140}>
         <NodeTable rows={nodeRows(snapshot(), null, T0)} isWide />
       </Box>,
     );
-    expect(header).to.equal('  NODE  ROLE      TERM COMMIT APPLIED/LAST LAG  A/S/D   INC  PHI  HEALTH   ELDR REACH UPTIME  RST PID');
-    expect(first).to.equal('  n1★   leader    4    22     22/22        0    5/0/0   1    -    ok       n1   all   1m05s   0   1001');
+    expect(header).to.equal('  NODE  ROLE      TERM COMMIT APPLIED/LAST LAG  A/S/D   INC  PHI  HEALTH   ELDR REACH UPTIME  RST PID     HOST');
+    expect(first).to.equal('  n1★   leader    4    22     22/22        0    5/0/0   1    -    ok       n1   all   1m05s   0   1001    -');
   });
 
   it('ReachabilityMatrix: a partition shows as a block of ✗, a down node as -', () => {

@@ -58,13 +58,7 @@ export class CoreService implements NodeSubsystem, CorePort {
       // A member runs no Raft until the leader adds it as a learner: its first Raft message starts a replica.
       node.onEnvelope('raft', (e) => {
         if (this.driver) return;
-        node.log.event('core-replica-started', `${node.config.id} starts a Raft replica (added to the core by ${e.from})`, { from: e.from });
-        const driver = new RaftDriver(node);
-        this.driver = driver;
-        this.countRejectedEntries(driver);
-        for (const listener of this.replicaListeners) listener(driver);
-        driver.start();
-        driver.deliver(e.body);
+        this.startReplica(`added to the core by ${e.from}`, { from: e.from }).deliver(e.body);
       });
     }
     // Forwarded calls: their params were checked against the methods' schemas (peer-methods.ts) before these run;
@@ -77,6 +71,21 @@ export class CoreService implements NodeSubsystem, CorePort {
     if (this.driver) this.countRejectedEntries(this.driver);
     this.feed = new ChangeFeed(node, this);
     this.whenReplica((driver) => this.feed.attach(driver));
+  }
+
+  /**
+   * Starts this node's Raft replica after the node started: a member added to the core (its first Raft message), or an
+   * agent whose core just formed (bootstrap-expect: node.config.core names the voters, so a fresh replica bootstraps).
+   */
+  startReplica(why: string, fields: Record<string, unknown> = {}): RaftDriver {
+    if (this.driver) return this.driver;
+    this.node.log.event('core-replica-started', `${this.node.config.id} starts a Raft replica (${why})`, fields);
+    const driver = new RaftDriver(this.node);
+    this.driver = driver;
+    this.countRejectedEntries(driver);
+    for (const listener of this.replicaListeners) listener(driver);
+    driver.start();
+    return driver;
   }
 
   /** Calls `listener` with this node's replica: now if it has one, else when it gets one. */

@@ -107,6 +107,11 @@ export class GossipDriver implements NodeSubsystem {
   /** Member → when we last push-pulled with it because it spoke while we held it dead. */
   private readonly revenantExchanges = new Map<string, number>();
   private revenantExchangeCount = 0;
+  /**
+   * Agents only (node/agent): a push-pull from a peer this node does not know yet. Given its id and its own record in
+   * the state it sent (address, meta), returns its gossip address once the node has learnt it, or undefined to refuse.
+   */
+  admitUnknownPeer: ((id: string, address: string, meta: unknown) => string | undefined) | null = null;
   /** How late each firing of the driver's timer was, since the last takeTimerLateness(). */
   private lateness: number[] = [];
 
@@ -135,7 +140,8 @@ export class GossipDriver implements NodeSubsystem {
     this.swim = new SwimNode({
       id: config.id,
       address: this.address,
-      meta: { joinedAtMs: node.clock.nowMs(), tags },
+      // An agent publishes its ports and whether it is a core agent: peers learn its address from gossip (node/agent).
+      meta: { joinedAtMs: node.clock.nowMs(), tags, ...(config.agent ? { agent: { ports: { http: config.ports.http, peer: config.ports.peer, etcd: config.ports.etcd }, core: config.agent.isCore } } : {}) },
       config: this.config,
       clock: node.clock,
       random: node.random,
@@ -411,7 +417,7 @@ export class GossipDriver implements NodeSubsystem {
   }
 
   private receivePushPull(params: unknown, from: string): PushPullState {
-    const address = this.addressById.get(from);
+    const address = this.addressById.get(from) ?? this.admitFromState(from, params);
     if (address === undefined) throw new CcmError('invalid_argument', `push-pull from unknown peer ${from}`);
     const malformedBefore = this.swim.stats().malformedPackets;
     const reply = this.swim.receivePushPull(address, params);
@@ -420,6 +426,16 @@ export class GossipDriver implements NodeSubsystem {
     // Someone exchanged full state with us: we are part of a cluster (the first node up joins this way).
     if (!this.isJoined && !this.isStopped) this.markJoined(from);
     return reply;
+  }
+
+  /** An agent's first push-pull: its own record in the state names its address (the state is checked again by SWIM). */
+  private admitFromState(from: string, params: unknown): string | undefined {
+    if (this.admitUnknownPeer === null) return undefined;
+    const members = (params as { members?: unknown } | null)?.members;
+    if (!Array.isArray(members) || members.length > 10_000) return undefined;
+    const own = members.find((m: unknown) => (m as { id?: unknown } | null)?.id === from) as { address?: unknown; meta?: unknown } | undefined;
+    if (typeof own?.address !== 'string') return undefined;
+    return this.admitUnknownPeer(from, own.address, own.meta);
   }
 
   private sendPushPull(toAddress: string, state: PushPullState): void {
