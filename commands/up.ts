@@ -27,7 +27,6 @@ export interface UpJson {
   etcd?: { mode: 'local' | 'external'; endpoints: string[]; members: { id: string; pid: number | null; clientPort: number; peerPort: number }[] };
 }
 
-
 export default class Up extends CcmCommand<typeof Up> {
   static override usesEndpoints = false;
   static override summary = 'Start a local cluster: one real process per node, and wait until each answers.';
