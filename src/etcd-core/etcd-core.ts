@@ -4,14 +4,14 @@ import type { LeaseView, LockView } from '../api/api-types.js';
 import type { Command, Fence } from '../core/commands.js';
 import { commandProblem } from '../core/command-schemas.js';
 import { prefixSpan, type KeySpan } from '../core/key-span.js';
-import { readLockValue } from '../core/kv-schemas.js';
 import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX } from '../core/kv-types.js';
 import type { Clock } from '../time/clock.js';
 import type { Scheduler } from '../time/scheduler.js';
 import type { CallOptions, CorePort, CoreRead, ReadResult, ReadResultOf, ServiceContext, WatchHandlers, WatchSpec, WriteResult } from '../services/core-port.js';
-import type { ApplyResult } from '../core/state-machine.js';
+import { holderOf, type ApplyResult } from '../core/state-machine.js';
+import { lockView } from '../services/core-views.js';
 import { BY_CREATION, modIs, rangeOp, spanBytes, text, toKeyValue, toWatchEvent, translateOps, translateTxn, type EtcdEvent, type EtcdHeader, type RequestOp, type ResponseOp } from './etcd-codec.js';
-import { EtcdLeases, holderOfKv, LEASE_RECORD_PREFIX, leaseRecordKey, readLeaseRecord } from './etcd-leases.js';
+import { EtcdLeases, LEASE_RECORD_PREFIX, leaseRecordKey, readLeaseRecord } from './etcd-leases.js';
 import { EtcdOps } from './etcd-ops.js';
 import { EtcdRpc } from './etcd-rpc.js';
 
@@ -239,7 +239,7 @@ export class EtcdCore implements CorePort {
     const record = first(0);
     const lock = first(1);
     const newest = record ? record.modRevision : null;
-    const holder = lock ? holderOfKv(lock) : null;
+    const holder = lock ? holderOf(lock) : null;
     const now = holder ? `it is held with token ${holder.token} (by ${holder.holder})` : newest !== null ? `its newest grant has token ${newest} (not held now)` : 'it was never granted';
     const why = newest === null || fence.token > newest ? `token ${fence.token} was never granted for ${fence.resource}` : `token ${fence.token} for ${fence.resource} is stale`;
     return new CcmError('stale_token', `${why}: ${now}; nothing was written`, { resource: fence.resource, token: fence.token, newestToken: newest });
@@ -346,27 +346,13 @@ export class EtcdCore implements CorePort {
       s.ranges[0].map(async (raw): Promise<LockView> => {
         const kv = toKeyValue(raw);
         const name = kv.key.slice(LOCK_PREFIX.length);
-        const h = holderOfKv(kv);
+        const h = holderOf(kv);
         const record = readLeaseRecord(records.get(h.lease));
         const live = await this.etcd.timeToLive(h.lease, deadline).catch(() => null);
-        const waiting = queue
-          .filter((q) => q.key.startsWith(`${LOCK_QUEUE_PREFIX}${name}/`) && !q.key.slice(`${LOCK_QUEUE_PREFIX}${name}/`.length).includes('/'))
-          .map((q) => {
-            const w = readLockValue(q.value) ?? { holder: '(unreadable)', lease: 0 };
-            return { holder: w.holder, lease: w.lease, queuedAtRevision: q.createRevision };
-          });
-        return {
-          resource: name,
-          holder: h.holder,
-          lease: h.lease,
-          token: h.token,
-          ttlMs: record?.ttlMs ?? 0,
-          ttlLeftMs: live && live.ttlSeconds >= 0 ? live.ttlSeconds * 1000 : null,
-          renewals: 0,
-          grantedAtMs: record?.grantedAtMs ?? 0,
-          renewedAtMs: record?.grantedAtMs ?? 0,
-          waiting,
-        };
+        const waiting = queue.filter((q) => q.key.startsWith(`${LOCK_QUEUE_PREFIX}${name}/`) && !q.key.slice(`${LOCK_QUEUE_PREFIX}${name}/`.length).includes('/'));
+        // etcd keeps no renewal count, and renews in its leader's memory: shown as 0 and the grant's time.
+        const lease = record ? { ttlMs: record.ttlMs, ttlLeftMs: live && live.ttlSeconds >= 0 ? live.ttlSeconds * 1000 : null, renewals: 0, grantedAtMs: record.grantedAtMs, renewedAtMs: record.grantedAtMs } : null;
+        return lockView(kv, lease, waiting);
       }),
     );
     return { locks, revision: s.revision };

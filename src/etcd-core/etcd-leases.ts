@@ -22,7 +22,7 @@ import type { Command } from '../core/commands.js';
 import { readLockValue } from '../core/kv-schemas.js';
 import { prefixSpan } from '../core/key-span.js';
 import { FENCE_PREFIX, LOCK_PREFIX, LOCK_QUEUE_PREFIX, RESERVED_PREFIX, type KeyValue } from '../core/kv-types.js';
-import { MAX_WAITERS_PER_RESOURCE, type ApplyResult, type LockHolder } from '../core/state-machine.js';
+import { holderOf, MAX_WAITERS_PER_RESOURCE, type ApplyResult } from '../core/state-machine.js';
 import type { Scheduler } from '../time/scheduler.js';
 import { absent, BY_CREATION, deleteOp, modIs, putOp, rangeOp, toKeyValue } from './etcd-codec.js';
 import type { EtcdOps } from './etcd-ops.js';
@@ -57,11 +57,6 @@ export function readLeaseRecord(kv: KeyValue | null | undefined): LeaseRecord | 
   } catch {
     return null;
   }
-}
-
-export function holderOfKv(kv: KeyValue): LockHolder {
-  const v = readLockValue(kv.value) ?? { holder: '(unreadable)', lease: 0 };
-  return { holder: v.holder, lease: v.lease, token: kv.createRevision };
 }
 
 function isSecretOf(record: LeaseRecord, secretHash: string | undefined): boolean {
@@ -133,7 +128,7 @@ export class EtcdLeases {
     if (!record) throw leaseGone(c.id);
     if (!isSecretOf(record, c.secretHash)) throw wrongSecret(c.id);
     if (c.resource !== undefined) {
-      const holder = lock ? holderOfKv(lock) : null;
+      const holder = lock ? holderOf(lock) : null;
       if (!holder || holder.lease !== c.id) {
         throw new CcmError('failed_precondition', `lease ${c.id} does not hold ${c.resource}${holder ? ` (${holder.holder} holds it with lease ${holder.lease})` : ' (it is free)'}`);
       }
@@ -201,7 +196,7 @@ export class EtcdLeases {
           }
           continue;
         }
-        const heldBy = holderOfKv(lock);
+        const heldBy = holderOf(lock);
         if (!c.wait) return { op: 'acquire', granted: false, queued: false, resource: c.resource, heldBy };
         if (waiters >= MAX_WAITERS_PER_RESOURCE) {
           throw new CcmError('resource_exhausted', `${c.resource} already has ${MAX_WAITERS_PER_RESOURCE} waiters; try again later`, { limit: 'waiters_per_resource', heldBy });
@@ -234,7 +229,7 @@ export class EtcdLeases {
     const { record, lock, queued, waiters } = await this.recordAndLock(c.lease, c.resource, deadline);
     if (!record) throw new CcmError('not_found', `lease ${c.lease} not found: it expired or was released already`);
     if (!isSecretOf(record, c.secretHash)) throw wrongSecret(c.lease);
-    const holder = lock ? holderOfKv(lock) : null;
+    const holder = lock ? holderOf(lock) : null;
     if ((!holder || holder.lease !== c.lease) && !queued) {
       throw new CcmError('failed_precondition', `lease ${c.lease} does not hold ${c.resource}${holder ? ` (held by lease ${holder.lease})` : ' (it is free)'}`);
     }
@@ -244,7 +239,7 @@ export class EtcdLeases {
     if (!next && holder?.lease === c.lease && waiters > (queued ? 1 : 0)) {
       // A reactor (watching the lock key's deletion) may have handed it over first: that hand-over was this release's.
       const now = await this.etcd.get(lockKey(c.resource), deadline);
-      const h = now ? holderOfKv(now) : null;
+      const h = now ? holderOf(now) : null;
       if (h && h.lease !== c.lease && h.token > revision - 1) next = { holder: h.holder, lease: h.lease, revision: h.token };
     }
     return { op: 'release', resource: c.resource, lease: c.lease, revision: next?.revision ?? revision, ...(next ? { nextHolder: next.holder } : {}) };

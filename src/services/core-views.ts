@@ -1,6 +1,6 @@
 import type { LeaseView, LockView } from '../api/api-types.js';
 import { readLockValue } from '../core/kv-schemas.js';
-import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type Lease } from '../core/kv-types.js';
+import { LOCK_PREFIX, LOCK_QUEUE_PREFIX, type KeyValue, type Lease } from '../core/kv-types.js';
 import { holderOf } from '../core/state-machine.js';
 import type { StateStore } from '../core/state-store.js';
 
@@ -20,24 +20,31 @@ export function lockViews(state: StateStore, resource: string | undefined, ttlLe
   const kvs = resource !== undefined ? state.range(LOCK_PREFIX + resource, false) : state.range(LOCK_PREFIX, true);
   return kvs.map((kv): LockView => {
     const name = kv.key.slice(LOCK_PREFIX.length);
-    const h = holderOf(kv);
-    const lease = state.getLease(h.lease);
-    const view = lease ? leaseView(state, lease, ttlLeftMs(lease.id)) : null;
-    const waiting = state.range(`${LOCK_QUEUE_PREFIX}${name}/`, true).map((q) => {
-      const w = readLockValue(q.value) ?? { holder: '(unreadable)', lease: 0 };
-      return { holder: w.holder, lease: w.lease, queuedAtRevision: q.createRevision };
-    });
-    return {
-      resource: name,
-      holder: h.holder,
-      lease: h.lease,
-      token: h.token,
-      ttlMs: view?.ttlMs ?? 0,
-      ttlLeftMs: view?.ttlLeftMs ?? null,
-      renewals: view?.renewals ?? 0,
-      grantedAtMs: view?.grantedAtMs ?? 0,
-      renewedAtMs: view?.renewedAtMs ?? 0,
-      waiting,
-    };
+    const lease = state.getLease(holderOf(kv).lease);
+    return lockView(kv, lease ? leaseView(state, lease, ttlLeftMs(lease.id)) : null, state.range(`${LOCK_QUEUE_PREFIX}${name}/`, true));
   });
+}
+
+/** The lease figures a lock view shows of its holder's lease (absent: the lease is gone or unknown). */
+export type HolderLease = Pick<LeaseView, 'ttlMs' | 'ttlLeftMs' | 'renewals' | 'grantedAtMs' | 'renewedAtMs'>;
+
+/** A resource's view from its lock key, its holder's lease and its queue keys (oldest first): on any core. */
+export function lockView(lockKv: KeyValue, lease: HolderLease | null, queue: KeyValue[]): LockView {
+  const h = holderOf(lockKv);
+  const waiting = queue.map((q) => {
+    const w = readLockValue(q.value) ?? { holder: '(unreadable)', lease: 0 };
+    return { holder: w.holder, lease: w.lease, queuedAtRevision: q.createRevision };
+  });
+  return {
+    resource: lockKv.key.slice(LOCK_PREFIX.length),
+    holder: h.holder,
+    lease: h.lease,
+    token: h.token,
+    ttlMs: lease?.ttlMs ?? 0,
+    ttlLeftMs: lease?.ttlLeftMs ?? null,
+    renewals: lease?.renewals ?? 0,
+    grantedAtMs: lease?.grantedAtMs ?? 0,
+    renewedAtMs: lease?.renewedAtMs ?? 0,
+    waiting,
+  };
 }

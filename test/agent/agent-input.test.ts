@@ -11,8 +11,7 @@ import { execa } from 'execa';
 import { requestJson } from '../../src/client/http-json.js';
 import type { MembersView } from '../../src/api/api-types.js';
 import { isPortFree } from '../../src/cluster/port-allocator.js';
-import { processesUnder } from '../fixtures/teardown.js';
-import { waitFor } from '../fixtures/cluster-fixture.js';
+import { stopProcessesUnder } from '../fixtures/teardown.js';
 
 const BIN = path.resolve('bin/run.js');
 
@@ -45,14 +44,7 @@ describe('ccm agent: bad input is refused, and the running agent is not disturbe
     expect(r.exitCode, r.stderr).to.equal(0);
   });
 
-  after(async () => {
-    for (const pid of processesUnder(home)) process.kill(pid, 'SIGTERM');
-    await waitFor('agents gone', () => processesUnder(home).length === 0, 10_000).catch(() => undefined);
-    const left = processesUnder(home);
-    for (const pid of left) process.kill(pid, 'SIGKILL');
-    fs.rmSync(home, { recursive: true, force: true });
-    expect(left, 'processes left running').to.deep.equal([]);
-  });
+  after(() => stopProcessesUnder(home));
 
   it('a bind address that is not this host\'s, with the host\'s addresses named', async () => {
     const r = await ccm(agent('a2', base + 10, ['--join', seed]).map((a) => (a === '127.0.0.1' ? '10.254.254.254' : a)));

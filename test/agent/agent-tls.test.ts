@@ -10,8 +10,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { isPortFree } from '../../src/cluster/port-allocator.js';
-import { processesUnder } from '../fixtures/teardown.js';
-import { waitFor } from '../fixtures/cluster-fixture.js';
+import { stopProcessesUnder } from '../fixtures/teardown.js';
 
 const BIN = path.resolve('bin/run.js');
 
@@ -48,14 +47,7 @@ describe('ccm agent over HTTPS (certificate files, real processes, loopback)', f
     }
   });
 
-  after(async () => {
-    for (const pid of processesUnder(home)) process.kill(pid, 'SIGTERM');
-    await waitFor('agents gone', () => processesUnder(home).length === 0, 10_000).catch(() => undefined);
-    const left = processesUnder(home);
-    for (const pid of left) process.kill(pid, 'SIGKILL');
-    fs.rmSync(home, { recursive: true, force: true });
-    expect(left, 'processes left running').to.deep.equal([]);
-  });
+  after(() => stopProcessesUnder(home));
 
   it('two agents join over HTTPS; the CLI works with --cacert and refuses https without it', async () => {
     const a1 = await ccm('agent', '--id', 'a1', '--bind', '127.0.0.1', '--base-port', String(base), '--dir', path.join(home, 'a1'), '--core', '--bootstrap-expect', '1', '--detach', ...tlsFlags());
