@@ -34,6 +34,8 @@ const PREAMBLE_ROOM_BYTES = 64 * 1024;
 const SEGMENT_SUFFIX = '.seg';
 const SPARE_NAME = 'spare.seg';
 const SPARE_TEMP_NAME = 'spare.tmp';
+/** A segment being zero-filled: renamed to its sequence name only once complete, so a crash never leaves a short segment. */
+const SEGMENT_TEMP_NAME = 'segment.tmp';
 
 /** Where a record is: its segment's sequence number and the offset of its header in that file. */
 export interface RecordLocation {
@@ -116,9 +118,14 @@ function fsyncDirectory(dir: string): void {
   }
 }
 
-/** Writes `size` zero bytes to a new file and syncs it: every later write into it changes data only, not the file's size or extents. */
+/**
+ * Writes `size` zero bytes to `file` and syncs it: every later write into it changes data only, not the file's size
+ * or extents. Filled under a temporary name and renamed when complete (the caller syncs the directory), as etcd's
+ * WAL makes its files: a kill during the fill leaves only the temporary file, which the next open removes.
+ */
 function createZeroFilledSync(file: string, size: number): void {
-  const fd = fs.openSync(file, 'wx');
+  const tmp = path.join(path.dirname(file), SEGMENT_TEMP_NAME);
+  const fd = fs.openSync(tmp, 'w');
   try {
     const zeros = Buffer.alloc(Math.min(ZERO_FILL_CHUNK_BYTES, size));
     for (let off = 0; off < size; off += zeros.length) fs.writeSync(fd, zeros, 0, Math.min(zeros.length, size - off), off);
@@ -126,6 +133,8 @@ function createZeroFilledSync(file: string, size: number): void {
   } finally {
     fs.closeSync(fd);
   }
+  if (fs.existsSync(file)) throw new Error(`segment ${file} already exists`);
+  fs.renameSync(tmp, file);
 }
 
 function writeFully(fd: number, buf: Buffer, position: number): void {
@@ -203,6 +212,7 @@ export class SegmentLog {
     const log = new SegmentLog(dir, opts);
     const report: ScanReport = { segments: 0, records: 0, truncatedAt: null, tornTail: false };
     fs.rmSync(path.join(dir, SPARE_TEMP_NAME), { force: true });
+    fs.rmSync(path.join(dir, SEGMENT_TEMP_NAME), { force: true });
     const seqs = fs
       .readdirSync(dir)
       .filter((n) => n.endsWith(SEGMENT_SUFFIX) && n !== SPARE_NAME)

@@ -67,6 +67,28 @@ describe('segment log (real files)', () => {
     expect(texts.filter((t) => t !== 'preamble').map((t) => Number(t.split(':')[0]))).to.deep.equal(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('a crash while a new segment is zero-filled (before its first byte) leaves a log that opens with every record', () => {
+    const a = open();
+    for (let i = 0; i < 3; i++) a.log.append(rec(`r${i}:${'x'.repeat(1000)}`));
+    a.log.flush(true);
+    // The process "dies" as the next segment's fill begins: its first write never happens.
+    const realWrite = fs.writeSync;
+    (fs as { writeSync: unknown }).writeSync = (fd: number, buf: Buffer, ...rest: unknown[]) => {
+      if (buf.length > 0 && buf.every((b) => b === 0) && buf.length >= SEG / 2) throw new Error('killed during the fill');
+      return (realWrite as (...args: unknown[]) => number)(fd, buf, ...rest);
+    };
+    try {
+      expect(() => {
+        for (let i = 3; i < 20; i++) a.log.append(rec(`r${i}:${'x'.repeat(1000)}`));
+      }).to.throw('killed during the fill');
+    } finally {
+      (fs as { writeSync: unknown }).writeSync = realWrite;
+    }
+    const b = open();
+    expect(b.texts().slice(0, 3).map((t) => t.split(':')[0])).to.deep.equal(['r0', 'r1', 'r2']);
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), 'the unfinished fill is gone').to.deep.equal([]);
+  });
+
   it('prepares the next segment in the background once the current one is half full; the rollover takes it', async () => {
     const a = open({ backgroundSpare: true });
     for (let i = 0; i < 5; i++) a.log.append(Buffer.alloc(1000, 2));
