@@ -74,6 +74,8 @@ export default class Up extends CcmCommand<typeof Up> {
       cert: this.flags['etcd-cert'],
       key: this.flags['etcd-key'],
     });
+    // Read once; the nodes and the supervisor started from here do not inherit it (they read secrets/etcd/).
+    delete process.env.CCM_ETCD_PASSWORD;
     const progress = stderrProgress();
     const result = await upCluster(paths, {
       onProgress: (ready, total) => progress.update(`starting: ${ready} of ${total} node${total === 1 ? '' : 's'} ready`),
