@@ -120,7 +120,7 @@ describe('ccm up on an existing etcd with TLS and auth (real etcd, etcdctl, open
     expect(processesUnder(fx.home)).to.deep.equal([]);
   });
 
-  it('starts with the password from CCM_ETCD_PASSWORD over TLS; a lease is acquired; the password is only in secrets/etcd/', async () => {
+  it('starts with the password from CCM_ETCD_PASSWORD over TLS; a lease is acquired; the password is only in secrets/etcd/; up again uses what was recorded', async () => {
     const r = await ccm({ CCM_ETCD_PASSWORD: PASSWORD }, ...up, endpoint, '--etcd-user', 'ccm', '--etcd-cacert', ca, '--json');
     expect(r.exitCode, r.stderr).to.equal(0);
     const json = JSON.parse(r.stdout);
@@ -145,5 +145,11 @@ describe('ccm up on an existing etcd with TLS and auth (real etcd, etcdctl, open
     }
     const down = await ccm({}, 'down');
     expect(down.exitCode, down.stderr).to.equal(0);
+
+    // Started again with nothing given: the recorded user, CA and password (secrets/etcd/) are used.
+    const again = await ccm({}, 'up', '--json');
+    expect(again.exitCode, again.stderr).to.equal(0);
+    expect((await fx.json('kv', 'get', '/app/x')).value).to.equal('1');
+    expect((await ccm({}, 'down')).exitCode).to.equal(0);
   });
 });
