@@ -24,7 +24,7 @@ export interface UpJson {
   allowCommandChecks: boolean;
   nodes: { id: string; pid: number | null; kind: 'core' | 'member'; ports: NodePortsView }[];
   /** Present when the services run on etcd (ccm up --core etcd, --etcd-endpoints). */
-  etcd?: { mode: 'local' | 'external'; endpoints: string[]; members: { id: string; pid: number | null; clientPort: number; peerPort: number }[] };
+  etcd?: { mode: 'local' | 'external'; endpoints: string[]; user?: string; tls?: boolean; members: { id: string; pid: number | null; clientPort: number; peerPort: number }[] };
 }
 
 export default class Up extends CcmCommand<typeof Up> {
@@ -38,6 +38,7 @@ export default class Up extends CcmCommand<typeof Up> {
     '<%= config.bin %> up --nodes 7 --no-heal',
     '<%= config.bin %> up --nodes 3 --core etcd',
     '<%= config.bin %> up --etcd-endpoints http://10.0.0.5:2379,http://10.0.0.6:2379',
+    'CCM_ETCD_PASSWORD=… <%= config.bin %> up --etcd-endpoints https://10.0.0.5:2379 --etcd-user ccm --etcd-cacert ca.pem',
     '<%= config.bin %> up --raft-election-timeout 600ms --raft-heartbeat-interval 100ms --gossip-interval 500ms',
   ];
   static override flags = {
@@ -46,6 +47,11 @@ export default class Up extends CcmCommand<typeof Up> {
       summary: 'How many of the first nodes are Raft voters (odd, 1-7; default 3, or 1 below 3 nodes); or `etcd`: run the services on a local 3-member etcd cluster (Debian\'s etcd-server) started beside the nodes.',
     }),
     'etcd-endpoints': Flags.string({ summary: 'Run the services on an existing etcd cluster instead of a Raft core: its client URLs, comma-separated (http://host:2379,…).' }),
+    'etcd-user': Flags.string({ summary: 'The etcd user the nodes authenticate as (etcd with auth enabled); its password from CCM_ETCD_PASSWORD or --etcd-password-file, kept in secrets/etcd/.' }),
+    'etcd-password-file': Flags.string({ summary: "A file holding --etcd-user's password (instead of CCM_ETCD_PASSWORD; never a flag: ps shows argv)." }),
+    'etcd-cacert': Flags.string({ summary: "For https:// etcd endpoints: the CA certificate (PEM) that signed the members' certificates." }),
+    'etcd-cert': Flags.string({ summary: 'A client certificate (PEM) for etcd members that ask for one (--client-cert-auth); with --etcd-key.' }),
+    'etcd-key': Flags.string({ summary: "The client certificate's key (PEM); copied into secrets/etcd/ (0600)." }),
     'base-port': Flags.integer({ summary: 'Use ports base..base+3 (HTTP, peer, gossip, etcd) for n1, and so on, instead of random free ports.' }),
     heal: Flags.boolean({ summary: 'Restart node processes that die (the supervisor).', default: true, allowNo: true }),
     tls: Flags.boolean({ summary: "Serve the HTTP API over TLS: a cluster CA and a certificate per node (in secrets/tls); the CLI trusts that CA." }),
@@ -61,7 +67,15 @@ export default class Up extends CcmCommand<typeof Up> {
 
   async run(): Promise<UpJson> {
     const paths = this.clusterPaths();
-    const { core, etcd } = parseCoreChoice(this.flags.core, this.flags['etcd-endpoints']);
+    const { core, etcd } = parseCoreChoice(this.flags.core, this.flags['etcd-endpoints'], {
+      user: this.flags['etcd-user'],
+      passwordFile: this.flags['etcd-password-file'],
+      cacert: this.flags['etcd-cacert'],
+      cert: this.flags['etcd-cert'],
+      key: this.flags['etcd-key'],
+    });
+    // Read once; the nodes and the supervisor started from here do not inherit it (they read secrets/etcd/).
+    delete process.env.CCM_ETCD_PASSWORD;
     const progress = stderrProgress();
     const result = await upCluster(paths, {
       onProgress: (ready, total) => progress.update(`starting: ${ready} of ${total} node${total === 1 ? '' : 's'} ready`),
@@ -95,7 +109,7 @@ export default class Up extends CcmCommand<typeof Up> {
       tls: file.security.tls,
       allowCommandChecks: file.security.allowCommandChecks,
       nodes: file.nodes.map((n) => ({ id: n.id, pid: n.pid, kind: file.core.includes(n.id) ? 'core' : 'member', ports: n.ports })),
-      ...(file.etcd ? { etcd: { mode: file.etcd.mode, endpoints: file.etcd.endpoints, members: file.etcd.members.map((m) => ({ id: m.id, pid: m.pid, clientPort: m.clientPort, peerPort: m.peerPort })) } } : {}),
+      ...(file.etcd ? { etcd: { mode: file.etcd.mode, endpoints: file.etcd.endpoints, ...(file.etcd.user ? { user: file.etcd.user } : {}), ...(file.etcd.tls ? { tls: true } : {}), members: file.etcd.members.map((m) => ({ id: m.id, pid: m.pid, clientPort: m.clientPort, peerPort: m.peerPort })) } } : {}),
     };
     this.log(
       renderTable(
@@ -106,7 +120,7 @@ export default class Up extends CcmCommand<typeof Up> {
     if (file.etcd?.mode === 'local') {
       this.log(`\n${renderTable(['ETCD MEMBER', 'PID', 'CLIENT', 'PEER'], file.etcd.members.map((m) => [m.id, m.pid, m.clientPort, m.peerPort]))}`);
     }
-    if (file.etcd) this.log(`\nthe services run on etcd (${file.etcd.mode === 'local' ? 'local members' : 'external'}: ${file.etcd.endpoints.join(',')}); the nodes run no Raft core`);
+    if (file.etcd) this.log(`\nthe services run on etcd (${file.etcd.mode === 'local' ? 'local members' : 'external'}: ${file.etcd.endpoints.join(',')}${file.etcd.user ? ` as user ${file.etcd.user}` : ''}); the nodes run no Raft core`);
     this.log(`\ncluster "${file.name}" up: ${file.nodes.length} nodes ready in ${formatDuration(result.elapsedMs)} (state in ${paths.dir})`);
     this.log(`peers sealed with the cluster key; API ${file.security.tls ? 'over HTTPS, ' : ''}token in ${json.secrets} (for scripts: eval "$(ccm env${paths.name === 'default' ? '' : ` --name ${paths.name}`})")`);
     return json;

@@ -163,6 +163,10 @@ export interface EtcdBackendRecord {
   endpoints: string[];
   /** The local members (none for an external cluster). */
   members: EtcdMemberRecord[];
+  /** An external etcd's user (its password is in secrets/etcd/password, never here). */
+  user?: string;
+  /** An external etcd over TLS: its CA (and a client key pair when clientCert) are in secrets/etcd/. */
+  tls?: { clientCert: boolean };
 }
 
 /** One local etcd member: a process ccm started, as a node is (pid, desired, paused, restarts). */
@@ -284,6 +288,11 @@ function etcdProblem(value: unknown, nodeIds: Set<string>): string | null {
   }
   if (!Array.isArray(e.members)) return 'etcd.members must be a list';
   if (e.mode === 'external' && e.members.length > 0) return 'an external etcd cluster has no local members';
+  if (e.user !== undefined && (e.mode !== 'external' || typeof e.user !== 'string' || e.user.length === 0 || e.user.length > 256)) return 'etcd.user must be a user name (external etcd only)';
+  if (e.tls !== undefined) {
+    const t = e.tls as Record<string, unknown> | null;
+    if (e.mode !== 'external' || typeof t !== 'object' || t === null || typeof t.clientCert !== 'boolean') return 'etcd.tls must be {"clientCert": true|false} (external etcd only)';
+  }
   for (const [i, m] of (e.members as unknown[]).entries()) {
     const r = (typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>;
     if (typeof r.id !== 'string' || !ETCD_MEMBER_ID_PATTERN.test(r.id) || nodeIds.has(r.id)) return `etcd.members[${i}].id is invalid`;

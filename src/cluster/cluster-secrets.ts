@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { registerCredentials, type ApiCredentials } from '../client/api-access.js';
+import type { EtcdTls } from '../etcd-core/etcd-rpc.js';
+import { CcmError } from '../errors/ccm-error.js';
 import type { ClusterPaths } from './cluster-dir.js';
 
 /**
@@ -10,6 +12,8 @@ import type { ClusterPaths } from './cluster-dir.js';
  *   client.token        the bearer token the HTTP API asks of every client request
  *   admin.token         the token /admin/* (and core membership changes) ask for
  *   tls/ca.crt, ca.key  with `ccm up --tls`: the cluster's CA, and each node's certificate and key (tls/<id>.crt|key)
+ *   etcd/               with `ccm up --etcd-endpoints` on an etcd that asks for them: the user's password, the CA of
+ *                       its members' certificates, a client certificate and key (password, ca.crt, client.crt|key)
  * Whoever can read these files is the cluster's owner: the CLI reads them, so nothing changes for a user of it.
  */
 export interface SecretPaths {
@@ -20,6 +24,20 @@ export interface SecretPaths {
   tlsDir: string;
   caCert: string;
   caKey: string;
+}
+
+/** Where a node finds what it reaches an existing etcd with (node config's `etcd`; files in secrets/etcd/). */
+export interface EtcdConnection {
+  endpoints: string[];
+  user?: string;
+  passwordFile?: string;
+  tls?: { ca: string; cert?: string; key?: string };
+}
+
+/** The credentials of an existing etcd cluster, read (PEM contents for TLS). */
+export interface EtcdAccess {
+  auth?: { username: string; password: string };
+  tls?: EtcdTls;
 }
 
 export interface ClusterTokens {
@@ -125,4 +143,52 @@ export function registerClusterCredentials(paths: ClusterPaths, host: string, ht
     credentials,
   );
   return credentials;
+}
+
+function etcdSecretFiles(s: SecretPaths): { dir: string; password: string; ca: string; cert: string; key: string } {
+  const dir = path.join(s.dir, 'etcd');
+  return { dir, password: path.join(dir, 'password'), ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'client.crt'), key: path.join(dir, 'client.key') };
+}
+
+/**
+ * Keeps an existing etcd's credentials in secrets/etcd/ (0600; the old ones removed), so that nodes read them there:
+ * the password never appears in a node's argv or in cluster.json. Returns what cluster.json records (no secret).
+ */
+export function writeEtcdAccess(s: SecretPaths, access: EtcdAccess): { user?: string; tls?: { clientCert: boolean } } {
+  const files = etcdSecretFiles(s);
+  fs.rmSync(files.dir, { recursive: true, force: true });
+  if (access.auth) writeSecretFile(files.password, access.auth.password);
+  if (access.tls) {
+    writeSecretFile(files.ca, access.tls.ca.toString('utf8'));
+    if (access.tls.cert && access.tls.key) {
+      writeSecretFile(files.cert, access.tls.cert.toString('utf8'));
+      writeSecretFile(files.key, access.tls.key.toString('utf8'));
+    }
+  }
+  return { ...(access.auth ? { user: access.auth.username } : {}), ...(access.tls ? { tls: { clientCert: access.tls.cert !== undefined } } : {}) };
+}
+
+/** Where a node finds an etcd's credentials, from what cluster.json records of them. */
+export function etcdConnection(s: SecretPaths, record: { endpoints: string[]; user?: string; tls?: { clientCert: boolean } }): EtcdConnection {
+  const files = etcdSecretFiles(s);
+  return {
+    endpoints: record.endpoints,
+    ...(record.user !== undefined ? { user: record.user, passwordFile: files.password } : {}),
+    ...(record.tls ? { tls: { ca: files.ca, ...(record.tls.clientCert ? { cert: files.cert, key: files.key } : {}) } } : {}),
+  };
+}
+
+/** Reads the credentials a connection names (a clear error naming a file that cannot be read). */
+export function loadEtcdAccess(c: EtcdConnection): EtcdAccess {
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new CcmError('failed_precondition', `cannot read the etcd ${what} (${file}): ${(err as Error).message}`);
+    }
+  };
+  return {
+    ...(c.user !== undefined && c.passwordFile ? { auth: { username: c.user, password: read(c.passwordFile, 'password').toString('utf8') } } : {}),
+    ...(c.tls ? { tls: { ca: read(c.tls.ca, 'CA certificate'), ...(c.tls.cert && c.tls.key ? { cert: read(c.tls.cert, 'client certificate'), key: read(c.tls.key, 'client key') } : {}) } } : {}),
+  };
 }

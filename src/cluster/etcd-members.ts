@@ -7,6 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CcmError } from '../errors/ccm-error.js';
+import { EtcdRpc } from '../etcd-core/etcd-rpc.js';
+import { systemScheduler } from '../time/scheduler.js';
+import type { EtcdAccess } from './cluster-secrets.js';
 import type { EtcdClusterView, EtcdMemberRow } from '../api/api-types.js';
 import type { ClusterPaths } from './cluster-dir.js';
 import type { ClusterFile, EtcdBackendRecord, EtcdMemberRecord, NodePorts } from './cluster-file.js';
@@ -137,25 +140,104 @@ export function parseEtcdEndpoints(text: string): string[] {
 }
 
 /** `--core N` (Raft voters), `--core etcd` (a local etcd cluster) or `--etcd-endpoints URL,…` (an existing one). */
-export function parseCoreChoice(core: string | undefined, endpoints: string | undefined): { core?: number; etcd?: { local: true } | { endpoints: string[] } } {
+export function parseCoreChoice(
+  core: string | undefined,
+  endpoints: string | undefined,
+  access: EtcdAccessFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+): { core?: number; etcd?: { local: true } | { endpoints: string[]; access: EtcdAccess } } {
   if (endpoints !== undefined) {
     if (core !== undefined) throw new CcmError('invalid_argument', '--etcd-endpoints runs the services on that etcd cluster: give no --core with it');
-    return { etcd: { endpoints: parseEtcdEndpoints(endpoints) } };
+    const urls = parseEtcdEndpoints(endpoints);
+    return { etcd: { endpoints: urls, access: parseEtcdAccess(urls, access, env) } };
   }
+  const given = Object.entries(access).find(([, v]) => v !== undefined);
+  if (given) throw new CcmError('invalid_argument', `--etcd-${given[0] === 'passwordFile' ? 'password-file' : given[0]} is for an existing etcd cluster: give --etcd-endpoints with it`);
   if (core === undefined) return {};
   if (core === 'etcd') return { etcd: { local: true } };
   if (!/^[0-9]+$/.test(core)) throw new CcmError('invalid_argument', `--core takes a number of Raft voters (odd, 1-7) or etcd (got "${core}")`);
   return { core: Number(core) };
 }
 
-/** Insists an existing etcd cluster answers healthy on at least one endpoint; the error says what each one did. */
-export async function checkEtcdEndpoints(endpoints: string[], timeoutMs = 3000): Promise<void> {
-  const answers = await Promise.all(endpoints.map(async (u) => ({ u, healthy: await isEtcdHealthy(u, timeoutMs) })));
-  if (answers.some((a) => a.healthy)) return;
-  throw new CcmError(
-    'unavailable',
-    `no etcd endpoint answered healthy within ${timeoutMs} ms (${endpoints.join(', ')}): check the URLs and that the etcd cluster runs (etcdctl --endpoints ${endpoints.join(',')} endpoint health); nothing was started`,
-  );
+/** What `ccm up` is given to reach an etcd that asks for a user or TLS (the password never from argv). */
+export interface EtcdAccessFlags {
+  user?: string;
+  passwordFile?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * The credentials for an existing etcd cluster: the user's password from CCM_ETCD_PASSWORD or --etcd-password-file,
+ * PEM files read now. Every inconsistency is refused before anything is started.
+ */
+export function parseEtcdAccess(endpoints: string[], flags: EtcdAccessFlags, env: NodeJS.ProcessEnv = process.env): EtcdAccess {
+  const https = endpoints.filter((u) => u.startsWith('https://'));
+  if (https.length > 0 && https.length < endpoints.length) throw new CcmError('invalid_argument', '--etcd-endpoints: give every endpoint as https:// or every one as http://, not a mix');
+  if (https.length > 0 && flags.cacert === undefined) {
+    throw new CcmError('invalid_argument', `--etcd-endpoints ${https[0]} is https: give the CA that signed the members' certificates (--etcd-cacert ca.pem)`);
+  }
+  if (https.length === 0 && (flags.cacert ?? flags.cert ?? flags.key) !== undefined) {
+    throw new CcmError('invalid_argument', '--etcd-cacert, --etcd-cert and --etcd-key are for https:// endpoints (the ones given are http://)');
+  }
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new CcmError('invalid_argument', '--etcd-cert and --etcd-key go together (a client certificate and its key)');
+  const envPassword = env.CCM_ETCD_PASSWORD;
+  if (flags.passwordFile !== undefined && envPassword !== undefined && envPassword !== '') {
+    throw new CcmError('invalid_argument', 'the etcd password is given twice (CCM_ETCD_PASSWORD and --etcd-password-file): give one');
+  }
+  const password = flags.passwordFile !== undefined ? readGiven(flags.passwordFile, '--etcd-password-file').toString('utf8').replace(/\r?\n$/, '') : envPassword;
+  if (flags.user === undefined && flags.passwordFile !== undefined) throw new CcmError('invalid_argument', '--etcd-password-file is the password of --etcd-user: give the user too');
+  if (flags.user !== undefined) {
+    if (flags.user.length === 0 || flags.user.length > 256 || /[\s:]/.test(flags.user)) throw new CcmError('invalid_argument', `--etcd-user "${flags.user}" is not a user name`);
+    if (password === undefined || password === '') {
+      throw new CcmError('invalid_argument', `--etcd-user ${flags.user} needs its password: set CCM_ETCD_PASSWORD or give --etcd-password-file (never on the command line: ps shows it)`);
+    }
+  }
+  const pem = (file: string, flag: string): Buffer => {
+    const b = readGiven(file, flag);
+    if (!b.toString('utf8').includes('-----BEGIN ')) throw new CcmError('invalid_argument', `${flag} ${file} is not a PEM file`);
+    return b;
+  };
+  return {
+    ...(flags.user !== undefined ? { auth: { username: flags.user, password: password! } } : {}),
+    ...(flags.cacert !== undefined ? { tls: { ca: pem(flags.cacert, '--etcd-cacert'), ...(flags.cert && flags.key ? { cert: pem(flags.cert, '--etcd-cert'), key: pem(flags.key, '--etcd-key') } : {}) } } : {}),
+  };
+}
+
+function readGiven(file: string, flag: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new CcmError('invalid_argument', `${flag} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
+/**
+ * Insists an existing etcd cluster answers, as the nodes will reach it: over TLS when its endpoints are https, as
+ * its user when one is given (a wrong password is refused here, naming the user). Nothing is started before.
+ */
+export async function checkEtcdEndpoints(endpoints: string[], access: EtcdAccess = {}, timeoutMs = 5000): Promise<void> {
+  const rpc = new EtcdRpc(endpoints, systemScheduler, access.auth, access.tls);
+  const deadline = systemScheduler.now() + timeoutMs;
+  try {
+    await rpc.connect(deadline);
+    await rpc.call('KV', 'Range', { key: Buffer.from('/ccm/').toString('base64'), count_only: true }, deadline, true);
+  } catch (err) {
+    const e = err instanceof CcmError ? err : new CcmError('internal', String(err));
+    if (e.code === 'unauthenticated') {
+      throw new CcmError('unauthenticated', `etcd at ${endpoints.join(', ')} refused user ${access.auth?.username ?? '(none)'}: ${e.message}${access.auth ? ' (check CCM_ETCD_PASSWORD or --etcd-password-file)' : ' (it asks for a user: give --etcd-user)'}; nothing was started`);
+    }
+    if (e.code === 'permission_denied') {
+      throw new CcmError('permission_denied', `etcd at ${endpoints.join(', ')}: user ${access.auth?.username ?? '(none)'} may not read ccm's keys (/ccm/): ${e.message}; grant it a role with readwrite on them; nothing was started`);
+    }
+    throw new CcmError(
+      'unavailable',
+      `no etcd endpoint answered within ${timeoutMs} ms (${endpoints.join(', ')}): ${e.message}. Check the URLs, that the etcd cluster runs (etcdctl --endpoints ${endpoints.join(',')} endpoint health)${access.tls ? ', and that --etcd-cacert signed its certificates' : ''}; nothing was started`,
+    );
+  } finally {
+    rpc.close();
+  }
 }
 
 /** One member's own status, from etcd's JSON gateway (POST /v3/maintenance/status): its id and the leader's. */

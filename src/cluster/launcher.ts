@@ -8,7 +8,7 @@ import { clusterExists, clusterProcesses, findNode, findProcess, nodeHost, isEtc
 import type { ClusterFile, ClusterSecurity, ClusterSettings, EtcdBackendRecord, NodeRecord, ProcessRecord } from './cluster-file.js';
 import { checkEtcdEndpoints, newLocalEtcd, spawnEtcdMember, waitUntilEtcdReady } from './etcd-members.js';
 import { requireEtcdBinary } from './etcd-program.js';
-import { ensureClusterSecrets, registerClusterCredentials } from './cluster-secrets.js';
+import { ensureClusterSecrets, etcdConnection, loadEtcdAccess, registerClusterCredentials, secretPaths, writeEtcdAccess, type EtcdAccess } from './cluster-secrets.js';
 import { checkNewClusterDir, ensureWritableDir, isClusterDir, nodeDir, nodeLogPath, removeClusterDir, type ClusterPaths } from './cluster-dir.js';
 import { allocatePorts } from './port-allocator.js';
 import { applySettingFlags, validateSettings } from './settings-catalog.js';
@@ -39,7 +39,7 @@ export interface UpOptions {
    * Run the services on etcd instead of the nodes' own Raft core: `local` starts a 3-member etcd cluster beside the
    * nodes (`ccm up --core etcd`); `endpoints` uses an existing one (`--etcd-endpoints`). For a new cluster only.
    */
-  etcd?: { local: true } | { endpoints: string[] };
+  etcd?: { local: true } | { endpoints: string[]; access?: EtcdAccess };
 }
 
 export interface UpResult {
@@ -75,7 +75,7 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   const existed = clusterExists(paths);
   // No etcd to run or reach: refused before anything is created or started.
   if (!existed && opts.etcd && 'local' in opts.etcd) requireEtcdBinary();
-  if (!existed && opts.etcd && 'endpoints' in opts.etcd) await checkEtcdEndpoints(opts.etcd.endpoints);
+  if (!existed && opts.etcd && 'endpoints' in opts.etcd) await checkEtcdEndpoints(opts.etcd.endpoints, opts.etcd.access);
   let file: ClusterFile;
   if (existed) {
     file = readClusterFile(paths);
@@ -90,7 +90,10 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
       );
     }
     if (file.etcd?.mode === 'local') requireEtcdBinary();
-    if (file.etcd?.mode === 'external') await checkEtcdEndpoints(file.etcd.endpoints);
+    // Credentials given again replace the recorded ones (once they work); otherwise the recorded ones are checked.
+    if (file.etcd?.mode === 'external') {
+      await checkEtcdEndpoints(file.etcd.endpoints, givenAccess(opts) ?? loadEtcdAccess(etcdConnection(secretPaths(paths), file.etcd)));
+    }
     // A stopped cluster may start with new settings; every node reads them at start.
     file.settings = resolveSettings(file.settings, opts);
     if (opts.nodes !== undefined && opts.nodes !== file.nodes.length) {
@@ -109,7 +112,15 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   // The cluster's data (state.db holds every value, node logs the events) is its owner's alone, as its secrets are.
   fs.chmodSync(paths.dir, 0o700);
   // The key, the tokens (and with --tls the CA and node certificates) before any node starts: nodes read them.
-  ensureClusterSecrets(paths);
+  const secrets = ensureClusterSecrets(paths);
+  // An external etcd's password and keys in secrets/etcd/ (nodes read them there); cluster.json records who and whether.
+  const access = givenAccess(opts);
+  if (file.etcd?.mode === 'external' && access) {
+    const { user, tls } = writeEtcdAccess(secrets, access);
+    delete file.etcd.user;
+    delete file.etcd.tls;
+    Object.assign(file.etcd, user !== undefined ? { user } : {}, tls ? { tls } : {});
+  }
   if (file.security.tls) await (await import('./cluster-tls.js')).ensureTlsCertificates(paths, file);
   registerClusterCredentials(paths, file.host, file.nodes.map((n) => n.ports.http), file.security.tls);
   // A supervisor left from before would see the nodes we are about to start as dead and start them too.
@@ -158,6 +169,12 @@ export async function upCluster(paths: ClusterPaths, opts: UpOptions = {}): Prom
   appendClusterEvent(paths, 'cli', 'cluster-up', `cluster ${paths.name} up with ${file.nodes.length} nodes (core ${file.core.join(',')})`);
   if (file.heal) await startSupervisor(paths);
   return { file: readClusterFile(paths), alreadyRunning: false, started, elapsedMs: performance.now() - t0 };
+}
+
+/** The credentials `ccm up --etcd-endpoints` was given for an existing etcd (undefined: none given). */
+function givenAccess(opts: UpOptions): EtcdAccess | undefined {
+  const access = opts.etcd && 'endpoints' in opts.etcd ? opts.etcd.access : undefined;
+  return access && (access.auth || access.tls) ? access : undefined;
 }
 
 /** Whether `ccm up`'s etcd choice is the one the cluster was created with. */

@@ -13,7 +13,7 @@ import { lockView } from '../services/core-views.js';
 import { BY_CREATION, modIs, rangeOp, spanBytes, text, toKeyValue, toWatchEvent, translateOps, translateTxn, type EtcdEvent, type EtcdHeader, type RequestOp, type ResponseOp } from './etcd-codec.js';
 import { EtcdLeases, LEASE_RECORD_PREFIX, leaseRecordKey, readLeaseRecord } from './etcd-leases.js';
 import { EtcdOps } from './etcd-ops.js';
-import { EtcdRpc } from './etcd-rpc.js';
+import { EtcdRpc, type EtcdTls } from './etcd-rpc.js';
 
 export interface EtcdCoreOptions {
   /** etcd client URLs (http://host:port) or host:port. */
@@ -23,6 +23,8 @@ export interface EtcdCoreOptions {
   scheduler: Scheduler;
   random?: () => number;
   auth?: { username: string; password: string };
+  /** For https endpoints: the CA (and a client key pair). */
+  tls?: EtcdTls;
 }
 
 /** One etcd member as `ccm status` and `ccm top` show it (MemberList, and Maintenance Status asked of the member itself). */
@@ -65,7 +67,7 @@ export class EtcdCore implements CorePort {
   private compactRevision = 0;
 
   constructor(private readonly opts: EtcdCoreOptions) {
-    this.rpc = new EtcdRpc(opts.endpoints, opts.scheduler, opts.auth);
+    this.rpc = new EtcdRpc(opts.endpoints, opts.scheduler, opts.auth, opts.tls);
     this.etcd = new EtcdOps(this.rpc);
     this.leases = new EtcdLeases(this.etcd, opts.scheduler);
   }
@@ -110,9 +112,8 @@ export class EtcdCore implements CorePort {
         const base = { name: m.name || `(unstarted ${id})`, id, endpoint };
         try {
           if (!endpoint) throw new CcmError('unavailable', 'the member has not started (no client URL)');
-          const target = endpoint.replace(/^https?:\/\//, '').replace(/\/$/, '');
           const s = await this.rpc.unaryAt<{ version: string; dbSize: string; leader: string; raftIndex: string; raftTerm: string; errors: string[] }>(
-            target,
+            endpoint,
             'Maintenance',
             'Status',
             {},

@@ -1,10 +1,12 @@
 /**
  * etcd's v3 gRPC services over grpc-js and the protos vendored for ccm's own etcd server (etcd/etcd-proto.ts): one
  * channel per endpoint, each call with a deadline, errors as CcmErrors. A read goes to the next endpoint when one does
- * not answer (within its deadline); a write is sent once — a write whose answer is lost is `timeout` or `unavailable`
- * (its outcome unknown), as on ccm's own core — and the endpoint that failed is not asked first again.
+ * not answer (within its deadline); a write is sent once — a write whose answer is lost (a dropped connection, a
+ * member that does not answer) fails with `timeout`, its outcome unknown, as on ccm's own core — unless it certainly
+ * never left (no connection): that one goes to the next endpoint. The endpoint that failed is not asked first again.
+ * An https endpoint is reached over TLS (the CA given, and a client certificate when etcd asks for one).
  */
-import { credentials, Metadata, status as grpcStatus, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, status as grpcStatus, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { CcmError, type ErrorCode } from '../errors/ccm-error.js';
 import { etcdServices, type EtcdServiceName } from '../etcd/etcd-proto.js';
 import type { Scheduler } from '../time/scheduler.js';
@@ -23,6 +25,13 @@ const CHANNEL_OPTIONS = {
   'grpc.keepalive_timeout_ms': 2000,
   'grpc.keepalive_permit_without_calls': 1,
 };
+
+/** TLS for https endpoints: PEM contents (the CA that signed the members' certificates; a client key pair, optional). */
+export interface EtcdTls {
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
 
 /** host:port of an endpoint given as a URL (http://host:port) or as host:port. */
 export function endpointTarget(endpoint: string): string {
@@ -81,6 +90,22 @@ function isUnreachable(err: CcmError): boolean {
   return err.code === 'unavailable' || err.code === 'timeout' || err.code === 'no_leader';
 }
 
+/**
+ * Whether a failed call certainly never reached etcd: grpc-js had no connection to send it on, or the server refused
+ * the stream before reading it (REFUSED_STREAM). A write that failed so may go to another endpoint; any other failure
+ * of a write (a connection dropped under it, no answer before its deadline) leaves its outcome unknown.
+ */
+export function isNeverSent(err: unknown): boolean {
+  const e = err as Partial<ServiceError>;
+  return e.code === grpcStatus.UNAVAILABLE && /^(?:\d+ UNAVAILABLE: )?(?:No connection established|Stream refused by server)/.test(e.details || e.message || '');
+}
+
+/** A write whose answer was lost, as ccm's own core says it: `timeout`, the write may or may not have happened. */
+function outcomeUnknown(e: CcmError, method: string): CcmError {
+  if (e.code !== 'unavailable' && e.code !== 'timeout') return e;
+  return new CcmError('timeout', `${e.message} (${method} was sent; it may or may not have happened)`, { ...(e.details ?? {}), outcomeUnknown: true });
+}
+
 export class EtcdRpc {
   readonly targets: string[];
   private readonly clients: Clients[];
@@ -94,10 +119,11 @@ export class EtcdRpc {
     endpoints: string[],
     private readonly scheduler: Scheduler,
     private readonly auth?: { username: string; password: string },
+    private readonly tls?: EtcdTls,
   ) {
     if (endpoints.length === 0) throw new CcmError('invalid_argument', 'no etcd endpoints given');
     this.targets = endpoints.map(endpointTarget);
-    this.clients = this.targets.map((t) => clientsFor(t));
+    this.clients = endpoints.map((e, i) => clientsFor(this.targets[i], channelCredentials(e, tls)));
   }
 
   get currentTarget(): string {
@@ -132,15 +158,17 @@ export class EtcdRpc {
         if (!isUnreachable(e)) throw e;
         // Not asked first again: the next call (or this read's next attempt) starts at another member.
         if (this.current === at) this.current = (at + 1) % this.targets.length;
-        if (!idempotent || attempt >= this.targets.length * 3) throw e;
+        if (!idempotent && !isNeverSent(err)) throw outcomeUnknown(e, method);
+        if (attempt >= this.targets.length * 3) throw idempotent ? e : outcomeUnknown(e, method);
       }
     }
   }
 
-  /** A call to one named endpoint (Maintenance Status of a member): no failover. */
-  unaryAt<T>(target: string, service: EtcdServiceName, method: string, request: unknown, timeoutMs: number): Promise<T> {
+  /** A call to one named endpoint (URL or host:port; Maintenance Status of a member): no failover. */
+  unaryAt<T>(endpoint: string, service: EtcdServiceName, method: string, request: unknown, timeoutMs: number): Promise<T> {
+    const target = endpointTarget(endpoint);
     const i = this.targets.indexOf(target);
-    const clients = i >= 0 ? this.clients[i] : clientsFor(target);
+    const clients = i >= 0 ? this.clients[i] : clientsFor(target, channelCredentials(endpoint, this.tls));
     const call = new Promise<T>((resolve, reject) => {
       const fn = (clients[service] as unknown as Record<string, UnaryMethod>)[method];
       fn.call(clients[service], request, this.metadata, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(ccmErrorOf(err, target)) : resolve(res as T)));
@@ -220,11 +248,18 @@ export class EtcdRpc {
   }
 }
 
+/** Plain for http endpoints; TLS for https ones, which need the CA (a clear error before any connection otherwise). */
+function channelCredentials(endpoint: string, tls: EtcdTls | undefined): ChannelCredentials {
+  if (!/^https:\/\//i.test(endpoint.trim())) return credentials.createInsecure();
+  if (!tls) throw new CcmError('invalid_argument', `etcd endpoint ${endpoint} is https: give the CA that signed its certificate (--etcd-cacert)`);
+  return credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
+}
+
 /** A client per etcd service, all on one channel. */
-function clientsFor(target: string): Clients {
+function clientsFor(target: string, creds: ChannelCredentials): Clients {
   const services = etcdServices();
-  const kv = new services.KV(target, credentials.createInsecure(), CHANNEL_OPTIONS);
+  const kv = new services.KV(target, creds, CHANNEL_OPTIONS);
   const channelOverride = kv.getChannel();
-  const make = (name: EtcdServiceName): Client => (name === 'KV' ? kv : new services[name](target, credentials.createInsecure(), { ...CHANNEL_OPTIONS, channelOverride }));
+  const make = (name: EtcdServiceName): Client => (name === 'KV' ? kv : new services[name](target, creds, { ...CHANNEL_OPTIONS, channelOverride }));
   return { KV: kv, Watch: make('Watch'), Lease: make('Lease'), Cluster: make('Cluster'), Maintenance: make('Maintenance'), Auth: make('Auth') };
 }

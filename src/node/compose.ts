@@ -38,7 +38,7 @@ export function composeNode(node: NodeRuntime): NodeSubsystem[] {
   const gossip = new GossipDriver(node);
   const health = new HealthMonitor(node, gossip);
   if (node.config.etcd) {
-    const core = new EtcdNodeCore(node, node.config.etcd.endpoints);
+    const core = new EtcdNodeCore(node, node.config.etcd);
     registerEtcdCoreRoutes(node.http, core);
     const services = composeServices(node, core, NO_REPLICA, gossip, metrics);
     node.http.defaultHeaders = () => ({ 'x-ccm-node': node.config.id, 'x-ccm-leader': '' });

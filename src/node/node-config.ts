@@ -2,7 +2,7 @@ import path from 'node:path';
 import { compileFaults } from '../faults/faults.js';
 import { nodeDir, type ClusterPaths } from '../cluster/cluster-dir.js';
 import { decodeFaultSwitch, findNode, type ClusterFile, type ClusterSecurity, type ClusterSettings, type NodePorts } from '../cluster/cluster-file.js';
-import { secretPaths, type SecretPaths } from '../cluster/cluster-secrets.js';
+import { etcdConnection, secretPaths, type EtcdConnection, type SecretPaths } from '../cluster/cluster-secrets.js';
 import type { LinkFilterConfig } from '../net/link-filter.js';
 import type { PeerAddress } from '../net/tcp-transport.js';
 import { DEFAULT_SECURITY, DEFAULT_SETTINGS } from '../cluster/cluster-file.js';
@@ -28,7 +28,7 @@ export interface NodeConfig {
   secrets: SecretPaths;
   linkFilter: LinkFilterConfig;
   /** Set when the services run on etcd (ccm up --core etcd, --etcd-endpoints): the node runs no Raft core of its own. */
-  etcd?: { endpoints: string[] };
+  etcd?: EtcdConnection;
   /** Set when this node runs as a `ccm agent` (one node per host): peers come from gossip, not from a cluster file. */
   agent?: AgentOptions;
 }
@@ -64,7 +64,8 @@ export function nodeConfigFromCluster(paths: ClusterPaths, file: ClusterFile, id
     security: file.security,
     secrets: secretPaths(paths),
     linkFilter: compiled[id] ?? { peers: {} },
-    ...(file.etcd ? { etcd: { endpoints: file.etcd.endpoints } } : {}),
+    // An external etcd's credentials: paths into secrets/etcd/, read by the node at start.
+    ...(file.etcd ? { etcd: etcdConnection(secretPaths(paths), file.etcd) } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { loadEtcdAccess, type EtcdConnection } from '../../cluster/cluster-secrets.js';
 import type { Command } from '../../core/commands.js';
 import { EtcdCore, type EtcdMemberStatus } from '../../etcd-core/etcd-core.js';
 import type { CallOptions, CoreRead, ReadResultOf, ServiceContext, WatchHandlers, WatchSpec, WriteResult } from '../../services/core-port.js';
@@ -15,11 +16,13 @@ export class EtcdNodeCore implements NodeCore, NodeSubsystem {
   readonly feed = { hub: null };
   readonly driver = null;
 
-  constructor(
-    node: NodeRuntime,
-    readonly endpoints: string[],
-  ) {
-    this.etcd = new EtcdCore({ endpoints, nodeId: node.config.id, clock: node.clock, scheduler: systemScheduler, random: () => node.random.next() });
+  readonly endpoints: string[];
+
+  constructor(node: NodeRuntime, connection: EtcdConnection) {
+    this.endpoints = connection.endpoints;
+    // The password and keys from their files in secrets/etcd/ (never in argv or cluster.json).
+    const access = loadEtcdAccess(connection);
+    this.etcd = new EtcdCore({ endpoints: this.endpoints, nodeId: node.config.id, clock: node.clock, scheduler: systemScheduler, random: () => node.random.next(), ...access });
   }
 
   async start(): Promise<void> {
