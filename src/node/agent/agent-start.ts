@@ -62,10 +62,29 @@ export async function prepareAgent(dir: string, spec: AgentSpec, sources: AgentS
 /** Runs the agent's node in this process until SIGTERM (graceful leave) or until it cannot go on. */
 export async function runAgentInForeground(plan: AgentPlan): Promise<void> {
   fs.writeFileSync(agentPidPath(plan.dir), `${process.pid}\n`);
+  leaveWhenLauncherEnds();
   await runNodeProcess(plan.spec.id, () => agentNodeConfig(plan.dir, plan.spec), {
     onExit: () => fs.rmSync(agentPidPath(plan.dir), { force: true }),
     sayErrorsOnStderr: true,
   });
+}
+
+/** How often a foreground agent checks that whatever started it is still there. */
+const LAUNCHER_CHECK_MS = 1000;
+
+/**
+ * A foreground agent belongs to what started it: when that process ends (`npx ccm agent` killed, its terminal gone,
+ * the process re-parented), the agent leaves as on SIGTERM, instead of running on unseen. A detached agent
+ * (--detach) is not tied to its launcher.
+ */
+function leaveWhenLauncherEnds(): void {
+  const launcher = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === launcher) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  }, LAUNCHER_CHECK_MS);
+  timer.unref();
 }
 
 export interface DetachedAgent {
