@@ -99,7 +99,7 @@ describe('launcher bookkeeping', () => {
   it('--core etcd and --etcd-endpoints: parsed, and refused with a clear error when malformed', () => {
     expect(parseCoreChoice('etcd', undefined)).to.deep.equal({ etcd: { local: true } });
     expect(parseCoreChoice('3', undefined)).to.deep.equal({ core: 3 });
-    expect(parseCoreChoice(undefined, 'http://a:1, http://b:2/')).to.deep.equal({ etcd: { endpoints: ['http://a:1', 'http://b:2'] } });
+    expect(parseCoreChoice(undefined, 'http://a:1, http://b:2/')).to.deep.equal({ etcd: { endpoints: ['http://a:1', 'http://b:2'], access: {} } });
     expect(() => parseCoreChoice('3x', undefined)).to.throw(CcmError, /--core takes/);
     expect(() => parseCoreChoice('etcd', 'http://a:1')).to.throw(CcmError, /give no --core/);
     for (const bad of ['', 'a:1', 'ftp://a:1', 'http://a', 'http://a:1/v3', 'http://a:1?x=1']) expect(() => parseEtcdEndpoints(bad), bad).to.throw(CcmError, /--etcd-endpoints/);
