@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { setExplicitToken } from '../client/api-access.js';
 import { CcmError } from '../errors/ccm-error.js';
@@ -73,10 +74,20 @@ export abstract class CcmCommand<T extends typeof Command> extends Command {
     this.positional = argv as string[];
     setExplicitToken(this.flags.token);
     const endpoints = (flags as { endpoints?: string }).endpoints;
-    if (endpoints && (this.ctor as unknown as typeof CcmCommand).usesEndpoints) {
+    if (endpoints && (this.ctor as unknown as typeof CcmCommand).usesEndpoints && !this.isLocalClusterPreferred()) {
       await connectToEndpoints(endpoints.split(',').filter((e) => e.trim().length > 0), { caFile: (flags as { cacert?: string }).cacert, home: this.clusterPaths() });
     }
     setColourMode({ isFlagOn: (flags as { color?: boolean }).color, isJson: this.jsonEnabled() });
+  }
+
+  /**
+   * CCM_ENDPOINTS from the environment (as `eval "$(ccm env)"` sets it, for other programs) does not turn a cluster
+   * this host runs into a remote one: its directory knows its processes (pause, kill, faults). Only an explicit
+   * --endpoints does, or CCM_ENDPOINTS where no such directory exists.
+   */
+  private isLocalClusterPreferred(): boolean {
+    const isExplicit = this.argv.some((a) => a === '--endpoints' || a.startsWith('--endpoints='));
+    return !isExplicit && fs.existsSync(this.clusterPaths().clusterFile);
   }
 
   /** Where the cluster named by --name lives under --dir (or CCM_HOME). */

@@ -18,14 +18,16 @@ const STATUS_TIMEOUT_MS = 1000;
  */
 export async function clusterStatus(paths: ClusterPaths, opts: { probeReachability?: boolean } = {}): Promise<ClusterStatus> {
   const file = readClusterFile(paths);
-  const probe = opts.probeReachability ?? true;
+  let probe = opts.probeReachability ?? true;
   const states = new Map(file.nodes.map((n) => [n.id, processState(n.pid, n.id)]));
   const running = file.nodes.filter((n) => states.get(n.id) === 'running');
   const nonce = randomBytes(6).toString('hex');
   if (probe && running.length > 1) {
-    await Promise.allSettled(
+    const asked = await Promise.allSettled(
       running.map((n) => requestJson(endpointOf(file, n.id), 'POST', '/admin/reach-probe', { nonce }, { timeoutMs: STATUS_TIMEOUT_MS })),
     );
+    // Not one node took the probe (no admin token: a client token given by --endpoints): reachability is unknown, not "none".
+    probe = asked.some((r) => r.status === 'fulfilled');
     await new Promise((r) => setTimeout(r, REACH_SETTLE_MS + maxFaultDelayMs(file)));
   }
   const statuses = new Map<string, NodeStatus>();
