@@ -2,7 +2,6 @@
  * Agents serving their API over HTTPS with certificates given as files (an operator's own CA, made here with openssl):
  * a second agent asks its seed over HTTPS trusting only that CA, and the CLI reaches them with --endpoints --cacert.
  */
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +10,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { isPortFree } from '../../src/cluster/port-allocator.js';
 import { stopProcessesUnder } from '../fixtures/teardown.js';
+import { makeTestCertificates, opensslMissingReason } from '../fixtures/test-ca.js';
 
 const BIN = path.resolve('bin/run.js');
 
@@ -27,19 +27,12 @@ describe('ccm agent over HTTPS (certificate files, real processes, loopback)', f
   const tlsFlags = (): string[] => ['--cert-file', path.join(pki, 'agent.crt'), '--key-file', path.join(pki, 'agent.key'), '--ca-file', path.join(pki, 'ca.crt')];
 
   before(async function () {
-    if (spawnSync('openssl', ['version']).status !== 0) {
-      console.log('      skipped: openssl is not installed (it makes the test CA)');
+    const missing = opensslMissingReason();
+    if (missing) {
+      console.log(`      skipped: ${missing}`);
       this.skip();
     }
-    fs.mkdirSync(pki);
-    const run = (...args: string[]): void => {
-      const r = spawnSync('openssl', args, { cwd: pki, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
-    };
-    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test agents CA');
-    run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'agent.key', '-out', 'agent.csr', '-subj', '/CN=agent');
-    fs.writeFileSync(path.join(pki, 'ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-    run('x509', '-req', '-in', 'agent.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'agent.crt', '-days', '2', '-extfile', 'ext');
+    makeTestCertificates(pki, 'test agents CA', 'agent');
     for (;;) {
       base = 20_000 + 4 * crypto.randomInt(2500);
       const free = await Promise.all([0, 1, 2, 3, 10, 11, 12, 13].map((d) => isPortFree('127.0.0.1', base + d, d % 10 === 2)));

@@ -15,6 +15,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { ClusterFixture, waitFor } from '../fixtures/cluster-fixture.js';
 import { expectNoProcessLeft, processesUnder } from '../fixtures/teardown.js';
+import { makeTestCertificates, opensslMissingReason } from '../fixtures/test-ca.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 const ETCD = '/usr/bin/etcd';
@@ -59,18 +60,12 @@ describe('ccm up on an existing etcd with TLS and auth (real etcd, etcdctl, open
         this.skip();
       }
     }
-    if (spawnSync('openssl', ['version']).status !== 0) {
-      console.log('      skipped: openssl is not installed (it makes the test CA)');
+    const missing = opensslMissingReason();
+    if (missing) {
+      console.log(`      skipped: ${missing}`);
       this.skip();
     }
-    const openssl = (...args: string[]): void => {
-      const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
-    };
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test etcd CA');
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'etcd.key', '-out', 'etcd.csr', '-subj', '/CN=etcd');
-    fs.writeFileSync(path.join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-    openssl('x509', '-req', '-in', 'etcd.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'etcd.crt', '-days', '2', '-extfile', 'ext');
+    makeTestCertificates(dir, 'test etcd CA', 'etcd');
 
     const [client, peer] = [await freePort(), await freePort()];
     endpoint = `https://127.0.0.1:${client}`;
