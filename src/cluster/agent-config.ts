@@ -17,7 +17,6 @@ import { compileSchema } from '../schema/compiled-schema.js';
 import { generateKey, keyringProblem, parseKey, type KeyringData } from '../net/keyring.js';
 import type { PeerAddress } from '../net/tcp-transport.js';
 import { requestJson } from '../client/http-json.js';
-import type { MembersView } from '../api/api-types.js';
 import type { NodePorts } from './cluster-file.js';
 import { ensureClusterSecrets, readTokens, writeSecretFile, type SecretPaths } from './cluster-secrets.js';
 import { withClusterLock } from './cluster-lock.js';
@@ -297,16 +296,27 @@ export async function askSeed(seed: string, token: string, timeoutMs: number, ca
   const at = seed.lastIndexOf(':');
   const host = seed.slice(0, at);
   const port = Number(seed.slice(at + 1)) - SEED_HTTP_OFFSET;
-  const view = await requestJson<MembersView>({ host, port, credentials: { token, ...(ca !== undefined ? { ca } : {}) } }, 'GET', '/v1/members', undefined, { timeoutMs });
-  if (!Array.isArray(view?.members)) throw new CcmError('internal', `seed ${seed} sent no member list`);
+  const view = await requestJson<unknown>({ host, port, credentials: { token, ...(ca !== undefined ? { ca } : {}) } }, 'GET', '/v1/members', undefined, { timeoutMs });
+  const problem = seedAnswerCheck.problem(view);
+  if (problem !== undefined) throw new CcmError('internal', `seed ${seed} answered something that is not a member list (${problem})`);
+  const answer = view as SeedAnswer;
   return {
     seed,
-    node: String(view.node),
-    members: view.members
-      .filter((m) => typeof m?.id === 'string' && typeof m.address === 'string')
-      .map((m) => ({ id: m.id, address: m.address, state: String(m.state), peer: agentPeerAddress(m.id, m.address, m.meta) })),
+    node: answer.node,
+    members: answer.members.map((m) => ({ id: m.id, address: m.address, state: m.state, peer: agentPeerAddress(m.id, m.address, m.meta) })),
   };
 }
+
+/** What the agent takes from a seed's /v1/members (another process's answer): checked before any of it is used. */
+const SeedAnswerSchema = Type.Object({
+  node: Type.String({ maxLength: 256 }),
+  members: Type.Array(
+    Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }), address: Type.String({ maxLength: 300 }), state: Type.String({ maxLength: 32 }), meta: Type.Optional(Type.Unknown()) }),
+    { maxItems: 10_000 },
+  ),
+});
+type SeedAnswer = Static<typeof SeedAnswerSchema>;
+const seedAnswerCheck = compileSchema(SeedAnswerSchema);
 
 /**
  * Asks the seeds in turn until one answers, for up to `timeoutMs`; refuses an id that another live member already

@@ -109,7 +109,7 @@ export async function connectToEndpoints(list: readonly string[], opts: { caFile
   if (!(members instanceof Error)) {
     const others: Promise<void>[] = [];
     for (const m of members.members) {
-      if ((m.meta as { core?: { role?: string } }).core?.role === 'voter') voters.add(m.id);
+      if ((m.meta as { core?: { role?: string } } | null | undefined)?.core?.role === 'voter') voters.add(m.id);
       const peer = agentPeerAddress(m.id, m.address, m.meta);
       const agent = agentMetaOf(m.meta);
       if (nodes.has(m.id) || m.state === 'left' || !peer || !agent) continue;
