@@ -68,7 +68,13 @@ function isNotSent(e: CcmError): boolean {
  * reported as such: the write may or may not have happened.
  */
 export class CcmClient {
+  /** The leader's node id, as the last answer named it. */
   private leader: string | null = null;
+  /**
+   * Each endpoint's node id, as its answers name it (x-ccm-node): endpoints given as bare addresses (CCM_ENDPOINTS)
+   * have placeholder ids, and the leader's id is matched against these too.
+   */
+  private readonly nodeIds = new Map<NodeEndpoint, string>();
   private cursor = 0;
   private readonly timeoutMs: number;
 
@@ -104,7 +110,7 @@ export class CcmClient {
 
   /** Watches a key or prefix; see `watch` below. */
   watch(key: string, opts: WatchOptions): Watch {
-    const leaderFirst = this.leader ? [...this.endpoints].sort((a, b) => (a.id === this.leader ? -1 : b.id === this.leader ? 1 : 0)) : this.endpoints;
+    const leaderFirst = this.leader ? [...this.endpoints].sort((a, b) => (this.isLeader(a) ? -1 : this.isLeader(b) ? 1 : 0)) : this.endpoints;
     return watch(leaderFirst, key, opts);
   }
 
@@ -220,8 +226,10 @@ export class CcmClient {
             timeoutMs: left,
             headers: { 'x-ccm-timeout-ms': String(Math.max(1, left - 20)) },
             onHeaders: (h) => {
+              const node = h['x-ccm-node'];
+              if (typeof node === 'string' && node.length > 0) this.nodeIds.set(target, node);
               const leader = h['x-ccm-leader'];
-              if (typeof leader === 'string' && leader.length > 0 && this.endpoints.some((e) => e.id === leader)) this.leader = leader;
+              if (typeof leader === 'string' && leader.length > 0) this.leader = leader;
             },
           });
         } catch (err) {
@@ -230,7 +238,7 @@ export class CcmClient {
           // A node that refused the connection, or did not answer in time (paused, cut off), is not asked first
           // again: the next call starts at another node (as etcd's client balancer does), not at the same silence.
           if (isNotSent(e) || e.code === 'timeout') {
-            if (this.leader === target.id) this.leader = null;
+            if (this.isLeader(target)) this.leader = null;
             if (this.endpoints[this.cursor % this.endpoints.length].id === target.id) this.cursor++;
           }
           throw e;
@@ -240,12 +248,22 @@ export class CcmClient {
     );
   }
 
+  /**
+   * The leader's endpoint when the client knows it; while the leader is named but not yet matched to an address, an
+   * endpoint that has not answered yet (it may be the leader); else the next in turn.
+   */
   private pick(): NodeEndpoint {
     if (this.leader) {
-      const e = this.endpoints.find((x) => x.id === this.leader);
+      const e = this.endpoints.find((x) => this.isLeader(x));
       if (e) return e;
+      const unmatched = this.endpoints.find((x) => !this.nodeIds.has(x));
+      if (unmatched) return unmatched;
     }
     return this.endpoints[this.cursor % this.endpoints.length];
+  }
+
+  private isLeader(e: NodeEndpoint): boolean {
+    return this.leader !== null && (e.id === this.leader || this.nodeIds.get(e) === this.leader);
   }
 
   private byId(id: string): NodeEndpoint {
