@@ -12,6 +12,7 @@ import {
   localClusterRaftConfig,
   type ConfChange,
   type Entry,
+  type HardState,
   type Message,
   type Ready,
   type Snapshot,
@@ -124,6 +125,8 @@ export class RaftDriver {
   /** Term and vote as last written: a Ready that changes either must be synced before its messages go out. */
   private syncedTerm: number;
   private syncedVote: string | null;
+  /** A Ready's hard state that only moved the commit index, left by persist() for the apply's transaction. */
+  private commitOnlyHardState: HardState | null = null;
   readonly counters = { proposalsCommitted: 0, proposalsFailed: 0, leaderChanges: 0, readsServed: 0, readyCycles: 0, syncs: 0 };
   /** Called with each sync's duration in seconds (metrics). */
   onSync: ((seconds: number) => void) | null = null;
@@ -563,6 +566,12 @@ export class RaftDriver {
     const hs = write.hardState;
     if (write.snapshot === undefined && write.entries.length === 0 && hs === undefined) return;
     const durable = write.snapshot !== undefined || write.entries.length > 0 || (hs !== undefined && (hs.term !== this.syncedTerm || hs.vote !== this.syncedVote));
+    if (!durable) {
+      // A new commit index alone (nothing to sync): written by the apply transaction of this Ready, one transaction
+      // fewer per write on every replica (and, written with the entries it commits, never behind the applied index).
+      this.commitOnlyHardState = hs!;
+      return;
+    }
     // A log outside SQLite is synced by persist(); SQLite then syncs only a snapshot install (see segment-raft-storage.ts).
     this.setSynchronous(durable && (this.storage.logInDatabase || write.snapshot !== undefined) ? 'FULL' : 'NORMAL');
     const t0 = performance.now();
@@ -599,7 +608,22 @@ export class RaftDriver {
       this.snapshots.installed(this.stagedOfferStepped, true);
       this.stagedOfferStepped = null;
     }
-    this.afterApply(rd, this.applyCommitted(rd.committedEntries));
+    const applied = this.applyCommitted(rd.committedEntries);
+    if (this.commitOnlyHardState) {
+      // Nothing was applied to carry it: its own (unsynced) transaction.
+      this.setSynchronous('NORMAL');
+      this.node.db.transaction(() => this.writeCommitOnlyHardState())();
+    }
+    this.afterApply(rd, applied);
+  }
+
+  /** Inside a transaction: the commit index persist() left for the apply to write (see persist()). */
+  private writeCommitOnlyHardState(): void {
+    const hs = this.commitOnlyHardState;
+    if (!hs) return;
+    this.commitOnlyHardState = null;
+    this.storage.setHardState(hs);
+    this.storage.persist(false);
   }
 
   private applyCommitted(entries: readonly Entry[]): { entry: Entry; applied: Applied | null }[] {
@@ -615,6 +639,7 @@ export class RaftDriver {
         this.appliedTerm = entry.term;
       }
       if (results.length > 0) this.state.setApplied(this.applied, this.appliedTerm);
+      this.writeCommitOnlyHardState();
       const point = this.storage.compactionPoint(this.applied, this.compactionPolicy());
       if (point !== null) this.storage.compact(point);
     })();
