@@ -7,7 +7,8 @@
  *   turn():   rd = core.ready()
  *             transport.send(rd.immediateMessages)          the leader's appends leave while it writes (thesis §10.2.1)
  *             storage.persist(rd, onDurable)                snapshot, entries, hard state: durably
- *   onDurable: transport.send(rd.messagesAfterPersist)      acks and votes promise what is now on disk (§3.8)
+ *   onDurable: transport.send(rd.messagesAfterPersist)      acks and votes promise what is now on disk (§3.8);
+ *                                                            flushed at once, not held behind the apply
  *             applier.apply(rd)                             snapshot, committed entries in order, reads, events
  *             core.advance(rd)
  *
@@ -127,7 +128,11 @@ export class ReplicaLoop {
     if (this.isAbandoned) return;
     if (this.current !== rd || this.isDurable) throw new RaftInvariantError('replica loop: storage reported a write durable twice, or one it was not given');
     this.isDurable = true;
-    if (rd.messagesAfterPersist.length > 0) this.ports.transport.send(rd.messagesAfterPersist);
+    if (rd.messagesAfterPersist.length > 0) {
+      // On the wire before the apply: an ack waits for the disk, never for the state machine (or for later Readys).
+      this.ports.transport.send(rd.messagesAfterPersist);
+      this.ports.transport.flush?.();
+    }
     this.ports.applier.apply(rd);
     this.core.advance(rd);
     this.current = undefined;

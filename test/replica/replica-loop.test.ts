@@ -208,7 +208,7 @@ describe('replica loop: persist → send → apply → advance (etcd-io/raft doc
     expect(loop.turn()).to.equal(true);
     expect(calls).to.deep.equal(['send heartbeat', 'flush', 'persist']);
     onDurable!();
-    expect(calls).to.deep.equal(['send heartbeat', 'flush', 'persist', 'send vote-resp', 'apply', 'advance true', 'advanced']);
+    expect(calls).to.deep.equal(['send heartbeat', 'flush', 'persist', 'send vote-resp', 'flush', 'apply', 'advance true', 'advanced']);
     expect(() => onDurable!()).to.throw(RaftInvariantError, /durable twice/);
   });
 
