@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- core [--vs etcd] [--seconds 10] [--warmup 1] [--rounds 2] [--failovers 3] [--encryption on|off|compare] [--log-store segments|sqlite|both]`:
+ * `npm run bench -- core [--vs etcd] [--seconds 10] [--warmup 1] [--settle 8] [--rounds 2] [--failovers 3] [--encryption on|off|compare] [--log-store segments|sqlite|both]`:
  * the consistent core, 3 voters on loopback, durable (synced) writes, 256-byte values, one Node.js driver process.
  * Peers seal every frame (AES-256-GCM) as in production; `--encryption off` runs without (for comparison only), and
  * `--encryption compare` measures the cost of sealing (bench-encryption.ts).
@@ -251,6 +251,9 @@ async function watchLatency(target: Target, warmupMs: number, measureMs: number,
 export async function run(args: string[]): Promise<void> {
   const measureMs = numberOption(args, '--seconds', 10) * 1000;
   const warmupMs = numberOption(args, '--warmup', 1) * 1000;
+  // Load on each target before the first phase: a Node.js process runs its hot paths unoptimized until V8 has seen
+  // them (ccm's first seconds of puts take about twice the CPU of later ones); etcd is compiled ahead of time.
+  const settleMs = numberOption(args, '--settle', 8) * 1000;
   const rounds = numberOption(args, '--rounds', 2);
   const failovers = numberOption(args, '--failovers', 3);
   const vsIndex = args.indexOf('--vs');
@@ -312,8 +315,11 @@ export async function run(args: string[]): Promise<void> {
       targets.push(ccmEtcd, nativeTarget(ccm, suffix));
     }
 
+    for (const t of targets) {
+      await runLoad({ concurrency: 16, warmupMs: 0, measureMs: settleMs, pids: [], op: (i) => (i % 4 === 3 ? t.get(`/bench/settle/${i % 1000}`) : t.put(`/bench/settle/${i % 1000}`, VALUE)) });
+    }
     out(
-      `3 members/voters on loopback, 256-byte values, ${measureMs / 1000} s measured after ${warmupMs / 1000} s warm-up per phase, ` +
+      `3 members/voters on loopback, 256-byte values, ${settleMs / 1000} s of puts and gets on each target first, then ${measureMs / 1000} s measured after ${warmupMs / 1000} s warm-up per phase, ` +
         `${rounds} rounds interleaved (${targets.map((t) => t.name).join(', ')}), one driver process; ` +
         'the etcd3 client spreads calls over every member, the HTTP client sends to the leader',
     );
