@@ -55,3 +55,13 @@ describe('the unit tier (npm run test:unit) holds only deterministic tests', () 
     expect(SLOW_MARKER.test("import { RawNode } from '../../src/raft/index.js';")).to.equal(false);
   });
 });
+
+describe('the long tier (npm run test:long) names real files, each with why', () => {
+  const long = JSON.parse(readFileSync(`${root}test/long-tier.json`, 'utf8')) as { files: Record<string, string> };
+
+  it('every file it takes out of npm test exists (a stale entry would silently drop a new file of that name)', () => {
+    const missing = Object.keys(long.files).filter((f) => !existsSync(`${root}test/${f}.test.ts`) && !existsSync(`${root}test/${f}.test.tsx`));
+    expect(missing).to.deep.equal([]);
+    for (const [f, why] of Object.entries(long.files)) expect(why.length, `${f}: why it is long`).to.be.greaterThan(10);
+  });
+});
