@@ -75,6 +75,8 @@ export class CcmClient {
    * have placeholder ids, and the leader's id is matched against these too.
    */
   private readonly nodeIds = new Map<NodeEndpoint, string>();
+  /** Endpoints whose last call was not answered (refused, timed out): not probed for the leader until they answer. */
+  private readonly silent = new Set<NodeEndpoint>();
   private cursor = 0;
   private readonly timeoutMs: number;
 
@@ -226,6 +228,7 @@ export class CcmClient {
             timeoutMs: left,
             headers: { 'x-ccm-timeout-ms': String(Math.max(1, left - 20)) },
             onHeaders: (h) => {
+              this.silent.delete(target);
               const node = h['x-ccm-node'];
               if (typeof node === 'string' && node.length > 0) this.nodeIds.set(target, node);
               const leader = h['x-ccm-leader'];
@@ -238,6 +241,7 @@ export class CcmClient {
           // A node that refused the connection, or did not answer in time (paused, cut off), is not asked first
           // again: the next call starts at another node (as etcd's client balancer does), not at the same silence.
           if (isNotSent(e) || e.code === 'timeout') {
+            this.silent.add(target);
             if (this.isLeader(target)) this.leader = null;
             if (this.endpoints[this.cursor % this.endpoints.length].id === target.id) this.cursor++;
           }
@@ -250,13 +254,13 @@ export class CcmClient {
 
   /**
    * The leader's endpoint when the client knows it; while the leader is named but not yet matched to an address, an
-   * endpoint that has not answered yet (it may be the leader); else the next in turn.
+   * endpoint that has not answered yet and is not known silent (it may be the leader); else the next in turn.
    */
   private pick(): NodeEndpoint {
     if (this.leader) {
       const e = this.endpoints.find((x) => this.isLeader(x));
       if (e) return e;
-      const unmatched = this.endpoints.find((x) => !this.nodeIds.has(x));
+      const unmatched = this.endpoints.find((x) => !this.nodeIds.has(x) && !this.silent.has(x));
       if (unmatched) return unmatched;
     }
     return this.endpoints[this.cursor % this.endpoints.length];

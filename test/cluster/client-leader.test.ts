@@ -5,7 +5,8 @@ import { expectNoProcessLeft } from '../fixtures/teardown.js';
 
 /**
  * A client made from bare addresses (CCM_ENDPOINTS, as `eval "$(ccm env)"` gives a script) learns which address is
- * the leader from the answers and sends there: a paused follower listed first holds up nothing.
+ * the leader from the answers and sends there: a paused follower listed first, or a stopped one listed before the
+ * leader, holds up nothing.
  */
 describe('client from CCM_ENDPOINTS finds the leader (real processes)', function () {
   this.timeout(120_000);
@@ -32,6 +33,12 @@ describe('client from CCM_ENDPOINTS finds the leader (real processes)', function
     } finally {
       await fx.ccm('node', 'resume', followers[0].id);
     }
+    // A stopped follower listed before the leader: the client, told the leader's name by the first answer, tries
+    // the addresses it has not heard from; one that refuses is passed over, not retried until the deadline.
+    expect((await fx.ccm('node', 'stop', followers[1].id)).exitCode).to.equal(0);
+    const late = CcmClient.fromEnv({ CCM_ENDPOINTS: [followers[0], followers[1], nodes.find((n) => n.id === leader)!].map((n) => `http://127.0.0.1:${n.ports.http}`).join(','), CCM_TOKEN: env.CCM_TOKEN });
+    for (let i = 0; i < 3; i++) await late.put(`/client/late${i}`, 'v', { timeoutMs: 3000 });
+    expect(late.knownLeader()).to.equal(leader);
     await fx.ccm('down');
   });
 });
