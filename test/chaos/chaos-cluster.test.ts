@@ -16,11 +16,7 @@ import { expectNoProcessLeft } from '../fixtures/teardown.js';
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
 /** Runs ccm against the fixture's cluster with a deadline fit for a chaos run (the fixture's own is 60 s). */
-async function ccm(fx: ClusterFixture, args: string[], timeoutMs = 180_000): Promise<CliResult> {
-  const r = await execa(process.execPath, [BIN, ...args, '--name', fx.name], { env: { CCM_HOME: fx.home }, reject: false, timeout: timeoutMs });
-  fx.pids(); // record any pid the command started
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-}
+const ccm = (fx: ClusterFixture, args: string[]): Promise<CliResult> => fx.ccmWithin(180_000, ...args);
 
 function start(fx: ClusterFixture, args: string[]): ResultPromise {
   return execa(process.execPath, [BIN, ...args, '--name', fx.name], { env: { CCM_HOME: fx.home }, reject: false, timeout: 180_000 });
